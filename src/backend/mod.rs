@@ -1,0 +1,59 @@
+//! The only code that talks to the kernel. Each backend sits behind a trait with an
+//! in-memory fake, so plan, apply and rollback are tested without root.
+
+use crate::model::{
+    Balancer, DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts,
+};
+use std::collections::BTreeMap;
+
+pub mod ipvs;
+pub mod nft;
+
+/// One IPVS request. `apply` builds these from a plan; a backend sends many per batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IpvsOp {
+    AddService(Service),
+    EditService(Service),
+    DelService(ServiceKey),
+    AddDest(ServiceKey, Dest),
+    EditDest(ServiceKey, Dest),
+    DelDest(ServiceKey, DestKey),
+    SetTimeouts(Timeouts),
+    AddDaemon(SyncDaemon),
+    DelDaemon(DaemonState),
+}
+
+/// A request the kernel refused: its errno, and its extended-ack text when it sent one
+/// (IPVS never does; the message then comes from lvsh, per request and errno).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (errno {errno})")]
+pub struct KernelError {
+    pub errno: i32,
+    pub message: String,
+}
+
+/// The IPVS table of one network namespace.
+pub trait Ipvs {
+    /// Every service with its destinations and counters, the timeouts and the sync
+    /// daemons. `marks` of the result is empty: those live in nft.
+    fn read(&mut self) -> Result<Balancer, crate::backend::ipvs::Error>;
+
+    /// Sends `ops` in order, batched; returns one result per op, in the same order.
+    /// The kernel goes on after a failed request, so later ops may have succeeded.
+    fn execute(
+        &mut self,
+        ops: &[IpvsOp],
+    ) -> Result<Vec<Result<(), KernelError>>, crate::backend::ipvs::Error>;
+}
+
+/// The owned nft table `inet lvsh`; no other table is ever read or written.
+pub trait Nft {
+    fn read(&mut self) -> Result<BTreeMap<u32, MarkRule>, crate::backend::nft::Error>;
+
+    /// Replaces the whole table content in one atomic transaction; an empty map
+    /// removes the table.
+    fn replace(
+        &mut self,
+        marks: &BTreeMap<u32, MarkRule>,
+    ) -> Result<(), crate::backend::nft::Error>;
+}

@@ -1,0 +1,13 @@
+//! lvsh: Linux Virtual Server (IPVS) and its nft mark rules, configured from Rhai
+//! scripts as one transaction. Data flows one way: `dsl` → `model` → `plan` →
+//! `apply` → `backend`, with `cli` and `repl` on top.
+
+pub mod apply;
+pub mod backend;
+pub mod cli;
+pub mod convert;
+pub mod dsl;
+pub mod model;
+pub mod plan;
+pub mod repl;
+pub mod state;

@@ -1,0 +1,75 @@
+use super::{DaemonState, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts, keyed};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole load balancer: every IPVS object plus the owned nft mark rules.
+/// Scripts build one (desired), backends read one (observed), `plan` compares two.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Balancer {
+    #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<ServiceKey, Service>,
+    #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
+    pub marks: BTreeMap<u32, MarkRule>,
+    #[serde(default, skip_serializing_if = "Timeouts::is_empty")]
+    pub timeouts: Timeouts,
+    #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
+    pub daemons: BTreeMap<DaemonState, SyncDaemon>,
+}
+
+impl Balancer {
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+            && self.marks.is_empty()
+            && self.timeouts.is_empty()
+            && self.daemons.is_empty()
+    }
+
+    pub fn dest_count(&self) -> usize {
+        self.services.values().map(|s| s.dests.len()).sum()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the model always serializes")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dest, DestKey, Family, Forward, Protocol};
+
+    #[test]
+    fn json_round_trip_of_a_whole_balancer() {
+        let mut b = Balancer::default();
+        let key = ServiceKey::inet(Protocol::Tcp, "192.168.10.120".parse().unwrap(), 80);
+        let mut s = Service::new(key);
+        s.persistence = Some(120);
+        let dk = DestKey {
+            address: "192.168.10.11".parse().unwrap(),
+            port: 80,
+        };
+        let mut d = Dest::new(dk);
+        d.forward = Forward::Masq;
+        s.dests.insert(dk, d);
+        b.services.insert(key, s);
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        b.marks.insert(10, m);
+        b.services.insert(
+            ServiceKey::fwmark(Family::Inet, 10),
+            Service::new(ServiceKey::fwmark(Family::Inet, 10)),
+        );
+        b.timeouts.tcp = Some(900);
+        b.daemons.insert(
+            DaemonState::Master,
+            SyncDaemon::new(DaemonState::Master, "eth0"),
+        );
+        let j = b.to_json();
+        assert_eq!(Balancer::from_json(&j).unwrap(), b, "{j}");
+        assert_eq!(Balancer::from_json("{}").unwrap(), Balancer::default());
+    }
+}

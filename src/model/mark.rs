@@ -1,0 +1,142 @@
+use super::{Family, Origin, Protocol, keyed};
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeSet, fmt, net::IpAddr, str::FromStr};
+
+/// A destination port or an inclusive range of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    pub fn single(p: u16) -> Self {
+        PortRange { first: p, last: p }
+    }
+}
+
+impl fmt::Display for PortRange {
+    /// `80` or `8000-8100`, as nft writes them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+impl FromStr for PortRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("`{t}` is not a port (0..65535)"))
+        };
+        match s.split_once('-') {
+            Some((a, b)) => {
+                let (first, last) = (num(a)?, num(b)?);
+                if first > last {
+                    return Err(format!("port range `{s}` runs backwards"));
+                }
+                Ok(PortRange { first, last })
+            }
+            None => Ok(PortRange::single(num(s)?)),
+        }
+    }
+}
+
+impl Serialize for PortRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.first == self.last {
+            s.serialize_u16(self.first)
+        } else {
+            s.serialize_str(&self.to_string())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PortRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(u16),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Num(p) => Ok(PortRange::single(p)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// An nft rule in table `inet lvsh` that sets a firewall mark on traffic to some
+/// addresses, so that the fwmark service with that mark receives it.
+///
+/// Matches: destination address in `addresses`, and, when `ports` is not empty,
+/// transport protocol in `protocols` with destination port in `ports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRule {
+    pub mark: u32,
+    pub addresses: BTreeSet<IpAddr>,
+    #[serde(default = "default_protocols")]
+    pub protocols: BTreeSet<Protocol>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ports: BTreeSet<PortRange>,
+    /// Free text kept as the nft rule comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+fn default_protocols() -> BTreeSet<Protocol> {
+    BTreeSet::from([Protocol::Tcp])
+}
+
+impl MarkRule {
+    pub fn new(mark: u32) -> Self {
+        MarkRule {
+            mark,
+            addresses: BTreeSet::new(),
+            protocols: default_protocols(),
+            ports: BTreeSet::new(),
+            comment: None,
+            origin: Origin::default(),
+        }
+    }
+
+    /// Families of the marked addresses: each needs its own fwmark service.
+    pub fn families(&self) -> BTreeSet<Family> {
+        self.addresses.iter().map(Family::of).collect()
+    }
+}
+
+impl keyed::Keyed for MarkRule {
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.mark
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges_parse_and_print() {
+        assert_eq!("80".parse::<PortRange>().unwrap(), PortRange::single(80));
+        let r: PortRange = "8000-8100".parse().unwrap();
+        assert_eq!(r.to_string(), "8000-8100");
+        assert!("9-1".parse::<PortRange>().is_err());
+        assert!("70000".parse::<PortRange>().is_err());
+        let j = serde_json::to_string(&vec![PortRange::single(80), r]).unwrap();
+        assert_eq!(j, r#"[80,"8000-8100"]"#);
+        assert_eq!(
+            serde_json::from_str::<Vec<PortRange>>(&j).unwrap(),
+            vec![PortRange::single(80), r]
+        );
+    }
+}

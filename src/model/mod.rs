@@ -1,0 +1,28 @@
+//! The load balancer as plain data: what a script wants and what the kernel holds are
+//! the same types, compared by key. No I/O, no rhai, no netlink here.
+
+mod balancer;
+mod daemon;
+mod dest;
+mod family;
+mod keyed;
+mod mark;
+mod origin;
+mod protocol;
+mod scheduler;
+mod service;
+mod stats;
+mod timeouts;
+
+pub use balancer::Balancer;
+pub use daemon::{DaemonState, SyncDaemon};
+pub use dest::{Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
+pub use family::Family;
+pub use keyed::Keyed;
+pub use mark::{MarkRule, PortRange};
+pub use origin::{Origin, Pos};
+pub use protocol::Protocol;
+pub use scheduler::{SchedFlag, SchedFlags, Scheduler};
+pub use service::{DEFAULT_PERSIST_TIMEOUT, Netmask, PersistenceEngine, Service, ServiceKey};
+pub use stats::{DestCounters, Stats};
+pub use timeouts::Timeouts;

@@ -1,0 +1,42 @@
+use std::sync::Arc;
+
+/// A place in a script: file name, 1-based line and character column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub source: Arc<str>,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where an object was declared, so errors can point at the script.
+///
+/// It is not kernel state: two objects that differ only in origin are equal, which is
+/// what lets desired and observed models be compared with `==`. Never serialized.
+#[derive(Debug, Clone, Default)]
+pub struct Origin(pub Option<Pos>);
+
+impl Origin {
+    pub fn at(source: Arc<str>, line: usize, column: usize) -> Self {
+        Origin(Some(Pos {
+            source,
+            line,
+            column,
+        }))
+    }
+
+    pub fn pos(&self) -> Option<&Pos> {
+        self.0.as_ref()
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Origin {}

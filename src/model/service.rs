@@ -1,0 +1,275 @@
+use super::{Dest, DestKey, Family, Origin, Protocol, SchedFlags, Scheduler, Stats, keyed};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    net::{IpAddr, Ipv4Addr},
+};
+
+/// What `ipvsadm -p` without a value applies: `IPVS_SVC_PERSISTENT_TIMEOUT` in
+/// libipvs is 6 minutes, although the man page says 300 s.
+pub const DEFAULT_PERSIST_TIMEOUT: u32 = 360;
+
+/// Identity of a virtual service, as the kernel looks it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceKey {
+    /// protocol + address + port; port 0 means every port of the address.
+    Inet {
+        protocol: Protocol,
+        address: IpAddr,
+        port: u16,
+    },
+    /// Firewall-mark service: packets carrying `mark` (set by nft), per family.
+    Fwmark { family: Family, fwmark: u32 },
+}
+
+impl ServiceKey {
+    pub fn inet(protocol: Protocol, address: IpAddr, port: u16) -> Self {
+        ServiceKey::Inet {
+            protocol,
+            address,
+            port,
+        }
+    }
+
+    pub fn fwmark(family: Family, fwmark: u32) -> Self {
+        ServiceKey::Fwmark { family, fwmark }
+    }
+
+    pub fn family(&self) -> Family {
+        match self {
+            ServiceKey::Inet { address, .. } => Family::of(address),
+            ServiceKey::Fwmark { family, .. } => *family,
+        }
+    }
+
+    /// The port destinations inherit when they name none (0 for fwmark services).
+    pub fn port(&self) -> u16 {
+        match self {
+            ServiceKey::Inet { port, .. } => *port,
+            ServiceKey::Fwmark { .. } => 0,
+        }
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            ServiceKey::Inet { protocol, .. } => *protocol,
+            // The kernel stores fwmark services as TCP.
+            ServiceKey::Fwmark { .. } => Protocol::Tcp,
+        }
+    }
+}
+
+/// Formats an address with its port the way ipvsadm does (`[v6]:port`).
+pub(crate) fn sockaddr(addr: &IpAddr, port: u16) -> String {
+    match addr {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    /// `tcp 192.168.10.120:80`, `udp [2001:db8::1]:53`, `fwmark 10`, `fwmark 10 ipv6`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceKey::Inet {
+                protocol,
+                address,
+                port,
+            } => write!(f, "{protocol} {}", sockaddr(address, *port)),
+            ServiceKey::Fwmark {
+                family: Family::Inet,
+                fwmark,
+            } => write!(f, "fwmark {fwmark}"),
+            ServiceKey::Fwmark {
+                family: Family::Inet6,
+                fwmark,
+            } => write!(f, "fwmark {fwmark} ipv6"),
+        }
+    }
+}
+
+/// Persistence granularity: which client addresses share one persistence entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Netmask {
+    /// IPv4: a netmask (the kernel keeps any 32-bit mask).
+    V4(Ipv4Addr),
+    /// IPv6: a prefix length 1..=128.
+    V6(u8),
+}
+
+impl Netmask {
+    /// One entry per client address: the kernel's default.
+    pub fn host(family: Family) -> Self {
+        match family {
+            Family::Inet => Netmask::V4(Ipv4Addr::BROADCAST),
+            Family::Inet6 => Netmask::V6(128),
+        }
+    }
+
+    pub fn family(&self) -> Family {
+        match self {
+            Netmask::V4(_) => Family::Inet,
+            Netmask::V6(_) => Family::Inet6,
+        }
+    }
+}
+
+impl fmt::Display for Netmask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Netmask::V4(m) => write!(f, "{m}"),
+            Netmask::V6(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// Persistence engines the kernel knows (`ip_vs_pe_<name>.ko`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersistenceEngine {
+    Sip,
+}
+
+impl PersistenceEngine {
+    pub fn name(self) -> &'static str {
+        match self {
+            PersistenceEngine::Sip => "sip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "sip").then_some(PersistenceEngine::Sip)
+    }
+}
+
+/// A virtual service and its real servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    #[serde(flatten)]
+    pub key: ServiceKey,
+    #[serde(default)]
+    pub scheduler: Scheduler,
+    #[serde(default, skip_serializing_if = "SchedFlags::is_empty")]
+    pub flags: SchedFlags,
+    /// Persistence timeout in seconds; `None` = not persistent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<u32>,
+    /// `None` = the host mask of the family. Decoders store `None` for a host mask, so
+    /// equality does not depend on how the default was spelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netmask: Option<Netmask>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe: Option<PersistenceEngine>,
+    /// One-packet scheduling (`IP_VS_SVC_F_ONEPACKET`, `ipvsadm -o`), UDP only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub one_packet: bool,
+    #[serde(
+        default,
+        with = "keyed",
+        skip_serializing_if = "BTreeMap::is_empty",
+        rename = "destinations"
+    )]
+    pub dests: BTreeMap<DestKey, Dest>,
+    #[serde(default, skip_serializing_if = "Stats::is_zero")]
+    pub stats: Stats,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+impl Service {
+    pub fn new(key: ServiceKey) -> Self {
+        Service {
+            key,
+            scheduler: Scheduler::default(),
+            flags: SchedFlags::default(),
+            persistence: None,
+            netmask: None,
+            pe: None,
+            one_packet: false,
+            dests: BTreeMap::new(),
+            stats: Stats::default(),
+            origin: Origin::default(),
+        }
+    }
+
+    /// The netmask the kernel holds, with the default filled in.
+    pub fn effective_netmask(&self) -> Netmask {
+        self.netmask
+            .unwrap_or_else(|| Netmask::host(self.key.family()))
+    }
+
+    /// Stores `mask`, normalising the host mask to `None`.
+    pub fn set_netmask(&mut self, mask: Netmask) {
+        self.netmask = (mask != Netmask::host(self.key.family())).then_some(mask);
+    }
+
+    /// True when the service's own settings (not its destinations) are equal.
+    pub fn same_settings(&self, other: &Service) -> bool {
+        self.key == other.key
+            && self.scheduler == other.scheduler
+            && self.flags == other.flags
+            && self.persistence == other.persistence
+            && self.netmask == other.netmask
+            && self.pe == other.pe
+            && self.one_packet == other.one_packet
+    }
+}
+
+impl keyed::Keyed for Service {
+    type Key = ServiceKey;
+    fn key(&self) -> ServiceKey {
+        self.key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_display_matches_plan_text() {
+        let v4 = ServiceKey::inet(Protocol::Tcp, "192.168.10.120".parse().unwrap(), 80);
+        assert_eq!(v4.to_string(), "tcp 192.168.10.120:80");
+        let v6 = ServiceKey::inet(Protocol::Udp, "2001:db8::1".parse().unwrap(), 53);
+        assert_eq!(v6.to_string(), "udp [2001:db8::1]:53");
+        assert_eq!(
+            ServiceKey::fwmark(Family::Inet, 10).to_string(),
+            "fwmark 10"
+        );
+        assert_eq!(
+            ServiceKey::fwmark(Family::Inet6, 10).to_string(),
+            "fwmark 10 ipv6"
+        );
+    }
+
+    #[test]
+    fn host_netmask_is_normalised() {
+        let mut s = Service::new(ServiceKey::fwmark(Family::Inet, 1));
+        s.set_netmask(Netmask::V4(Ipv4Addr::BROADCAST));
+        assert_eq!(s.netmask, None);
+        s.set_netmask(Netmask::V4(Ipv4Addr::new(255, 255, 255, 0)));
+        assert_eq!(
+            s.netmask,
+            Some(Netmask::V4(Ipv4Addr::new(255, 255, 255, 0)))
+        );
+        assert_eq!(s.effective_netmask().to_string(), "255.255.255.0");
+    }
+
+    #[test]
+    fn json_round_trip_keeps_both_key_kinds() {
+        for key in [
+            ServiceKey::inet(Protocol::Sctp, "10.0.0.1".parse().unwrap(), 0),
+            ServiceKey::fwmark(Family::Inet6, 7),
+        ] {
+            let mut s = Service::new(key);
+            s.persistence = Some(600);
+            let j = serde_json::to_string(&s).unwrap();
+            let back: Service = serde_json::from_str(&j).unwrap();
+            assert_eq!(back, s, "{j}");
+            assert_eq!(back.key, key);
+        }
+    }
+}

@@ -1,1 +1,7 @@
-//! placeholder: filled by the convert work.
+//! The model in other tools' formats, and back: `ipvsadm` rules, `nft -f` scripts,
+//! and Rhai scripts written from a model (import, save).
+
+pub mod ipvsadm;
+pub mod ipvsadm_import;
+pub mod nft;
+pub mod script;

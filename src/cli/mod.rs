@@ -1,6 +1,104 @@
-//! The command line: parses arguments and runs one command.
+//! The command line: parses arguments, runs one command, renders errors.
+
+mod args;
+mod check;
+mod emit;
+mod error;
+mod import;
+mod input;
+mod live;
+mod plan;
+mod show;
+
+pub use args::Cli;
+pub use error::CliError;
+
+use args::{ColorChoice, Command};
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+
+/// What every command needs from the global options.
+pub struct Context {
+    pub dsl: crate::dsl::Options,
+    pub netns: Option<String>,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl Context {
+    /// Writes to stdout; a closed pipe is an error, not a panic.
+    pub fn out(&self, text: &str) -> Result<(), CliError> {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+            .map_err(CliError::Output)
+    }
+}
 
 /// Runs lvsh with the process arguments; returns the exit code.
 pub fn run() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // 2 means "changes pending" for plan --detailed-exitcode, so usage errors are 1.
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    };
+    install_report_handler(color);
+    let ctx = Context {
+        dsl: crate::dsl::Options {
+            lib_dirs: cli.global.lib.clone(),
+            params: cli.global.set.clone(),
+        },
+        netns: cli.global.netns.clone(),
+        color,
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+    };
+    match dispatch(&ctx, &cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            1
+        }
+    }
+}
+
+fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
+    match command {
+        Command::Check { file } => check::run(ctx, file),
+        Command::Plan {
+            file,
+            source,
+            json,
+            detailed_exitcode,
+            merge,
+        } => plan::run(ctx, file, source, *json, *detailed_exitcode, *merge),
+        Command::Emit { file, to } => emit::run(ctx, file, *to),
+        Command::Import { file } => import::run(ctx, file),
+        Command::Apply { .. } | Command::Show { .. } | Command::Save => live::unavailable(),
+    }
+}
+
+fn install_report_handler(color: bool) {
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(std::io::stderr().is_terminal())
+                .context_lines(1)
+                .tab_width(4)
+                .build(),
+        )
+    }));
 }

@@ -1,2 +1,4 @@
 use crate::model::Balancer;
-pub fn to_nft(_b: &Balancer) -> String { String::new() }
+pub fn to_nft(_b: &Balancer) -> String {
+    String::new()
+}

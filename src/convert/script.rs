@@ -1,2 +1,4 @@
 use crate::model::Balancer;
-pub fn to_script(_b: &Balancer, _h: &str) -> String { String::new() }
+pub fn to_script(_b: &Balancer, _h: &str) -> String {
+    String::new()
+}

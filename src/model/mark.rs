@@ -114,6 +114,34 @@ impl MarkRule {
     }
 }
 
+impl fmt::Display for MarkRule {
+    /// `daddr {192.168.10.120} tcp dport {80, 443} -> fwmark 10`: what the rule matches.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn set<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
+            let v: Vec<String> = items.map(|i| i.to_string()).collect();
+            if v.len() == 1 {
+                v[0].clone()
+            } else {
+                format!("{{{}}}", v.join(", "))
+            }
+        }
+        write!(f, "daddr {}", set(self.addresses.iter()))?;
+        if !self.ports.is_empty() {
+            write!(
+                f,
+                " {} dport {}",
+                set(self.protocols.iter()),
+                set(self.ports.iter())
+            )?;
+        }
+        write!(f, " -> fwmark {}", self.mark)?;
+        if let Some(c) = &self.comment {
+            write!(f, " ({c})")?;
+        }
+        Ok(())
+    }
+}
+
 impl keyed::Keyed for MarkRule {
     type Key = u32;
     fn key(&self) -> u32 {
@@ -137,6 +165,20 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Vec<PortRange>>(&j).unwrap(),
             vec![PortRange::single(80), r]
+        );
+    }
+
+    #[test]
+    fn display_says_what_is_marked() {
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        assert_eq!(m.to_string(), "daddr 192.168.10.120 -> fwmark 10");
+        m.ports.insert(PortRange::single(443));
+        m.ports.insert(PortRange::single(80));
+        m.addresses.insert("2001:db8::1".parse().unwrap());
+        assert_eq!(
+            m.to_string(),
+            "daddr {192.168.10.120, 2001:db8::1} tcp dport {80, 443} -> fwmark 10"
         );
     }
 }

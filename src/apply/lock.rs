@@ -1,0 +1,94 @@
+//! One `apply` at a time per network namespace.
+
+use std::{
+    fs::{File, OpenOptions},
+    os::unix::{fs::MetadataExt, io::AsRawFd},
+    path::{Path, PathBuf},
+};
+
+/// Where the lock files live; a tmpfs, so a reboot clears stale ones.
+const LOCK_DIR: &str = "/run/lvsh";
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LockError {
+    #[error("another `lvsh apply` is running in this network namespace")]
+    #[diagnostic(help("wait for it to finish; it holds the lock `{}`", path.display()))]
+    Busy { path: PathBuf },
+    #[error("cannot take the apply lock `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// An exclusive lock on the namespace, released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct ApplyLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+impl ApplyLock {
+    /// Locks the namespace `netns` (`None` = the one lvsh runs in). Namespaces are
+    /// identified by inode, so a name and the current namespace share one lock.
+    pub fn acquire(netns: Option<&str>) -> Result<Self, LockError> {
+        Self::acquire_in(Path::new(LOCK_DIR), netns)
+    }
+
+    pub fn acquire_in(dir: &Path, netns: Option<&str>) -> Result<Self, LockError> {
+        let ns_path = match netns {
+            Some(name) => PathBuf::from("/run/netns").join(name),
+            None => PathBuf::from("/proc/self/ns/net"),
+        };
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LockError::Io { path, source }
+        };
+        let inode = std::fs::metadata(&ns_path).map_err(io(&ns_path))?.ino();
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let path = dir.join(format!("netns-{inode}.lock"));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            return Err(if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                LockError::Busy { path }
+            } else {
+                LockError::Io { path, source: err }
+            });
+        }
+        Ok(ApplyLock { _file: file, path })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_on_the_same_namespace_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = ApplyLock::acquire_in(dir.path(), None).unwrap();
+        let err = ApplyLock::acquire_in(dir.path(), None).unwrap_err();
+        assert!(matches!(err, LockError::Busy { .. }), "{err:?}");
+        drop(first);
+        ApplyLock::acquire_in(dir.path(), None).unwrap();
+    }
+
+    #[test]
+    fn unknown_namespace_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ApplyLock::acquire_in(dir.path(), Some("no-such-ns-lvsh")).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot take the apply lock"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The command-line contract of DESIGN.md, as clap types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lvsh",
+    version,
+    about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai scripts",
+    long_about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai \
+                  scripts. A script describes the whole load balancer; lvsh shows the plan against \
+                  the live kernel and applies it as one transaction.",
+    after_help = "Exit status: 0 success; 1 any error (nothing was changed); \
+                  2 changes pending (only with --detailed-exitcode)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Work in the network namespace /run/netns/NAME
+    #[arg(long, global = true, value_name = "NAME")]
+    pub netns: Option<String>,
+    /// Also resolve `import` in DIR (repeatable)
+    #[arg(short = 'I', long = "lib", global = true, value_name = "DIR")]
+    pub lib: Vec<PathBuf>,
+    /// Pass a parameter to the script, read with param("NAME")
+    #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub set: Vec<(String, String)>,
+    /// More output
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let valid = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(format!("`{name}` is not a valid parameter name"));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Where the observed state comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StateSource {
+    /// Compare against a saved model (the JSON of `emit --to json`) instead of the kernel
+    #[arg(long, value_name = "FILE.json", conflicts_with = "empty")]
+    pub state: Option<PathBuf>,
+    /// Compare against an empty balancer instead of the kernel
+    #[arg(long)]
+    pub empty: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate and validate a script; print a summary; touch nothing
+    Check {
+        /// The script (`-` for standard input)
+        file: PathBuf,
+    },
+    /// Show what apply would change
+    Plan {
+        file: PathBuf,
+        #[command(flatten)]
+        source: StateSource,
+        /// Machine-readable plan
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when in sync, 2 when changes are pending, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Only add and change; never delete what the script does not mention
+        #[arg(long)]
+        merge: bool,
+    },
+    /// Apply the plan as one transaction, rolling back on failure
+    Apply {
+        file: PathBuf,
+        /// Only add and change; never delete what the script does not mention
+        #[arg(long)]
+        merge: bool,
+        /// Show the plan and stop
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+    /// Show the live IPVS table and the owned nft table
+    Show {
+        #[arg(long)]
+        json: bool,
+        /// Include traffic counters and rates
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Print the live state as a script that re-applies as a no-op
+    Save,
+    /// Print the script's model in another format
+    Emit {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        to: EmitFormat,
+    },
+    /// Turn `ipvsadm -S` output or an `ipvsadm -R` rules file into a script
+    Import {
+        /// The rules file (`-` for standard input)
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitFormat {
+    /// `ipvsadm -R` input, in `ipvsadm -S -n` format
+    Ipvsadm,
+    /// An `nft -f` script for table `inet lvsh`
+    Nft,
+    /// The model as JSON (what `--state` reads)
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn params_need_a_name_and_an_equals_sign() {
+        assert_eq!(parse_param("vip=10.0.0.1").unwrap().1, "10.0.0.1");
+        assert_eq!(parse_param("a=b=c").unwrap().1, "b=c");
+        assert!(parse_param("novalue").is_err());
+        assert!(parse_param("1x=2").is_err());
+        assert!(parse_param("=2").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+use super::{CliError, Context, input};
+use crate::model::{Balancer, ServiceKey};
+use std::path::Path;
+
+/// `lvsh check FILE`: evaluate and validate, then say what the script describes.
+pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
+    let b = input::evaluate(ctx, file)?;
+    if !ctx.quiet {
+        ctx.out(&format!("{}: ok, {}\n", file.display(), summary(&b)))?;
+    }
+    Ok(0)
+}
+
+/// `3 services (1 fwmark), 5 real servers, 1 nft mark rule, timeouts, 1 sync daemon`.
+pub fn summary(b: &Balancer) -> String {
+    fn n(count: usize, one: &str, many: &str) -> String {
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+    let fwmarks = b
+        .services
+        .keys()
+        .filter(|k| matches!(k, ServiceKey::Fwmark { .. }))
+        .count();
+    let mut parts = vec![n(b.services.len(), "service", "services")];
+    if fwmarks > 0 {
+        parts[0].push_str(&format!(" ({fwmarks} fwmark)"));
+    }
+    parts.push(n(b.dest_count(), "real server", "real servers"));
+    if !b.marks.is_empty() {
+        parts.push(n(b.marks.len(), "nft mark rule", "nft mark rules"));
+    }
+    if !b.timeouts.is_empty() {
+        parts.push("timeouts".into());
+    }
+    if !b.daemons.is_empty() {
+        parts.push(n(b.daemons.len(), "sync daemon", "sync daemons"));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,17 @@
+use super::{CliError, Context, input};
+use crate::convert::{ipvsadm_import, script};
+use std::path::Path;
+
+/// `lvsh import FILE|-`: ipvsadm rules to a Rhai script on stdout.
+pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
+    let text = input::read_text(file)?;
+    let name = if file == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let b = ipvsadm_import::from_ipvsadm(&name, &text)?;
+    let header = format!("imported by lvsh from {name}");
+    ctx.out(&script::to_script(&b, &header))?;
+    Ok(0)
+}

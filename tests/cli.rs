@@ -1,0 +1,226 @@
+//! The binary, end to end: golden stdout/stderr and exit codes. No kernel needed.
+
+mod support;
+
+use support::{Test, root};
+
+const SCRIPTS: &[&str] = &["ppc", "pcc", "pfmc", "dual-stack", "nat-farm", "generated"];
+
+fn script(name: &str) -> String {
+    format!("scripts/{name}.rhai")
+}
+
+#[test]
+fn every_script_in_the_scripts_folder_is_tested() {
+    let mut found: Vec<String> = std::fs::read_dir(root().join("scripts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = SCRIPTS.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed, "add new scripts to SCRIPTS in tests/cli.rs");
+}
+
+#[test]
+fn scripts_check() {
+    for name in SCRIPTS {
+        Test::new()
+            .args(["check", &script(name)])
+            .stdout_golden(&format!("scripts/{name}.check"))
+            .run();
+    }
+}
+
+#[test]
+fn scripts_emit_ipvsadm() {
+    for name in SCRIPTS {
+        Test::new()
+            .args(["emit", &script(name), "--to", "ipvsadm"])
+            .stdout_golden(&format!("scripts/{name}.ipvsadm"))
+            .stderr_golden(&format!("scripts/{name}.ipvsadm.stderr"))
+            .run();
+    }
+}
+
+#[test]
+fn scripts_emit_nft() {
+    for name in SCRIPTS {
+        Test::new()
+            .args(["emit", &script(name), "--to", "nft"])
+            .stdout_golden(&format!("scripts/{name}.nft"))
+            .run();
+    }
+}
+
+#[test]
+fn scripts_emit_json() {
+    for name in SCRIPTS {
+        Test::new()
+            .args(["emit", &script(name), "--to", "json"])
+            .stdout_golden(&format!("scripts/{name}.json"))
+            .run();
+    }
+}
+
+#[test]
+fn scripts_plan_from_empty() {
+    for name in SCRIPTS {
+        Test::new()
+            .args(["plan", &script(name), "--empty"])
+            .stdout_golden(&format!("scripts/{name}.plan"))
+            .run();
+    }
+}
+
+#[test]
+fn plan_against_its_own_state_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in SCRIPTS {
+        let json = Test::new()
+            .args(["emit", &script(name), "--to", "json"])
+            .run()
+            .stdout;
+        let state = dir.path().join(format!("{name}.json"));
+        std::fs::write(&state, json).unwrap();
+        let state = state.to_str().unwrap();
+        Test::new()
+            .args([
+                "plan",
+                &script(name),
+                "--state",
+                state,
+                "--detailed-exitcode",
+            ])
+            .stdout("No changes. The kernel matches the script.\n")
+            .run();
+        Test::new()
+            .args([
+                "plan",
+                &script(name),
+                "--empty",
+                "--detailed-exitcode",
+                "-q",
+            ])
+            .status(2)
+            .run();
+    }
+}
+
+#[test]
+fn plan_json_is_valid_json_with_every_change() {
+    let out = Test::new()
+        .args(["plan", "scripts/pfmc.rhai", "--empty", "--json"])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    // fwmark service, two real servers, one nft mark rule
+    assert_eq!(v["changes"].as_array().unwrap().len(), 4, "{}", out.stdout);
+}
+
+#[test]
+fn merge_never_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("pcc.json");
+    let json = Test::new()
+        .args(["emit", "scripts/pcc.rhai", "--to", "json"])
+        .run()
+        .stdout;
+    std::fs::write(&state, json).unwrap();
+    let state = state.to_str().unwrap();
+    let replace = Test::new()
+        .args(["plan", "scripts/ppc.rhai", "--state", state])
+        .run()
+        .stdout;
+    assert!(replace.lines().any(|l| l.starts_with('-')), "{replace}");
+    let merge = Test::new()
+        .args(["plan", "scripts/ppc.rhai", "--state", state, "--merge"])
+        .run()
+        .stdout;
+    assert!(!merge.lines().any(|l| l.starts_with('-')), "{merge}");
+}
+
+#[test]
+fn script_from_stdin() {
+    Test::new()
+        .args(["check", "-"])
+        .stdin("service(\"10.0.0.1\", 80).rs(rs(\"10.0.0.2\"));")
+        .stdout("-: ok, 1 service, 1 real server\n")
+        .run();
+}
+
+#[test]
+fn missing_script_is_a_clear_error() {
+    Test::new()
+        .args(["check", "scripts/nope.rhai"])
+        .status(1)
+        .stderr_contains(&["cannot read `scripts/nope.rhai`", "No such file"])
+        .run();
+}
+
+#[test]
+fn bad_state_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    std::fs::write(&state, "{\"services\": 3}").unwrap();
+    Test::new()
+        .args([
+            "plan",
+            "scripts/ppc.rhai",
+            "--state",
+            state.to_str().unwrap(),
+        ])
+        .status(1)
+        .stderr_contains(&["is not a state file", "emit FILE --to json"])
+        .run();
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    // 2 is reserved for "changes pending" under --detailed-exitcode.
+    Test::new()
+        .args(["plan"])
+        .status(1)
+        .stderr_contains(&["FILE"])
+        .run();
+    Test::new()
+        .args(["emit", "scripts/ppc.rhai", "--to", "yaml"])
+        .status(1)
+        .stderr_contains(&["yaml"])
+        .run();
+}
+
+#[test]
+fn set_passes_parameters() {
+    Test::new()
+        .args(["check", "-", "--set", "vip=10.9.9.9", "--set", "n=3"])
+        .stdin(
+            "let s = service(param(\"vip\"), 80);\n\
+             for i in 0..param(\"n\", 1) { s.rs(rs(`10.0.0.${i + 1}`).nat()); }",
+        )
+        .stdout("-: ok, 1 service, 3 real servers\n")
+        .run();
+}
+
+#[test]
+fn invalid_scripts_fail_with_a_pointed_diagnostic() {
+    let dir = root().join("tests/invalid");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "rhai") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let rel = format!("tests/invalid/{name}.rhai");
+        Test::new()
+            .args(["check", &rel])
+            .status(1)
+            .stdout("")
+            .stderr_golden(&format!("invalid/{name}.stderr"))
+            .run();
+        n += 1;
+    }
+    assert!(n >= 25, "only {n} invalid scripts");
+}

@@ -1,0 +1,188 @@
+//! A small builder for tests through the `lvsh` binary: arguments, stdin, and the
+//! expected stdout, stderr and exit code, either inline or as golden files.
+//!
+//! Golden files live under `tests/golden/`; run with `LVSH_BLESS=1` to rewrite them
+//! from the actual output (then review the diff).
+
+#![allow(dead_code)]
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Test {
+    args: Vec<String>,
+    stdin: Option<String>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
+    env: Vec<(String, String)>,
+}
+
+enum Expect {
+    Any,
+    Exact(String),
+    Contains(Vec<String>),
+    Golden(PathBuf),
+}
+
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Test {
+            args: vec![],
+            stdin: None,
+            status: 0,
+            stdout: Expect::Any,
+            stderr: Expect::Exact(String::new()),
+            env: vec![],
+        }
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    pub fn stdin(mut self, s: &str) -> Self {
+        self.stdin = Some(s.into());
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        self
+    }
+
+    pub fn stdout(mut self, s: &str) -> Self {
+        self.stdout = Expect::Exact(s.into());
+        self
+    }
+
+    pub fn stdout_contains(mut self, parts: &[&str]) -> Self {
+        self.stdout = Expect::Contains(parts.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    pub fn stdout_golden(mut self, name: &str) -> Self {
+        self.stdout = Expect::Golden(root().join("tests/golden").join(name));
+        self
+    }
+
+    pub fn stderr(mut self, s: &str) -> Self {
+        self.stderr = Expect::Exact(s.into());
+        self
+    }
+
+    pub fn stderr_any(mut self) -> Self {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    pub fn stderr_contains(mut self, parts: &[&str]) -> Self {
+        self.stderr = Expect::Contains(parts.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    pub fn stderr_golden(mut self, name: &str) -> Self {
+        self.stderr = Expect::Golden(root().join("tests/golden").join(name));
+        self
+    }
+
+    /// Runs the binary from the repository root and checks everything expected.
+    pub fn run(self) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvsh"));
+        cmd.args(&self.args)
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .env_remove("CLICOLOR_FORCE")
+            .env("COLUMNS", "100")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("lvsh binary runs");
+        {
+            let mut stdin = child.stdin.take().unwrap();
+            if let Some(input) = &self.stdin {
+                stdin.write_all(input.as_bytes()).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let output = Output {
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+            status: out.status.code().unwrap_or(-1),
+        };
+        let what = format!("lvsh {}", self.args.join(" "));
+        check(&what, "stdout", &self.stdout, &output.stdout);
+        check(&what, "stderr", &self.stderr, &output.stderr);
+        assert_eq!(
+            output.status, self.status,
+            "{what}: exit status\nstdout:\n{}\nstderr:\n{}",
+            output.stdout, output.stderr
+        );
+        output
+    }
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Test::new()
+    }
+}
+
+fn check(what: &str, stream: &str, expect: &Expect, actual: &str) {
+    match expect {
+        Expect::Any => {}
+        Expect::Exact(s) => assert_eq!(actual, s, "{what}: {stream}"),
+        Expect::Contains(parts) => {
+            for p in parts {
+                assert!(
+                    actual.contains(p.as_str()),
+                    "{what}: {stream} lacks {p:?}:\n{actual}"
+                );
+            }
+        }
+        Expect::Golden(path) => golden(what, stream, path, actual),
+    }
+}
+
+fn golden(what: &str, stream: &str, path: &Path, actual: &str) {
+    if std::env::var_os("LVSH_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{what}: golden file {} missing ({e}); run with LVSH_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "{what}: {stream} differs from {}",
+        path.display()
+    );
+}

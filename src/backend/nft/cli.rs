@@ -162,6 +162,21 @@ impl NftCli {
     }
 }
 
+/// Rule lines of `nft -a list table` by handle (`ip saddr 10.9.9.9 drop # handle 4`).
+fn rule_lines(listing: &str) -> BTreeMap<u32, String> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let (rule, handle) = line.trim().rsplit_once(" # handle ")?;
+            // Chain and set headers carry handles too: `chain extra { # handle 6`.
+            if rule.ends_with('{') {
+                return None;
+            }
+            Some((handle.parse().ok()?, rule.to_string()))
+        })
+        .collect()
+}
+
 fn netns_path(name: &str) -> PathBuf {
     if name.contains('/') {
         PathBuf::from(name)
@@ -175,12 +190,23 @@ impl Nft for NftCli {
         let Some(json) = self.list_json()? else {
             return Ok(BTreeMap::new());
         };
-        parse_table(&json)
-            .map_err(|source| Error::Json {
-                command: self.command_line(&["-j", "list", "table", FAMILY, TABLE]),
-                source,
-            })?
-            .into_marks()
+        let mut observed = parse_table(&json).map_err(|source| Error::Json {
+            command: self.command_line(&["-j", "list", "table", FAMILY, TABLE]),
+            source,
+        })?;
+        if observed.foreign.iter().any(|f| f.content.is_some()) {
+            // Show hand-made rules the way the operator would write them. The table
+            // may have changed in between: then the JSON stays.
+            if let Ok(out) = self.run(&["-a", "list", "table", FAMILY, TABLE], None) {
+                let lines = rule_lines(&String::from_utf8_lossy(&out.stdout));
+                for f in &mut observed.foreign {
+                    if let Some(text) = f.handle.and_then(|h| lines.get(&h)) {
+                        f.content = Some(text.clone());
+                    }
+                }
+            }
+        }
+        observed.into_marks()
     }
 
     fn replace(&mut self, marks: &BTreeMap<u32, MarkRule>) -> Result<(), Error> {
@@ -196,6 +222,24 @@ mod tests {
     fn netns_names_live_in_run_netns() {
         assert_eq!(netns_path("blue"), Path::new("/run/netns/blue"));
         assert_eq!(netns_path("/proc/1/ns/net"), Path::new("/proc/1/ns/net"));
+    }
+
+    #[test]
+    fn rule_lines_by_handle() {
+        let listing = "table inet lvsh { # handle 2\n\
+            \tchain prerouting { # handle 1\n\
+            \t\ttype filter hook prerouting priority mangle; policy accept;\n\
+            \t\tip daddr 10.0.0.20 tcp dport { 22, 80 } meta mark set 0x00000014 comment \"lvsh mark 20\" # handle 3\n\
+            \t\tip saddr 10.9.9.9 drop # handle 4\n\
+            \t}\n\
+            \tset vips { # handle 7\n\
+            \t\ttype ipv4_addr\n\
+            \t}\n\
+            }\n";
+        let lines = rule_lines(listing);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[&4], "ip saddr 10.9.9.9 drop");
+        assert!(lines[&3].starts_with("ip daddr 10.0.0.20 tcp dport { 22, 80 }"));
     }
 
     #[test]

@@ -89,8 +89,10 @@ pub struct Foreign {
     /// Chain of a rule, name of anything else.
     pub name: String,
     pub handle: Option<u32>,
-    /// What is wrong with it, or what it holds.
+    /// What is wrong with it.
     pub detail: String,
+    /// A rule's content: nft text when `nft` listed it, else its JSON, shortened.
+    pub content: Option<String>,
 }
 
 impl fmt::Display for Foreign {
@@ -104,6 +106,9 @@ impl fmt::Display for Foreign {
         }
         if !self.detail.is_empty() {
             write!(f, ": {}", self.detail)?;
+        }
+        if let Some(c) = &self.content {
+            write!(f, ": `{c}`")?;
         }
         Ok(())
     }
@@ -123,19 +128,22 @@ mod tests {
                     name: "prerouting".into(),
                     handle: Some(7),
                     detail: "no lvsh comment".into(),
+                    content: Some("ip saddr 10.9.9.9 drop".into()),
                 },
                 Foreign {
                     kind: "set".into(),
                     name: "vips".into(),
                     handle: None,
                     detail: String::new(),
+                    content: None,
                 },
             ],
         };
         assert_eq!(
             e.to_string(),
             "table `inet lvsh` holds 2 objects lvsh did not write:\n  \
-             rule in chain `prerouting` (handle 7): no lvsh comment\n  set `vips`"
+             rule in chain `prerouting` (handle 7): no lvsh comment: `ip saddr 10.9.9.9 drop`\n  \
+             set `vips`"
         );
     }
 

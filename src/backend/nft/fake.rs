@@ -190,13 +190,15 @@ mod tests {
             name: "prerouting".into(),
             handle: Some(9),
             detail: "no `lvsh mark N` comment".into(),
+            content: Some("ip saddr 10.9.9.9 drop".into()),
         });
         assert!(matches!(nft.read(), Err(Error::Foreign { .. })));
         let o = read_observed(&mut nft).unwrap();
         assert_eq!(o.marks.len(), 1);
         assert_eq!(o.foreign.len(), 1);
         assert!(nft.dump().ends_with(
-            "# foreign: rule in chain `prerouting` (handle 9): no `lvsh mark N` comment\n"
+            "# foreign: rule in chain `prerouting` (handle 9): no `lvsh mark N` comment: \
+             `ip saddr 10.9.9.9 drop`\n"
         ));
         nft.replace(&marks()).unwrap();
         assert!(read_observed(&mut nft).unwrap().foreign.is_empty());

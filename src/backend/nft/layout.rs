@@ -183,20 +183,21 @@ pub fn canonical(rule: &MarkRule) -> MarkRule {
     r
 }
 
-/// nft merges the elements of an interval set that overlap, and those that touch when
-/// at least one is a real range; touching single ports stay apart. (`{80, 81-90}` is
-/// stored as `{80-90}`, `{80, 81}` stays.) Checked against real nft in the tests.
+/// A set with a range in it is an interval set, and nft merges the elements of those
+/// that overlap or touch; a set of single ports is a plain set and stays as it is.
+/// (`{80, 81-90}` is stored as `{80-90}`, `{80, 81}` stays, `{80, 81, 90-99}` becomes
+/// `{80-81, 90-99}`.) Checked against real nft in the tests.
 pub fn canonical_ports(ports: &BTreeSet<PortRange>) -> BTreeSet<PortRange> {
+    if ports.iter().all(|r| r.first == r.last) {
+        return ports.clone();
+    }
     let mut out: Vec<PortRange> = Vec::new();
     for &r in ports {
-        if let Some(cur) = out.last_mut() {
-            let overlaps = r.first <= cur.last;
-            let touches = u32::from(cur.last) + 1 == u32::from(r.first);
-            let ranged = cur.first != cur.last || r.first != r.last;
-            if overlaps || (touches && ranged) {
-                cur.last = cur.last.max(r.last);
-                continue;
-            }
+        if let Some(cur) = out.last_mut()
+            && u32::from(r.first) <= u32::from(cur.last) + 1
+        {
+            cur.last = cur.last.max(r.last);
+            continue;
         }
         out.push(r);
     }
@@ -286,6 +287,8 @@ mod tests {
             (&["8000-8100", "8101-8200"], &["8000-8200"]),
             (&["0-65535", "80"], &["0-65535"]),
             (&["65534-65535", "65535"], &["65534-65535"]),
+            (&["80", "81", "90-99"], &["80-81", "90-99"]),
+            (&["1017", "1018", "1021-1023"], &["1017-1018", "1021-1023"]),
         ];
         for (input, want) in cases {
             assert_eq!(canonical_ports(&ports(input)), ports(want), "{input:?}");

@@ -75,6 +75,17 @@ impl Parser {
     }
 
     fn foreign(&mut self, kind: &str, name: &str, item: &Value, detail: String) {
+        self.foreign_with(kind, name, item, detail, None);
+    }
+
+    fn foreign_with(
+        &mut self,
+        kind: &str,
+        name: &str,
+        item: &Value,
+        detail: String,
+        content: Option<String>,
+    ) {
         let handle = item
             .as_object()
             .and_then(|o| o.values().next())
@@ -86,6 +97,7 @@ impl Parser {
             name: name.to_string(),
             handle,
             detail,
+            content,
         });
     }
 
@@ -139,11 +151,8 @@ impl Parser {
             None => String::new(),
         };
         detail.push_str(&why);
-        if let Some(expr) = body.get("expr") {
-            detail.push_str(": ");
-            detail.push_str(&brief(expr));
-        }
-        self.foreign("rule", &chain, &item, detail);
+        let content = body.get("expr").map(brief);
+        self.foreign_with("rule", &chain, &item, detail, content);
     }
 
     /// Records the rule as a mark, or says why it is not one lvsh wrote.
@@ -492,7 +501,7 @@ mod tests {
         let lines: Vec<String> = o.foreign.iter().map(|f| f.to_string()).collect();
         assert_eq!(lines.len(), 6, "{lines:#?}");
         assert!(lines[0].starts_with(
-            "rule in chain `prerouting` (handle 20): no `lvsh mark N` comment: [{\"match\""
+            "rule in chain `prerouting` (handle 20): no `lvsh mark N` comment: `[{\"match\""
         ));
         assert_eq!(lines[1], "set `s` (handle 4)");
         assert_eq!(lines[2], "chain `extra` (handle 5): regular chain");

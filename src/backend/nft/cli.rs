@@ -66,6 +66,7 @@ impl NftCli {
         }
     }
 
+    /// For messages, which put it in backticks: ``nft -j -f -` in network namespace `blue``.
     fn command_line(&self, args: &[&str]) -> String {
         let mut s = format!("nft {}", args.join(" "));
         if let Some(ns) = &self.netns {
@@ -258,6 +259,19 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "cannot enter network namespace `lvsh-no-such-netns`: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_namespace() {
+        let nft = NftCli::new(Some("blue"));
+        let e = Error::Spawn {
+            command: nft.command_line(&["-j", "-f", "-"]),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot run `nft -j -f -` in network namespace `blue`: Permission denied (os error 13)"
         );
     }
 

@@ -30,8 +30,9 @@ impl FakeNft {
         Self::default()
     }
 
-    /// A table that already holds `marks`.
+    /// A table that already holds `marks` (which must be valid).
     pub fn with_marks(marks: BTreeMap<u32, MarkRule>) -> Self {
+        rules(&marks).expect("FakeNft::with_marks takes marks lvsh could write");
         FakeNft {
             marks: marks.values().map(|m| (m.mark, canonical(m))).collect(),
             ..Self::default()
@@ -43,6 +44,11 @@ impl FakeNft {
     pub fn fail_replace(&mut self, nth: usize, stderr: &str) -> &mut Self {
         self.replace_failures.push_back((nth, stderr.to_string()));
         self
+    }
+
+    /// The next `replace` fails with nft's `stderr`, changing nothing.
+    pub fn fail_next_replace(&mut self, stderr: &str) -> &mut Self {
+        self.fail_replace(self.replaces, stderr)
     }
 
     /// Call number `nth` of `read` fails with nft's `stderr`.
@@ -170,6 +176,11 @@ mod tests {
         );
         nft.replace(&BTreeMap::new()).unwrap(); // call 2
         assert!(nft.read().unwrap().is_empty());
+        nft.fail_next_replace("Error: boom");
+        assert!(nft.replace(&marks()).is_err());
+        assert!(nft.read().unwrap().is_empty());
+        nft.replace(&marks()).unwrap();
+        assert_eq!(nft.replaced.len(), 3, "only successful replaces are logged");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The nft table lvsh owns: `inet lvsh`, and nothing else.
 //!
-//! Layout (what [`ruleset::replace_batch`] writes and [`parse::parse_table`] reads back):
+//! Layout (what [`replace_batch`] writes and [`parse_table`] reads back):
 //!
 //! ```text
 //! table inet lvsh {
@@ -29,9 +29,18 @@
 //!
 //! Every write replaces the whole table in one nft transaction: `add table` (so the
 //! delete cannot fail), `delete table`, then the new table. An empty map stops after
-//! the delete, which removes the table. Anything in the table lvsh did not write is
-//! reported by [`read`](crate::backend::Nft::read) as [`Error::Foreign`] (so `plan`
-//! shows it and `apply` replaces it), never ignored.
+//! the delete, which removes the table.
+//!
+//! Reading back is exact for what lvsh writes, with one caveat nft imposes: a port set
+//! holding a range is an interval set, whose touching elements nft merges
+//! (`{80, 81-90}` is kept as `{80-90}`). [`canonical`] predicts that; `plan` should
+//! compare desired marks in that form, or it shows a change after every apply.
+//!
+//! Anything in the table lvsh did not write (a rule added by hand, another chain, a
+//! set, a changed chain policy) makes [`read`](crate::backend::Nft::read) fail with
+//! [`Error::Foreign`], which still carries the marks it recognised: a caller that
+//! ignores it cannot mistake a tampered table for a clean one, and `plan` gets both
+//! through [`read_observed`] to show the drift; `apply` replaces the table anyway.
 
 mod cli;
 mod error;

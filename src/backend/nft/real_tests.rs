@@ -169,6 +169,8 @@ fn sample() -> BTreeMap<u32, MarkRule> {
         mark(15, &["10.0.0.15"], &[Tcp, Udp, Sctp], &["0", "65535"], None),
         mark(16, &["10.0.0.16"], &[Tcp], &["0-65535"], Some("every port")),
         mark(17, &["10.0.0.17"], &[Udp], &["80", "81", "82"], None),
+        mark(18, &["10.0.0.18"], &[Tcp, Udp], &["53"], None),
+        mark(19, &["2001:db8::19"], &[Tcp, Sctp], &["1000-2000"], None),
         mark(u32::MAX, &["10.255.255.255"], &[], &[], Some(&longest)),
     ]
     .into_iter()

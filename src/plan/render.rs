@@ -118,7 +118,7 @@ impl Line {
         out.push(' ');
         out.push_str(&self.label);
         if !self.detail.is_empty() {
-            let pad = width.saturating_sub(self.label.chars().count()) + 1;
+            let pad = width.saturating_sub(self.label.chars().count()) + 2;
             out.extend(std::iter::repeat_n(' ', pad));
             out.push_str(&self.detail);
         }

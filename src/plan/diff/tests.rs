@@ -61,6 +61,9 @@ fn line(c: &Change) -> String {
     format!("{action} {object}")
 }
 
+/// A named change to one object, for table-driven tests.
+type Edit<T> = fn(&mut T);
+
 fn replace(d: &Balancer, o: &Balancer) -> Vec<String> {
     lines(&diff(d, o, Mode::Replace))
 }
@@ -145,7 +148,7 @@ fn every_service_setting_is_an_edit_in_place() {
     let k = key("192.168.10.120", 443);
     let a = dk("10.0.0.1", 443);
     let observed = balancer([service(k, &[a])]);
-    let edits: Vec<(&str, fn(&mut Service))> = vec![
+    let edits: [(&str, Edit<Service>); 6] = [
         ("scheduler", |s| s.scheduler = Scheduler::Rr),
         ("flags", |s| s.flags.insert(SchedFlag::Flag2)),
         ("persistence", |s| s.persistence = Some(300)),
@@ -187,7 +190,7 @@ fn every_dest_setting_is_an_edit_in_place() {
     let k = key("192.168.10.120", 80);
     let a = dk("10.0.0.1", 80);
     let observed = balancer([service(k, &[a])]);
-    let edits: Vec<(&str, fn(&mut Dest))> = vec![
+    let edits: [(&str, Edit<Dest>); 5] = [
         ("nat", |d| d.forward = Forward::Masq),
         ("tun", |d| {
             d.forward = Forward::Tunnel {
@@ -555,8 +558,10 @@ fn protocols_without_ports_do_not_count() {
 
 #[test]
 fn timeouts_change_only_what_the_script_sets() {
-    let mut observed = Balancer::default();
-    observed.timeouts = Timeouts::KERNEL_DEFAULT;
+    let observed = Balancer {
+        timeouts: Timeouts::KERNEL_DEFAULT,
+        ..Balancer::default()
+    };
     // Nothing set: nothing to do.
     assert!(replace(&Balancer::default(), &observed).is_empty());
     // Set to what the kernel has: nothing to do.

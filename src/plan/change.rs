@@ -52,21 +52,40 @@ impl Serialize for Object {
     }
 }
 
-/// The settings of one object at one side of a change.
+/// The settings of one object at one side of a change. Build one with `from`/`into`.
 ///
 /// Serialized as the object itself, in the model's JSON format; the change's `object`
-/// says which kind it is.
+/// says which kind it is. Boxed so that a plan of ten thousand changes stays small
+/// and quick to build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Snapshot {
     /// A service's own settings. Its `dests` are empty, except in the `before` of a
     /// service deletion, where they are the destinations deleted with it.
-    Service(Service),
-    Dest(Dest),
-    Mark(MarkRule),
+    Service(Box<Service>),
+    Dest(Box<Dest>),
+    Mark(Box<MarkRule>),
     Timeouts(Timeouts),
-    Daemon(SyncDaemon),
+    Daemon(Box<SyncDaemon>),
 }
+
+macro_rules! snapshot_from {
+    ($($ty:ident => $variant:ident($wrap:path)),*) => {$(
+        impl From<$ty> for Snapshot {
+            fn from(v: $ty) -> Self {
+                Snapshot::$variant($wrap(v))
+            }
+        }
+    )*};
+}
+
+snapshot_from!(
+    Service => Service(Box::new),
+    Dest => Dest(Box::new),
+    MarkRule => Mark(Box::new),
+    SyncDaemon => Daemon(Box::new),
+    Timeouts => Timeouts(std::convert::identity)
+);
 
 impl Snapshot {
     pub fn service(&self) -> Option<&Service> {
@@ -183,11 +202,11 @@ mod tests {
 
     #[test]
     fn snapshot_accessors_pick_their_kind() {
-        let t = Snapshot::Timeouts(Timeouts::KERNEL_DEFAULT);
+        let t = Snapshot::from(Timeouts::KERNEL_DEFAULT);
         assert_eq!(t.timeouts(), Some(&Timeouts::KERNEL_DEFAULT));
         assert!(t.service().is_none() && t.dest().is_none());
         assert!(t.mark().is_none() && t.daemon().is_none());
-        let m = Snapshot::Mark(MarkRule::new(3));
+        let m = Snapshot::from(MarkRule::new(3));
         assert_eq!(m.mark().map(|m| m.mark), Some(3));
         assert!(m.timeouts().is_none());
     }

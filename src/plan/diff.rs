@@ -11,8 +11,11 @@ use std::{
 /// Compares `desired` with `observed` and returns the changes that turn the second
 /// into the first, in apply order (see the module doc). Pure: touches nothing.
 pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
+    // Against an empty kernel everything is new: room for that up front.
     let mut g = Groups {
         replace: mode == Mode::Replace,
+        services_set: Vec::with_capacity(desired.services.len()),
+        dests_set: Vec::with_capacity(desired.dest_count()),
         ..Groups::default()
     };
     g.services(desired, observed);
@@ -43,11 +46,11 @@ impl Groups {
             Pair::Desired(d) => {
                 let key = Object::Service(d.key);
                 self.services_set
-                    .push(Change::add(key, Snapshot::Service(settings(d))));
+                    .push(Change::add(key, Snapshot::from(settings(d))));
                 for dest in d.dests.values() {
                     let key = Object::Dest(d.key, dest.key);
                     self.dests_set
-                        .push(Change::add(key, Snapshot::Dest(bare_dest(dest))));
+                        .push(Change::add(key, Snapshot::from(bare_dest(dest))));
                 }
             }
             Pair::Observed(o) => {
@@ -56,18 +59,16 @@ impl Groups {
                     // in the snapshot so that the plan still shows them going.
                     let mut gone = settings(o);
                     gone.dests = o.dests.values().map(|d| (d.key, bare_dest(d))).collect();
-                    self.services_deleted.push(Change::delete(
-                        Object::Service(o.key),
-                        Snapshot::Service(gone),
-                    ));
+                    self.services_deleted
+                        .push(Change::delete(Object::Service(o.key), Snapshot::from(gone)));
                 }
             }
             Pair::Both(d, o) => {
                 if !d.same_settings(o) {
                     self.services_set.push(Change::edit(
                         Object::Service(d.key),
-                        Snapshot::Service(settings(o)),
-                        Snapshot::Service(settings(d)),
+                        Snapshot::from(settings(o)),
+                        Snapshot::from(settings(d)),
                     ));
                 }
                 self.dests(d, o);
@@ -81,13 +82,13 @@ impl Groups {
         join(&desired.dests, &observed.dests, |pair| match pair {
             Pair::Desired(d) => self.dests_set.push(Change::add(
                 Object::Dest(svc, d.key),
-                Snapshot::Dest(bare_dest(d)),
+                Snapshot::from(bare_dest(d)),
             )),
             Pair::Observed(o) => {
                 if self.replace {
                     self.dests_deleted.push(Change::delete(
                         Object::Dest(svc, o.key),
-                        Snapshot::Dest(bare_dest(o)),
+                        Snapshot::from(bare_dest(o)),
                     ));
                 }
             }
@@ -97,8 +98,8 @@ impl Groups {
                 if d != o {
                     self.dests_set.push(Change::edit(
                         Object::Dest(svc, d.key),
-                        Snapshot::Dest(bare_dest(o)),
-                        Snapshot::Dest(bare_dest(d)),
+                        Snapshot::from(bare_dest(o)),
+                        Snapshot::from(bare_dest(d)),
                     ));
                 }
             }
@@ -109,12 +110,12 @@ impl Groups {
         join(desired, observed, |pair| match pair {
             Pair::Desired(d) => self
                 .marks_set
-                .push(Change::add(Object::Mark(d.mark), Snapshot::Mark(d.clone()))),
+                .push(Change::add(Object::Mark(d.mark), Snapshot::from(d.clone()))),
             Pair::Observed(o) => {
                 if self.replace {
                     self.marks_narrowed.push(Change::delete(
                         Object::Mark(o.mark),
-                        Snapshot::Mark(o.clone()),
+                        Snapshot::from(o.clone()),
                     ));
                 }
             }
@@ -122,8 +123,8 @@ impl Groups {
                 if !same_rule(d, o) {
                     let change = Change::edit(
                         Object::Mark(d.mark),
-                        Snapshot::Mark(o.clone()),
-                        Snapshot::Mark(d.clone()),
+                        Snapshot::from(o.clone()),
+                        Snapshot::from(d.clone()),
                     );
                     // Marking less goes before the services it fed may go; marking
                     // more (or other) traffic waits until its services exist.
@@ -148,8 +149,8 @@ impl Groups {
         };
         self.timeouts.push(Change::edit(
             Object::Timeouts,
-            Snapshot::Timeouts(*observed),
-            Snapshot::Timeouts(after),
+            Snapshot::from(*observed),
+            Snapshot::from(after),
         ));
     }
 
@@ -161,13 +162,13 @@ impl Groups {
         join(desired, observed, |pair| match pair {
             Pair::Desired(d) => self.daemons_added.push(Change::add(
                 Object::Daemon(d.state),
-                Snapshot::Daemon(d.clone()),
+                Snapshot::from(d.clone()),
             )),
             Pair::Observed(o) => {
                 if self.replace {
                     self.daemons_deleted.push(Change::delete(
                         Object::Daemon(o.state),
-                        Snapshot::Daemon(o.clone()),
+                        Snapshot::from(o.clone()),
                     ));
                 }
             }
@@ -178,11 +179,11 @@ impl Groups {
                 if !d.satisfied_by(o) {
                     self.daemons_deleted.push(Change::delete(
                         Object::Daemon(o.state),
-                        Snapshot::Daemon(o.clone()),
+                        Snapshot::from(o.clone()),
                     ));
                     self.daemons_added.push(Change::add(
                         Object::Daemon(d.state),
-                        Snapshot::Daemon(d.clone()),
+                        Snapshot::from(d.clone()),
                     ));
                 }
             }

@@ -11,11 +11,18 @@
 //! (under an unsigned context line when only they change), then come marks, timeouts
 //! and sync daemons. A deleted service lists the real servers that go with it.
 
+mod words;
+
 use super::{Action, Change, Object, Plan, Snapshot};
-use crate::model::{
-    DaemonState, Dest, DestKey, Family, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts,
+use crate::model::{DaemonState, DestKey, ServiceKey};
+use std::{
+    fmt::{Display, Write},
+    ops::Range,
 };
-use std::fmt::{Display, Write};
+use words::{
+    DaemonDesc, DaemonEdit, DestDesc, DestEdit, MarkDesc, MarkEdit, ServiceDesc, ServiceEdit,
+    TimeoutsEdit,
+};
 
 const EMPTY: &str = "No changes. The kernel matches the script.\n";
 
@@ -29,32 +36,19 @@ impl Plan {
         if self.is_empty() {
             return EMPTY.to_string();
         }
-        let mut lines = Vec::with_capacity(self.changes.len() + 8);
+        let mut lines = Lines::with_capacity(self.changes.len());
         services(&self.changes, &mut lines);
         marks(&self.changes, &mut lines);
         for c in &self.changes {
             if let (Object::Timeouts, Some(Snapshot::Timeouts(b)), Some(Snapshot::Timeouts(a))) =
                 (&c.object, &c.before, &c.after)
             {
-                lines.push(Line::new(
-                    Sign::Edit,
-                    "timeouts".into(),
-                    timeouts_edit(b, a),
-                ));
+                lines.push(Sign::Edit, "timeouts", TimeoutsEdit(b, a));
             }
         }
         daemons(&self.changes, &mut lines);
 
-        let width = lines
-            .iter()
-            .map(|l| l.label.chars().count())
-            .filter(|&n| n <= MAX_LABEL)
-            .max()
-            .unwrap_or(0);
-        let mut out = String::with_capacity(lines.len() * 64);
-        for l in &lines {
-            l.write(&mut out, width, color);
-        }
+        let mut out = lines.finish(color);
         let (add, change, delete) = self.counts();
         let head = if color {
             "\x1b[1mPlan:\x1b[0m"
@@ -88,50 +82,85 @@ impl Sign {
     }
 }
 
-struct Line {
+/// The lines of a plan, written into one buffer and aligned at the end.
+struct Lines {
+    text: String,
+    rows: Vec<Row>,
+}
+
+struct Row {
     sign: Sign,
-    label: String,
-    detail: String,
+    label: Range<usize>,
+    label_width: usize,
+    detail: Range<usize>,
 }
 
-impl Line {
-    fn new(sign: Sign, label: String, detail: String) -> Self {
-        Line {
-            sign,
-            label,
-            detail,
+impl Lines {
+    fn with_capacity(n: usize) -> Self {
+        Lines {
+            text: String::with_capacity(n * 48),
+            rows: Vec::with_capacity(n + 8),
         }
     }
 
-    fn write(&self, out: &mut String, width: usize, color: bool) {
-        let (mark, code) = match self.sign {
-            Sign::Add => ('+', "32"),
-            Sign::Edit => ('~', "33"),
-            Sign::Delete => ('-', "31"),
-            Sign::Context => (' ', ""),
+    fn push(&mut self, sign: Sign, label: impl Display, detail: impl Display) {
+        let start = self.text.len();
+        let _ = write!(self.text, "{label}");
+        let mid = self.text.len();
+        let _ = write!(self.text, "{detail}");
+        let label_text = &self.text[start..mid];
+        let label_width = if label_text.is_ascii() {
+            label_text.len()
+        } else {
+            label_text.chars().count()
         };
-        let color = color && !code.is_empty();
-        if color {
-            let _ = write!(out, "\x1b[{code}m");
+        self.rows.push(Row {
+            sign,
+            label: start..mid,
+            label_width,
+            detail: mid..self.text.len(),
+        });
+    }
+
+    fn finish(self, color: bool) -> String {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.label_width)
+            .filter(|&w| w <= MAX_LABEL)
+            .max()
+            .unwrap_or(0);
+        let mut out = String::with_capacity(self.text.len() + self.rows.len() * (width + 16));
+        for r in &self.rows {
+            let (mark, code) = match r.sign {
+                Sign::Add => ('+', "\x1b[32m"),
+                Sign::Edit => ('~', "\x1b[33m"),
+                Sign::Delete => ('-', "\x1b[31m"),
+                Sign::Context => (' ', ""),
+            };
+            let color = color && !code.is_empty();
+            if color {
+                out.push_str(code);
+            }
+            out.push(mark);
+            out.push(' ');
+            out.push_str(&self.text[r.label.clone()]);
+            if !r.detail.is_empty() {
+                let pad = width.saturating_sub(r.label_width) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+                out.push_str(&self.text[r.detail.clone()]);
+            }
+            if color {
+                out.push_str("\x1b[0m");
+            }
+            out.push('\n');
         }
-        out.push(mark);
-        out.push(' ');
-        out.push_str(&self.label);
-        if !self.detail.is_empty() {
-            let pad = width.saturating_sub(self.label.chars().count()) + 2;
-            out.extend(std::iter::repeat_n(' ', pad));
-            out.push_str(&self.detail);
-        }
-        if color {
-            out.push_str("\x1b[0m");
-        }
-        out.push('\n');
+        out
     }
 }
 
-// ---- services and real servers ----
-
-fn services(changes: &[Change], lines: &mut Vec<Line>) {
+/// Services in key order, each followed by its real servers.
+fn services(changes: &[Change], lines: &mut Lines) {
     let mut rows: Vec<(&ServiceKey, Option<&DestKey>, &Change)> = changes
         .iter()
         .filter_map(|c| match &c.object {
@@ -140,135 +169,52 @@ fn services(changes: &[Change], lines: &mut Vec<Line>) {
             _ => None,
         })
         .collect();
+    // Stable sort: it merges the key-ordered runs a plan from `diff` has in linear time.
     rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
 
-    let mut current: Option<&ServiceKey> = None;
+    let mut current = None;
     for (svc, dest, c) in rows {
         if current != Some(svc) {
             current = Some(svc);
             if dest.is_some() {
-                lines.push(Line::new(Sign::Context, service_label(svc), String::new()));
+                lines.push(Sign::Context, format_args!("service {svc}"), "");
             }
         }
         let sign = Sign::of(c.action);
         match (dest, &c.before, &c.after) {
-            (None, _, Some(Snapshot::Service(a))) => {
-                let detail = match &c.before {
-                    Some(Snapshot::Service(b)) => service_edit(b, a),
-                    _ => service_desc(a),
-                };
-                lines.push(Line::new(sign, service_label(svc), detail));
+            (None, Some(Snapshot::Service(b)), Some(Snapshot::Service(a))) => {
+                lines.push(sign, format_args!("service {svc}"), ServiceEdit(b, a));
+            }
+            (None, None, Some(Snapshot::Service(a))) => {
+                lines.push(sign, format_args!("service {svc}"), ServiceDesc(a));
             }
             (None, Some(Snapshot::Service(b)), None) => {
-                let mut detail = service_desc(b);
-                match b.dests.len() {
-                    0 => {}
-                    1 => detail.push_str(" (and its real server)"),
-                    n => {
-                        let _ = write!(detail, " (and its {n} real servers)");
-                    }
-                }
-                lines.push(Line::new(sign, service_label(svc), detail));
+                let gone = match b.dests.len() {
+                    0 => String::new(),
+                    1 => " (and its real server)".into(),
+                    n => format!(" (and its {n} real servers)"),
+                };
+                let detail = format_args!("{}{gone}", ServiceDesc(b));
+                lines.push(sign, format_args!("service {svc}"), detail);
                 for d in b.dests.values() {
-                    lines.push(Line::new(sign, dest_label(&d.key), dest_desc(d)));
+                    lines.push(sign, format_args!("  rs {}", d.key), DestDesc(d));
                 }
             }
             (Some(dk), Some(Snapshot::Dest(b)), Some(Snapshot::Dest(a))) => {
-                lines.push(Line::new(sign, dest_label(dk), dest_edit(b, a)));
+                lines.push(sign, format_args!("  rs {dk}"), DestEdit(b, a));
             }
-            (Some(dk), _, Some(Snapshot::Dest(d))) | (Some(dk), Some(Snapshot::Dest(d)), _) => {
-                lines.push(Line::new(sign, dest_label(dk), dest_desc(d)));
+            (Some(dk), None, Some(Snapshot::Dest(d)))
+            | (Some(dk), Some(Snapshot::Dest(d)), None) => {
+                lines.push(sign, format_args!("  rs {dk}"), DestDesc(d));
             }
-            _ => lines.push(Line::new(sign, service_label(svc), String::new())),
+            // A change whose snapshots do not fit its object: show at least the object.
+            (None, ..) => lines.push(sign, format_args!("service {svc}"), ""),
+            (Some(dk), ..) => lines.push(sign, format_args!("  rs {dk}"), ""),
         }
     }
 }
 
-fn service_label(key: &ServiceKey) -> String {
-    format!("service {key}")
-}
-
-fn dest_label(key: &DestKey) -> String {
-    format!("  rs {key}")
-}
-
-/// `rr flags sh-port persist 120 netmask 255.255.255.0 pe sip ops`.
-fn service_desc(s: &Service) -> String {
-    let mut out = s.scheduler.name().to_string();
-    if !s.flags.is_empty() {
-        let _ = write!(out, " flags {}", flags(s));
-    }
-    if let Some(p) = s.persistence {
-        let _ = write!(out, " persist {p}");
-    }
-    if let Some(m) = s.netmask {
-        let _ = write!(out, " netmask {m}");
-    }
-    if let Some(pe) = s.pe {
-        let _ = write!(out, " pe {}", pe.name());
-    }
-    if s.one_packet {
-        out.push_str(" ops");
-    }
-    out
-}
-
-fn flags(s: &Service) -> String {
-    if s.flags.is_empty() {
-        "none".into()
-    } else {
-        s.flags.names(s.scheduler).join(",")
-    }
-}
-
-fn service_edit(b: &Service, a: &Service) -> String {
-    let mut e = Edits::default();
-    e.field("scheduler", &b.scheduler, &a.scheduler);
-    if b.flags != a.flags {
-        e.push("flags", flags(b), flags(a));
-    }
-    e.field("persist", &or_off(b.persistence), &or_off(a.persistence));
-    e.field("netmask", &b.effective_netmask(), &a.effective_netmask());
-    e.field(
-        "pe",
-        &b.pe.map_or("none", |p| p.name()),
-        &a.pe.map_or("none", |p| p.name()),
-    );
-    e.field("ops", &on_off(b.one_packet), &on_off(a.one_packet));
-    e.finish()
-}
-
-/// `dr weight 1`, `tun gue port 6080 csum weight 5 u_threshold 100`.
-fn dest_desc(d: &Dest) -> String {
-    let mut out = format!("{} weight {}", d.forward, d.weight);
-    if d.upper_threshold != 0 {
-        let _ = write!(out, " u_threshold {}", d.upper_threshold);
-    }
-    if d.lower_threshold != 0 {
-        let _ = write!(out, " l_threshold {}", d.lower_threshold);
-    }
-    out
-}
-
-fn dest_edit(b: &Dest, a: &Dest) -> String {
-    let mut e = Edits::default();
-    e.field("forward", &b.forward, &a.forward);
-    if b.weight != a.weight {
-        let new = if a.weight == 0 {
-            "0 (no new connections)".to_string()
-        } else {
-            a.weight.to_string()
-        };
-        e.push("weight", b.weight.to_string(), new);
-    }
-    e.field("u_threshold", &b.upper_threshold, &a.upper_threshold);
-    e.field("l_threshold", &b.lower_threshold, &a.lower_threshold);
-    e.finish()
-}
-
-// ---- marks ----
-
-fn marks(changes: &[Change], lines: &mut Vec<Line>) {
+fn marks(changes: &[Change], lines: &mut Lines) {
     let mut rows: Vec<(u32, &Change)> = changes
         .iter()
         .filter_map(|c| match c.object {
@@ -278,91 +224,22 @@ fn marks(changes: &[Change], lines: &mut Vec<Line>) {
         .collect();
     rows.sort_by_key(|r| r.0);
     for (mark, c) in rows {
-        let detail = match (&c.before, &c.after) {
-            (Some(Snapshot::Mark(b)), Some(Snapshot::Mark(a))) => mark_edit(b, a),
-            (_, Some(Snapshot::Mark(m))) | (Some(Snapshot::Mark(m)), _) => mark_desc(m),
-            _ => String::new(),
-        };
-        lines.push(Line::new(
-            Sign::of(c.action),
-            format!("mark {mark}"),
-            detail,
-        ));
-    }
-}
-
-/// The rule in nft's words: `ip daddr 192.168.10.120 tcp dport {80, 443} → fwmark 10`.
-fn mark_desc(m: &MarkRule) -> String {
-    let families = m.families();
-    let daddr = match families.iter().next() {
-        Some(Family::Inet) if families.len() == 1 => "ip daddr",
-        Some(Family::Inet6) if families.len() == 1 => "ip6 daddr",
-        _ => "daddr",
-    };
-    let mut out = format!("{daddr} {}", set(&m.addresses));
-    if !m.ports.is_empty() {
-        if m.protocols.len() == 1 {
-            let _ = write!(out, " {} dport {}", set(&m.protocols), set(&m.ports));
-        } else {
-            let _ = write!(
-                out,
-                " meta l4proto {} th dport {}",
-                set(&m.protocols),
-                set(&m.ports)
-            );
+        let label = format_args!("mark {mark}");
+        let sign = Sign::of(c.action);
+        match (&c.before, &c.after) {
+            (Some(Snapshot::Mark(b)), Some(Snapshot::Mark(a))) => {
+                lines.push(sign, label, MarkEdit(b, a))
+            }
+            (None, Some(Snapshot::Mark(m))) | (Some(Snapshot::Mark(m)), None) => {
+                lines.push(sign, label, MarkDesc(m))
+            }
+            _ => lines.push(sign, label, ""),
         }
     }
-    if let Some(c) = &m.comment {
-        let _ = write!(out, " comment {c:?}");
-    }
-    let _ = write!(out, " → fwmark {}", m.mark);
-    out
 }
 
-fn mark_edit(b: &MarkRule, a: &MarkRule) -> String {
-    let ports = |m: &MarkRule| {
-        if m.ports.is_empty() {
-            "any".to_string()
-        } else {
-            set(&m.ports)
-        }
-    };
-    let mut e = Edits::default();
-    e.push("daddr", set(&b.addresses), set(&a.addresses));
-    if !(b.ports.is_empty() && a.ports.is_empty()) {
-        e.push("protocols", set(&b.protocols), set(&a.protocols));
-    }
-    e.push("dport", ports(b), ports(a));
-    let comment = |m: &MarkRule| {
-        m.comment
-            .as_ref()
-            .map_or("none".into(), |c| format!("{c:?}"))
-    };
-    e.push("comment", comment(b), comment(a));
-    e.finish()
-}
-
-/// `80`, or `{80, 443}` for several items, as nft writes sets.
-fn set<T: Display>(items: impl IntoIterator<Item = T>) -> String {
-    let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
-    match items.as_slice() {
-        [one] => one.clone(),
-        _ => format!("{{{}}}", items.join(", ")),
-    }
-}
-
-// ---- timeouts and daemons ----
-
-fn timeouts_edit(b: &Timeouts, a: &Timeouts) -> String {
-    let show = |v: Option<u32>| v.map_or("unknown".into(), |v| v.to_string());
-    let mut e = Edits::default();
-    e.push("tcp", show(b.tcp), show(a.tcp));
-    e.push("tcpfin", show(b.tcp_fin), show(a.tcp_fin));
-    e.push("udp", show(b.udp), show(a.udp));
-    e.finish()
-}
-
-fn daemons(changes: &[Change], lines: &mut Vec<Line>) {
+/// Daemons by role; a restart reads top-down: the old one stops, the new one starts.
+fn daemons(changes: &[Change], lines: &mut Lines) {
     let mut rows: Vec<(DaemonState, &Change)> = changes
         .iter()
         .filter_map(|c| match c.object {
@@ -370,106 +247,37 @@ fn daemons(changes: &[Change], lines: &mut Vec<Line>) {
             _ => None,
         })
         .collect();
-    // A restart reads top-down: the old daemon stops, then the new one starts.
     rows.sort_by_key(|(s, c)| (*s, c.action != Action::Delete));
-    let restarted = |s: DaemonState| rows.iter().filter(|(r, _)| *r == s).count() == 2;
-    let old = |s: DaemonState| {
-        rows.iter().find_map(|(r, c)| match &c.before {
-            Some(Snapshot::Daemon(d)) if *r == s => Some(d),
+    let stopped = |state: DaemonState| {
+        rows.iter().find_map(|(s, c)| match (&c.action, &c.before) {
+            (Action::Delete, Some(Snapshot::Daemon(d))) if *s == state => Some(d),
             _ => None,
         })
     };
+    let started = |state: DaemonState| {
+        rows.iter()
+            .any(|(s, c)| *s == state && c.action == Action::Add)
+    };
     for (state, c) in &rows {
-        let label = format!("sync daemon {state}");
-        let detail = match (&c.before, &c.after) {
-            (_, Some(Snapshot::Daemon(new))) => {
-                let mut detail = daemon_desc(new);
-                if let Some(old) = old(*state).filter(|_| restarted(*state)) {
-                    let _ = write!(detail, " (restart: {})", daemon_edit(old, new));
+        let label = format_args!("sync daemon {state}");
+        let sign = Sign::of(c.action);
+        match (&c.before, &c.after) {
+            (None, Some(Snapshot::Daemon(new))) => match stopped(*state) {
+                Some(old) => {
+                    let detail =
+                        format_args!("{} (restart: {})", DaemonDesc(new), DaemonEdit(old, new));
+                    lines.push(sign, label, detail)
                 }
-                detail
+                None => lines.push(sign, label, DaemonDesc(new)),
+            },
+            (Some(Snapshot::Daemon(old)), None) if started(*state) => {
+                let why = "stopped and started again: a running daemon cannot be changed";
+                lines.push(sign, label, format_args!("{} ({why})", DaemonDesc(old)))
             }
-            (Some(Snapshot::Daemon(d)), None) => {
-                let mut detail = daemon_desc(d);
-                if restarted(*state) {
-                    detail.push_str(
-                        " (stopped and started again: a running daemon cannot be changed)",
-                    );
-                }
-                detail
-            }
-            _ => String::new(),
-        };
-        lines.push(Line::new(Sign::of(c.action), label, detail));
-    }
-}
-
-/// `on eth0 syncid 1 maxlen 1472 group 224.0.0.81 port 8848 ttl 1`, unset fields left out.
-fn daemon_desc(d: &SyncDaemon) -> String {
-    let mut out = format!("on {} syncid {}", d.interface, d.syncid);
-    if let Some(v) = d.maxlen {
-        let _ = write!(out, " maxlen {v}");
-    }
-    if let Some(v) = d.group {
-        let _ = write!(out, " group {v}");
-    }
-    if let Some(v) = d.port {
-        let _ = write!(out, " port {v}");
-    }
-    if let Some(v) = d.ttl {
-        let _ = write!(out, " ttl {v}");
-    }
-    out
-}
-
-/// What a restart changes: the fields the new daemon sets differently.
-fn daemon_edit(old: &SyncDaemon, new: &SyncDaemon) -> String {
-    fn opt<T: Display + PartialEq>(e: &mut Edits, name: &str, old: &Option<T>, new: &Option<T>) {
-        if let Some(n) = new {
-            let o = old.as_ref().map_or("default".into(), |o| o.to_string());
-            e.push(name, o, n.to_string());
+            (Some(Snapshot::Daemon(old)), None) => lines.push(sign, label, DaemonDesc(old)),
+            _ => lines.push(sign, label, ""),
         }
     }
-    let mut e = Edits::default();
-    e.field("interface", &old.interface, &new.interface);
-    e.field("syncid", &old.syncid, &new.syncid);
-    opt(&mut e, "maxlen", &old.maxlen, &new.maxlen);
-    opt(&mut e, "group", &old.group, &new.group);
-    opt(&mut e, "port", &old.port, &new.port);
-    opt(&mut e, "ttl", &old.ttl, &new.ttl);
-    e.finish()
-}
-
-// ---- helpers ----
-
-/// `name old → new` for each field that differs, comma-separated.
-#[derive(Default)]
-struct Edits(Vec<String>);
-
-impl Edits {
-    fn push(&mut self, name: &str, old: String, new: String) {
-        if old != new {
-            self.0.push(format!("{name} {old} → {new}"));
-        }
-    }
-
-    fn field<T: Display + PartialEq + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
-        if old != new {
-            self.0.push(format!("{name} {old} → {new}"));
-        }
-    }
-
-    fn finish(self) -> String {
-        self.0.join(", ")
-    }
-}
-
-fn or_off(v: Option<u32>) -> String {
-    v.map_or("off".into(), |v| v.to_string())
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 #[cfg(test)]

@@ -224,7 +224,7 @@ fn every_dest_setting_is_an_edit_in_place() {
             "{what}"
         );
         let c = &plan.changes[0];
-        assert_eq!(c.before, Some(Snapshot::Dest(Dest::new(a))), "{what}");
+        assert_eq!(c.before, Some(Snapshot::from(Dest::new(a))), "{what}");
         let after = c.after.as_ref().unwrap().dest().unwrap();
         assert_eq!(after, &desired.services[&k].dests[&a], "{what}");
     }
@@ -447,11 +447,11 @@ fn marks_add_delete_and_edit() {
     assert_eq!(lines(&plan), ["edit mark 10"]);
     assert_eq!(
         plan.changes[0].before,
-        Some(Snapshot::Mark(observed.marks[&10].clone()))
+        Some(Snapshot::from(observed.marks[&10].clone()))
     );
     assert_eq!(
         plan.changes[0].after,
-        Some(Snapshot::Mark(desired.marks[&10].clone()))
+        Some(Snapshot::from(desired.marks[&10].clone()))
     );
     assert_eq!(replace(&Balancer::default(), &observed), ["delete mark 10"]);
     assert_eq!(replace(&desired, &Balancer::default()), ["add mark 10"]);
@@ -574,11 +574,11 @@ fn timeouts_change_only_what_the_script_sets() {
     assert_eq!(lines(&plan), ["edit timeouts"]);
     assert_eq!(
         plan.changes[0].before,
-        Some(Snapshot::Timeouts(Timeouts::KERNEL_DEFAULT))
+        Some(Snapshot::from(Timeouts::KERNEL_DEFAULT))
     );
     assert_eq!(
         plan.changes[0].after,
-        Some(Snapshot::Timeouts(Timeouts {
+        Some(Snapshot::from(Timeouts {
             tcp: Some(900),
             tcp_fin: Some(120),
             udp: Some(60),
@@ -593,7 +593,7 @@ fn timeouts_change_only_what_the_script_sets() {
     let plan = diff(&desired, &Balancer::default(), Mode::Replace);
     assert_eq!(
         plan.changes[0].after,
-        Some(Snapshot::Timeouts(Timeouts {
+        Some(Snapshot::from(Timeouts {
             tcp: Some(900),
             tcp_fin: None,
             udp: Some(60),
@@ -626,11 +626,11 @@ fn daemons_are_added_deleted_and_restarted() {
     assert_eq!(lines(&plan), ["delete daemon master", "add daemon master"]);
     assert_eq!(
         plan.changes[0].before,
-        Some(Snapshot::Daemon(running.clone()))
+        Some(Snapshot::from(running.clone()))
     );
     assert_eq!(
         plan.changes[1].after,
-        Some(Snapshot::Daemon(
+        Some(Snapshot::from(
             desired.daemons[&DaemonState::Master].clone()
         ))
     );

@@ -352,3 +352,34 @@ Plan: 2 to add, 0 to change, 0 to delete.
 "
     );
 }
+
+#[test]
+fn deleted_services_count_their_real_servers() {
+    let mut observed = Balancer::default();
+    add(
+        &mut observed,
+        service(
+            key(Protocol::Tcp, "10.0.0.1", 80),
+            Scheduler::Rr,
+            None,
+            [dest("10.0.1.1", 80, Forward::Route, 1)],
+        ),
+    );
+    add(
+        &mut observed,
+        service(key(Protocol::Tcp, "10.0.0.2", 80), Scheduler::Lc, None, []),
+    );
+    assert_eq!(
+        diff(&Balancer::default(), &observed, Mode::Replace).render(false),
+        "\
+- service tcp 10.0.0.1:80  rr (and its real server)
+-   rs 10.0.1.1:80         dr weight 1
+- service tcp 10.0.0.2:80  lc
+Plan: 0 to add, 0 to change, 2 to delete.
+"
+    );
+    assert_eq!(
+        diff(&Balancer::default(), &observed, Mode::Merge).render(false),
+        "No changes. The kernel matches the script.\n"
+    );
+}

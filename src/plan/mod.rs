@@ -1,24 +1,141 @@
-//! STUB for the cli branch only.
-use crate::model::Balancer;
+//! The plan: what must change in the kernel so that it holds the desired balancer.
+//!
+//! [`diff`] compares a desired [`Balancer`] (from a script) with an observed one (from
+//! the kernel or a state file) by key and returns a [`Plan`]: an ordered list of
+//! [`Change`]s. It is a pure function; rendering ([`Plan::render`], [`Plan::to_json`])
+//! is for people and tools only and never steers apply.
+//!
+//! # What is compared
+//!
+//! Objects are matched by key (`ServiceKey`, `DestKey`, mark number, daemon role) and
+//! compared with kernel-relevant equality: origins, traffic counters and connection
+//! counts never make a difference. A different key is simply another object.
+//!
+//! - **Services** compare their own settings with `Service::same_settings`; their
+//!   destinations are compared one by one. A changed service is an `Edit`: the kernel
+//!   changes scheduler, flags, persistence, netmask, persistence engine and one-packet
+//!   scheduling in place (`IPVS_CMD_SET_SERVICE`), so connections survive.
+//! - **Destinations** likewise: forwarding method (tunnel options included), weight and
+//!   thresholds change in place (`IPVS_CMD_SET_DEST`). Their address family is part of
+//!   the address, hence of the key.
+//! - **Marks** (the nft rules of table `inet lvsh`) are listed per mark number, although
+//!   apply replaces the whole table in one nft transaction.
+//! - **Timeouts** are never added or deleted: a field the script leaves unset is left
+//!   alone, and there is an `Edit` only when a value the script sets differs from the
+//!   kernel's.
+//! - **Sync daemons** compare with `SyncDaemon::satisfied_by` (unset fields match the
+//!   kernel's defaults). The kernel cannot change a running daemon, so a changed one is
+//!   a `Delete` followed by an `Add`.
+//!
+//! In [`Mode::Merge`] nothing the script does not name is deleted: no services,
+//! destinations, marks or daemons go. A changed sync daemon is still restarted
+//! (`Delete` + `Add` of the same role), as that is the only way to change it.
+//!
+//! # Order
+//!
+//! The changes are in the order apply must execute them. Traffic is only steered to
+//! what exists, and what goes stops receiving traffic first:
+//!
+//! 1. mark deletions, and mark edits that only narrow what is marked (nft first on
+//!    removal);
+//! 2. destination deletions;
+//! 3. service deletions;
+//! 4. sync daemon deletions (including the first half of a restart);
+//! 5. timeouts;
+//! 6. service additions and edits;
+//! 7. destination additions and edits;
+//! 8. sync daemon additions;
+//! 9. mark additions and all other mark edits.
+//!
+//! Within a group, changes are in key order (destinations by service key, then
+//! destination key). Mark changes are therefore always a prefix (group 1) and a
+//! suffix (group 9) of the list, so apply can run at most two nft transactions around
+//! the IPVS batch.
+//!
+//! Deleting a service deletes its destinations in the kernel, so a deleted service
+//! gets no separate destination deletions: its `before` snapshot carries the
+//! destinations that go with it (and the rendering lists them). A new service's
+//! destinations are separate `Add`s, since each needs its own `IPVS_CMD_NEW_DEST`.
+//! Every other service snapshot has no destinations.
+//!
+//! The dependencies between IPVS objects fit this order too: the kernel refuses a
+//! destination of the other address family while a sync daemon runs, and a daemon
+//! while such destinations exist; daemon deletions come before destination additions,
+//! destination deletions before daemon additions.
+//!
+//! # JSON
+//!
+//! [`Plan::to_json`] writes one object:
+//!
+//! ```json
+//! {
+//!   "changes": [
+//!     {
+//!       "action": "add",
+//!       "object": {"type": "service", "key": {"protocol": "tcp", "address": "192.168.10.120", "port": 80}},
+//!       "before": null,
+//!       "after": {"protocol": "tcp", "address": "192.168.10.120", "port": 80, "scheduler": "rr", "persistence": 120}
+//!     }
+//!   ],
+//!   "summary": {"add": 1, "change": 0, "delete": 0}
+//! }
+//! ```
+//!
+//! - `action`: `"add"`, `"edit"` or `"delete"`; `summary.change` counts the edits.
+//! - `object.type` and its keys:
+//!   - `"service"`, `key`: `{protocol, address, port}` or `{family, fwmark}`;
+//!   - `"dest"`, `service` (a service key as above) and `key`: `{address, port}`;
+//!   - `"mark"`, `key`: the mark number;
+//!   - `"timeouts"`, no key;
+//!   - `"daemon"`, `key`: `"master"` or `"backup"`.
+//! - `before` / `after`: the object's settings in the model's JSON format (as in
+//!   `lvsh emit --to json`), or `null` for an add's `before` and a delete's `after`.
+//!   Service snapshots hold no `destinations`, except the `before` of a service
+//!   deletion, which lists the destinations deleted with it. For timeouts, `after`
+//!   is what the kernel will hold: the observed values with the script's set over them.
+//!
+//! The order of `changes` is the order above. Fields are only ever added to this
+//! format, never renamed or removed.
+
+mod change;
+mod diff;
+mod json;
+mod render;
+
+pub use change::{Action, Change, Object, Snapshot};
+pub use diff::diff;
+
+use serde::Serialize;
+
+/// How much of the kernel the script owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
+    /// The script describes everything: what it does not name is deleted.
+    #[default]
     Replace,
+    /// Only add and change, never delete.
     Merge,
 }
-pub struct Plan;
+
+/// The ordered changes that bring the kernel to the desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        true
+        self.changes.is_empty()
     }
+
+    /// Numbers of additions, edits and deletions.
     pub fn counts(&self) -> (usize, usize, usize) {
-        (0, 0, 0)
+        self.changes
+            .iter()
+            .fold((0, 0, 0), |(a, e, d), c| match c.action {
+                Action::Add => (a + 1, e, d),
+                Action::Edit => (a, e + 1, d),
+                Action::Delete => (a, e, d + 1),
+            })
     }
-    pub fn render(&self, _c: bool) -> String {
-        String::new()
-    }
-    pub fn to_json(&self) -> String {
-        String::new()
-    }
-}
-pub fn diff(_d: &Balancer, _o: &Balancer, _m: Mode) -> Plan {
-    Plan
 }

@@ -1,0 +1,306 @@
+//! The real table, through the `nft` binary and its JSON interface.
+//!
+//! lvsh starts `nft` itself instead of using the nftables crate's helpers: it needs
+//! nft's stderr in errors (the crate's `apply_ruleset` leaves stderr on the terminal)
+//! and must run nft inside another network namespace (`setns` between fork and exec).
+//! The crate still provides the JSON schema types and their serde.
+
+use super::{Error, FAMILY, TABLE, parse_table, replace_batch};
+use crate::{backend::Nft, model::MarkRule};
+use nftables::schema::Nftables;
+use std::{
+    collections::BTreeMap,
+    env,
+    fs::File,
+    io::{self, Write},
+    os::{fd::AsRawFd, unix::process::CommandExt},
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+/// Table `inet lvsh` of one network namespace, read and written with `nft`.
+#[derive(Debug, Clone)]
+pub struct NftCli {
+    netns: Option<String>,
+    program: Option<PathBuf>,
+}
+
+impl NftCli {
+    /// `netns`: a name under `/run/netns` (as `ip netns` makes them), or a path such
+    /// as `/proc/PID/ns/net`; `None` is the namespace lvsh runs in.
+    pub fn new(netns: Option<&str>) -> Self {
+        NftCli {
+            netns: netns.map(str::to_string),
+            program: None,
+        }
+    }
+
+    /// Runs this binary instead of the `nft` found on `PATH`.
+    pub fn with_program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// Runs one JSON batch as one transaction (`nft -j -f -`).
+    pub fn apply(&mut self, batch: &Nftables) -> Result<(), Error> {
+        let json = serde_json::to_string(batch).expect("nft schema types always serialize");
+        self.run(&["-j", "-f", "-"], Some(&json)).map(drop)
+    }
+
+    /// Runs an nft script in text syntax (`nft -f -`), as `emit --to nft` writes them.
+    pub fn apply_text(&mut self, script: &str) -> Result<(), Error> {
+        self.run(&["-f", "-"], Some(script)).map(drop)
+    }
+
+    /// `nft -j list table inet lvsh`, or `None` when there is no such table.
+    pub fn list_json(&mut self) -> Result<Option<String>, Error> {
+        match self.run(&["-j", "list", "table", FAMILY, TABLE], None) {
+            Ok(out) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
+            // nft's strerror(ENOENT); the locale is pinned to C for this.
+            Err(Error::Failed { stderr, .. })
+                if stderr.starts_with("Error: No such file or directory") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// For messages, which put it in backticks: ``nft -j -f -` in network namespace `blue``.
+    fn command_line(&self, args: &[&str]) -> String {
+        let mut s = format!("nft {}", args.join(" "));
+        if let Some(ns) = &self.netns {
+            s.push_str(&format!("` in network namespace `{ns}"));
+        }
+        s
+    }
+
+    fn program(&self) -> Result<PathBuf, Error> {
+        let candidates: Vec<PathBuf> = match &self.program {
+            Some(p) => vec![p.clone()],
+            // root's PATH has sbin, a sudo or cron environment may not.
+            None => env::split_paths(&env::var_os("PATH").unwrap_or_default())
+                .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+                .map(|dir| dir.join("nft"))
+                .collect(),
+        };
+        candidates
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or(Error::NotInstalled)
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<Output, Error> {
+        let command = self.command_line(args);
+        let mut cmd = Command::new(self.program()?);
+        cmd.args(args)
+            .env("LC_ALL", "C")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+
+        // Opened here, entered in the child: the fd outlives `spawn` and closes on exec.
+        let ns = match &self.netns {
+            Some(name) => Some(File::open(netns_path(name)).map_err(|source| Error::Netns {
+                netns: name.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        if let Some(ns) = &ns {
+            let fd = ns.as_raw_fd();
+            // SAFETY: runs in the forked child before exec and only calls setns(2),
+            // which is async-signal-safe; no allocation, no locks.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setns(fd, libc::CLONE_NEWNET) == 0 {
+                        Ok(())
+                    } else {
+                        Err(io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+
+        let mut child = cmd.spawn().map_err(|source| {
+            let setns_failed = matches!(source.raw_os_error(), Some(libc::EINVAL | libc::EPERM));
+            match &self.netns {
+                _ if source.kind() == io::ErrorKind::NotFound => Error::NotInstalled,
+                Some(name) if setns_failed => Error::Netns {
+                    netns: name.clone(),
+                    source,
+                },
+                _ => Error::Spawn {
+                    command: command.clone(),
+                    source,
+                },
+            }
+        })?;
+        let out = std::thread::scope(|s| {
+            if let (Some(mut pipe), Some(input)) = (child.stdin.take(), stdin) {
+                // If nft stops reading early its exit status says why.
+                s.spawn(move || pipe.write_all(input.as_bytes()));
+            }
+            child.wait_with_output()
+        })
+        .map_err(|source| Error::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(Error::Failed {
+                command,
+                status: out.status,
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
+    }
+}
+
+/// Rule lines of `nft -a list table` by handle (`ip saddr 10.9.9.9 drop # handle 4`).
+fn rule_lines(listing: &str) -> BTreeMap<u32, String> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let (rule, handle) = line.trim().rsplit_once(" # handle ")?;
+            // Chain and set headers carry handles too: `chain extra { # handle 6`.
+            if rule.ends_with('{') {
+                return None;
+            }
+            Some((handle.parse().ok()?, rule.to_string()))
+        })
+        .collect()
+}
+
+fn netns_path(name: &str) -> PathBuf {
+    if name.contains('/') {
+        PathBuf::from(name)
+    } else {
+        Path::new("/run/netns").join(name)
+    }
+}
+
+impl Nft for NftCli {
+    fn read(&mut self) -> Result<BTreeMap<u32, MarkRule>, Error> {
+        let Some(json) = self.list_json()? else {
+            return Ok(BTreeMap::new());
+        };
+        let mut observed = parse_table(&json).map_err(|source| Error::Json {
+            command: self.command_line(&["-j", "list", "table", FAMILY, TABLE]),
+            source,
+        })?;
+        if observed.foreign.iter().any(|f| f.content.is_some()) {
+            // Show hand-made rules the way the operator would write them. The table
+            // may have changed in between: then the JSON stays.
+            if let Ok(out) = self.run(&["-a", "list", "table", FAMILY, TABLE], None) {
+                let lines = rule_lines(&String::from_utf8_lossy(&out.stdout));
+                for f in &mut observed.foreign {
+                    if let Some(text) = f.handle.and_then(|h| lines.get(&h)) {
+                        f.content = Some(text.clone());
+                    }
+                }
+            }
+        }
+        observed.into_marks()
+    }
+
+    fn replace(&mut self, marks: &BTreeMap<u32, MarkRule>) -> Result<(), Error> {
+        self.apply(&replace_batch(marks)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netns_names_live_in_run_netns() {
+        assert_eq!(netns_path("blue"), Path::new("/run/netns/blue"));
+        assert_eq!(netns_path("/proc/1/ns/net"), Path::new("/proc/1/ns/net"));
+    }
+
+    #[test]
+    fn rule_lines_by_handle() {
+        let listing = "table inet lvsh { # handle 2\n\
+            \tchain prerouting { # handle 1\n\
+            \t\ttype filter hook prerouting priority mangle; policy accept;\n\
+            \t\tip daddr 10.0.0.20 tcp dport { 22, 80 } meta mark set 0x00000014 comment \"lvsh mark 20\" # handle 3\n\
+            \t\tip saddr 10.9.9.9 drop # handle 4\n\
+            \t}\n\
+            \tset vips { # handle 7\n\
+            \t\ttype ipv4_addr\n\
+            \t}\n\
+            }\n";
+        let lines = rule_lines(listing);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[&4], "ip saddr 10.9.9.9 drop");
+        assert!(lines[&3].starts_with("ip daddr 10.0.0.20 tcp dport { 22, 80 }"));
+    }
+
+    #[test]
+    fn missing_nft_says_install_nftables() {
+        let mut nft = NftCli::new(None).with_program("/nonexistent/nft");
+        let e = nft.read().unwrap_err();
+        assert!(matches!(e, Error::NotInstalled), "{e:?}");
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert!(help.contains("install nftables"), "{help}");
+    }
+
+    #[test]
+    fn missing_netns_is_named() {
+        let mut nft = NftCli::new(Some("lvsh-no-such-netns")).with_program("/bin/true");
+        let e = nft.replace(&BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot enter network namespace `lvsh-no-such-netns`: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_namespace() {
+        let nft = NftCli::new(Some("blue"));
+        let e = Error::Spawn {
+            command: nft.command_line(&["-j", "-f", "-"]),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot run `nft -j -f -` in network namespace `blue`: Permission denied (os error 13)"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_no_netns_is_refused() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let path = f.path().to_str().unwrap();
+        let mut nft = NftCli::new(Some(path)).with_program("/bin/true");
+        let e = nft.replace(&BTreeMap::new()).unwrap_err();
+        assert!(matches!(e, Error::Netns { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn failures_carry_stderr_and_status() {
+        // A stand-in for nft that complains the way nft does.
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("nft");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\ncat >/dev/null\necho 'Error: Could not process rule: Operation not permitted' >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut nft = NftCli::new(None).with_program(&fake);
+        let e = nft.replace(&BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`nft -j -f -` failed (exit status: 1): Error: Could not process rule: Operation not permitted"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The plan as text for people, one object per line:
+//!
+//! ```text
+//! + service tcp 192.168.10.120:80   rr persist 120
+//! +   rs 192.168.10.11:80           dr weight 1
+//! ~ service tcp 192.168.10.120:443  scheduler wlc → rr, persist 300 → 1200
+//! Plan: 2 to add, 1 to change, 0 to delete.
+//! ```
+//!
+//! Display order is not apply order: each service is followed by its real servers
+//! (under an unsigned context line when only they change), then come marks, timeouts
+//! and sync daemons. A deleted service lists the real servers that go with it.
+
+mod words;
+
+use super::{Action, Change, Object, Plan, Snapshot};
+use crate::model::{DaemonState, DestKey, ServiceKey};
+use std::{
+    fmt::{Display, Write},
+    ops::Range,
+};
+use words::{
+    DaemonDesc, DaemonEdit, DestDesc, DestEdit, MarkDesc, MarkEdit, ServiceDesc, ServiceEdit,
+    TimeoutsEdit,
+};
+
+const EMPTY: &str = "No changes. The kernel matches the script.\n";
+
+/// Labels longer than this do not widen the column for every other line.
+const MAX_LABEL: usize = 44;
+
+impl Plan {
+    /// Human-readable text; every line, the closing summary included, ends in `\n`.
+    /// `color` adds ANSI colors: green additions, yellow edits, red deletions.
+    pub fn render(&self, color: bool) -> String {
+        if self.is_empty() {
+            return EMPTY.to_string();
+        }
+        let mut lines = Lines::with_capacity(self.changes.len());
+        services(&self.changes, &mut lines);
+        marks(&self.changes, &mut lines);
+        for c in &self.changes {
+            if let (Object::Timeouts, Some(Snapshot::Timeouts(b)), Some(Snapshot::Timeouts(a))) =
+                (&c.object, &c.before, &c.after)
+            {
+                lines.push(Sign::Edit, "timeouts", TimeoutsEdit(b, a));
+            }
+        }
+        daemons(&self.changes, &mut lines);
+
+        let mut out = lines.finish(color);
+        let (add, change, delete) = self.counts();
+        let head = if color {
+            "\x1b[1mPlan:\x1b[0m"
+        } else {
+            "Plan:"
+        };
+        let _ = writeln!(
+            out,
+            "{head} {add} to add, {change} to change, {delete} to delete."
+        );
+        out
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Add,
+    Edit,
+    Delete,
+    /// An unchanged object shown so that the lines under it have a home.
+    Context,
+}
+
+impl Sign {
+    fn of(action: Action) -> Self {
+        match action {
+            Action::Add => Sign::Add,
+            Action::Edit => Sign::Edit,
+            Action::Delete => Sign::Delete,
+        }
+    }
+}
+
+/// The lines of a plan, written into one buffer and aligned at the end.
+struct Lines {
+    text: String,
+    rows: Vec<Row>,
+}
+
+struct Row {
+    sign: Sign,
+    label: Range<usize>,
+    label_width: usize,
+    detail: Range<usize>,
+}
+
+impl Lines {
+    fn with_capacity(n: usize) -> Self {
+        Lines {
+            text: String::with_capacity(n * 48),
+            rows: Vec::with_capacity(n + 8),
+        }
+    }
+
+    fn push(&mut self, sign: Sign, label: impl Display, detail: impl Display) {
+        let start = self.text.len();
+        let _ = write!(self.text, "{label}");
+        let mid = self.text.len();
+        let _ = write!(self.text, "{detail}");
+        let label_text = &self.text[start..mid];
+        let label_width = if label_text.is_ascii() {
+            label_text.len()
+        } else {
+            label_text.chars().count()
+        };
+        self.rows.push(Row {
+            sign,
+            label: start..mid,
+            label_width,
+            detail: mid..self.text.len(),
+        });
+    }
+
+    fn finish(self, color: bool) -> String {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.label_width)
+            .filter(|&w| w <= MAX_LABEL)
+            .max()
+            .unwrap_or(0);
+        let mut out = String::with_capacity(self.text.len() + self.rows.len() * (width + 16));
+        for r in &self.rows {
+            let (mark, code) = match r.sign {
+                Sign::Add => ('+', "\x1b[32m"),
+                Sign::Edit => ('~', "\x1b[33m"),
+                Sign::Delete => ('-', "\x1b[31m"),
+                Sign::Context => (' ', ""),
+            };
+            let color = color && !code.is_empty();
+            if color {
+                out.push_str(code);
+            }
+            out.push(mark);
+            out.push(' ');
+            out.push_str(&self.text[r.label.clone()]);
+            if !r.detail.is_empty() {
+                let pad = width.saturating_sub(r.label_width) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+                out.push_str(&self.text[r.detail.clone()]);
+            }
+            if color {
+                out.push_str("\x1b[0m");
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Services in key order, each followed by its real servers.
+fn services(changes: &[Change], lines: &mut Lines) {
+    let mut rows: Vec<(&ServiceKey, Option<&DestKey>, &Change)> = changes
+        .iter()
+        .filter_map(|c| match &c.object {
+            Object::Service(k) => Some((k, None, c)),
+            Object::Dest(k, d) => Some((k, Some(d), c)),
+            _ => None,
+        })
+        .collect();
+    // Stable sort: it merges the key-ordered runs a plan from `diff` has in linear time.
+    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+
+    let mut current = None;
+    for (svc, dest, c) in rows {
+        if current != Some(svc) {
+            current = Some(svc);
+            if dest.is_some() {
+                lines.push(Sign::Context, format_args!("service {svc}"), "");
+            }
+        }
+        let sign = Sign::of(c.action);
+        match (dest, &c.before, &c.after) {
+            (None, Some(Snapshot::Service(b)), Some(Snapshot::Service(a))) => {
+                lines.push(sign, format_args!("service {svc}"), ServiceEdit(b, a));
+            }
+            (None, None, Some(Snapshot::Service(a))) => {
+                lines.push(sign, format_args!("service {svc}"), ServiceDesc(a));
+            }
+            (None, Some(Snapshot::Service(b)), None) => {
+                let gone = match b.dests.len() {
+                    0 => String::new(),
+                    1 => " (and its real server)".into(),
+                    n => format!(" (and its {n} real servers)"),
+                };
+                let detail = format_args!("{}{gone}", ServiceDesc(b));
+                lines.push(sign, format_args!("service {svc}"), detail);
+                for d in b.dests.values() {
+                    lines.push(sign, format_args!("  rs {}", d.key), DestDesc(d));
+                }
+            }
+            (Some(dk), Some(Snapshot::Dest(b)), Some(Snapshot::Dest(a))) => {
+                lines.push(sign, format_args!("  rs {dk}"), DestEdit(b, a));
+            }
+            (Some(dk), None, Some(Snapshot::Dest(d)))
+            | (Some(dk), Some(Snapshot::Dest(d)), None) => {
+                lines.push(sign, format_args!("  rs {dk}"), DestDesc(d));
+            }
+            // A change whose snapshots do not fit its object: show at least the object.
+            (None, ..) => lines.push(sign, format_args!("service {svc}"), ""),
+            (Some(dk), ..) => lines.push(sign, format_args!("  rs {dk}"), ""),
+        }
+    }
+}
+
+fn marks(changes: &[Change], lines: &mut Lines) {
+    let mut rows: Vec<(u32, &Change)> = changes
+        .iter()
+        .filter_map(|c| match c.object {
+            Object::Mark(m) => Some((m, c)),
+            _ => None,
+        })
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    for (mark, c) in rows {
+        let label = format_args!("mark {mark}");
+        let sign = Sign::of(c.action);
+        match (&c.before, &c.after) {
+            (Some(Snapshot::Mark(b)), Some(Snapshot::Mark(a))) => {
+                lines.push(sign, label, MarkEdit(b, a))
+            }
+            (None, Some(Snapshot::Mark(m))) | (Some(Snapshot::Mark(m)), None) => {
+                lines.push(sign, label, MarkDesc(m))
+            }
+            _ => lines.push(sign, label, ""),
+        }
+    }
+}
+
+/// Daemons by role; a restart reads top-down: the old one stops, the new one starts.
+fn daemons(changes: &[Change], lines: &mut Lines) {
+    let mut rows: Vec<(DaemonState, &Change)> = changes
+        .iter()
+        .filter_map(|c| match c.object {
+            Object::Daemon(s) => Some((s, c)),
+            _ => None,
+        })
+        .collect();
+    rows.sort_by_key(|(s, c)| (*s, c.action != Action::Delete));
+    let stopped = |state: DaemonState| {
+        rows.iter().find_map(|(s, c)| match (&c.action, &c.before) {
+            (Action::Delete, Some(Snapshot::Daemon(d))) if *s == state => Some(d),
+            _ => None,
+        })
+    };
+    let started = |state: DaemonState| {
+        rows.iter()
+            .any(|(s, c)| *s == state && c.action == Action::Add)
+    };
+    for (state, c) in &rows {
+        let label = format_args!("sync daemon {state}");
+        let sign = Sign::of(c.action);
+        match (&c.before, &c.after) {
+            (None, Some(Snapshot::Daemon(new))) => match stopped(*state) {
+                Some(old) => {
+                    let detail =
+                        format_args!("{} (restart: {})", DaemonDesc(new), DaemonEdit(old, new));
+                    lines.push(sign, label, detail)
+                }
+                None => lines.push(sign, label, DaemonDesc(new)),
+            },
+            (Some(Snapshot::Daemon(old)), None) if started(*state) => {
+                let why = "stopped and started again: a running daemon cannot be changed";
+                lines.push(sign, label, format_args!("{} ({why})", DaemonDesc(old)))
+            }
+            (Some(Snapshot::Daemon(old)), None) => lines.push(sign, label, DaemonDesc(old)),
+            _ => lines.push(sign, label, ""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

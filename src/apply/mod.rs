@@ -3,6 +3,7 @@
 mod describe;
 mod inverse;
 mod lock;
+mod steps;
 mod transaction;
 
 pub use describe::describe;

@@ -11,3 +11,6 @@ pub mod nft;
 mod port_names;
 pub mod script;
 mod suggest;
+
+#[cfg(test)]
+mod fixture_tests;

@@ -262,3 +262,141 @@ fn checksum_option(c: TunnelChecksum) -> &'static str {
         TunnelChecksum::Remcsum => "--tun-remcsum",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        DaemonState, MarkRule, Netmask, PortRange, SchedFlag, SyncDaemon, Timeouts,
+    };
+
+    fn balancer(services: Vec<Service>) -> Balancer {
+        let mut b = Balancer::default();
+        for s in services {
+            b.services.insert(s.key, s);
+        }
+        b
+    }
+
+    fn tcp(addr: &str, port: u16) -> Service {
+        Service::new(ServiceKey::inet(Protocol::Tcp, addr.parse().unwrap(), port))
+    }
+
+    fn dest(addr: &str, port: u16) -> Dest {
+        Dest::new(DestKey {
+            address: addr.parse().unwrap(),
+            port,
+        })
+    }
+
+    fn with(mut s: Service, d: Dest) -> Service {
+        s.dests.insert(d.key, d);
+        s
+    }
+
+    #[test]
+    fn service_and_server_lines_in_save_format() {
+        let mut s = tcp("2001:db8::1", 443);
+        s.persistence = Some(300);
+        s.set_netmask(Netmask::V6(64));
+        let mut d = dest("2001:db8::2", 8443);
+        d.forward = Forward::Masq;
+        d.weight = 0;
+        let mut f = Service::new(ServiceKey::fwmark(Family::Inet6, 7));
+        f.scheduler = Scheduler::Rr;
+        let b = balancer(vec![with(s, d), with(f, dest("2001:db8::3", 0))]);
+        assert_eq!(
+            to_ipvsadm(&b),
+            "-A -t [2001:db8::1]:443 -s wlc -p 300 -M 64\n\
+             -a -t [2001:db8::1]:443 -r [2001:db8::2]:8443 -m -w 0\n\
+             -A -f 7 -6 -s rr\n\
+             -a -f 7 -6 -r [2001:db8::3]:0 -g -w 1\n"
+        );
+    }
+
+    #[test]
+    fn flag_3_under_sh_is_left_out_and_reported() {
+        // Lab: `-s sh -b flag-3` is saved as `-s sh -b ` (not restorable) and
+        // `-s sh -b sh-port,flag-3` as `-s sh -b sh-port`.
+        let mut only3 = tcp("10.1.1.1", 446);
+        only3.scheduler = Scheduler::Sh;
+        only3.flags.insert(SchedFlag::Flag3);
+        let mut both = tcp("10.1.1.1", 447);
+        both.scheduler = Scheduler::Sh;
+        both.flags.insert(SchedFlag::Flag2);
+        both.flags.insert(SchedFlag::Flag3);
+        let b = balancer(vec![only3, both]);
+        assert_eq!(
+            to_ipvsadm(&b),
+            "-A -t 10.1.1.1:446 -s sh\n-A -t 10.1.1.1:447 -s sh -b sh-port\n"
+        );
+        assert_eq!(unexpressible(&b).len(), 2);
+        assert!(unexpressible(&b)[0].contains("`flag-3`"));
+    }
+
+    #[test]
+    fn local_delivery_is_written_as_gatewaying() {
+        let mut d = dest("10.0.0.254", 80);
+        d.forward = Forward::Local;
+        let b = balancer(vec![with(tcp("10.0.0.1", 80), d)]);
+        assert!(to_ipvsadm(&b).contains("-r 10.0.0.254:80 -g -w 1"));
+        assert!(unexpressible(&b)[0].contains("local delivery"));
+    }
+
+    #[test]
+    fn everything_ipvsadm_cannot_carry_is_named() {
+        let mut b = Balancer::default();
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        m.ports.insert(PortRange::single(80));
+        m.ports.insert(PortRange::single(443));
+        b.marks.insert(10, m);
+        b.timeouts = Timeouts {
+            tcp: Some(900),
+            tcp_fin: None,
+            udp: None,
+        };
+        b.daemons.insert(
+            DaemonState::Backup,
+            SyncDaemon::new(DaemonState::Backup, "eth1"),
+        );
+        let mut s = tcp("10.0.0.1", 80);
+        let mut d = dest("10.0.1.1", 8080);
+        d.upper_threshold = 10;
+        d.weight = 70000;
+        s.dests.insert(d.key, d);
+        let mut g = dest("10.0.1.2", 80);
+        g.forward = Forward::Tunnel {
+            kind: TunnelKind::Gre,
+            port: 0,
+            checksum: TunnelChecksum::Remcsum,
+        };
+        s.dests.insert(g.key, g);
+        let mut zero = tcp("10.0.0.2", 0);
+        zero.one_packet = true;
+        b.services.insert(s.key, s);
+        b.services.insert(zero.key, zero);
+        let lost = unexpressible(&b);
+        let expect = [
+            "mark 10: the nft rule that marks traffic ports 80,443 is not an ipvsadm rule",
+            "timeouts (tcp 900, tcpfin unchanged, udp unchanged)",
+            "backup sync daemon on `eth1`",
+            "real server 10.0.1.1:8080 of tcp 10.0.0.1:80: thresholds (upper 10, lower 0)",
+            "real server 10.0.1.1:8080 of tcp 10.0.0.1:80: weight 70000",
+            "real server 10.0.1.1:8080 of tcp 10.0.0.1:80: `ipvsadm -R` gives dr servers the service port 80",
+            "real server 10.0.1.2:80 of tcp 10.0.0.1:80: tunnel `tun gre remcsum`",
+            "service tcp 10.0.0.2:0: port 0 without persistence",
+            "service tcp 10.0.0.2:0: one-packet scheduling on tcp",
+        ];
+        assert_eq!(lost.len(), expect.len(), "{lost:#?}");
+        for (l, e) in lost.iter().zip(expect) {
+            assert!(l.starts_with(e), "`{l}` should start with `{e}`");
+        }
+    }
+
+    #[test]
+    fn empty_model_gives_empty_rules() {
+        assert_eq!(to_ipvsadm(&Balancer::default()), "");
+        assert!(unexpressible(&Balancer::default()).is_empty());
+    }
+}

@@ -314,9 +314,10 @@ pub(crate) fn parse<'a>(words: &[Tok<'a>]) -> Result<Parsed<'a>, Fault> {
                         start: w.start + w.text.len() - attached.len(),
                     })
                 };
-                let long_hint = (SPECS.iter().any(|s| s.long == body)).then_some(());
-                if let (Some(()), Some(v)) = (long_hint, &value) {
-                    // `-scheduler rr`: ipvsadm reads `-s cheduler`; say what was meant.
+                // `-scheduler rr`: ipvsadm reads `-s cheduler`; say what was meant.
+                if SPECS.iter().any(|s| s.long == body)
+                    && let Some(v) = &value
+                {
                     return Err(Fault::new(
                         Problem::Invalid {
                             what: "option bundle",

@@ -973,6 +973,17 @@ mod tests {
     }
 
     #[test]
+    fn options_in_any_order_and_names_for_ports() {
+        let s = ok("-A -p 60 -s rr -t 10.2.0.9:80").service.unwrap();
+        assert_eq!((s.scheduler, s.persistence), (Scheduler::Rr, Some(60)));
+        let r = ok("-a -t 10.3.0.1:http -r 10.3.1.2:http-alt -m");
+        assert_eq!(r.service.unwrap().key.port(), 80);
+        assert_eq!(r.dest.unwrap().key.port, 8080);
+        let r = ok("-a -u 10.3.0.2:domain -r 10.3.1.3 -m");
+        assert_eq!(r.dest.unwrap().key.port, 53);
+    }
+
+    #[test]
     fn fwmark_and_ipv6_services() {
         let s = ok("-A -f 11 -6 -p -M 64").service.unwrap();
         assert_eq!(s.key, ServiceKey::fwmark(Family::Inet6, 11));

@@ -1,4 +1,647 @@
-use crate::model::Balancer;
-pub fn to_script(_b: &Balancer, _h: &str) -> String {
-    String::new()
+//! Model → a readable Rhai script in lvsh's DSL that re-creates exactly that model.
+//!
+//! Used by `lvsh import` (ipvsadm rules → script) and `lvsh save` (live state →
+//! script that re-applies as a no-op). Only settings that differ from the DSL's
+//! defaults are written (tcp, scheduler `wlc`, weight 1, direct routing, no
+//! persistence, host netmask), so the script reads like a hand-written one.
+//! A VIP used by several services gets a `let`.
+
+use crate::model::{
+    Balancer, DEFAULT_PERSIST_TIMEOUT, Dest, Family, Forward, MarkRule, Netmask, Protocol,
+    Scheduler, Service, ServiceKey, SyncDaemon, Timeouts, TunnelChecksum, TunnelKind,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::net::IpAddr;
+
+/// Writes `b` as a script; `header` becomes comment lines at the top.
+pub fn to_script(b: &Balancer, header: &str) -> String {
+    let mut sections: Vec<Vec<String>> = Vec::new();
+    let head: Vec<String> = header.lines().map(comment_line).collect();
+    if !head.is_empty() {
+        sections.push(head);
+    }
+
+    // Fwmark services, each with the nft mark rule of its family when there is one.
+    let mut marks_used = BTreeSet::new();
+    let mut fwmarks: Vec<(&Service, Option<&MarkRule>)> = Vec::new();
+    for s in b.services.values() {
+        if let ServiceKey::Fwmark { family, fwmark } = s.key {
+            let rule = b
+                .marks
+                .get(&fwmark)
+                .filter(|m| m.families() == BTreeSet::from([family]));
+            if rule.is_some() {
+                marks_used.insert(fwmark);
+            }
+            fwmarks.push((s, rule));
+        }
+    }
+    fwmarks.sort_by_key(|(s, _)| match s.key {
+        ServiceKey::Fwmark { family, fwmark } => (fwmark, family),
+        ServiceKey::Inet { .. } => unreachable!("fwmark services only"),
+    });
+    let mut inet: Vec<&Service> = b
+        .services
+        .values()
+        .filter(|s| matches!(s.key, ServiceKey::Inet { .. }))
+        .collect();
+    inet.sort_by_key(|s| match s.key {
+        ServiceKey::Inet {
+            protocol,
+            address,
+            port,
+        } => (address, port, protocol),
+        ServiceKey::Fwmark { .. } => unreachable!("filtered"),
+    });
+
+    let vips = Vips::new(&inet, &fwmarks);
+    if !vips.names.is_empty() {
+        sections.push(
+            vips.order
+                .iter()
+                .map(|a| format!("let {} = {};", vips.names[a], quote(&a.to_string())))
+                .collect(),
+        );
+    }
+
+    let mut globals = Vec::new();
+    if !b.timeouts.is_empty() {
+        globals.push(timeouts(&b.timeouts));
+    }
+    for d in b.daemons.values() {
+        globals.push(daemon(d));
+    }
+    if !globals.is_empty() {
+        sections.push(globals);
+    }
+
+    // One block per VIP and per fwmark service; one-line blocks stay together.
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut group_addr = None;
+    for s in &inet {
+        let ServiceKey::Inet { address, .. } = s.key else {
+            unreachable!("filtered")
+        };
+        if group_addr != Some(address) {
+            blocks.push(Vec::new());
+        }
+        group_addr = Some(address);
+        blocks
+            .last_mut()
+            .expect("pushed")
+            .extend(service_statement(s, &vips));
+    }
+    for (s, rule) in &fwmarks {
+        blocks.push(mark_statement(s, *rule, &vips));
+    }
+    let mut body: Vec<String> = Vec::new();
+    let mut previous_len = 0;
+    for block in blocks {
+        if !body.is_empty() && (previous_len > 1 || block.len() > 1) {
+            body.push(String::new());
+        }
+        previous_len = block.len();
+        body.extend(block);
+    }
+    if !body.is_empty() {
+        sections.push(body);
+    }
+
+    let orphans: Vec<String> = b
+        .marks
+        .values()
+        .filter(|m| !marks_used.contains(&m.mark))
+        .map(|m| {
+            format!(
+                "// mark {}: an nft rule without a matching fwmark service cannot be written; {} is left out",
+                m.mark,
+                describe_rule(m)
+            )
+        })
+        .collect();
+    if !orphans.is_empty() {
+        sections.push(orphans);
+    }
+
+    let mut out = String::new();
+    for (i, section) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for line in section {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Variables for addresses that more than one statement names.
+struct Vips {
+    names: BTreeMap<IpAddr, String>,
+    order: Vec<IpAddr>,
+}
+
+impl Vips {
+    fn new(inet: &[&Service], fwmarks: &[(&Service, Option<&MarkRule>)]) -> Self {
+        let mut seen: Vec<IpAddr> = Vec::new();
+        let mut count: BTreeMap<IpAddr, usize> = BTreeMap::new();
+        let inet_addrs = inet.iter().filter_map(|s| match s.key {
+            ServiceKey::Inet { address, .. } => Some(address),
+            ServiceKey::Fwmark { .. } => None,
+        });
+        let mark_addrs = fwmarks
+            .iter()
+            .filter_map(|(_, r)| *r)
+            .flat_map(|r| r.addresses.iter().copied());
+        for a in inet_addrs.chain(mark_addrs) {
+            let n = count.entry(a).or_default();
+            if *n == 0 {
+                seen.push(a);
+            }
+            *n += 1;
+        }
+        let order: Vec<IpAddr> = seen.into_iter().filter(|a| count[a] > 1).collect();
+        let names = order
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let name = if order.len() == 1 {
+                    "vip".to_owned()
+                } else {
+                    format!("vip{}", i + 1)
+                };
+                (*a, name)
+            })
+            .collect();
+        Vips { names, order }
+    }
+
+    /// The variable for `a`, or `a` as a string literal.
+    fn expr(&self, a: &IpAddr) -> String {
+        self.names
+            .get(a)
+            .cloned()
+            .unwrap_or_else(|| quote(&a.to_string()))
+    }
+}
+
+fn service_statement(s: &Service, vips: &Vips) -> Vec<String> {
+    let ServiceKey::Inet {
+        protocol,
+        address,
+        port,
+    } = s.key
+    else {
+        unreachable!("address services only")
+    };
+    let mut head = format!("service({}, {port})", vips.expr(&address));
+    match protocol {
+        Protocol::Tcp => {}
+        Protocol::Udp => head.push_str(".udp()"),
+        Protocol::Sctp => head.push_str(".sctp()"),
+    }
+    settings(&mut head, s);
+    statement(head, s)
+}
+
+fn mark_statement(s: &Service, rule: Option<&MarkRule>, vips: &Vips) -> Vec<String> {
+    let ServiceKey::Fwmark { family, fwmark } = s.key else {
+        unreachable!("fwmark services only")
+    };
+    let mut head = format!("mark({fwmark})");
+    match rule {
+        Some(r) => {
+            let addrs: Vec<String> = r.addresses.iter().map(|a| vips.expr(a)).collect();
+            if addrs.len() == 1 {
+                let _ = write!(head, ".vip({})", addrs[0]);
+            } else {
+                let _ = write!(head, ".vip([{}])", addrs.join(", "));
+            }
+            let protos: Vec<Protocol> = r.protocols.iter().copied().collect();
+            match protos.as_slice() {
+                [Protocol::Tcp] => {}
+                [Protocol::Udp] => head.push_str(".udp()"),
+                [Protocol::Sctp] => head.push_str(".sctp()"),
+                _ => {
+                    let names: Vec<String> = protos.iter().map(|p| quote(p.name())).collect();
+                    let _ = write!(head, ".protocols([{}])", names.join(", "));
+                }
+            }
+            let ports: Vec<String> = r
+                .ports
+                .iter()
+                .map(|p| {
+                    if p.first == p.last {
+                        p.first.to_string()
+                    } else {
+                        quote(&p.to_string())
+                    }
+                })
+                .collect();
+            match ports.as_slice() {
+                [] => {}
+                [one] if !one.starts_with('"') => {
+                    let _ = write!(head, ".port({one})");
+                }
+                _ => {
+                    let _ = write!(head, ".ports([{}])", ports.join(", "));
+                }
+            }
+            if let Some(c) = &r.comment {
+                let _ = write!(head, ".comment({})", quote(c));
+            }
+        }
+        None if family == Family::Inet6 => head.push_str(".ipv6()"),
+        None => {}
+    }
+    settings(&mut head, s);
+    statement(head, s)
+}
+
+/// The service's own settings that differ from the defaults.
+fn settings(head: &mut String, s: &Service) {
+    if s.scheduler != Scheduler::default() {
+        let _ = write!(head, ".scheduler({})", quote(s.scheduler.name()));
+    }
+    let flags: Vec<String> = s.flags.names(s.scheduler).into_iter().map(quote).collect();
+    match flags.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = write!(head, ".flag({one})");
+        }
+        _ => {
+            let _ = write!(head, ".flags([{}])", flags.join(", "));
+        }
+    }
+    match s.persistence {
+        None => {}
+        Some(DEFAULT_PERSIST_TIMEOUT) => head.push_str(".persist()"),
+        Some(t) => {
+            let _ = write!(head, ".persist({t})");
+        }
+    }
+    match s.netmask {
+        None => {}
+        Some(Netmask::V4(m)) => {
+            let _ = write!(head, ".netmask({})", quote(&m.to_string()));
+        }
+        Some(Netmask::V6(p)) => {
+            let _ = write!(head, ".netmask({p})");
+        }
+    }
+    if let Some(pe) = s.pe {
+        let _ = write!(head, ".pe({})", quote(pe.name()));
+    }
+    if s.one_packet {
+        head.push_str(".ops()");
+    }
+}
+
+/// `head` and one indented `.rs(...)` line per real server, ending with `;`.
+fn statement(head: String, s: &Service) -> Vec<String> {
+    let mut lines = vec![head];
+    for d in s.dests.values() {
+        lines.push(format!("    .rs({})", real_server(d, s.key.port())));
+    }
+    if let Some(last) = lines.last_mut() {
+        last.push(';');
+    }
+    lines
+}
+
+fn real_server(d: &Dest, service_port: u16) -> String {
+    let target = if d.key.port == service_port {
+        d.key.address.to_string()
+    } else {
+        d.key.to_string()
+    };
+    let mut out = format!("rs({})", quote(&target));
+    match d.forward {
+        Forward::Route | Forward::Local => {}
+        Forward::Masq => out.push_str(".nat()"),
+        Forward::Tunnel {
+            kind,
+            port,
+            checksum,
+        } => {
+            match kind {
+                TunnelKind::Ipip => out.push_str(".tun()"),
+                TunnelKind::Gre => out.push_str(".tun(\"gre\")"),
+                TunnelKind::Gue => {
+                    let _ = write!(out, ".tun(\"gue\", {port})");
+                }
+            }
+            match checksum {
+                TunnelChecksum::None => {}
+                TunnelChecksum::Csum => out.push_str(".csum()"),
+                TunnelChecksum::Remcsum => out.push_str(".remcsum()"),
+            }
+        }
+    }
+    // The weight a new real server gets (ipvsadm's default, 1).
+    if d.weight != Dest::new(d.key).weight {
+        let _ = write!(out, ".weight({})", d.weight);
+    }
+    if d.upper_threshold != 0 {
+        let _ = write!(out, ".u_threshold({})", d.upper_threshold);
+    }
+    if d.lower_threshold != 0 {
+        let _ = write!(out, ".l_threshold({})", d.lower_threshold);
+    }
+    out
+}
+
+fn timeouts(t: &Timeouts) -> String {
+    match (t.tcp, t.tcp_fin, t.udp) {
+        (Some(tcp), Some(fin), Some(udp)) => format!("timeouts({tcp}, {fin}, {udp});"),
+        _ => {
+            let parts: Vec<String> = [("tcp", t.tcp), ("tcpfin", t.tcp_fin), ("udp", t.udp)]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| format!("{k}: {v}")))
+                .collect();
+            format!("timeouts(#{{{}}});", parts.join(", "))
+        }
+    }
+}
+
+fn daemon(d: &SyncDaemon) -> String {
+    let mut out = format!(
+        "sync_daemon({}, {})",
+        quote(d.state.name()),
+        quote(&d.interface)
+    );
+    if d.syncid != 0 {
+        let _ = write!(out, ".syncid({})", d.syncid);
+    }
+    if let Some(m) = d.maxlen {
+        let _ = write!(out, ".maxlen({m})");
+    }
+    if let Some(g) = d.group {
+        let _ = write!(out, ".group({})", quote(&g.to_string()));
+    }
+    if let Some(p) = d.port {
+        let _ = write!(out, ".port({p})");
+    }
+    if let Some(t) = d.ttl {
+        let _ = write!(out, ".ttl({t})");
+    }
+    out.push(';');
+    out
+}
+
+fn describe_rule(m: &MarkRule) -> String {
+    let addrs: Vec<String> = m.addresses.iter().map(|a| a.to_string()).collect();
+    let ports: Vec<String> = m.ports.iter().map(|p| p.to_string()).collect();
+    let mut s = format!("daddr {{{}}}", addrs.join(", "));
+    if !ports.is_empty() {
+        let _ = write!(s, " dport {{{}}}", ports.join(", "));
+    }
+    s
+}
+
+fn comment_line(line: &str) -> String {
+    if line.starts_with("//") {
+        line.to_owned()
+    } else if line.trim().is_empty() {
+        "//".to_owned()
+    } else {
+        format!("// {line}")
+    }
+}
+
+/// A Rhai string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DaemonState, DestKey, PersistenceEngine, PortRange, SchedFlag, SyncDaemon};
+
+    fn svc(b: &mut Balancer, key: ServiceKey) -> &mut Service {
+        b.services.entry(key).or_insert_with(|| Service::new(key))
+    }
+
+    fn tcp(addr: &str, port: u16) -> ServiceKey {
+        ServiceKey::inet(Protocol::Tcp, addr.parse().unwrap(), port)
+    }
+
+    fn add_rs<'s>(s: &'s mut Service, addr: &str, port: u16) -> &'s mut Dest {
+        let key = DestKey {
+            address: addr.parse().unwrap(),
+            port,
+        };
+        s.dests.entry(key).or_insert_with(|| Dest::new(key))
+    }
+
+    /// The persistence article of the brief, written the way the brief writes it.
+    #[test]
+    fn the_article_reads_like_the_brief() {
+        let mut b = Balancer::default();
+        let s = svc(&mut b, tcp("192.168.10.120", 80));
+        s.scheduler = Scheduler::Rr;
+        s.persistence = Some(120);
+        add_rs(s, "192.168.10.11", 80);
+        add_rs(s, "192.168.10.12", 80);
+        let s = svc(&mut b, tcp("192.168.10.120", 0));
+        s.scheduler = Scheduler::Rr;
+        s.persistence = Some(600);
+        add_rs(s, "192.168.10.11", 0);
+        let s = svc(&mut b, ServiceKey::fwmark(Family::Inet, 10));
+        s.scheduler = Scheduler::Rr;
+        s.persistence = Some(1200);
+        add_rs(s, "192.168.10.11", 0);
+        add_rs(s, "192.168.10.12", 0);
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        m.ports.insert(PortRange::single(80));
+        m.ports.insert(PortRange::single(443));
+        b.marks.insert(10, m);
+        let expected = r#"// the persistence article
+
+let vip = "192.168.10.120";
+
+service(vip, 0).scheduler("rr").persist(600)
+    .rs(rs("192.168.10.11"));
+service(vip, 80).scheduler("rr").persist(120)
+    .rs(rs("192.168.10.11"))
+    .rs(rs("192.168.10.12"));
+
+mark(10).vip(vip).ports([80, 443]).scheduler("rr").persist(1200)
+    .rs(rs("192.168.10.11"))
+    .rs(rs("192.168.10.12"));
+"#;
+        assert_eq!(to_script(&b, "the persistence article"), expected);
+    }
+
+    #[test]
+    fn every_service_and_server_setting() {
+        let mut b = Balancer::default();
+        let s = svc(
+            &mut b,
+            ServiceKey::inet(Protocol::Udp, "10.0.0.1".parse().unwrap(), 5060),
+        );
+        s.persistence = Some(DEFAULT_PERSIST_TIMEOUT);
+        s.set_netmask(Netmask::V4("255.255.255.0".parse().unwrap()));
+        s.pe = Some(PersistenceEngine::Sip);
+        s.one_packet = true;
+        let s = svc(
+            &mut b,
+            ServiceKey::inet(Protocol::Sctp, "10.0.0.2".parse().unwrap(), 9999),
+        );
+        s.scheduler = Scheduler::Sh;
+        s.flags.insert(SchedFlag::Flag1);
+        s.flags.insert(SchedFlag::Flag2);
+        let d = add_rs(s, "10.0.1.1", 9999);
+        d.forward = Forward::Tunnel {
+            kind: TunnelKind::Gue,
+            port: 6080,
+            checksum: TunnelChecksum::Remcsum,
+        };
+        let d = add_rs(s, "10.0.1.2", 9999);
+        d.forward = Forward::Tunnel {
+            kind: TunnelKind::Gre,
+            port: 0,
+            checksum: TunnelChecksum::Csum,
+        };
+        let d = add_rs(s, "2001:db8::9", 9999);
+        d.forward = Forward::Tunnel {
+            kind: TunnelKind::Ipip,
+            port: 0,
+            checksum: TunnelChecksum::None,
+        };
+        let s = svc(&mut b, tcp("2001:db8::1", 443));
+        s.scheduler = Scheduler::Mh;
+        s.flags.insert(SchedFlag::Flag2);
+        s.persistence = Some(300);
+        s.set_netmask(Netmask::V6(64));
+        let d = add_rs(s, "2001:db8::10", 8443);
+        d.forward = Forward::Masq;
+        d.weight = 0;
+        d.upper_threshold = 100;
+        d.lower_threshold = 50;
+        add_rs(s, "2001:db8::11", 443).weight = 3;
+        let expected = r#"service("10.0.0.1", 5060).udp().persist().netmask("255.255.255.0").pe("sip").ops();
+
+service("10.0.0.2", 9999).sctp().scheduler("sh").flags(["sh-fallback", "sh-port"])
+    .rs(rs("10.0.1.1").tun("gue", 6080).remcsum())
+    .rs(rs("10.0.1.2").tun("gre").csum())
+    .rs(rs("2001:db8::9").tun());
+
+service("2001:db8::1", 443).scheduler("mh").flag("mh-port").persist(300).netmask(64)
+    .rs(rs("[2001:db8::10]:8443").nat().weight(0).u_threshold(100).l_threshold(50))
+    .rs(rs("2001:db8::11").weight(3));
+"#;
+        assert_eq!(to_script(&b, ""), expected);
+    }
+
+    #[test]
+    fn marks_ipv6_globals_and_several_vips() {
+        let mut b = Balancer::default();
+        for port in [80, 443] {
+            svc(&mut b, tcp("10.0.0.1", port));
+            svc(&mut b, tcp("10.0.0.2", port));
+        }
+        let s = svc(&mut b, ServiceKey::fwmark(Family::Inet, 5));
+        add_rs(s, "10.0.1.1", 0);
+        add_rs(s, "10.0.1.2", 8080);
+        let mut m = MarkRule::new(5);
+        m.addresses.insert("10.0.0.1".parse().unwrap());
+        m.addresses.insert("10.0.0.3".parse().unwrap());
+        m.protocols = BTreeSet::from([Protocol::Tcp, Protocol::Udp]);
+        m.ports.insert(PortRange::single(53));
+        m.ports.insert("8000-8100".parse().unwrap());
+        m.comment = Some("dns \"and\" web\n".into());
+        b.marks.insert(5, m);
+        svc(&mut b, ServiceKey::fwmark(Family::Inet6, 6)).scheduler = Scheduler::Rr;
+        let mut m = MarkRule::new(7);
+        m.addresses.insert("2001:db8::7".parse().unwrap());
+        m.protocols = BTreeSet::from([Protocol::Udp]);
+        m.ports.insert(PortRange::single(53));
+        b.marks.insert(7, m);
+        svc(&mut b, ServiceKey::fwmark(Family::Inet6, 7));
+        let mut m = MarkRule::new(8);
+        m.addresses.insert("10.9.9.9".parse().unwrap());
+        b.marks.insert(8, m);
+        b.timeouts = Timeouts {
+            tcp: Some(900),
+            tcp_fin: None,
+            udp: Some(60),
+        };
+        let mut d = SyncDaemon::new(DaemonState::Master, "eth0");
+        d.syncid = 5;
+        d.group = Some("239.1.1.1".parse().unwrap());
+        d.ttl = Some(2);
+        b.daemons.insert(DaemonState::Master, d);
+        b.daemons.insert(
+            DaemonState::Backup,
+            SyncDaemon::new(DaemonState::Backup, "eth1"),
+        );
+        let expected = r#"// saved from the kernel
+//
+// edit freely
+
+let vip1 = "10.0.0.1";
+let vip2 = "10.0.0.2";
+
+timeouts(#{tcp: 900, udp: 60});
+sync_daemon("master", "eth0").syncid(5).group("239.1.1.1").ttl(2);
+sync_daemon("backup", "eth1");
+
+service(vip1, 80);
+service(vip1, 443);
+
+service(vip2, 80);
+service(vip2, 443);
+
+mark(5).vip([vip1, "10.0.0.3"]).protocols(["tcp", "udp"]).ports([53, "8000-8100"]).comment("dns \"and\" web\n")
+    .rs(rs("10.0.1.1"))
+    .rs(rs("10.0.1.2:8080"));
+
+mark(6).ipv6().scheduler("rr");
+mark(7).vip("2001:db8::7").udp().port(53);
+
+// mark 8: an nft rule without a matching fwmark service cannot be written; daddr {10.9.9.9} is left out
+"#;
+        assert_eq!(
+            to_script(&b, "saved from the kernel\n\n// edit freely"),
+            expected
+        );
+    }
+
+    #[test]
+    fn empty_model_is_only_the_header() {
+        assert_eq!(to_script(&Balancer::default(), "nothing"), "// nothing\n");
+        assert_eq!(to_script(&Balancer::default(), ""), "");
+        let t = Timeouts::KERNEL_DEFAULT;
+        let b = Balancer {
+            timeouts: t,
+            ..Balancer::default()
+        };
+        assert_eq!(to_script(&b, ""), "timeouts(900, 120, 300);\n");
+    }
+
+    #[test]
+    fn strings_are_escaped_for_rhai() {
+        assert_eq!(quote("a\"b\\c\td\u{1b}"), r#""a\"b\\c\td\u001B""#);
+    }
 }

@@ -1,0 +1,335 @@
+//! Service names for ports, as `ipvsadm -S` (without `-n`) prints them.
+//!
+//! lvsh embeds this table instead of reading `/etc/services`, so an import gives the
+//! same result on every machine and `convert` does no I/O. It holds the names and
+//! aliases of Debian's netbase `/etc/services`, which is what `ipvsadm -S` prints on
+//! Debian; other names are an error asking for the port number.
+
+use crate::model::Protocol;
+
+const TCP: u8 = 1;
+const UDP: u8 = 2;
+const SCTP: u8 = 4;
+
+/// (names, port, protocols): the first name is the one `getservbyport` returns.
+/// Every tcp, udp and sctp entry of Debian's netbase 6.4 `/etc/services`, in file
+/// order: like `getservbyname`, a lookup takes the first entry with the name.
+#[rustfmt::skip]
+const TABLE: &[(&[&str], u16, u8)] = &[
+    (&["tcpmux"], 1, TCP),
+    (&["echo"], 7, TCP | UDP),
+    (&["discard", "sink", "null"], 9, TCP | UDP),
+    (&["systat", "users"], 11, TCP),
+    (&["daytime"], 13, TCP | UDP),
+    (&["netstat"], 15, TCP),
+    (&["qotd", "quote"], 17, TCP),
+    (&["chargen", "ttytst", "source"], 19, TCP | UDP),
+    (&["ftp-data"], 20, TCP),
+    (&["ftp"], 21, TCP),
+    (&["fsp", "fspd"], 21, UDP),
+    (&["ssh"], 22, TCP),
+    (&["telnet"], 23, TCP),
+    (&["smtp", "mail"], 25, TCP),
+    (&["time", "timserver"], 37, TCP | UDP),
+    (&["whois", "nicname"], 43, TCP),
+    (&["tacacs"], 49, TCP | UDP),
+    (&["domain"], 53, TCP | UDP),
+    (&["bootps"], 67, UDP),
+    (&["bootpc"], 68, UDP),
+    (&["tftp"], 69, UDP),
+    (&["gopher"], 70, TCP),
+    (&["finger"], 79, TCP),
+    (&["http", "www"], 80, TCP),
+    (&["kerberos", "kerberos5", "krb5", "kerberos-sec"], 88, TCP | UDP),
+    (&["iso-tsap", "tsap"], 102, TCP),
+    (&["acr-nema", "dicom"], 104, TCP),
+    (&["pop3", "pop-3"], 110, TCP),
+    (&["sunrpc", "portmapper"], 111, TCP | UDP),
+    (&["auth", "authentication", "tap", "ident"], 113, TCP),
+    (&["nntp", "readnews", "untp"], 119, TCP),
+    (&["ntp"], 123, UDP),
+    (&["epmap", "loc-srv"], 135, TCP),
+    (&["netbios-ns"], 137, UDP),
+    (&["netbios-dgm"], 138, UDP),
+    (&["netbios-ssn"], 139, TCP),
+    (&["imap2", "imap"], 143, TCP),
+    (&["snmp"], 161, TCP | UDP),
+    (&["snmp-trap", "snmptrap"], 162, TCP | UDP),
+    (&["cmip-man"], 163, TCP | UDP),
+    (&["cmip-agent"], 164, TCP | UDP),
+    (&["mailq"], 174, TCP),
+    (&["xdmcp"], 177, UDP),
+    (&["bgp"], 179, TCP),
+    (&["smux"], 199, TCP),
+    (&["qmtp"], 209, TCP),
+    (&["z3950", "wais"], 210, TCP),
+    (&["ipx"], 213, UDP),
+    (&["ptp-event"], 319, UDP),
+    (&["ptp-general"], 320, UDP),
+    (&["pawserv"], 345, TCP),
+    (&["zserv"], 346, TCP),
+    (&["rpc2portmap"], 369, TCP | UDP),
+    (&["codaauth2"], 370, TCP | UDP),
+    (&["clearcase", "Clearcase"], 371, UDP),
+    (&["ldap"], 389, TCP | UDP),
+    (&["svrloc"], 427, TCP | UDP),
+    (&["https"], 443, TCP | UDP),
+    (&["snpp"], 444, TCP),
+    (&["microsoft-ds"], 445, TCP),
+    (&["kpasswd"], 464, TCP | UDP),
+    (&["submissions", "ssmtp", "smtps", "urd"], 465, TCP),
+    (&["saft"], 487, TCP),
+    (&["isakmp"], 500, UDP),
+    (&["rtsp"], 554, TCP | UDP),
+    (&["nqs"], 607, TCP),
+    (&["asf-rmcp"], 623, UDP),
+    (&["qmqp"], 628, TCP),
+    (&["ipp"], 631, TCP),
+    (&["ldp"], 646, TCP | UDP),
+    (&["exec"], 512, TCP),
+    (&["biff", "comsat"], 512, UDP),
+    (&["login"], 513, TCP),
+    (&["who", "whod"], 513, UDP),
+    (&["shell", "cmd", "syslog"], 514, TCP),
+    (&["syslog"], 514, UDP),
+    (&["printer", "spooler"], 515, TCP),
+    (&["talk"], 517, UDP),
+    (&["ntalk"], 518, UDP),
+    (&["route", "router", "routed"], 520, UDP),
+    (&["gdomap"], 538, TCP | UDP),
+    (&["uucp", "uucpd"], 540, TCP),
+    (&["klogin"], 543, TCP),
+    (&["kshell", "krcmd"], 544, TCP),
+    (&["dhcpv6-client"], 546, UDP),
+    (&["dhcpv6-server"], 547, UDP),
+    (&["afpovertcp"], 548, TCP),
+    (&["nntps", "snntp"], 563, TCP),
+    (&["submission"], 587, TCP),
+    (&["ldaps"], 636, TCP | UDP),
+    (&["tinc"], 655, TCP | UDP),
+    (&["silc"], 706, TCP),
+    (&["kerberos-adm"], 749, TCP),
+    (&["domain-s"], 853, TCP | UDP),
+    (&["rsync"], 873, TCP),
+    (&["ftps-data"], 989, TCP),
+    (&["ftps"], 990, TCP),
+    (&["telnets"], 992, TCP),
+    (&["imaps"], 993, TCP),
+    (&["pop3s"], 995, TCP),
+    (&["socks"], 1080, TCP),
+    (&["proofd"], 1093, TCP),
+    (&["rootd"], 1094, TCP),
+    (&["openvpn"], 1194, TCP | UDP),
+    (&["rmiregistry"], 1099, TCP),
+    (&["lotusnote", "lotusnotes"], 1352, TCP),
+    (&["ms-sql-s"], 1433, TCP),
+    (&["ms-sql-m"], 1434, UDP),
+    (&["ingreslock"], 1524, TCP),
+    (&["datametrics", "old-radius"], 1645, TCP | UDP),
+    (&["sa-msg-port", "old-radacct"], 1646, TCP | UDP),
+    (&["kermit"], 1649, TCP),
+    (&["groupwise"], 1677, TCP),
+    (&["l2f", "l2tp"], 1701, UDP),
+    (&["radius"], 1812, TCP | UDP),
+    (&["radius-acct", "radacct"], 1813, TCP | UDP),
+    (&["cisco-sccp"], 2000, TCP),
+    (&["nfs"], 2049, TCP | UDP),
+    (&["gnunet"], 2086, TCP | UDP),
+    (&["rtcm-sc104"], 2101, TCP | UDP),
+    (&["gsigatekeeper"], 2119, TCP),
+    (&["gris"], 2135, TCP),
+    (&["cvspserver"], 2401, TCP),
+    (&["venus"], 2430, TCP | UDP),
+    (&["venus-se"], 2431, TCP | UDP),
+    (&["codasrv"], 2432, TCP | UDP),
+    (&["codasrv-se"], 2433, TCP | UDP),
+    (&["mon"], 2583, TCP | UDP),
+    (&["dict"], 2628, TCP),
+    (&["f5-globalsite"], 2792, TCP),
+    (&["gsiftp"], 2811, TCP),
+    (&["gpsd"], 2947, TCP),
+    (&["gds-db", "gds_db"], 3050, TCP),
+    (&["icpv2", "icp"], 3130, UDP),
+    (&["isns"], 3205, TCP | UDP),
+    (&["iscsi-target"], 3260, TCP),
+    (&["mysql"], 3306, TCP),
+    (&["ms-wbt-server"], 3389, TCP),
+    (&["nut"], 3493, TCP | UDP),
+    (&["distcc"], 3632, TCP),
+    (&["daap"], 3689, TCP),
+    (&["svn", "subversion"], 3690, TCP),
+    (&["suucp"], 4031, TCP),
+    (&["sysrqd"], 4094, TCP),
+    (&["sieve"], 4190, TCP),
+    (&["epmd"], 4369, TCP),
+    (&["remctl"], 4373, TCP),
+    (&["f5-iquery"], 4353, TCP),
+    (&["ntske"], 4460, TCP),
+    (&["ipsec-nat-t"], 4500, UDP),
+    (&["iax"], 4569, UDP),
+    (&["mtn"], 4691, TCP),
+    (&["radmin-port"], 4899, TCP),
+    (&["sip"], 5060, TCP | UDP),
+    (&["sip-tls"], 5061, TCP | UDP),
+    (&["xmpp-client", "jabber-client"], 5222, TCP),
+    (&["xmpp-server", "jabber-server"], 5269, TCP),
+    (&["cfengine"], 5308, TCP),
+    (&["mdns"], 5353, UDP),
+    (&["postgresql", "postgres"], 5432, TCP),
+    (&["freeciv", "rptp"], 5556, TCP),
+    (&["amqps"], 5671, TCP),
+    (&["amqp"], 5672, TCP | SCTP),
+    (&["x11", "x11-0"], 6000, TCP),
+    (&["x11-1"], 6001, TCP),
+    (&["x11-2"], 6002, TCP),
+    (&["x11-3"], 6003, TCP),
+    (&["x11-4"], 6004, TCP),
+    (&["x11-5"], 6005, TCP),
+    (&["x11-6"], 6006, TCP),
+    (&["x11-7"], 6007, TCP),
+    (&["gnutella-svc"], 6346, TCP | UDP),
+    (&["gnutella-rtr"], 6347, TCP | UDP),
+    (&["redis"], 6379, TCP),
+    (&["sge-qmaster", "sge_qmaster"], 6444, TCP),
+    (&["sge-execd", "sge_execd"], 6445, TCP),
+    (&["mysql-proxy"], 6446, TCP),
+    (&["babel"], 6696, UDP),
+    (&["ircs-u"], 6697, TCP),
+    (&["bbs"], 7000, TCP),
+    (&["afs3-fileserver"], 7000, UDP),
+    (&["afs3-callback"], 7001, UDP),
+    (&["afs3-prserver"], 7002, UDP),
+    (&["afs3-vlserver"], 7003, UDP),
+    (&["afs3-kaserver"], 7004, UDP),
+    (&["afs3-volser"], 7005, UDP),
+    (&["afs3-bos"], 7007, UDP),
+    (&["afs3-update"], 7008, UDP),
+    (&["afs3-rmtsys"], 7009, UDP),
+    (&["font-service", "xfs"], 7100, TCP),
+    (&["http-alt", "webcache"], 8080, TCP),
+    (&["puppet"], 8140, TCP),
+    (&["bacula-dir"], 9101, TCP),
+    (&["bacula-fd"], 9102, TCP),
+    (&["bacula-sd"], 9103, TCP),
+    (&["xmms2"], 9667, TCP),
+    (&["nbd"], 10809, TCP),
+    (&["zabbix-agent"], 10050, TCP),
+    (&["zabbix-trapper"], 10051, TCP),
+    (&["amanda"], 10080, TCP),
+    (&["dicom"], 11112, TCP),
+    (&["hkp"], 11371, TCP),
+    (&["db-lsp"], 17500, TCP),
+    (&["dcap"], 22125, TCP),
+    (&["gsidcap"], 22128, TCP),
+    (&["wnn6"], 22273, TCP),
+    (&["kerberos4", "kerberos-iv", "kdc"], 750, TCP | UDP),
+    (&["kerberos-master", "kerberos_master"], 751, TCP | UDP),
+    (&["passwd-server", "passwd_server"], 752, UDP),
+    (&["krb-prop", "krb_prop", "krb5_prop", "hprop"], 754, TCP),
+    (&["zephyr-srv"], 2102, UDP),
+    (&["zephyr-clt"], 2103, UDP),
+    (&["zephyr-hm"], 2104, UDP),
+    (&["iprop"], 2121, TCP),
+    (&["supfilesrv"], 871, TCP),
+    (&["supfiledbg"], 1127, TCP),
+    (&["poppassd"], 106, TCP),
+    (&["moira-db", "moira_db"], 775, TCP),
+    (&["moira-update", "moira_update"], 777, TCP),
+    (&["moira-ureg", "moira_ureg"], 779, UDP),
+    (&["spamd"], 783, TCP),
+    (&["skkserv"], 1178, TCP),
+    (&["predict"], 1210, UDP),
+    (&["rmtcfg"], 1236, TCP),
+    (&["xtel"], 1313, TCP),
+    (&["xtelw"], 1314, TCP),
+    (&["zebrasrv"], 2600, TCP),
+    (&["zebra"], 2601, TCP),
+    (&["ripd"], 2602, TCP),
+    (&["ripngd"], 2603, TCP),
+    (&["ospfd"], 2604, TCP),
+    (&["bgpd"], 2605, TCP),
+    (&["ospf6d"], 2606, TCP),
+    (&["ospfapi"], 2607, TCP),
+    (&["isisd"], 2608, TCP),
+    (&["fax"], 4557, TCP),
+    (&["hylafax"], 4559, TCP),
+    (&["munin", "lrrd"], 4949, TCP),
+    (&["rplay"], 5555, UDP),
+    (&["nrpe"], 5666, TCP),
+    (&["nsca"], 5667, TCP),
+    (&["canna"], 5680, TCP),
+    (&["syslog-tls"], 6514, TCP),
+    (&["sane-port", "sane", "saned"], 6566, TCP),
+    (&["ircd"], 6667, TCP),
+    (&["zope-ftp"], 8021, TCP),
+    (&["tproxy"], 8081, TCP),
+    (&["omniorb"], 8088, TCP),
+    (&["clc-build-daemon"], 8990, TCP),
+    (&["xinetd"], 9098, TCP),
+    (&["git"], 9418, TCP),
+    (&["zope"], 9673, TCP),
+    (&["webmin"], 10000, TCP),
+    (&["kamanda"], 10081, TCP),
+    (&["amandaidx"], 10082, TCP),
+    (&["amidxtape"], 10083, TCP),
+    (&["sgi-cmsd"], 17001, UDP),
+    (&["sgi-crsd"], 17002, UDP),
+    (&["sgi-gcd"], 17003, UDP),
+    (&["sgi-cad"], 17004, TCP),
+    (&["binkp"], 24554, TCP),
+    (&["asp"], 27374, TCP | UDP),
+    (&["csync2"], 30865, TCP),
+    (&["dircproxy"], 57000, TCP),
+    (&["tfido"], 60177, TCP),
+    (&["fido"], 60179, TCP),
+];
+
+fn bit(p: Protocol) -> u8 {
+    match p {
+        Protocol::Tcp => TCP,
+        Protocol::Udp => UDP,
+        Protocol::Sctp => SCTP,
+    }
+}
+
+/// The port of service `name` for `protocol` (`http` → 80 for tcp).
+pub(crate) fn port_of(name: &str, protocol: Protocol) -> Option<u16> {
+    TABLE
+        .iter()
+        .find(|(names, _, protos)| protos & bit(protocol) != 0 && names.contains(&name))
+        .map(|(_, port, _)| *port)
+}
+
+/// True when `name` names a port for some other protocol (for a better error).
+pub(crate) fn known_for_other(name: &str, protocol: Protocol) -> Option<Protocol> {
+    Protocol::ALL
+        .into_iter()
+        .filter(|p| *p != protocol)
+        .find(|p| port_of(name, *p).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_per_protocol() {
+        assert_eq!(port_of("http", Protocol::Tcp), Some(80));
+        assert_eq!(port_of("www", Protocol::Tcp), Some(80));
+        assert_eq!(port_of("http", Protocol::Udp), None);
+        assert_eq!(known_for_other("http", Protocol::Udp), Some(Protocol::Tcp));
+        assert_eq!(port_of("domain", Protocol::Udp), Some(53));
+        assert_eq!(port_of("https", Protocol::Udp), Some(443));
+        assert_eq!(port_of("http-alt", Protocol::Tcp), Some(8080));
+        assert_eq!(port_of("amqp", Protocol::Sctp), Some(5672));
+        assert_eq!(port_of("nosuch", Protocol::Tcp), None);
+    }
+
+    #[test]
+    fn the_first_entry_with_a_name_wins_as_in_glibc() {
+        // `acr-nema 104/tcp dicom` comes before `dicom 11112/tcp`.
+        assert_eq!(port_of("dicom", Protocol::Tcp), Some(104));
+        assert_eq!(port_of("snpp", Protocol::Tcp), Some(444));
+        assert_eq!(port_of("syslog", Protocol::Udp), Some(514));
+    }
+}

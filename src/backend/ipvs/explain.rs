@@ -7,6 +7,7 @@ use super::constants::IpvsCmd;
 use super::request::op_cmd;
 use crate::backend::{IpvsOp, KernelError};
 use crate::model::{Dest, Family, Forward, Netmask, Service, ServiceKey, TunnelKind};
+use std::net::IpAddr;
 
 pub const NOT_ROOT: &str = "lvsh needs root (CAP_NET_ADMIN) to talk to IPVS";
 
@@ -150,15 +151,16 @@ fn invalid_dest(k: &ServiceKey, d: &Dest, adding: bool) -> String {
                 .into()
         };
     }
-    if adding {
-        format!(
-            "the kernel refused {} as a real server: the address must be unicast (not \
-             link-local) and routable from this host (for DR or tunnels, a route or an \
-             address on a local interface is enough)",
-            d.key.address
-        )
-    } else {
-        "the kernel rejected the destination settings as invalid".into()
+    match (adding, d.key.address) {
+        (true, IpAddr::V4(a)) => format!(
+            "the kernel refused {a} as a real server: not a unicast address, or this network \
+             namespace has no IPv4 routing yet (no interface with an address)"
+        ),
+        (true, IpAddr::V6(a)) => format!(
+            "the kernel refused {a} as a real server: not a unicast address (link-local \
+             ones only if local)"
+        ),
+        (false, _) => "the kernel rejected the destination settings as invalid".into(),
     }
 }
 
@@ -261,7 +263,11 @@ mod tests {
             msg(&IpvsOp::AddDest(k, dest("2001:db8::1")), libc::EINVAL),
             "a destination of another address family than its service needs tunnel forwarding"
         );
-        assert!(msg(&IpvsOp::AddDest(k, d), libc::EINVAL).contains("10.0.1.1 as a real server"));
+        assert_eq!(
+            msg(&IpvsOp::AddDest(k, d), libc::EINVAL),
+            "the kernel refused 10.0.1.1 as a real server: not a unicast address, or this \
+             network namespace has no IPv4 routing yet (no interface with an address)"
+        );
     }
 
     #[test]

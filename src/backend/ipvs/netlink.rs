@@ -22,7 +22,7 @@ use super::request::{
     request,
 };
 use super::service::{decode_service, encode_service_key};
-use super::wire::{Encoder, Table, messages};
+use super::wire::{DecodeError, Encoder, Table, messages};
 use crate::backend::{Ipvs, IpvsOp, KernelError};
 use crate::model::{Balancer, Dest, Service, ServiceKey, SyncDaemon, Timeouts};
 use neli::{
@@ -103,8 +103,7 @@ impl Netlink {
     pub fn services(&mut self) -> Result<Vec<Service>, Error> {
         let mut out = Vec::new();
         self.dump(IpvsCmd::GetService, None, |attrs| {
-            let t = CmdTable::parse(attrs)?;
-            if let Some(nest) = t.get(IPVS_CMD_ATTR_SERVICE) {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_SERVICE)? {
                 out.push(decode_service(nest)?);
             }
             Ok(())
@@ -117,8 +116,7 @@ impl Netlink {
         let family = key.family();
         let mut out = Vec::new();
         self.dump(IpvsCmd::GetDest, Some(key), |attrs| {
-            let t = CmdTable::parse(attrs)?;
-            if let Some(nest) = t.get(IPVS_CMD_ATTR_DEST) {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_DEST)? {
                 out.push(decode_dest(nest, family)?);
             }
             Ok(())
@@ -130,8 +128,7 @@ impl Netlink {
     pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         let mut out = Vec::new();
         self.dump(IpvsCmd::GetDaemon, None, |attrs| {
-            let t = CmdTable::parse(attrs)?;
-            if let Some(nest) = t.get(IPVS_CMD_ATTR_DAEMON) {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_DAEMON)? {
                 out.push(decode_daemon(nest)?);
             }
             Ok(())
@@ -166,7 +163,9 @@ impl Netlink {
         Ok(b)
     }
 
-    /// Sends `ops` in batches; one result per op, in order.
+    /// Sends `ops` in batches; one result per op, in order. An `Err` means the
+    /// conversation itself failed (socket error, lost ACKs): earlier batches, and
+    /// possibly requests of the current one, were applied, so re-read the state.
     pub fn execute_ops(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
         let mut results: Vec<Option<Result<(), KernelError>>> = vec![None; ops.len()];
         let mut next = 0;
@@ -285,6 +284,8 @@ impl Netlink {
     }
 
     /// Runs one dump to its end, handing each entry's top-level attributes to `each`.
+    /// The dump is always read to its end, even after `each` failed: a socket whose
+    /// dump is left unfinished refuses the next one with EBUSY.
     fn dump(
         &mut self,
         cmd: IpvsCmd,
@@ -302,11 +303,13 @@ impl Netlink {
             }
             match a {
                 Answer::Data { attrs, .. } => {
-                    each(attrs)?;
+                    if failed.is_none() {
+                        failed = each(attrs).err();
+                    }
                     Ok(false)
                 }
                 Answer::Done { errno } | Answer::Ack { errno, .. } => {
-                    if errno != 0 {
+                    if errno != 0 && failed.is_none() {
                         failed = Some(kernel_failure(cmd, errno, None));
                     }
                     Ok(true)
@@ -488,6 +491,11 @@ fn receive(
     }
 }
 
+/// The nest of type `ty` in one dump entry's top-level attributes.
+fn entry(attrs: &[u8], ty: u16) -> Result<Option<&[u8]>, DecodeError> {
+    Ok(CmdTable::parse(attrs)?.get(ty))
+}
+
 fn kernel_failure(cmd: IpvsCmd, errno: i32, text: Option<&str>) -> Error {
     if errno == libc::EPERM {
         Error::NotRoot
@@ -596,6 +604,48 @@ fn load_module() -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::ipvs::request::{NLM_F_MULTI, NLMSG_DONE};
+    use crate::backend::ipvs::{dest, service};
+    use crate::model::Family;
+
+    /// A datagram shaped like a GET_SERVICE dump reply, through the same steps as
+    /// `services()`: framing, answer kinds, entry nests, decoding.
+    #[test]
+    fn dump_datagrams_decode_to_services() {
+        let want = service::tests::variants();
+        let mut e = Encoder::new();
+        for s in &want {
+            let m = e.message(0x22, NLM_F_MULTI, 5, IPVS_CMD_NEW_SERVICE, 1);
+            e.attr(
+                IPVS_CMD_ATTR_SERVICE | crate::backend::ipvs::wire::NLA_F_NESTED,
+                &service::tests::kernel_nest(s),
+            );
+            e.end(m);
+        }
+        let done = e.message(NLMSG_DONE, NLM_F_MULTI, 5, 0, 0);
+        e.end(done);
+        let mut got = Vec::new();
+        let mut finished = false;
+        for m in messages(e.bytes()) {
+            match answer(&m.unwrap()).unwrap() {
+                Answer::Data { cmd, attrs } => {
+                    assert_eq!(cmd, IPVS_CMD_NEW_SERVICE);
+                    let nest = entry(attrs, IPVS_CMD_ATTR_SERVICE).unwrap().unwrap();
+                    got.push(decode_service(nest).unwrap());
+                }
+                Answer::Done { errno: 0 } => finished = true,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(finished);
+        assert_eq!(got, want);
+        let d = dest::tests::variants().remove(0);
+        let mut e = Encoder::new();
+        e.attr(IPVS_CMD_ATTR_DEST, &dest::tests::kernel_nest(&d));
+        let nest = entry(e.bytes(), IPVS_CMD_ATTR_DEST).unwrap().unwrap();
+        assert_eq!(decode_dest(nest, Family::Inet).unwrap(), d);
+        assert_eq!(entry(e.bytes(), IPVS_CMD_ATTR_SERVICE).unwrap(), None);
+    }
 
     #[test]
     fn unknown_namespaces_are_named() {

@@ -165,3 +165,167 @@ fn undo(done: &[&IpvsOp], before: &Balancer, ipvs: &mut dyn Ipvs) -> Vec<UndoFai
         }],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        backend::{
+            ipvs::FakeIpvs,
+            nft::{FakeNft, read_observed},
+        },
+        model::{Dest, DestKey, Family, Protocol, Scheduler, Service, ServiceKey},
+        plan::{Mode, diff},
+    };
+
+    fn service(addr: &str, sched: Scheduler, dests: &[&str]) -> Service {
+        let key = ServiceKey::inet(Protocol::Tcp, addr.parse().unwrap(), 80);
+        let mut s = Service::new(key);
+        s.scheduler = sched;
+        for d in dests {
+            let dk = DestKey {
+                address: d.parse().unwrap(),
+                port: 80,
+            };
+            s.dests.insert(dk, Dest::new(dk));
+        }
+        s
+    }
+
+    fn balancer(services: Vec<Service>) -> Balancer {
+        let mut b = Balancer::default();
+        for s in services {
+            b.services.insert(s.key, s);
+        }
+        b
+    }
+
+    fn with_mark(mut b: Balancer, n: u32) -> Balancer {
+        let mut m = MarkRule::new(n);
+        m.addresses.insert("10.9.9.9".parse().unwrap());
+        b.marks.insert(n, m);
+        let mut s = Service::new(ServiceKey::fwmark(Family::Inet, n));
+        s.persistence = Some(60);
+        b.services.insert(s.key, s);
+        b
+    }
+
+    fn observe(ipvs: &mut FakeIpvs, nft: &mut FakeNft) -> Balancer {
+        let mut b = ipvs.read().unwrap();
+        b.marks = read_observed(nft).unwrap().marks;
+        b
+    }
+
+    #[test]
+    fn success_reaches_the_desired_state() {
+        let before = with_mark(
+            balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]),
+            5,
+        );
+        let desired = with_mark(
+            balancer(vec![
+                service("10.0.0.1", Scheduler::Wrr, &["10.1.0.2"]),
+                service("10.0.0.2", Scheduler::Rr, &["10.1.0.1", "10.1.0.2"]),
+            ]),
+            6,
+        );
+        let mut ipvs = FakeIpvs::with_state(&before);
+        let mut nft = FakeNft::with_marks(before.marks.clone());
+        let before = observe(&mut ipvs, &mut nft);
+        let plan = diff(&desired, &before, Mode::Replace);
+        run(
+            &Steps::from_plan(&plan, &before),
+            &before,
+            &mut ipvs,
+            &mut nft,
+        )
+        .unwrap();
+        let after = observe(&mut ipvs, &mut nft);
+        assert!(
+            diff(&desired, &after, Mode::Replace).is_empty(),
+            "{}",
+            diff(&desired, &after, Mode::Replace).render(false)
+        );
+    }
+
+    #[test]
+    fn a_refused_request_mid_batch_rolls_everything_back() {
+        let before = with_mark(
+            balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]),
+            5,
+        );
+        let desired = with_mark(
+            balancer(vec![
+                service("10.0.0.1", Scheduler::Wrr, &["10.1.0.2"]),
+                service("10.0.0.2", Scheduler::Twos, &["10.1.0.1"]),
+                service("10.0.0.3", Scheduler::Rr, &["10.1.0.1"]),
+            ]),
+            6,
+        );
+        let mut ipvs = FakeIpvs::with_state(&before).without_scheduler(Scheduler::Twos);
+        let mut nft = FakeNft::with_marks(before.marks.clone());
+        let before = observe(&mut ipvs, &mut nft);
+        let plan = diff(&desired, &before, Mode::Replace);
+        let err = run(
+            &Steps::from_plan(&plan, &before),
+            &before,
+            &mut ipvs,
+            &mut nft,
+        )
+        .unwrap_err();
+        match &err {
+            ApplyError::Refused {
+                change,
+                error,
+                also_failed,
+                undo_failures,
+            } => {
+                assert_eq!(change, "add service tcp 10.0.0.2:80 twos");
+                assert_eq!(error.errno, libc::ENOENT);
+                // its real server could not be added either: the service is missing
+                assert_eq!(also_failed.len(), 1, "{also_failed:?}");
+                assert!(undo_failures.is_empty(), "{undo_failures:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let after = observe(&mut ipvs, &mut nft);
+        assert_eq!(after, before, "kernel not restored");
+    }
+
+    #[test]
+    fn a_failed_nft_write_after_ipvs_rolls_ipvs_back() {
+        let before = balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]);
+        let desired = with_mark(before.clone(), 7);
+        let mut ipvs = FakeIpvs::with_state(&before);
+        let mut nft = FakeNft::new();
+        let before = observe(&mut ipvs, &mut nft);
+        nft.fail_next_replace("Error: Could not process rule: No such file or directory");
+        let plan = diff(&desired, &before, Mode::Replace);
+        let err = run(
+            &Steps::from_plan(&plan, &before),
+            &before,
+            &mut ipvs,
+            &mut nft,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
+        assert_eq!(observe(&mut ipvs, &mut nft), before);
+    }
+
+    #[test]
+    fn a_failed_first_nft_write_changes_nothing() {
+        let before = with_mark(balancer(vec![]), 5);
+        let desired = balancer(vec![service("10.0.0.1", Scheduler::Rr, &[])]);
+        let mut ipvs = FakeIpvs::with_state(&before);
+        let mut nft = FakeNft::with_marks(before.marks.clone());
+        let before = observe(&mut ipvs, &mut nft);
+        nft.fail_next_replace("Error: boom");
+        let plan = diff(&desired, &before, Mode::Replace);
+        let steps = Steps::from_plan(&plan, &before);
+        assert!(steps.nft_before.is_some());
+        let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
+        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
+        assert_eq!(ipvs.executed(), 0);
+        assert_eq!(observe(&mut ipvs, &mut nft), before);
+    }
+}

@@ -1,0 +1,664 @@
+//! The generic-netlink socket to the kernel's IPVS family.
+//!
+//! Writes are batched: many requests per `sendmsg`, each with NLM_F_ACK and its own
+//! sequence number. The kernel handles the whole batch inside that `sendmsg`, queueing
+//! one ACK per request, and goes on after a failed one; so every ACK must fit in the
+//! socket's receive buffer (else the kernel drops them and reports ENOBUFS) and each
+//! answer is matched to its request by sequence number.
+//!
+//! Reads are dumps, one at a time: a socket runs one dump at a time (a second dump
+//! request while one is in progress is refused with EBUSY), and the kernel only
+//! continues a dump when we read.
+
+use super::Error;
+use super::config::decode_timeouts;
+use super::constants::*;
+use super::daemon::decode_daemon;
+use super::dest::decode_dest;
+use super::explain::{command_error, op_error};
+use super::info::{Info, decode_info};
+use super::request::{
+    Answer, CTRL_ATTR_FAMILY_ID, NLM_F_ACK, answer, encode_dump, encode_get_family, encode_op,
+    request,
+};
+use super::service::{decode_service, encode_service_key};
+use super::wire::{DecodeError, Encoder, Table, messages};
+use crate::backend::{Ipvs, IpvsOp, KernelError};
+use crate::model::{Balancer, Dest, Service, ServiceKey, SyncDaemon, Timeouts};
+use neli::{
+    consts::socket::{Msg, NlFamily},
+    socket::NlSocket,
+    utils::Groups,
+};
+use std::{fs::File, io, os::fd::AsRawFd, path::Path, process::Command, time::Duration};
+
+/// Bytes of requests per `sendmsg`.
+const BATCH_BYTES: usize = 64 * 1024;
+/// Receive buffer asked for: room for the ACKs of a whole batch.
+const RCVBUF: usize = 4 << 20;
+/// Receive-buffer budget one queued ACK may use (its skb's truesize, rounded up).
+const ACK_COST: usize = 1024;
+/// Dump datagrams are at most 32 KiB; ACKs and replies are smaller.
+const RX_LEN: usize = 64 * 1024;
+/// No kernel answer takes this long; a hang is reported instead of waited out.
+const RECV_TIMEOUT: Duration = Duration::from_secs(60);
+
+type CmdTable<'a> = Table<'a, { IPVS_CMD_ATTR_MAX as usize + 1 }>;
+
+/// A socket to IPVS in one network namespace.
+pub struct Netlink {
+    sock: NlSocket,
+    family: u16,
+    seq: u32,
+    tx: Encoder,
+    rx: Vec<u8>,
+    max_batch: usize,
+}
+
+impl Netlink {
+    /// Opens a socket in the current network namespace, or in `/run/netns/NAME`, and
+    /// checks that IPVS is there and that we may use it.
+    pub fn open(netns: Option<&str>) -> Result<Self, Error> {
+        let sock = match netns {
+            None => socket()?,
+            Some(name) => in_netns(name, socket)?,
+        };
+        let mut nl = Netlink {
+            sock,
+            family: 0,
+            seq: 0,
+            tx: Encoder::with_capacity(BATCH_BYTES + 4096),
+            rx: vec![0; RX_LEN],
+            max_batch: 1,
+        };
+        nl.max_batch = (nl.size_buffers()? / ACK_COST).clamp(8, 4096);
+        nl.family = nl.resolve_family()?;
+        nl.info()?;
+        Ok(nl)
+    }
+
+    /// The generic-netlink id of the IPVS family.
+    pub fn family_id(&self) -> u16 {
+        self.family
+    }
+
+    /// How many requests go in one `sendmsg` at most (also bounded by 64 KiB).
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    /// Version and connection table size.
+    pub fn info(&mut self) -> Result<Info, Error> {
+        let attrs = self.get(IpvsCmd::GetInfo)?;
+        Ok(decode_info(&attrs)?)
+    }
+
+    /// The three global timeouts (a kernel without TCP or UDP leaves those `None`).
+    pub fn timeouts(&mut self) -> Result<Timeouts, Error> {
+        let attrs = self.get(IpvsCmd::GetConfig)?;
+        Ok(decode_timeouts(&attrs)?)
+    }
+
+    /// Every service, without destinations.
+    pub fn services(&mut self) -> Result<Vec<Service>, Error> {
+        let mut out = Vec::new();
+        self.dump(IpvsCmd::GetService, None, |attrs| {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_SERVICE)? {
+                out.push(decode_service(nest)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The destinations of one service (none if it does not exist).
+    pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>, Error> {
+        let family = key.family();
+        let mut out = Vec::new();
+        self.dump(IpvsCmd::GetDest, Some(key), |attrs| {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_DEST)? {
+                out.push(decode_dest(nest, family)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The running sync daemons.
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
+        let mut out = Vec::new();
+        self.dump(IpvsCmd::GetDaemon, None, |attrs| {
+            if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_DAEMON)? {
+                out.push(decode_daemon(nest)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Zeroes the counters of one service, or of everything.
+    pub fn zero(&mut self, service: Option<&ServiceKey>) -> Result<(), Error> {
+        self.command(IpvsCmd::Zero, service)
+    }
+
+    /// Deletes every service (and so every destination); daemons and timeouts stay.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.command(IpvsCmd::Flush, None)
+    }
+
+    /// Everything [`Ipvs::read`] returns: services with destinations and stats,
+    /// timeouts, daemons.
+    pub fn read_all(&mut self) -> Result<Balancer, Error> {
+        let mut b = Balancer::default();
+        for mut s in self.services()? {
+            for d in self.dests(&s.key)? {
+                s.dests.insert(d.key, d);
+            }
+            b.services.insert(s.key, s);
+        }
+        b.timeouts = self.timeouts()?;
+        for d in self.daemons()? {
+            b.daemons.insert(d.state, d);
+        }
+        Ok(b)
+    }
+
+    /// Sends `ops` in batches; one result per op, in order. An `Err` means the
+    /// conversation itself failed (socket error, lost ACKs): earlier batches, and
+    /// possibly requests of the current one, were applied, so re-read the state.
+    pub fn execute_ops(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
+        let mut results: Vec<Option<Result<(), KernelError>>> = vec![None; ops.len()];
+        let mut next = 0;
+        while next < ops.len() {
+            let first = next;
+            let base = self.seq.wrapping_add(1);
+            self.tx.clear();
+            while next < ops.len()
+                && (next == first || (self.tx.len() < BATCH_BYTES && next - first < self.max_batch))
+            {
+                let seq = self.next_seq();
+                encode_op(&mut self.tx, self.family, seq, &ops[next]);
+                next += 1;
+            }
+            self.send()?;
+            let batch = &ops[first..next];
+            let slots = &mut results[first..next];
+            let mut left = batch.len();
+            receive(&self.sock, &mut self.rx, |seq, a| {
+                let k = seq.wrapping_sub(base) as usize;
+                if let (Some(slot), Answer::Ack { errno, text }) = (slots.get_mut(k), a) {
+                    if slot.is_none() {
+                        left -= 1;
+                    }
+                    *slot = Some(match errno {
+                        0 => Ok(()),
+                        e => Err(op_error(&batch[k], e, text)),
+                    });
+                }
+                Ok(left == 0)
+            })?;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every request was answered"))
+            .collect())
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn send(&mut self) -> Result<(), Error> {
+        let sent = self
+            .sock
+            .send(self.tx.bytes(), Msg::empty())
+            .map_err(|e| io_error("send", e))?;
+        if sent != self.tx.len() {
+            return Err(Error::Io {
+                context: "send",
+                source: io::Error::other(format!("sent {sent} of {} bytes", self.tx.len())),
+            });
+        }
+        Ok(())
+    }
+
+    /// A request answered by one reply message (GET_INFO, GET_CONFIG): its attributes.
+    fn get(&mut self, cmd: IpvsCmd) -> Result<Vec<u8>, Error> {
+        let seq = self.next_seq();
+        self.tx.clear();
+        request(&mut self.tx, self.family, NLM_F_ACK, seq, cmd, |_| {});
+        self.send()?;
+        let mut reply = None;
+        let mut failed = None;
+        receive(&self.sock, &mut self.rx, |s, a| {
+            if s != seq {
+                return Ok(false);
+            }
+            match a {
+                Answer::Data { attrs, .. } => reply = Some(attrs.to_vec()),
+                Answer::Ack { errno: 0, .. } => return Ok(true),
+                Answer::Ack { errno, text } if errno != 0 => {
+                    failed = Some(kernel_failure(cmd, errno, text));
+                    return Ok(true);
+                }
+                Answer::Done { errno } if errno != 0 => {
+                    failed = Some(kernel_failure(cmd, errno, None));
+                    return Ok(true);
+                }
+                _ => {}
+            }
+            Ok(false)
+        })?;
+        match (failed, reply) {
+            (Some(e), _) => Err(e),
+            (None, Some(r)) => Ok(r),
+            (None, None) => Err(Error::Io {
+                context: cmd.name(),
+                source: io::Error::other("the kernel acknowledged without a reply"),
+            }),
+        }
+    }
+
+    /// A request answered by an ACK only (ZERO, FLUSH).
+    fn command(&mut self, cmd: IpvsCmd, service: Option<&ServiceKey>) -> Result<(), Error> {
+        let seq = self.next_seq();
+        self.tx.clear();
+        request(&mut self.tx, self.family, NLM_F_ACK, seq, cmd, |e| {
+            if let Some(k) = service {
+                encode_service_key(e, k);
+            }
+        });
+        self.send()?;
+        let mut failed = None;
+        receive(&self.sock, &mut self.rx, |s, a| match a {
+            Answer::Ack { errno, text } if s == seq => {
+                if errno != 0 {
+                    failed = Some(kernel_failure(cmd, errno, text));
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Runs one dump to its end, handing each entry's top-level attributes to `each`.
+    /// The dump is always read to its end, even after `each` failed: a socket whose
+    /// dump is left unfinished refuses the next one with EBUSY.
+    fn dump(
+        &mut self,
+        cmd: IpvsCmd,
+        service: Option<&ServiceKey>,
+        mut each: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let seq = self.next_seq();
+        self.tx.clear();
+        encode_dump(&mut self.tx, self.family, seq, cmd, service);
+        self.send()?;
+        let mut failed = None;
+        receive(&self.sock, &mut self.rx, |s, a| {
+            if s != seq {
+                return Ok(false);
+            }
+            match a {
+                Answer::Data { attrs, .. } => {
+                    if failed.is_none() {
+                        failed = each(attrs).err();
+                    }
+                    Ok(false)
+                }
+                Answer::Done { errno } | Answer::Ack { errno, .. } => {
+                    if errno != 0 && failed.is_none() {
+                        failed = Some(kernel_failure(cmd, errno, None));
+                    }
+                    Ok(true)
+                }
+                Answer::Other => Ok(false),
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Asks for [`RCVBUF`] (forcing past `rmem_max` as root), a receive timeout and
+    /// capped ACKs; returns the receive buffer the kernel granted.
+    fn size_buffers(&mut self) -> Result<usize, Error> {
+        let fd = self.sock.as_raw_fd();
+        if setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            RCVBUF as libc::c_int,
+        )
+        .is_err()
+        {
+            setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, RCVBUF as libc::c_int)
+                .map_err(|e| io_error("set the receive buffer", e))?;
+        }
+        // Best effort: without them we only get longer error ACKs or no text.
+        let _ = setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (1 << 20) as libc::c_int,
+        );
+        let _ = setsockopt(fd, libc::SOL_NETLINK, libc::NETLINK_CAP_ACK, 1);
+        let _ = self.sock.enable_ext_ack(true);
+        let tv = libc::timeval {
+            tv_sec: RECV_TIMEOUT.as_secs() as libc::time_t,
+            tv_usec: 0,
+        };
+        // SAFETY: fd is our open socket; tv is a valid timeval of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io_error(
+                "set the receive timeout",
+                io::Error::last_os_error(),
+            ));
+        }
+        let mut granted: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: granted and len are valid for writes of the sizes given.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut granted as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(io_error(
+                "read the receive buffer size",
+                io::Error::last_os_error(),
+            ));
+        }
+        Ok(granted.max(0) as usize)
+    }
+
+    /// Looks up "IPVS"; when unknown, loads `ip_vs` the way ipvsadm does and asks
+    /// once more. (Looking the family up already makes the kernel try the module
+    /// alias, but only where it can run modprobe itself.)
+    fn resolve_family(&mut self) -> Result<u16, Error> {
+        match self.lookup_family(IPVS_GENL_NAME)? {
+            Some(id) => Ok(id),
+            None => {
+                let loaded = load_module();
+                match (self.lookup_family(IPVS_GENL_NAME)?, loaded) {
+                    (Some(id), _) => Ok(id),
+                    (None, Err(why)) => Err(Error::NoIpvs(format!(
+                        "generic netlink family `IPVS` is not registered and {why}"
+                    ))),
+                    (None, Ok(())) => Err(Error::NoIpvs(
+                        "generic netlink family `IPVS` is still not registered after loading \
+                         the module"
+                            .into(),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn lookup_family(&mut self, name: &str) -> Result<Option<u16>, Error> {
+        let seq = self.next_seq();
+        self.tx.clear();
+        encode_get_family(&mut self.tx, seq, name);
+        self.send()?;
+        let mut id = None;
+        let mut status = 0;
+        receive(&self.sock, &mut self.rx, |s, a| {
+            if s != seq {
+                return Ok(false);
+            }
+            match a {
+                Answer::Data { attrs, .. } => {
+                    id = Table::<3>::parse(attrs)?
+                        .u16(CTRL_ATTR_FAMILY_ID, "CTRL_ATTR_FAMILY_ID")?;
+                    Ok(false)
+                }
+                Answer::Ack { errno, .. } => {
+                    status = errno;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })?;
+        match status {
+            0 => Ok(id),
+            libc::ENOENT => Ok(None),
+            e => Err(io_error(
+                "look up the IPVS family",
+                io::Error::from_raw_os_error(e),
+            )),
+        }
+    }
+}
+
+impl Ipvs for Netlink {
+    fn read(&mut self) -> Result<Balancer, Error> {
+        self.read_all()
+    }
+
+    fn execute(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
+        self.execute_ops(ops)
+    }
+}
+
+/// Reads datagrams and hands every answer to `f` with its sequence number until `f`
+/// says it has seen the last one it waits for.
+fn receive(
+    sock: &NlSocket,
+    rx: &mut [u8],
+    mut f: impl FnMut(u32, Answer<'_>) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    loop {
+        let n = match sock.recv(&mut *rx, Msg::TRUNC) {
+            Ok((n, _)) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Err(Error::Overrun),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(io_error(
+                    "receive",
+                    io::Error::new(io::ErrorKind::TimedOut, "no answer from the kernel"),
+                ));
+            }
+            Err(e) => return Err(io_error("receive", e)),
+        };
+        if n > rx.len() {
+            return Err(io_error(
+                "receive",
+                io::Error::other(format!(
+                    "a {n}-byte datagram did not fit in {} bytes",
+                    rx.len()
+                )),
+            ));
+        }
+        for m in messages(&rx[..n]) {
+            let m = m?;
+            if f(m.seq, answer(&m)?)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The nest of type `ty` in one dump entry's top-level attributes.
+fn entry(attrs: &[u8], ty: u16) -> Result<Option<&[u8]>, DecodeError> {
+    Ok(CmdTable::parse(attrs)?.get(ty))
+}
+
+fn kernel_failure(cmd: IpvsCmd, errno: i32, text: Option<&str>) -> Error {
+    if errno == libc::EPERM {
+        Error::NotRoot
+    } else {
+        Error::Kernel(command_error(cmd, errno, text))
+    }
+}
+
+fn io_error(context: &'static str, source: io::Error) -> Error {
+    Error::Io { context, source }
+}
+
+fn socket() -> Result<NlSocket, Error> {
+    NlSocket::connect(NlFamily::Generic, None, Groups::empty())
+        .map_err(|e| io_error("create the generic netlink socket", e))
+}
+
+fn setsockopt(fd: i32, level: i32, name: i32, value: libc::c_int) -> io::Result<()> {
+    // SAFETY: fd is an open socket and the value pointer is valid for its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Runs `f` with this thread inside the named network namespace, then switches back.
+/// A netlink socket stays bound to the namespace it was created in.
+fn in_netns<T>(name: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    let missing = || Error::NoNetns(name.to_string());
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(missing());
+    }
+    let target = File::open(Path::new("/run/netns").join(name)).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => missing(),
+        _ => netns_error(name, "open", e),
+    })?;
+    let home = File::open("/proc/thread-self/ns/net")
+        .map_err(|e| netns_error(name, "remember the current namespace before entering", e))?;
+    switch_netns(&target).map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) => Error::NotRoot,
+        _ => netns_error(name, "enter", e),
+    })?;
+    let result = f();
+    switch_netns(&home).map_err(|e| netns_error(name, "leave", e))?;
+    result
+}
+
+fn switch_netns(ns: &File) -> io::Result<()> {
+    // SAFETY: setns takes an open namespace file descriptor and affects this thread.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn netns_error(name: &str, action: &'static str, source: io::Error) -> Error {
+    Error::Netns {
+        name: name.to_string(),
+        action,
+        source,
+    }
+}
+
+/// `modprobe -q -- ip_vs`, with the modprobe the kernel itself would use.
+fn load_module() -> Result<(), String> {
+    let prog = std::fs::read_to_string("/proc/sys/kernel/modprobe")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|p| !p.is_empty() && Path::new(p).exists())
+        .unwrap_or_else(|| "modprobe".to_string());
+    match Command::new(&prog)
+        .args(["-q", "--", "ip_vs"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let err = err.trim();
+            Err(format!(
+                "`{prog} -q -- ip_vs` failed ({}){}",
+                o.status,
+                if err.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {err}")
+                }
+            ))
+        }
+        Err(e) => Err(format!("`{prog}` could not be run: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::ipvs::request::{NLM_F_MULTI, NLMSG_DONE};
+    use crate::backend::ipvs::{dest, service};
+    use crate::model::Family;
+
+    /// A datagram shaped like a GET_SERVICE dump reply, through the same steps as
+    /// `services()`: framing, answer kinds, entry nests, decoding.
+    #[test]
+    fn dump_datagrams_decode_to_services() {
+        let want = service::tests::variants();
+        let mut e = Encoder::new();
+        for s in &want {
+            let m = e.message(0x22, NLM_F_MULTI, 5, IPVS_CMD_NEW_SERVICE, 1);
+            e.attr(
+                IPVS_CMD_ATTR_SERVICE | crate::backend::ipvs::wire::NLA_F_NESTED,
+                &service::tests::kernel_nest(s),
+            );
+            e.end(m);
+        }
+        let done = e.message(NLMSG_DONE, NLM_F_MULTI, 5, 0, 0);
+        e.end(done);
+        let mut got = Vec::new();
+        let mut finished = false;
+        for m in messages(e.bytes()) {
+            match answer(&m.unwrap()).unwrap() {
+                Answer::Data { cmd, attrs } => {
+                    assert_eq!(cmd, IPVS_CMD_NEW_SERVICE);
+                    let nest = entry(attrs, IPVS_CMD_ATTR_SERVICE).unwrap().unwrap();
+                    got.push(decode_service(nest).unwrap());
+                }
+                Answer::Done { errno: 0 } => finished = true,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(finished);
+        assert_eq!(got, want);
+        let d = dest::tests::variants().remove(0);
+        let mut e = Encoder::new();
+        e.attr(IPVS_CMD_ATTR_DEST, &dest::tests::kernel_nest(&d));
+        let nest = entry(e.bytes(), IPVS_CMD_ATTR_DEST).unwrap().unwrap();
+        assert_eq!(decode_dest(nest, Family::Inet).unwrap(), d);
+        assert_eq!(entry(e.bytes(), IPVS_CMD_ATTR_SERVICE).unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_namespaces_are_named() {
+        for name in ["lvsh-test-no-such-netns", "../etc", ""] {
+            match Netlink::open(Some(name)) {
+                Err(Error::NoNetns(n)) => assert_eq!(n, name),
+                Err(e) => panic!("{name}: unexpected error {e}"),
+                Ok(_) => panic!("{name}: opened a namespace that does not exist"),
+            }
+        }
+        assert_eq!(
+            Error::NoNetns("x".into()).to_string(),
+            "network namespace `x` does not exist (no /run/netns/x; create it with `ip netns add x`)"
+        );
+    }
+}

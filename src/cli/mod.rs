@@ -1,5 +1,6 @@
 //! The command line: parses arguments, runs one command, renders errors.
 
+mod apply;
 mod args;
 mod check;
 mod emit;
@@ -8,6 +9,7 @@ mod import;
 mod input;
 mod live;
 mod plan;
+mod save;
 mod show;
 
 pub use args::Cli;
@@ -86,7 +88,14 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         } => plan::run(ctx, file, source, *json, *detailed_exitcode, *merge),
         Command::Emit { file, to } => emit::run(ctx, file, *to),
         Command::Import { file } => import::run(ctx, file),
-        Command::Apply { .. } | Command::Show { .. } | Command::Save => live::unavailable(),
+        Command::Apply {
+            file,
+            merge,
+            dry_run,
+            yes,
+        } => apply::run(ctx, file, *merge, *dry_run, *yes),
+        Command::Show { json, stats } => show::run(ctx, *json, *stats),
+        Command::Save => save::run(ctx),
     }
 }
 

@@ -1,7 +1,7 @@
-use super::{CliError, Context, args::StateSource, input};
+use super::{CliError, Context, args::StateSource, input, live};
 use crate::{
-    model::Balancer,
     plan::{self, Mode},
+    state::{self, Observed},
 };
 use std::path::Path;
 
@@ -14,23 +14,34 @@ pub fn run(
     detailed: bool,
     merge: bool,
 ) -> Result<i32, CliError> {
-    let desired = input::evaluate(ctx, file)?;
+    let mut desired = input::evaluate(ctx, file)?;
+    state::canonical(&mut desired);
     let observed = observe(ctx, source)?;
     let mode = if merge { Mode::Merge } else { Mode::Replace };
-    let plan = plan::diff(&desired, &observed, mode);
+    let plan = plan::diff(&desired, &observed.balancer, mode);
+    let pending = !plan.is_empty() || !observed.foreign.is_empty();
     if json {
         ctx.out(&(plan.to_json() + "\n"))?;
-    } else if !ctx.quiet || !plan.is_empty() {
-        ctx.out(&plan.render(ctx.color))?;
+    } else if !ctx.quiet || pending {
+        let notice = live::foreign_notice(&observed);
+        if plan.is_empty() && !notice.is_empty() {
+            ctx.out(&notice)?;
+        } else {
+            ctx.out(&(notice + &plan.render(ctx.color)))?;
+        }
     }
-    Ok(if detailed && !plan.is_empty() { 2 } else { 0 })
+    Ok(if detailed && pending { 2 } else { 0 })
 }
 
 /// The state to compare with: a state file, nothing, or the live kernel.
-pub fn observe(ctx: &Context, source: &StateSource) -> Result<Balancer, CliError> {
-    match (&source.state, source.empty) {
-        (Some(path), _) => input::read_state(path),
-        (None, true) => Ok(Balancer::default()),
-        (None, false) => super::live::read(ctx),
-    }
+pub fn observe(ctx: &Context, source: &StateSource) -> Result<Observed, CliError> {
+    let balancer = match (&source.state, source.empty) {
+        (Some(path), _) => input::read_state(path)?,
+        (None, true) => Default::default(),
+        (None, false) => return live::Live::open(ctx)?.read(),
+    };
+    Ok(Observed {
+        balancer,
+        foreign: vec![],
+    })
 }

@@ -1,8 +1,36 @@
 //! `lvsh show`: the live balancer as a table in the spirit of `ipvsadm -L -n`, plus
 //! what ipvsadm never shows (marks, timeouts, sync daemons).
 
-use crate::model::{Balancer, Dest, Forward, Service, ServiceKey, Stats};
+use super::{CliError, Context, live};
+use crate::model::{Balancer, Dest, DestCounters, Forward, Service, ServiceKey, Stats};
 use std::fmt::Write;
+
+/// `lvsh show [--json] [--stats]`.
+pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
+    let mut kernel = live::Live::open(ctx)?;
+    let info = kernel.ipvs.info().map_err(CliError::Ipvs)?;
+    let mut observed = kernel.read()?;
+    if !stats {
+        for s in observed.balancer.services.values_mut() {
+            s.stats = Stats::default();
+            for d in s.dests.values_mut() {
+                d.stats = Stats::default();
+                if json {
+                    d.counters = DestCounters::default();
+                }
+            }
+        }
+    }
+    if json {
+        ctx.out(&(observed.balancer.to_json() + "\n"))?;
+    } else {
+        let mut text = format!("{info}\n");
+        text.push_str(&render(&observed.balancer, stats));
+        text.push_str(&live::foreign_notice(&observed));
+        ctx.out(&text)?;
+    }
+    Ok(0)
+}
 
 /// Renders the whole balancer; with `stats`, counters and rates instead of settings.
 pub fn render(b: &Balancer, stats: bool) -> String {

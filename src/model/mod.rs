@@ -13,6 +13,7 @@ mod scheduler;
 mod service;
 mod stats;
 mod timeouts;
+mod validate;
 
 pub use balancer::Balancer;
 pub use daemon::{DaemonState, SyncDaemon};
@@ -26,3 +27,4 @@ pub use scheduler::{SchedFlag, SchedFlags, Scheduler};
 pub use service::{DEFAULT_PERSIST_TIMEOUT, Netmask, PersistenceEngine, Service, ServiceKey};
 pub use stats::{DestCounters, Stats};
 pub use timeouts::Timeouts;
+pub use validate::{Field, Place, Problem, Severity, Subject, validate};

@@ -13,11 +13,11 @@ mod scheduler;
 mod service;
 mod stats;
 mod timeouts;
-mod validate;
+pub mod validate;
 
 pub use balancer::Balancer;
 pub use daemon::{DaemonState, SyncDaemon};
-pub use dest::{Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
+pub use dest::{DEFAULT_WEIGHT, Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
 pub use family::Family;
 pub use keyed::Keyed;
 pub use mark::{MarkRule, PortRange};

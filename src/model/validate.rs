@@ -166,7 +166,7 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
         // The kernel treats fwmark 0 as "no fwmark".
         ServiceKey::Fwmark { fwmark: 0, .. } => out.push(
             Problem::error("fwmark 0 is not a mark")
-                .help("marks are 1..=4294967295; the kernel reads 0 as \"no mark\"")
+                .help("marks are 1..4294967295; the kernel reads 0 as \"no mark\"")
                 .at(sub(), Field::Object, o, "mark 0"),
         ),
         ServiceKey::Inet { address, .. } if !is_unicast(&address) => out.push(
@@ -180,7 +180,7 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
         if p == 0 || p > MAX_TIMEOUT {
             out.push(
                 Problem::error(format!(
-                    "persistence timeout {p} is out of range 1..={MAX_TIMEOUT}"
+                    "persistence timeout {p} is out of range 1..{MAX_TIMEOUT}"
                 ))
                 .help("ipvsadm takes 1 s to 31 days; drop `.persist()` for no persistence")
                 .at(sub(), Field::Persistence, o, "persistence set here"),
@@ -214,12 +214,12 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
             ),
             Netmask::V6(p) if fam == Family::Inet => out.push(
                 Problem::error(format!("netmask /{p} is an IPv6 prefix, but {key} is IPv4"))
-                    .help("IPv4 services take a dotted mask (`.netmask(\"255.255.255.0\")`) or a prefix 0..=32")
+                    .help("IPv4 services take a dotted mask (`.netmask(\"255.255.255.0\")`) or a prefix 0..32")
                     .at(sub(), Field::Netmask, o, "IPv6 prefix"),
             ),
             // Kernel: EINVAL unless 1..=128.
             Netmask::V6(p) if !(1..=128).contains(&p) => out.push(
-                Problem::error(format!("IPv6 persistence prefix {p} is out of range 1..=128"))
+                Problem::error(format!("IPv6 persistence prefix {p} is out of range 1..128"))
                     .at(sub(), Field::Netmask, o, "prefix set here"),
             ),
             _ => {}
@@ -281,7 +281,7 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
     if d.weight > MAX_WEIGHT {
         out.push(
             Problem::error(format!(
-                "weight {} is out of range 0..={MAX_WEIGHT}",
+                "weight {} is out of range 0..{MAX_WEIGHT}",
                 d.weight
             ))
             .at(sub(), Field::Weight, o, "weight set here"),
@@ -294,7 +294,7 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
         if v > MAX_THRESHOLD {
             out.push(
                 Problem::error(format!(
-                    "{what} threshold {v} is out of range 0..={MAX_THRESHOLD}"
+                    "{what} threshold {v} is out of range 0..{MAX_THRESHOLD}"
                 ))
                 .at(sub(), field, o, "threshold set here"),
             );
@@ -402,11 +402,13 @@ fn tunnel(
         ),
         _ => {}
     }
-    let bad = match (kind, sum) {
-        (TunnelKind::Ipip, TunnelChecksum::Csum | TunnelChecksum::Remcsum) => true,
-        (TunnelKind::Gre, TunnelChecksum::Remcsum) => true,
-        _ => false,
-    };
+    let bad = matches!(
+        (kind, sum),
+        (
+            TunnelKind::Ipip,
+            TunnelChecksum::Csum | TunnelChecksum::Remcsum
+        ) | (TunnelKind::Gre, TunnelChecksum::Remcsum)
+    );
     if bad {
         out.push(
             Problem::error(format!("{} tunnels do not support `{}`", kind.name(), sum.name()))
@@ -464,7 +466,7 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
     if m.mark == 0 {
         out.push(
             Problem::error("fwmark 0 is not a mark")
-                .help("marks are 1..=4294967295; the kernel reads 0 as \"no mark\"")
+                .help("marks are 1..4294967295; the kernel reads 0 as \"no mark\"")
                 .at(sub(), Field::Object, o, "mark 0"),
         );
     }
@@ -530,7 +532,7 @@ fn timeouts(b: &Balancer, out: &mut Vec<Problem>) {
             ),
             Some(v) if v > MAX_TIMEOUT => out.push(
                 Problem::error(format!(
-                    "{name} timeout {v} is out of range 1..={MAX_TIMEOUT}"
+                    "{name} timeout {v} is out of range 1..{MAX_TIMEOUT}"
                 ))
                 .help("ipvsadm takes at most 31 days")
                 .at(
@@ -552,7 +554,7 @@ fn daemon(d: &SyncDaemon, out: &mut Vec<Problem>) {
     if len == 0 || len > MAX_IFNAME {
         out.push(
             Problem::error(format!(
-                "interface name `{}` is {len} bytes; the kernel takes 1..={MAX_IFNAME}",
+                "interface name `{}` is {len} bytes; the kernel takes 1..{MAX_IFNAME}",
                 d.interface
             ))
             .at(sub(), Field::Interface, o, "interface"),
@@ -569,7 +571,7 @@ fn daemon(d: &SyncDaemon, out: &mut Vec<Problem>) {
         }
     }
     if d.port == Some(0) {
-        out.push(Problem::error("sync port 0 is out of range 1..=65535").at(
+        out.push(Problem::error("sync port 0 is out of range 1..65535").at(
             sub(),
             Field::McastPort,
             o,
@@ -577,7 +579,7 @@ fn daemon(d: &SyncDaemon, out: &mut Vec<Problem>) {
         ));
     }
     if d.ttl == Some(0) {
-        out.push(Problem::error("sync ttl 0 is out of range 1..=255").at(
+        out.push(Problem::error("sync ttl 0 is out of range 1..255").at(
             sub(),
             Field::Ttl,
             o,
@@ -588,7 +590,7 @@ fn daemon(d: &SyncDaemon, out: &mut Vec<Problem>) {
         if m == 0 || m > MAX_SYNC_MAXLEN {
             out.push(
                 Problem::error(format!(
-                    "sync maxlen {m} is out of range 1..={MAX_SYNC_MAXLEN}"
+                    "sync maxlen {m} is out of range 1..{MAX_SYNC_MAXLEN}"
                 ))
                 .at(sub(), Field::MaxLen, o, "maxlen set here"),
             );
@@ -784,7 +786,7 @@ mod tests {
         ));
         v6.persistence = Some(300);
         v6.netmask = Some(Netmask::V6(0));
-        assert!(messages(&with(v6))[0].contains("out of range 1..=128"));
+        assert!(messages(&with(v6))[0].contains("out of range 1..128"));
         s.persistence = None;
         s.netmask = Some(Netmask::V4("255.255.255.0".parse().unwrap()));
         assert!(messages(&with(s))[0].contains("no effect without persistence"));
@@ -835,11 +837,13 @@ mod tests {
 
     #[test]
     fn timeouts_and_daemons() {
-        let mut b = Balancer::default();
-        b.timeouts = Timeouts {
-            tcp: Some(0),
-            tcp_fin: None,
-            udp: Some(MAX_TIMEOUT + 1),
+        let mut b = Balancer {
+            timeouts: Timeouts {
+                tcp: Some(0),
+                tcp_fin: None,
+                udp: Some(MAX_TIMEOUT + 1),
+            },
+            ..Balancer::default()
         };
         let mut d = SyncDaemon::new(DaemonState::Backup, "a-very-long-interface");
         d.group = Some("10.0.0.1".parse().unwrap());

@@ -204,3 +204,54 @@ fn params_and_output() {
         e.output
     );
 }
+
+#[test]
+#[ignore]
+fn scratch_render() {
+    for f in std::env::var("SHOW").unwrap_or_default().split(',') {
+        let p = std::path::PathBuf::from(f);
+        let opts = Options { lib_dirs: vec!["/tmp/lv/lib".into()], params: vec![] };
+        match evaluate_file(&p, &opts) {
+            Ok(e) => println!("{f}: ok {:?}", e.output),
+            Err(e) => println!("{f}:\n{}", e.render_plain()),
+        }
+    }
+}
+
+/// A generated script: `n` services with 4 NAT real servers each.
+fn generated(n: usize) -> String {
+    let mut s = String::with_capacity(n * 200);
+    for i in 0..n {
+        let (a, b) = (i / 250, i % 250 + 1);
+        s.push_str(&format!("service(\"10.{a}.{b}.1\", 80).scheduler(\"wrr\").persist(300)"));
+        for j in 1..=4 {
+            s.push_str(&format!("\n    .rs(rs(\"172.{}.{b}.{j}\", 8080).nat().weight({j}))", 16 + a));
+        }
+        s.push_str(";\n");
+    }
+    s
+}
+
+#[test]
+fn a_generated_script_evaluates() {
+    let b = ok(&generated(50));
+    assert_eq!((b.services.len(), b.dest_count()), (50, 200));
+}
+
+/// `cargo test --release --lib speed -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn speed_2000_services_4_dests() {
+    let src = generated(2000);
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let e = eval(&src).unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(e.balancer.dest_count(), 8000);
+    }
+    println!("evaluate + validate, 2000 services x 4 real servers ({} KiB): {best:?}", src.len() / 1024);
+    if !cfg!(debug_assertions) {
+        assert!(best < std::time::Duration::from_millis(200), "{best:?}");
+    }
+}

@@ -42,12 +42,22 @@ fn every_invalid_script_fails_where_its_header_says() {
             }
             Err(e) => e,
         };
-        let loc = err.location().map(|l| (l.file.clone(), format!("{}:{}", l.line, l.column)));
+        let loc = err
+            .location()
+            .map(|l| (l.file.clone(), format!("{}:{}", l.line, l.column)));
         let text = err.render_plain();
         match loc {
-            Some((file, at)) if file.ends_with(&name) && at == pos && err.message().contains(&msg) => {
-                assert!(text.contains(&format!("{name}:{pos}")), "{name}: rendering lacks the place:\n{text}");
-                assert!(err.help_text().is_some() || !text.contains("help:"), "{name}");
+            Some((file, at))
+                if file.ends_with(&name) && at == pos && err.message().contains(&msg) =>
+            {
+                assert!(
+                    text.contains(&format!("{name}:{pos}")),
+                    "{name}: rendering lacks the place:\n{text}"
+                );
+                assert!(
+                    err.help_text().is_some() || !text.contains("help:"),
+                    "{name}"
+                );
             }
             other => failures.push(format!(
                 "{name}: expected {pos} `{msg}`, got {other:?} `{}`\n{text}",
@@ -64,10 +74,17 @@ fn every_report_has_a_span_and_most_have_help() {
     for f in scripts() {
         let err = evaluate_file(&f, &Options::default()).unwrap_err();
         let text = err.render_plain();
-        assert!(text.contains('┬'), "{}: no span under the call:\n{text}", f.display());
+        assert!(
+            text.contains('┬'),
+            "{}: no span under the call:\n{text}",
+            f.display()
+        );
         if err.help_text().is_none() {
             without_help.push(f.file_name().unwrap().to_string_lossy().to_string());
         }
     }
-    assert!(without_help.len() <= 12, "reports without a hint: {without_help:?}");
+    assert!(
+        without_help.len() <= 12,
+        "reports without a hint: {without_help:?}"
+    );
 }

@@ -310,7 +310,12 @@ fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<Ma
     // Mixed families were reported above; keep the first family so validation
     // does not report the same mistake again as a missing fwmark service.
     let fam = d.family();
-    rule.addresses = d.vips.iter().map(|(a, _)| *a).filter(|a| Family::of(a) == fam).collect();
+    rule.addresses = d
+        .vips
+        .iter()
+        .map(|(a, _)| *a)
+        .filter(|a| Family::of(a) == fam)
+        .collect();
     rule.ports = d.ports.iter().map(|(p, _)| *p).collect();
     rule.protocols = d
         .mark_protocols

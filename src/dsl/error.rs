@@ -91,9 +91,19 @@ impl ScriptError {
             }
             Some(loc) if loc.file == file => {
                 let span = span_at(&code, line, column);
-                self.0
-                    .labels
-                    .push(LabeledSpan::new_with_span(Some(text), span));
+                // Two places on one call (a loop): one label saying both.
+                if let Some(l) = self.0.labels.iter_mut().find(|l| *l.inner() == span) {
+                    let merged = format!("{}; {text}", l.label().unwrap_or_default());
+                    *l = if l.primary() {
+                        LabeledSpan::new_primary_with_span(Some(merged), span)
+                    } else {
+                        LabeledSpan::new_with_span(Some(merged), span)
+                    };
+                } else {
+                    self.0
+                        .labels
+                        .push(LabeledSpan::new_with_span(Some(text), span));
+                }
             }
             Some(_) => {
                 let note = ScriptError::new("lvsh::note", text.clone())

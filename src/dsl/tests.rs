@@ -210,7 +210,10 @@ fn params_and_output() {
 fn scratch_render() {
     for f in std::env::var("SHOW").unwrap_or_default().split(',') {
         let p = std::path::PathBuf::from(f);
-        let opts = Options { lib_dirs: vec!["/tmp/lv/lib".into()], params: vec![] };
+        let opts = Options {
+            lib_dirs: vec!["/tmp/lv/lib".into()],
+            params: vec![],
+        };
         match evaluate_file(&p, &opts) {
             Ok(e) => println!("{f}: ok {:?}", e.output),
             Err(e) => println!("{f}:\n{}", e.render_plain()),
@@ -223,9 +226,14 @@ fn generated(n: usize) -> String {
     let mut s = String::with_capacity(n * 200);
     for i in 0..n {
         let (a, b) = (i / 250, i % 250 + 1);
-        s.push_str(&format!("service(\"10.{a}.{b}.1\", 80).scheduler(\"wrr\").persist(300)"));
+        s.push_str(&format!(
+            "service(\"10.{a}.{b}.1\", 80).scheduler(\"wrr\").persist(300)"
+        ));
         for j in 1..=4 {
-            s.push_str(&format!("\n    .rs(rs(\"172.{}.{b}.{j}\", 8080).nat().weight({j}))", 16 + a));
+            s.push_str(&format!(
+                "\n    .rs(rs(\"172.{}.{b}.{j}\", 8080).nat().weight({j}))",
+                16 + a
+            ));
         }
         s.push_str(";\n");
     }
@@ -250,8 +258,195 @@ fn speed_2000_services_4_dests() {
         best = best.min(t.elapsed());
         assert_eq!(e.balancer.dest_count(), 8000);
     }
-    println!("evaluate + validate, 2000 services x 4 real servers ({} KiB): {best:?}", src.len() / 1024);
+    println!(
+        "evaluate + validate, 2000 services x 4 real servers ({} KiB): {best:?}",
+        src.len() / 1024
+    );
     if !cfg!(debug_assertions) {
         assert!(best < std::time::Duration::from_millis(200), "{best:?}");
+    }
+}
+
+fn start_model() -> Balancer {
+    ok(r#"
+service("10.0.0.1", 80).scheduler("wlc").rs(rs("10.0.1.1").nat()).rs(rs("10.0.1.2").nat());
+service("10.0.0.1", 53, "udp").rs(rs("10.0.1.1"));
+mark(10).vip("10.0.0.9").ports([80, 443]).persist(1200).rs(rs("10.0.1.3"));
+timeouts(900, 120, 300);
+"#)
+}
+
+#[test]
+fn session_reopens_the_start_model() {
+    let start = start_model();
+    let mut s = Session::new(Options::default(), start.clone());
+    assert_eq!(
+        s.balancer().unwrap(),
+        start,
+        "an untouched session is the start model"
+    );
+    let shown = s
+        .eval("<1>", "service(\"10.0.0.1\", 80).scheduler(\"rr\")")
+        .unwrap();
+    assert_eq!(
+        shown.as_deref(),
+        Some("service tcp 10.0.0.1:80 rr, 2 real servers")
+    );
+    s.eval(
+        "<2>",
+        "service(\"10.0.0.1\", 80).server(\"10.0.1.1\").weight(0);",
+    )
+    .unwrap();
+    s.eval(
+        "<3>",
+        "service(\"10.0.0.1\", 53, \"udp\").rs(rs(\"10.0.1.1\").weight(7));",
+    )
+    .unwrap();
+    s.eval("<4>", "mark(10).scheduler(\"sh\");").unwrap();
+    let b = s.balancer().unwrap();
+    assert_eq!(b.services.len(), 3);
+    let web = &b.services[&key("10.0.0.1", 80)];
+    assert_eq!(web.scheduler.name(), "rr");
+    assert_eq!(
+        web.dests.values().map(|d| d.weight).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let dns = &b.services[&ServiceKey::inet(Protocol::Udp, "10.0.0.1".parse().unwrap(), 53)];
+    assert_eq!(
+        dns.dests.len(),
+        1,
+        "a real server with the same key replaces the old one"
+    );
+    assert_eq!(dns.dests.values().next().unwrap().weight, 7);
+    assert_eq!(
+        b.marks[&10], start.marks[&10],
+        "re-opening a mark keeps its rule"
+    );
+    assert_eq!(b.timeouts, start.timeouts);
+}
+
+#[test]
+fn a_failing_entry_changes_nothing() {
+    let mut s = Session::new(Options::default(), start_model());
+    s.eval(
+        "<1>",
+        "let r = rs(\"10.0.2.1\"); service(\"10.0.0.5\", 80).rs(r);",
+    )
+    .unwrap();
+    let before = s.balancer().unwrap();
+    let e = s
+        .eval(
+            "<2>",
+            "r.weight(9);\nlet x = service(\"10.0.0.6\", 80);\nx.scheduler(\"bad\");",
+        )
+        .unwrap_err();
+    assert_eq!(e.location().unwrap().to_string(), "<2>:3:3");
+    assert_eq!(s.balancer().unwrap(), before);
+    let e = s.eval("<3>", "x").unwrap_err();
+    assert!(
+        e.message().contains("unknown variable `x`"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(
+        s.eval("<4>", "r.weight(3); r").unwrap().unwrap(),
+        "rs 10.0.2.1 dr weight 3"
+    );
+}
+
+#[test]
+fn functions_and_imports_live_across_entries() {
+    let mut s = Session::new(Options::default(), Balancer::default());
+    s.eval("<1>", "fn add(svc, ip) { svc.rs(rs(ip).nat()) }")
+        .unwrap();
+    s.eval("<2>", "import \"nat_farm\" as nat;").unwrap();
+    s.eval(
+        "<3>",
+        "let web = nat::farm(\"10.0.0.1\", 80, [\"10.0.1.1\"]);",
+    )
+    .unwrap();
+    s.eval("<4>", "add(web, \"10.0.1.2\");").unwrap();
+    assert_eq!(s.balancer().unwrap().dest_count(), 2);
+    assert!(s.undo());
+    assert_eq!(s.balancer().unwrap().dest_count(), 1);
+    s.reset();
+    assert!(s.balancer().unwrap().is_empty());
+    assert!(!s.undo());
+    assert!(s.eval("<5>", "web").is_err(), "reset empties the scope");
+}
+
+#[test]
+fn the_pending_model_is_validated_only_on_request() {
+    let mut s = Session::new(Options::default(), Balancer::default());
+    s.eval("<1>", "let all = service(\"10.0.0.1\", 0);")
+        .unwrap();
+    let e = s.balancer().unwrap_err();
+    assert!(e.message().contains("port 0"), "{}", e.message());
+    assert_eq!(e.location().unwrap().to_string(), "<1>:1:11");
+    s.eval("<2>", "all.persist();").unwrap();
+    assert!(s.balancer().is_ok());
+    s.eval("<3>", "print(all);").unwrap();
+    assert_eq!(
+        s.take_output(),
+        ["service tcp 10.0.0.1:0 wlc persist 360, 0 real servers"]
+    );
+}
+
+#[test]
+fn the_function_table_matches_the_engine() {
+    let ctx = state::Ctx::new(Mode::Script, vec![]);
+    let e = engine::build(&ctx, engine::resolver(&ctx, &[], None));
+    let sigs = e.gen_fn_signatures(false);
+    for d in Session::functions() {
+        assert!(
+            sigs.iter().any(|s| s.starts_with(&format!("{}(", d.name))),
+            "documented but not registered: {}",
+            d.signature
+        );
+    }
+    let ours = [
+        "service",
+        "mark",
+        "rs",
+        "timeouts",
+        "sync_daemon",
+        "param",
+        "tcp",
+        "udp",
+        "sctp",
+        "protocols",
+        "scheduler",
+        "persist",
+        "netmask",
+        "pe",
+        "ops",
+        "flag",
+        "flags",
+        "vip",
+        "ports",
+        "port",
+        "ipv6",
+        "comment",
+        "remove",
+        "remove_rs",
+        "server",
+        "dr",
+        "nat",
+        "tun",
+        "csum",
+        "remcsum",
+        "weight",
+        "u_threshold",
+        "l_threshold",
+        "syncid",
+        "maxlen",
+        "group",
+        "ttl",
+    ];
+    for name in ours {
+        assert!(
+            Session::functions().iter().any(|d| d.name == name),
+            "registered but not documented: {name}"
+        );
     }
 }

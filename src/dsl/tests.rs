@@ -450,3 +450,40 @@ fn the_function_table_matches_the_engine() {
         );
     }
 }
+
+/// Every ```rhai block of docs/DSL.md evaluates (blocks importing site files aside).
+#[test]
+fn the_language_reference_examples_run() {
+    let doc = include_str!("../../docs/DSL.md");
+    let opts = Options {
+        lib_dirs: vec![],
+        params: vec![("vip".into(), "10.0.0.1".into())],
+    };
+    let mut n = 0;
+    for (i, block) in doc.split("```rhai\n").skip(1).enumerate() {
+        let code = block.split("```").next().unwrap();
+        if code.contains("import \"site/") {
+            continue;
+        }
+        n += 1;
+        let opts = if code.contains("param(") {
+            opts.clone()
+        } else {
+            Options::default()
+        };
+        match evaluate_source(&format!("DSL.md block {i}"), code, None, &opts) {
+            Ok(e) if i == 0 => {
+                let warnings: Vec<_> = e
+                    .output
+                    .iter()
+                    .filter(|l| l.starts_with("warning"))
+                    .collect();
+                assert_eq!(warnings.len(), 1, "{warnings:?}");
+                assert!(warnings[0].contains("shadowed by mark 10"), "{warnings:?}");
+            }
+            Ok(_) => {}
+            Err(e) => panic!("block {i}:\n{code}\n{}", e.render_plain()),
+        }
+    }
+    assert!(n >= 7, "{n} blocks");
+}

@@ -2,7 +2,7 @@
 //! model alone cannot see (duplicates, flag names, mark settings), then validation.
 
 use super::service::{Kind, NetmaskSpec, ServiceDraft};
-use super::state::{Mode, Registry};
+use super::state::{At, Mode, Registry};
 use crate::model::{
     Balancer, Dest, DestKey, Family, Field, Forward, MarkRule, Netmask, Origin, Place, Problem,
     Protocol, Service, ServiceKey, Severity, Subject, validate,
@@ -28,14 +28,45 @@ fn problem(message: impl Into<String>, help: impl Into<String>) -> Problem {
     }
 }
 
-fn place(mut p: Problem, origin: &Origin, label: impl Into<String>) -> Problem {
+/// A place a problem points at: a model origin, or a call that may have run
+/// inside an imported module.
+trait Where {
+    /// The place in the top-level script, and the module line it came through.
+    fn split(&self) -> (Origin, Option<Origin>);
+}
+
+impl Where for Origin {
+    fn split(&self) -> (Origin, Option<Origin>) {
+        (self.clone(), None)
+    }
+}
+
+impl Where for At {
+    fn split(&self) -> (Origin, Option<Origin>) {
+        let inner = (!self.via.is_none()).then(|| self.here.clone());
+        (self.primary().clone(), inner)
+    }
+}
+
+fn place(mut p: Problem, at: &impl Where, label: impl Into<String>) -> Problem {
+    let (origin, inner) = at.split();
     p.places.push(Place {
         subject: None,
-        origin: origin.clone(),
+        origin,
         label: label.into(),
     });
+    if let Some(o) = inner {
+        p.places.push(Place {
+            subject: None,
+            origin: o,
+            label: INSIDE.to_string(),
+        });
+    }
     p
 }
+
+/// Label of the module line behind a call in the top-level script.
+const INSIDE: &str = "from this line of the imported module";
 
 pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
     let mut b = Balancer::default();
@@ -130,7 +161,7 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
 
 fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Service {
     let mut s = Service::new(key);
-    s.origin = d.origin.clone();
+    s.origin = d.origin.primary().clone();
     s.scheduler = d.scheduler.value;
     s.persistence = d.persistence.value;
     s.pe = d.pe.value;
@@ -228,7 +259,7 @@ fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Se
         dest.weight = r.weight.value;
         dest.upper_threshold = r.upper.value;
         dest.lower_threshold = r.lower.value;
-        dest.origin = r.origin.clone();
+        dest.origin = r.origin.primary().clone();
         s.dests.insert(dk, dest);
     }
     s
@@ -323,7 +354,7 @@ fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<Ma
         .clone()
         .unwrap_or_else(|| BTreeSet::from([Protocol::Tcp]));
     rule.comment = d.comment.value.clone();
-    rule.origin = d.origin.clone();
+    rule.origin = d.origin.primary().clone();
     Some(rule)
 }
 
@@ -345,15 +376,25 @@ fn locate(problems: &mut [Problem], reg: &Registry) {
         }
     }
     for p in problems.iter_mut() {
+        let mut inner = Vec::new();
         for pl in &mut p.places {
             let Some((subject, field)) = &pl.subject else {
                 continue;
             };
-            if let Some(o) = field_origin(reg, &by_key, &by_mark, subject, *field) {
-                if !o.is_none() {
-                    pl.origin = o;
+            if let Some(at) = field_origin(reg, &by_key, &by_mark, subject, *field) {
+                if !at.is_none() {
+                    let (origin, module) = at.split();
+                    pl.origin = origin;
+                    inner.extend(module);
                 }
             }
+        }
+        for o in inner {
+            p.places.push(Place {
+                subject: None,
+                origin: o,
+                label: INSIDE.to_string(),
+            });
         }
     }
     problems.sort_by_key(|p| {
@@ -372,7 +413,7 @@ fn field_origin(
     by_mark: &HashMap<u32, usize>,
     subject: &Subject,
     field: Field,
-) -> Option<Origin> {
+) -> Option<At> {
     match subject {
         Subject::Service(key) => {
             let d = reg.services[*by_key.get(key)?].lock();
@@ -429,7 +470,7 @@ fn field_origin(
     }
 }
 
-fn service_field(d: &ServiceDraft, field: Field) -> Origin {
+fn service_field(d: &ServiceDraft, field: Field) -> At {
     let o = &d.origin;
     match field {
         Field::Protocol => d.protocol.origin(o),

@@ -1,11 +1,11 @@
 //! `sync_daemon(role, interface)`: the SyncDaemon handle and its methods.
 
 use super::error::{Fail, fail};
-use super::state::{Ctx, DaemonHandle, Handle, Traced};
+use super::state::{At, Ctx, DaemonHandle, Handle, Traced};
 use super::suggest::did_you_mean;
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_IFNAME, MAX_SYNC_MAXLEN};
-use crate::model::{DaemonState, Origin, SyncDaemon};
+use crate::model::{DaemonState, SyncDaemon};
 use rhai::{Engine, INT, NativeCallContext};
 use std::{fmt, net::IpAddr, sync::Arc};
 
@@ -14,7 +14,7 @@ use std::{fmt, net::IpAddr, sync::Arc};
 pub(crate) struct DaemonDraft {
     pub state: DaemonState,
     pub interface: String,
-    pub origin: Origin,
+    pub origin: At,
     pub syncid: Traced<u8>,
     pub maxlen: Traced<Option<u16>>,
     pub group: Traced<Option<IpAddr>>,
@@ -24,7 +24,7 @@ pub(crate) struct DaemonDraft {
 }
 
 impl DaemonDraft {
-    pub fn new(state: DaemonState, interface: String, origin: Origin) -> Self {
+    pub fn new(state: DaemonState, interface: String, origin: At) -> Self {
         DaemonDraft {
             state,
             interface,
@@ -39,7 +39,7 @@ impl DaemonDraft {
     }
 
     pub fn from_model(d: &SyncDaemon) -> Self {
-        let mut r = DaemonDraft::new(d.state, d.interface.clone(), d.origin.clone());
+        let mut r = DaemonDraft::new(d.state, d.interface.clone(), At::of(d.origin.clone()));
         r.syncid.value = d.syncid;
         r.maxlen.value = d.maxlen;
         r.group.value = d.group;
@@ -55,7 +55,7 @@ impl DaemonDraft {
         d.group = self.group.value;
         d.port = self.port.value;
         d.ttl = self.ttl.value;
-        d.origin = self.origin.clone();
+        d.origin = self.origin.primary().clone();
         d
     }
 }

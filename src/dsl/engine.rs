@@ -26,6 +26,17 @@ pub(crate) fn resolver(ctx: &Arc<Ctx>, lib_dirs: &[PathBuf], base_dir: Option<Pa
     )))
 }
 
+/// Keeps rhai's call stack, so a call inside an imported module can be traced back
+/// to the line of the top-level script that led to it. Costs a little per call, so
+/// it is only on for scripts that import.
+pub(crate) fn track_calls(e: &mut Engine) {
+    #[allow(deprecated)] // "volatile", not deprecated: rhai marks its debugger API so.
+    e.register_debugger(
+        |_, d| d,
+        |_, _, _, _, _| Ok(rhai::debugger::DebuggerCommand::Continue),
+    );
+}
+
 /// An engine whose bindings record into `ctx`.
 pub(crate) fn build(ctx: &Arc<Ctx>, resolver: Shared) -> Engine {
     let mut e = Engine::new_raw();

@@ -106,8 +106,8 @@ impl ScriptError {
                 }
             }
             Some(_) => {
-                let note = ScriptError::new("lvsh::note", text.clone())
-                    .label(sources, file, line, column, text);
+                let note =
+                    ScriptError::new("lvsh::note", text).label(sources, file, line, column, "here");
                 self.0.related.push(note);
             }
         }

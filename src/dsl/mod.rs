@@ -71,8 +71,12 @@ pub fn evaluate_source(
 ) -> Result<Evaluated, ScriptError> {
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
     let resolver = engine::resolver(&ctx, &opts.lib_dirs, base_dir.map(Path::to_path_buf));
-    let engine = engine::build(&ctx, resolver);
+    let mut engine = engine::build(&ctx, resolver);
+    if source.contains("import") {
+        engine::track_calls(&mut engine);
+    }
     ctx.sources().insert(name, source);
+    ctx.set_main(name);
     let mut ast = engine
         .compile(source)
         .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;

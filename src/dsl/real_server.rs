@@ -1,11 +1,11 @@
 //! `rs(addr)`: the RealServer handle and its methods.
 
 use super::error::{Fail, fail};
-use super::state::{Ctx, Handle, Mode, RealServerHandle, Traced};
+use super::state::{At, Ctx, Handle, Mode, RealServerHandle, Traced};
 use super::suggest::did_you_mean;
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_THRESHOLD, MAX_WEIGHT};
-use crate::model::{Dest, Forward, Origin, TunnelChecksum, TunnelKind};
+use crate::model::{Dest, Forward, TunnelChecksum, TunnelKind};
 use rhai::{Engine, INT, NativeCallContext};
 use std::{fmt, net::IpAddr, sync::Arc};
 
@@ -16,7 +16,7 @@ pub(crate) struct RealServerDraft {
     pub address: IpAddr,
     /// `None`: the service's port (0 for fwmark services).
     pub port: Option<u16>,
-    pub origin: Origin,
+    pub origin: At,
     pub forward: Traced<Forward>,
     /// `.csum()` / `.remcsum()`, applied to the tunnel when there is one.
     pub checksum: Traced<Option<TunnelChecksum>>,
@@ -26,7 +26,7 @@ pub(crate) struct RealServerDraft {
 }
 
 impl RealServerDraft {
-    pub fn new(address: IpAddr, port: Option<u16>, origin: Origin) -> Self {
+    pub fn new(address: IpAddr, port: Option<u16>, origin: At) -> Self {
         RealServerDraft {
             address,
             port,
@@ -40,7 +40,7 @@ impl RealServerDraft {
     }
 
     pub fn from_model(d: &Dest) -> Self {
-        let mut r = RealServerDraft::new(d.key.address, Some(d.key.port), d.origin.clone());
+        let mut r = RealServerDraft::new(d.key.address, Some(d.key.port), At::of(d.origin.clone()));
         r.forward.value = d.forward;
         r.weight.value = d.weight;
         r.upper.value = d.upper_threshold;
@@ -78,7 +78,7 @@ pub(crate) fn create(
     ctx: &Ctx,
     text: &str,
     port: Option<u16>,
-    origin: Origin,
+    origin: At,
 ) -> Result<RealServerHandle, Fail> {
     let (address, inline) = values::address_port(text)?;
     if port.is_some() && inline.is_some() {

@@ -2,13 +2,13 @@
 
 use super::error::{Fail, fail};
 use super::real_server::{self, RealServerDraft};
-use super::state::{Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
+use super::state::{At, Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
 use super::suggest::did_you_mean;
 use super::values::{self, int_in, type_name};
 use crate::model::validate::MAX_TIMEOUT;
 use crate::model::{
-    DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, Origin, PersistenceEngine, PortRange,
-    Protocol, SchedFlag, Scheduler, Service, ServiceKey,
+    DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, PersistenceEngine, PortRange, Protocol,
+    SchedFlag, Scheduler, Service, ServiceKey,
 };
 use rhai::{Array, Dynamic, Engine, INT, NativeCallContext};
 use std::{
@@ -38,21 +38,21 @@ pub(crate) struct FlagUse {
     pub flag: SchedFlag,
     pub tie: Option<Scheduler>,
     pub name: &'static str,
-    pub at: Origin,
+    pub at: At,
 }
 
 /// A real server attached with `.rs()`, and where.
 #[derive(Debug, Clone)]
 pub(crate) struct Attached {
     pub rs: RealServerHandle,
-    pub at: Origin,
+    pub at: At,
 }
 
 /// A service or mark as the script builds it.
 #[derive(Debug, Clone)]
 pub(crate) struct ServiceDraft {
     pub kind: Kind,
-    pub origin: Origin,
+    pub origin: At,
     pub protocol: Traced<Protocol>,
     /// Marks only: what the nft rule matches; `None` = tcp.
     pub mark_protocols: Traced<Option<BTreeSet<Protocol>>>,
@@ -63,16 +63,16 @@ pub(crate) struct ServiceDraft {
     pub pe: Traced<Option<PersistenceEngine>>,
     pub one_packet: Traced<bool>,
     pub dests: Vec<Attached>,
-    pub vips: Vec<(IpAddr, Origin)>,
-    pub ports: Vec<(PortRange, Origin)>,
-    pub ipv6: Option<Origin>,
+    pub vips: Vec<(IpAddr, At)>,
+    pub ports: Vec<(PortRange, At)>,
+    pub ipv6: Option<At>,
     pub comment: Traced<Option<String>>,
     /// Dropped with `.remove()`.
     pub removed: bool,
 }
 
 impl ServiceDraft {
-    pub fn new(kind: Kind, origin: Origin) -> Self {
+    pub fn new(kind: Kind, origin: At) -> Self {
         ServiceDraft {
             kind,
             origin,
@@ -100,7 +100,7 @@ impl ServiceDraft {
             ServiceKey::Inet { address, port, .. } => Kind::Inet { address, port },
             ServiceKey::Fwmark { fwmark, .. } => Kind::Mark(fwmark),
         };
-        let mut d = ServiceDraft::new(kind, s.origin.clone());
+        let mut d = ServiceDraft::new(kind, At::of(s.origin.clone()));
         d.protocol.value = s.key.protocol();
         d.scheduler.value = s.scheduler;
         d.flags = s
@@ -110,7 +110,7 @@ impl ServiceDraft {
                 flag: f,
                 tie: None,
                 name: f.name_for(Scheduler::Rr),
-                at: Origin::default(),
+                at: At::default(),
             })
             .collect();
         d.persistence.value = s.persistence;
@@ -125,11 +125,19 @@ impl ServiceDraft {
             ..
         } = s.key
         {
-            d.ipv6 = Some(Origin::default());
+            d.ipv6 = Some(At::default());
         }
         if let Some(r) = rule {
-            d.vips = r.addresses.iter().map(|a| (*a, r.origin.clone())).collect();
-            d.ports = r.ports.iter().map(|p| (*p, r.origin.clone())).collect();
+            d.vips = r
+                .addresses
+                .iter()
+                .map(|a| (*a, At::of(r.origin.clone())))
+                .collect();
+            d.ports = r
+                .ports
+                .iter()
+                .map(|p| (*p, At::of(r.origin.clone())))
+                .collect();
             d.mark_protocols.value = Some(r.protocols.clone());
             d.comment.value = r.comment.clone();
         }
@@ -196,7 +204,7 @@ impl ServiceDraft {
     }
 
     /// Attaches a real server; the REPL replaces one with the same address and port.
-    fn attach(&mut self, rs: RealServerHandle, at: Origin, mode: Mode) {
+    fn attach(&mut self, rs: RealServerHandle, at: At, mode: Mode) {
         if mode == Mode::Repl {
             let port = self.dest_port();
             let key = rs.lock().key(port);
@@ -258,7 +266,7 @@ fn scheduler(name: &str) -> Result<Scheduler, Fail> {
     })
 }
 
-fn flag(name: &str, at: Origin) -> Result<FlagUse, Fail> {
+fn flag(name: &str, at: At) -> Result<FlagUse, Fail> {
     let all = SchedFlag::all_names();
     let (flag, tie) = SchedFlag::parse(name).ok_or_else(|| {
         fail(
@@ -349,7 +357,7 @@ fn fwmark(n: INT) -> Result<u32, Fail> {
 fn real_servers(
     ctx: &Ctx,
     v: Dynamic,
-    at: &Origin,
+    at: &At,
     out: &mut Vec<RealServerHandle>,
 ) -> Result<(), Fail> {
     if v.is::<RealServerHandle>() {
@@ -371,7 +379,7 @@ fn real_servers(
 }
 
 /// Creates or (REPL) re-opens a service, and registers it.
-fn open(ctx: &Ctx, kind: Kind, protocol: Protocol, origin: Origin) -> ServiceHandle {
+fn open(ctx: &Ctx, kind: Kind, protocol: Protocol, origin: At) -> ServiceHandle {
     let mut reg = ctx.registry();
     if ctx.mode == Mode::Repl {
         let found = reg.services.iter().find(|h| {
@@ -673,12 +681,11 @@ mod tests {
 
     #[test]
     fn mark_family_follows_vips() {
-        let mut d = ServiceDraft::new(Kind::Mark(10), Origin::default());
+        let mut d = ServiceDraft::new(Kind::Mark(10), At::default());
         assert_eq!(d.key(), ServiceKey::fwmark(Family::Inet, 10));
-        d.ipv6 = Some(Origin::default());
+        d.ipv6 = Some(At::default());
         assert_eq!(d.family(), Family::Inet6);
-        d.vips
-            .push(("10.0.0.1".parse().unwrap(), Origin::default()));
+        d.vips.push(("10.0.0.1".parse().unwrap(), At::default()));
         assert_eq!(d.family(), Family::Inet);
     }
 }

@@ -50,7 +50,8 @@ impl Session {
     pub fn new(opts: Options, start: Balancer) -> Self {
         let ctx = Ctx::new(Mode::Repl, opts.params.clone());
         let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(".".into()));
-        let engine = engine::build(&ctx, resolver.clone());
+        let mut engine = engine::build(&ctx, resolver.clone());
+        engine::track_calls(&mut engine);
         preload(&ctx, &start);
         let mut s = Session {
             ctx,
@@ -87,6 +88,7 @@ impl Session {
         if self.modules.len() != s.modules.len() {
             self.modules = s.modules;
             self.engine = engine::build(&self.ctx, self.resolver.clone());
+            engine::track_calls(&mut self.engine);
             for (name, m) in &self.modules {
                 self.engine.register_static_module(name.as_str(), m.clone());
             }
@@ -98,6 +100,7 @@ impl Session {
     pub fn eval(&mut self, name: &str, source: &str) -> Result<Option<String>, ScriptError> {
         let before = self.save();
         self.ctx.sources().insert(name, source);
+        self.ctx.set_main(name);
         let mut ast = self
             .engine
             .compile_with_scope(&self.scope, source)

@@ -46,28 +46,59 @@ pub(crate) type ServiceHandle = Handle<ServiceDraft>;
 pub(crate) type RealServerHandle = Handle<RealServerDraft>;
 pub(crate) type DaemonHandle = Handle<DaemonDraft>;
 
-/// A setting and the call that set it (no origin = a default or the start model).
+/// Where a call happened. `here` is the call itself; `via` is the call in the
+/// top-level script that led to it when `here` is inside an imported module, so a
+/// problem can point at the user's own line and show the module line as a note.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct At {
+    pub here: Origin,
+    pub via: Origin,
+}
+
+impl At {
+    pub fn of(here: Origin) -> Self {
+        At {
+            here,
+            via: Origin::default(),
+        }
+    }
+
+    /// The place in the top-level script: the call that led here, else the call itself.
+    pub fn primary(&self) -> &Origin {
+        if self.via.is_none() {
+            &self.here
+        } else {
+            &self.via
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.here.is_none()
+    }
+}
+
+/// A setting and the call that set it (none = a default or the start model).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Traced<T> {
     pub value: T,
-    pub at: Origin,
+    pub at: At,
 }
 
 impl<T> Traced<T> {
     pub fn new(value: T) -> Self {
         Traced {
             value,
-            at: Origin::default(),
+            at: At::default(),
         }
     }
 
-    pub fn set(&mut self, value: T, at: Origin) {
+    pub fn set(&mut self, value: T, at: At) {
         self.value = value;
         self.at = at;
     }
 
     /// Where it was set, else `fallback` (the object's creating call).
-    pub fn origin<'a>(&'a self, fallback: &'a Origin) -> &'a Origin {
+    pub fn origin<'a>(&'a self, fallback: &'a At) -> &'a At {
         if self.at.is_none() {
             fallback
         } else {
@@ -140,6 +171,8 @@ pub(crate) struct Ctx {
     pub output: Mutex<Vec<String>>,
     pub params: Vec<(String, String)>,
     pub params_read: Mutex<HashSet<String>>,
+    /// Name of the top-level script (or REPL entry) being evaluated.
+    pub main: Mutex<Arc<str>>,
 }
 
 impl Ctx {
@@ -151,6 +184,7 @@ impl Ctx {
             output: Mutex::new(Vec::new()),
             params,
             params_read: Mutex::new(HashSet::new()),
+            main: Mutex::new(Arc::from("")),
         })
     }
 
@@ -162,14 +196,50 @@ impl Ctx {
         lock(&self.sources)
     }
 
-    /// The script position of the call being executed.
-    pub fn origin(&self, nc: &NativeCallContext) -> Origin {
+    pub fn set_main(&self, name: &str) {
+        let n = self.sources().intern(name);
+        *lock(&self.main) = n;
+    }
+
+    /// The script position of the call being executed, and of the top-level call
+    /// that led to it when it runs inside an imported module.
+    pub fn origin(&self, nc: &NativeCallContext) -> At {
         let pos = nc.call_position();
         let Some(line) = pos.line() else {
-            return Origin::default();
+            return At::default();
         };
-        let name = self.sources().intern(nc.call_source().unwrap_or(""));
-        Origin::at(name, line, pos.position().unwrap_or(1))
+        let source = nc.call_source().unwrap_or("");
+        let here = Origin::at(
+            self.sources().intern(source),
+            line,
+            pos.position().unwrap_or(1),
+        );
+        let main = lock(&self.main).clone();
+        if source == &*main {
+            return At::of(here);
+        }
+        // The call stack is kept only when the script imports modules.
+        let Some(dbg) = nc.debugger() else {
+            return At::of(here);
+        };
+        let mut caller_is_main = true;
+        let mut via = None;
+        for f in dbg.call_stack() {
+            if caller_is_main {
+                via = Some(f.pos);
+            }
+            caller_is_main = f.source.as_deref().map_or(caller_is_main, |s| s == &*main);
+        }
+        let via = via
+            .and_then(|p| {
+                Some(Origin::at(
+                    main.clone(),
+                    p.line()?,
+                    p.position().unwrap_or(1),
+                ))
+            })
+            .unwrap_or_default();
+        At { here, via }
     }
 
     pub fn print(&self, line: String) {

@@ -1,11 +1,11 @@
 //! `timeouts(tcp, tcpfin, udp)` and `timeouts(#{..})`: the global connection timeouts.
 
 use super::error::{Fail, fail};
-use super::state::{Ctx, Mode, Traced};
+use super::state::{At, Ctx, Mode, Traced};
 use super::suggest::did_you_mean;
 use super::values::type_name;
+use crate::model::Timeouts;
 use crate::model::validate::MAX_TIMEOUT;
-use crate::model::{Origin, Timeouts};
 use rhai::{Engine, INT, Map, NativeCallContext};
 use std::sync::Arc;
 
@@ -51,7 +51,7 @@ fn seconds(name: &str, v: INT) -> Result<u32, Fail> {
 }
 
 /// Sets one timeout; a script may set each one once.
-fn set(ctx: &Ctx, name: &str, value: u32, at: &Origin) -> Result<(), Fail> {
+fn set(ctx: &Ctx, name: &str, value: u32, at: &At) -> Result<(), Fail> {
     let mut reg = ctx.registry();
     let slot = match name {
         "tcp" => &mut reg.timeouts.tcp,
@@ -61,6 +61,7 @@ fn set(ctx: &Ctx, name: &str, value: u32, at: &Origin) -> Result<(), Fail> {
     if ctx.mode == Mode::Script && slot.value.is_some() {
         let first = slot
             .at
+            .primary()
             .pos()
             .map(|p| format!(" at {}:{}:{}", p.source, p.line, p.column))
             .unwrap_or_default();

@@ -283,7 +283,14 @@ pub(crate) fn from_problems(problems: &[Problem], sources: &Sources) -> Option<S
 }
 
 fn problem(p: &Problem, sources: &Sources) -> ScriptError {
-    let mut e = ScriptError::new("lvsh::invalid", p.message.clone()).with_help(p.help.clone());
+    // Objects of a REPL's start model were not made by any script line.
+    let placed = p.places.iter().any(|pl| pl.origin.pos().is_some());
+    let message = if placed {
+        p.message.clone()
+    } else {
+        format!("{} (in the starting state)", p.message)
+    };
+    let mut e = ScriptError::new("lvsh::invalid", message).with_help(p.help.clone());
     for pl in &p.places {
         if let Some(pos) = pl.origin.pos() {
             e = e.label(sources, &pos.source, pos.line, pos.column, pl.label.clone());

@@ -534,3 +534,21 @@ fn script_errors_can_cross_threads() {
     fn check<T: Send + Sync + 'static + miette::Diagnostic>() {}
     check::<ScriptError>();
 }
+
+#[test]
+fn problems_of_the_start_model_say_so() {
+    let mut start = Balancer::default();
+    let k = key("10.0.0.1", 0);
+    start.services.insert(k, crate::model::Service::new(k));
+    let mut s = Session::new(Options::default(), start);
+    let e = s.balancer().unwrap_err();
+    assert!(
+        e.message().ends_with("(in the starting state)"),
+        "{}",
+        e.message()
+    );
+    assert!(e.location().is_none());
+    s.eval("<1>", "service(\"10.0.0.1\", 0).persist(60);")
+        .unwrap();
+    assert!(s.balancer().is_ok());
+}

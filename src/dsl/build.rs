@@ -179,7 +179,11 @@ fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Se
                         "flag set here",
                     ),
                     d.scheduler.origin(&d.origin),
-                    "scheduler",
+                    if d.scheduler.at.is_none() {
+                        format!("default scheduler `{}`", s.scheduler)
+                    } else {
+                        "scheduler set here".to_string()
+                    },
                 ));
             }
         }

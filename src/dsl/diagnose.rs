@@ -243,7 +243,7 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
         .unwrap_or(frames.len() - 1);
     let label = match &frames[primary].calls {
         None => d.label.to_string(),
-        Some(f) if f.starts_with("import") => format!("the error is in the module of this `{f}`"),
+        Some(f) if f.starts_with("import") => "the module imported here fails".to_string(),
         Some(f) => format!("the error is inside `{f}`"),
     };
     let mut out = ScriptError::new(d.code, d.message).with_help(d.help);
@@ -256,12 +256,15 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
         let Some((l, c)) = line_col(f.pos) else {
             continue;
         };
-        let within = frames[i - 1].calls.clone().unwrap_or_default();
+        let within = match frames[i - 1].calls.clone().unwrap_or_default() {
+            c if c.starts_with("import \"") => format!("module {}", &c["import ".len()..]),
+            c => format!("`{c}`"),
+        };
         let text = match &f.calls {
             None => "fails here".to_string(),
             Some(c) => format!("calls `{c}`"),
         };
-        let note = ScriptError::new("lvsh::note", format!("inside `{within}`"))
+        let note = ScriptError::new("lvsh::note", format!("inside {within}"))
             .label(sources, &f.source, l, c, text);
         out.push_related(note);
     }

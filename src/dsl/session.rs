@@ -85,7 +85,13 @@ impl Session {
         self.ctx.registry().restore(&s.registry);
         self.scope = s.scope;
         self.functions = s.functions;
-        if self.modules.len() != s.modules.len() {
+        let same = self.modules.len() == s.modules.len()
+            && self
+                .modules
+                .iter()
+                .zip(&s.modules)
+                .all(|(a, b)| a.0 == b.0 && Arc::ptr_eq(&a.1, &b.1));
+        if !same {
             self.modules = s.modules;
             self.engine = engine::build(&self.ctx, self.resolver.clone());
             engine::track_calls(&mut self.engine);

@@ -1,0 +1,554 @@
+//! Whole-script tests through the public API.
+
+use super::*;
+use crate::model::{DaemonState, Family, Forward, Protocol, ServiceKey, TunnelKind};
+
+fn eval(src: &str) -> Result<Evaluated, ScriptError> {
+    evaluate_source("test.rhai", src, None, &Options::default())
+}
+
+fn ok(src: &str) -> Balancer {
+    match eval(src) {
+        Ok(e) => e.balancer,
+        Err(e) => panic!("{}", e.render_plain()),
+    }
+}
+
+fn err(src: &str) -> ScriptError {
+    match eval(src) {
+        Ok(e) => panic!("expected an error, got {:?}", e.balancer),
+        Err(e) => e,
+    }
+}
+
+fn key(addr: &str, port: u16) -> ServiceKey {
+    ServiceKey::inet(Protocol::Tcp, addr.parse().unwrap(), port)
+}
+
+#[test]
+fn the_persistence_article_example() {
+    let b = ok(r#"
+let vip = "192.168.10.120";
+service(vip, 80).scheduler("rr").persist(120)
+    .rs(rs("192.168.10.11").dr())
+    .rs(rs("192.168.10.12").dr());
+service(vip, 0).scheduler("rr").persist(600).rs(rs("192.168.10.11").dr());
+mark(10).vip(vip).ports([80, 443]).scheduler("rr").persist(1200)
+    .rs(rs("192.168.10.11").dr())
+    .rs(rs("192.168.10.12").dr());
+"#);
+    assert_eq!(b.services.len(), 3);
+    let s80 = &b.services[&key("192.168.10.120", 80)];
+    assert_eq!(s80.persistence, Some(120));
+    assert_eq!(s80.dests.len(), 2);
+    assert!(s80.dests.keys().all(|k| k.port == 80));
+    let m = &b.marks[&10];
+    assert_eq!(m.ports.len(), 2);
+    let fw = &b.services[&ServiceKey::fwmark(Family::Inet, 10)];
+    assert_eq!(fw.persistence, Some(1200));
+    assert!(fw.dests.keys().all(|k| k.port == 0));
+}
+
+#[test]
+fn handles_are_shared() {
+    let b = ok(r#"
+let web = service("10.0.0.1", 80).scheduler("wlc");
+for ip in ["10.0.1.1", "10.0.1.2"] { web.rs(rs(ip).nat()); }
+let both = rs("10.0.2.1").nat();
+web.rs(both);
+service("10.0.0.2", 80).rs(both);
+both.weight(5);
+"#);
+    let web = &b.services[&key("10.0.0.1", 80)];
+    assert_eq!(web.dests.len(), 3);
+    assert!(web.dests.values().all(|d| d.forward == Forward::Masq));
+    for k in [key("10.0.0.1", 80), key("10.0.0.2", 80)] {
+        let d = b.services[&k]
+            .dests
+            .values()
+            .find(|d| d.key.address.to_string() == "10.0.2.1")
+            .unwrap();
+        assert_eq!(d.weight, 5, "the final value reaches every service");
+    }
+}
+
+#[test]
+fn defaults_and_persist_without_value() {
+    let b = ok(r#"service("10.0.0.1", 0).persist().rs(rs("10.0.1.1"));"#);
+    let s = &b.services[&key("10.0.0.1", 0)];
+    assert_eq!(s.persistence, Some(crate::model::DEFAULT_PERSIST_TIMEOUT));
+    assert_eq!(s.scheduler.name(), "wlc");
+    let d = s.dests.values().next().unwrap();
+    assert_eq!((d.forward, d.weight, d.key.port), (Forward::Route, 1, 0));
+}
+
+#[test]
+fn everything_else_the_kernel_holds() {
+    let b = ok(r#"
+service("2001:db8::1", 53).udp().scheduler("sh").flags(["sh-port", "sh-fallback"]).ops()
+    .rs(rs("[2001:db8::10]:53").nat().weight(3).u_threshold(100).l_threshold(50))
+    .rs(rs("10.0.0.5").tun("gue", 6080).remcsum());
+service("10.0.0.1", 5060, "udp").persist(60).pe("sip").netmask(24);
+mark(7).ipv6();
+timeouts(900, 0, 300);
+"#);
+    let s = &b.services[&ServiceKey::inet(Protocol::Udp, "2001:db8::1".parse().unwrap(), 53)];
+    assert!(s.one_packet && s.flags.flag1 && s.flags.flag2);
+    let tun = s.dests.values().find(|d| d.forward.is_tunnel()).unwrap();
+    assert_eq!(tun.key.port, 53);
+    assert!(matches!(
+        tun.forward,
+        Forward::Tunnel {
+            kind: TunnelKind::Gue,
+            port: 6080,
+            ..
+        }
+    ));
+    let sip = &b.services[&ServiceKey::inet(Protocol::Udp, "10.0.0.1".parse().unwrap(), 5060)];
+    assert_eq!(sip.netmask.unwrap().to_string(), "255.255.255.0");
+    assert!(
+        b.services
+            .contains_key(&ServiceKey::fwmark(Family::Inet6, 7))
+    );
+    assert_eq!(
+        (b.timeouts.tcp, b.timeouts.tcp_fin, b.timeouts.udp),
+        (Some(900), None, Some(300))
+    );
+    let b = ok(
+        r#"sync_daemon("master", "eth0").syncid(3).group("224.0.0.81").port(8848).ttl(2).maxlen(1400);"#,
+    );
+    assert_eq!(b.daemons[&DaemonState::Master].syncid, 3);
+}
+
+#[test]
+fn argument_errors_point_at_the_call() {
+    let e = err("let s = service(\"10.0.0.1\", 80);\ns.scheduler(\"rrr\");");
+    assert_eq!(e.message(), "unknown scheduler `rrr`, did you mean `rr`?");
+    assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:3");
+    let text = e.render_plain();
+    assert!(text.contains("────┬────"), "{text}");
+    let e = err("rs(\"10.0.0.1\").weight(70000);");
+    assert_eq!(e.message(), "weight 70000 is out of range 0..65535");
+}
+
+#[test]
+fn validation_reports_every_problem_at_the_right_call() {
+    let e = err("service(\"10.0.0.1\", 0);\nservice(\"10.0.0.1\", 53)\n  .ops();");
+    let msgs: Vec<&str> = e.reports().map(|r| r.message()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[0].contains("port 0"));
+    assert_eq!(e.location().unwrap().line, 1);
+    let second = e.reports().nth(1).unwrap();
+    assert_eq!(second.location().unwrap().to_string(), "test.rhai:3:4");
+}
+
+#[test]
+fn duplicates_name_both_places() {
+    let e = err("service(\"10.0.0.1\", 80);\nservice(\"10.0.0.1\", 80);");
+    assert!(e.message().contains("declared twice"));
+    assert_eq!(e.location().unwrap().line, 2);
+    let text = e.render_plain();
+    assert!(text.contains("first declared here"), "{text}");
+}
+
+#[test]
+fn stdlib_recipes() {
+    let b = ok(r#"
+import "dr_pool" as dr;
+import "fwmark_pool" as fw;
+import "nat_farm" as nat;
+dr::pool("192.168.10.120", 80, ["192.168.10.11", #{ addr: "192.168.10.12", weight: 3 }], #{ scheduler: "wrr", persist: 300 });
+fw::web(10, "192.168.10.121", ["192.168.10.11", "192.168.10.12"]);
+nat::farm("203.0.113.10", 80, #{ "10.0.1.1": 3, "10.0.1.2:8080": 1 });
+"#);
+    let dr = &b.services[&key("192.168.10.120", 80)];
+    assert_eq!(dr.persistence, Some(300));
+    assert_eq!(dr.dests.values().map(|d| d.weight).sum::<u32>(), 4);
+    assert_eq!(b.marks[&10].ports.len(), 2);
+    assert_eq!(
+        b.services[&ServiceKey::fwmark(Family::Inet, 10)].persistence,
+        Some(1200)
+    );
+    let farm = &b.services[&key("203.0.113.10", 80)];
+    assert!(farm.dests.values().all(|d| d.forward == Forward::Masq));
+    assert!(farm.dests.keys().any(|k| k.port == 8080));
+}
+
+#[test]
+fn params_and_output() {
+    let opts = Options {
+        lib_dirs: vec![],
+        params: vec![("port".into(), "8080".into()), ("prot".into(), "x".into())],
+    };
+    let e = evaluate_source(
+        "p.rhai",
+        "let p = param(\"port\", 80); print(`port ${p}`); service(\"10.0.0.1\", p).nat;",
+        None,
+        &opts,
+    );
+    assert!(e.is_err(), "a property access on a handle is an error");
+    let e = evaluate_source(
+        "p.rhai",
+        "let p = param(\"port\", 80); print(`port ${p}`); service(\"10.0.0.1\", p);",
+        None,
+        &opts,
+    )
+    .unwrap();
+    assert!(e.balancer.services.contains_key(&key("10.0.0.1", 8080)));
+    assert_eq!(e.output[0], "port 8080");
+    assert!(
+        e.output
+            .iter()
+            .any(|l| l.contains("`prot` is not read") && l.contains("did you mean `port`")),
+        "{:?}",
+        e.output
+    );
+}
+
+/// A generated script: `n` services with 4 NAT real servers each.
+fn generated(n: usize) -> String {
+    let mut s = String::with_capacity(n * 200);
+    for i in 0..n {
+        let (a, b) = (i / 250, i % 250 + 1);
+        s.push_str(&format!(
+            "service(\"10.{a}.{b}.1\", 80).scheduler(\"wrr\").persist(300)"
+        ));
+        for j in 1..=4 {
+            s.push_str(&format!(
+                "\n    .rs(rs(\"172.{}.{b}.{j}\", 8080).nat().weight({j}))",
+                16 + a
+            ));
+        }
+        s.push_str(";\n");
+    }
+    s
+}
+
+#[test]
+fn a_generated_script_evaluates() {
+    let b = ok(&generated(50));
+    assert_eq!((b.services.len(), b.dest_count()), (50, 200));
+}
+
+/// The budget is checked in release builds:
+/// `cargo test --release --lib speed -- --nocapture`.
+#[test]
+fn speed_2000_services_4_dests() {
+    let runs = if cfg!(debug_assertions) { 1 } else { 5 };
+    let src = generated(2000);
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let e = eval(&src).unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(e.balancer.dest_count(), 8000);
+    }
+    println!(
+        "evaluate + validate, 2000 services x 4 real servers ({} KiB): {best:?}",
+        src.len() / 1024
+    );
+    // With an import, rhai keeps a call stack (for module origins): a bit slower.
+    let with_import = format!("import \"dr_pool\" as dr;\n{src}");
+    let mut best_import = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        eval(&with_import).unwrap();
+        best_import = best_import.min(t.elapsed());
+    }
+    println!("the same with an import (call stack kept): {best_import:?}");
+    if !cfg!(debug_assertions) {
+        assert!(best < std::time::Duration::from_millis(200), "{best:?}");
+        assert!(
+            best_import < std::time::Duration::from_millis(200),
+            "{best_import:?}"
+        );
+    }
+}
+
+fn start_model() -> Balancer {
+    ok(r#"
+service("10.0.0.1", 80).scheduler("wlc").rs(rs("10.0.1.1").nat()).rs(rs("10.0.1.2").nat());
+service("10.0.0.1", 53, "udp").rs(rs("10.0.1.1"));
+mark(10).vip("10.0.0.9").ports([80, 443]).persist(1200).rs(rs("10.0.1.3"));
+timeouts(900, 120, 300);
+"#)
+}
+
+#[test]
+fn session_reopens_the_start_model() {
+    let start = start_model();
+    let mut s = Session::new(Options::default(), start.clone());
+    assert_eq!(
+        s.balancer().unwrap(),
+        start,
+        "an untouched session is the start model"
+    );
+    let shown = s
+        .eval("<1>", "service(\"10.0.0.1\", 80).scheduler(\"rr\")")
+        .unwrap();
+    assert_eq!(
+        shown.as_deref(),
+        Some("service tcp 10.0.0.1:80 rr, 2 real servers")
+    );
+    s.eval(
+        "<2>",
+        "service(\"10.0.0.1\", 80).server(\"10.0.1.1\").weight(0);",
+    )
+    .unwrap();
+    s.eval(
+        "<3>",
+        "service(\"10.0.0.1\", 53, \"udp\").rs(rs(\"10.0.1.1\").weight(7));",
+    )
+    .unwrap();
+    s.eval("<4>", "mark(10).scheduler(\"sh\");").unwrap();
+    let b = s.balancer().unwrap();
+    assert_eq!(b.services.len(), 3);
+    let web = &b.services[&key("10.0.0.1", 80)];
+    assert_eq!(web.scheduler.name(), "rr");
+    assert_eq!(
+        web.dests.values().map(|d| d.weight).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let dns = &b.services[&ServiceKey::inet(Protocol::Udp, "10.0.0.1".parse().unwrap(), 53)];
+    assert_eq!(
+        dns.dests.len(),
+        1,
+        "a real server with the same key replaces the old one"
+    );
+    assert_eq!(dns.dests.values().next().unwrap().weight, 7);
+    assert_eq!(
+        b.marks[&10], start.marks[&10],
+        "re-opening a mark keeps its rule"
+    );
+    assert_eq!(b.timeouts, start.timeouts);
+}
+
+#[test]
+fn a_failing_entry_changes_nothing() {
+    let mut s = Session::new(Options::default(), start_model());
+    s.eval(
+        "<1>",
+        "let r = rs(\"10.0.2.1\"); service(\"10.0.0.5\", 80).rs(r);",
+    )
+    .unwrap();
+    let before = s.balancer().unwrap();
+    let e = s
+        .eval(
+            "<2>",
+            "r.weight(9);\nlet x = service(\"10.0.0.6\", 80);\nx.scheduler(\"bad\");",
+        )
+        .unwrap_err();
+    assert_eq!(e.location().unwrap().to_string(), "<2>:3:3");
+    assert_eq!(s.balancer().unwrap(), before);
+    let e = s.eval("<3>", "x").unwrap_err();
+    assert!(
+        e.message().contains("unknown variable `x`"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(
+        s.eval("<4>", "r.weight(3); r").unwrap().unwrap(),
+        "rs 10.0.2.1 dr weight 3"
+    );
+}
+
+#[test]
+fn functions_and_imports_live_across_entries() {
+    let mut s = Session::new(Options::default(), Balancer::default());
+    s.eval("<1>", "fn add(svc, ip) { svc.rs(rs(ip).nat()) }")
+        .unwrap();
+    s.eval("<2>", "import \"nat_farm\" as nat;").unwrap();
+    s.eval(
+        "<3>",
+        "let web = nat::farm(\"10.0.0.1\", 80, [\"10.0.1.1\"]);",
+    )
+    .unwrap();
+    s.eval("<4>", "add(web, \"10.0.1.2\");").unwrap();
+    assert_eq!(s.balancer().unwrap().dest_count(), 2);
+    assert!(s.undo());
+    assert_eq!(s.balancer().unwrap().dest_count(), 1);
+    s.reset();
+    assert!(s.balancer().unwrap().is_empty());
+    assert!(!s.undo());
+    assert!(s.eval("<5>", "web").is_err(), "reset empties the scope");
+}
+
+#[test]
+fn the_pending_model_is_validated_only_on_request() {
+    let mut s = Session::new(Options::default(), Balancer::default());
+    s.eval("<1>", "let all = service(\"10.0.0.1\", 0);")
+        .unwrap();
+    let e = s.balancer().unwrap_err();
+    assert!(e.message().contains("port 0"), "{}", e.message());
+    assert_eq!(e.location().unwrap().to_string(), "<1>:1:11");
+    s.eval("<2>", "all.persist();").unwrap();
+    assert!(s.balancer().is_ok());
+    s.eval("<3>", "print(all);").unwrap();
+    assert_eq!(
+        s.take_output(),
+        ["service tcp 10.0.0.1:0 wlc persist 360, 0 real servers"]
+    );
+}
+
+#[test]
+fn the_function_table_matches_the_engine() {
+    let ctx = state::Ctx::new(Mode::Script, vec![]);
+    let e = engine::build(&ctx, engine::resolver(&ctx, &[], None));
+    let sigs = e.gen_fn_signatures(false);
+    for d in Session::functions() {
+        assert!(
+            sigs.iter().any(|s| s.starts_with(&format!("{}(", d.name))),
+            "documented but not registered: {}",
+            d.signature
+        );
+    }
+    let ours = [
+        "service",
+        "mark",
+        "rs",
+        "timeouts",
+        "sync_daemon",
+        "param",
+        "tcp",
+        "udp",
+        "sctp",
+        "protocols",
+        "scheduler",
+        "persist",
+        "netmask",
+        "pe",
+        "ops",
+        "flag",
+        "flags",
+        "vip",
+        "ports",
+        "port",
+        "ipv6",
+        "comment",
+        "remove",
+        "remove_rs",
+        "server",
+        "dr",
+        "nat",
+        "tun",
+        "csum",
+        "remcsum",
+        "weight",
+        "u_threshold",
+        "l_threshold",
+        "syncid",
+        "maxlen",
+        "group",
+        "ttl",
+    ];
+    for name in ours {
+        assert!(
+            Session::functions().iter().any(|d| d.name == name),
+            "registered but not documented: {name}"
+        );
+    }
+}
+
+/// Every ```rhai block of docs/DSL.md evaluates (blocks importing site files aside).
+#[test]
+fn the_language_reference_examples_run() {
+    let doc = include_str!("../../docs/DSL.md");
+    let opts = Options {
+        lib_dirs: vec![],
+        params: vec![("vip".into(), "10.0.0.1".into())],
+    };
+    let mut n = 0;
+    for (i, block) in doc.split("```rhai\n").skip(1).enumerate() {
+        let code = block.split("```").next().unwrap();
+        if code.contains("import \"site/") {
+            continue;
+        }
+        n += 1;
+        let opts = if code.contains("param(") {
+            opts.clone()
+        } else {
+            Options::default()
+        };
+        match evaluate_source(&format!("DSL.md block {i}"), code, None, &opts) {
+            Ok(e) if i == 0 => {
+                let warnings: Vec<_> = e
+                    .output
+                    .iter()
+                    .filter(|l| l.starts_with("warning"))
+                    .collect();
+                assert_eq!(warnings.len(), 1, "{warnings:?}");
+                assert!(warnings[0].contains("shadowed by mark 10"), "{warnings:?}");
+            }
+            Ok(_) => {}
+            Err(e) => panic!("block {i}:\n{code}\n{}", e.render_plain()),
+        }
+    }
+    assert!(n >= 7, "{n} blocks");
+}
+
+#[test]
+fn stdlib_options() {
+    let b = ok(r#"
+import "dr_pool" as dr;
+import "fwmark_pool" as fw;
+import "nat_farm" as nat;
+dr::pool("10.0.0.1", 53, ["10.0.1.1"], #{ protocol: "udp", persist: true, netmask: 24, weight: 5 }).ops();
+fw::pool(20, ["10.0.0.2", "10.0.0.3"], [25, "465-587"], [#{ addr: "10.0.1.2", weight: 2 }],
+         #{ persist: false, forward: "tun", protocol: "sctp", comment: "mail" });
+nat::farm("10.0.0.4", 443, ["10.0.1.3:8443"], #{ scheduler: "wlc", persist: 600, u_threshold: 500, l_threshold: 100 });
+"#);
+    let dns = &b.services[&ServiceKey::inet(Protocol::Udp, "10.0.0.1".parse().unwrap(), 53)];
+    assert_eq!(dns.persistence, Some(360));
+    assert!(dns.one_packet && dns.netmask.is_some());
+    assert_eq!(dns.dests.values().next().unwrap().weight, 5);
+    let mail = &b.services[&ServiceKey::fwmark(Family::Inet, 20)];
+    assert_eq!(mail.persistence, None);
+    assert!(
+        mail.dests
+            .values()
+            .all(|d| d.forward.is_tunnel() && d.weight == 2)
+    );
+    let rule = &b.marks[&20];
+    assert_eq!((rule.addresses.len(), rule.ports.len()), (2, 2));
+    assert_eq!(rule.comment.as_deref(), Some("mail"));
+    assert!(rule.protocols.contains(&Protocol::Sctp));
+    let web = &b.services[&key("10.0.0.4", 443)];
+    let d = web.dests.values().next().unwrap();
+    assert_eq!(
+        (d.key.port, d.upper_threshold, d.lower_threshold),
+        (8443, 500, 100)
+    );
+    let e = err("import \"fw_pool\" as fw;");
+    assert!(e.message().contains("module `fw_pool` not found"));
+    let e = err("import \"dr_pool\" as dr;\ndr::pool(\"10.0.0.1\", 80, [true]);");
+    assert!(
+        e.message().contains("a server is an address"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:5");
+}
+
+#[test]
+fn script_errors_can_cross_threads() {
+    fn check<T: Send + Sync + 'static + miette::Diagnostic>() {}
+    check::<ScriptError>();
+}
+
+#[test]
+fn problems_of_the_start_model_say_so() {
+    let mut start = Balancer::default();
+    let k = key("10.0.0.1", 0);
+    start.services.insert(k, crate::model::Service::new(k));
+    let mut s = Session::new(Options::default(), start);
+    let e = s.balancer().unwrap_err();
+    assert!(
+        e.message().ends_with("(in the starting state)"),
+        "{}",
+        e.message()
+    );
+    assert!(e.location().is_none());
+    s.eval("<1>", "service(\"10.0.0.1\", 0).persist(60);")
+        .unwrap();
+    assert!(s.balancer().is_ok());
+}

@@ -45,7 +45,11 @@ pub fn run(
         steps.rewrite_table(&desired.marks);
     }
     if !ctx.quiet || dry_run {
-        ctx.out(&(live::foreign_notice(&observed) + &plan.render(ctx.color)))?;
+        ctx.out(&format!(
+            "{}{}",
+            live::foreign_notice(&observed),
+            plan.render(ctx.color)
+        ))?;
     }
     if dry_run {
         return Ok(0);
@@ -68,9 +72,11 @@ pub fn run(
             let after = after?;
             let rest = plan::diff(&desired, &after.balancer, mode);
             if !rest.is_empty() || !after.foreign.is_empty() {
-                return Err(CliError::NotConverged(
-                    live::foreign_notice(&after) + &rest.render(false),
-                ));
+                return Err(CliError::NotConverged(format!(
+                    "{}{}",
+                    live::foreign_notice(&after),
+                    rest.render(false)
+                )));
             }
             if !ctx.quiet {
                 let (a, c, d) = plan.counts();

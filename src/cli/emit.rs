@@ -9,7 +9,7 @@ pub fn run(ctx: &Context, file: &Path, to: EmitFormat) -> Result<i32, CliError> 
         EmitFormat::Ipvsadm => {
             if !ctx.quiet {
                 for what in ipvsadm::unexpressible(&b) {
-                    eprintln!("warning: ipvsadm rules cannot express {what}");
+                    eprintln!("warning: {what}");
                 }
             }
             ipvsadm::to_ipvsadm(&b)

@@ -27,7 +27,7 @@ pub fn run(
         if plan.is_empty() && !notice.is_empty() {
             ctx.out(&notice)?;
         } else {
-            ctx.out(&(notice + &plan.render(ctx.color)))?;
+            ctx.out(&format!("{notice}{}", plan.render(ctx.color)))?;
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })

@@ -226,7 +226,7 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
         }
         if s.persistence.is_none() {
             out.push(
-                Problem::error(format!("netmask {mask} on {key} has no effect without persistence"))
+                Problem::warning(format!("netmask {mask} on {key} has no effect without persistence"))
                     .help("the netmask groups clients for persistence: add `.persist()` or drop `.netmask()`")
                     .at(sub(), Field::Netmask, o, "netmask set here"),
             );
@@ -235,7 +235,7 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
     if let Some(pe) = s.pe {
         if s.persistence.is_none() {
             out.push(
-                Problem::error(format!(
+                Problem::warning(format!(
                     "persistence engine `{}` on {key} has no effect without persistence",
                     pe.name()
                 ))
@@ -250,7 +250,7 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
             && matches!(key, ServiceKey::Inet { protocol, .. } if protocol != Protocol::Udp)
         {
             out.push(
-                Problem::error(format!(
+                Problem::warning(format!(
                     "the `sip` persistence engine only reads UDP, but {key} is {}",
                     key.protocol()
                 ))

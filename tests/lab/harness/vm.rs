@@ -177,7 +177,7 @@ impl Boot<'_> {
                 watched.stop = Stop::Exited(status);
                 break;
             }
-            if let Some(reason) = self.overdue(&watched, now, last_event) {
+            if let Some(reason) = overdue(self.scenarios, &watched, now, last_event) {
                 let _ = child.kill();
                 let _ = child.wait();
                 watched.stop = Stop::Killed(reason);
@@ -197,55 +197,142 @@ impl Boot<'_> {
         }
         transcript.feed(text)
     }
+}
 
-    /// Why the VM must be stopped now, if it must.
-    fn overdue(&self, watched: &Watched, now: f64, last_event: f64) -> Option<String> {
-        let transcript = &watched.transcript;
-        let open = transcript.open_run();
-        if now > TOTAL_LIMIT as f64 {
-            let during = open
-                .map(|run| format!(", during scenario `{}`", run.name))
-                .unwrap_or_default();
-            return Some(format!(
-                "the boot took longer than its {TOTAL_LIMIT} s limit{during}"
-            ));
-        }
-        if transcript.ready.is_none() {
-            return (now > BOOT_LIMIT as f64).then(|| {
-                format!("the VM did not boot: it was not ready {BOOT_LIMIT} s after qemu started")
+/// Why the VM must be stopped now, if it must: `now` and `last_event` are
+/// seconds since qemu started.
+fn overdue(scenarios: &[Scenario], watched: &Watched, now: f64, last_event: f64) -> Option<String> {
+    let transcript = &watched.transcript;
+    let open = transcript.open_run();
+    if now > TOTAL_LIMIT as f64 {
+        let during = open
+            .map(|run| format!(", during scenario `{}`", run.name))
+            .unwrap_or_default();
+        return Some(format!(
+            "the boot took longer than its {TOTAL_LIMIT} s limit{during}"
+        ));
+    }
+    if transcript.ready.is_none() {
+        return (now > BOOT_LIMIT as f64).then(|| {
+            format!("the VM did not boot: it was not ready {BOOT_LIMIT} s after qemu started")
+        });
+    }
+    if let Some(run) = open {
+        let limit = scenarios
+            .iter()
+            .find(|s| s.name == run.name)
+            .map_or(0, |s| s.limit);
+        let began = watched
+            .scenario_at
+            .get(&run.name)
+            .map_or(last_event, |times| times.0);
+        return (now > began + (limit as u64 + GRACE) as f64).then(|| {
+            format!(
+                "scenario `{}` hung: no end {} s after it began, though the VM should stop it after {limit} s",
+                run.name,
+                limit as u64 + GRACE
+            )
+        });
+    }
+    if now <= last_event + QUIET_LIMIT as f64 {
+        return None;
+    }
+    Some(if transcript.done.is_some() {
+        format!("the VM did not power off within {QUIET_LIMIT} s after its last scenario")
+    } else {
+        let after = transcript
+            .runs
+            .last()
+            .map_or("it was ready".to_string(), |run| {
+                format!("scenario `{}`", run.name)
             });
+        format!("the VM stopped reporting: nothing for {QUIET_LIMIT} s after {after}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn watched(channel: &str) -> Watched {
+        let mut transcript = Transcript::new("t");
+        transcript.feed(channel);
+        let scenario_at = transcript
+            .runs
+            .iter()
+            .map(|run| (run.name.clone(), (run.began, None)))
+            .collect();
+        Watched {
+            transcript,
+            stop: Stop::Killed(String::new()),
+            ready_at: None,
+            scenario_at,
+            total: 0.0,
         }
-        if let Some(run) = open {
-            let limit = self
-                .scenarios
-                .iter()
-                .find(|s| s.name == run.name)
-                .map_or(0, |s| s.limit);
-            let began = watched
-                .scenario_at
-                .get(&run.name)
-                .map_or(last_event, |times| times.0);
-            return (now > began + (limit as u64 + GRACE) as f64).then(|| {
-                format!(
-                    "scenario `{}` hung: no end {} s after it began, though the VM should stop it after {limit} s",
-                    run.name,
-                    limit as u64 + GRACE
-                )
-            });
-        }
-        if now <= last_event + QUIET_LIMIT as f64 {
-            return None;
-        }
-        Some(if transcript.done.is_some() {
-            format!("the VM did not power off within {QUIET_LIMIT} s after its last scenario")
-        } else {
-            let after = transcript
-                .runs
-                .last()
-                .map_or("it was ready".to_string(), |run| {
-                    format!("scenario `{}`", run.name)
-                });
-            format!("the VM stopped reporting: nothing for {QUIET_LIMIT} s after {after}")
-        })
+    }
+
+    fn scenarios() -> Vec<Scenario> {
+        vec![Scenario {
+            name: "slow".into(),
+            path: "scenarios/slow.sh".into(),
+            file: PathBuf::from("slow.sh"),
+            limit: 10,
+        }]
+    }
+
+    #[test]
+    fn a_vm_that_is_not_ready_in_time_did_not_boot() {
+        let booting = watched("");
+        assert_eq!(overdue(&scenarios(), &booting, 100.0, 0.0), None);
+        let why = overdue(&scenarios(), &booting, BOOT_LIMIT as f64 + 1.0, 0.0).unwrap();
+        assert!(why.starts_with("the VM did not boot"), "{why}");
+    }
+
+    #[test]
+    fn a_scenario_past_its_limit_and_the_grace_is_named_as_hung() {
+        // Began 5 s after qemu started, limit 10 s.
+        let running = watched("@@t ready 1 k\n@@t begin slow 5\n");
+        let deadline = 5.0 + (10 + GRACE) as f64;
+        assert_eq!(
+            overdue(&scenarios(), &running, deadline - 1.0, 5.0),
+            None,
+            "silence inside a scenario is fine"
+        );
+        let why = overdue(&scenarios(), &running, deadline + 1.0, 5.0).unwrap();
+        assert!(why.starts_with("scenario `slow` hung"), "{why}");
+    }
+
+    #[test]
+    fn silence_outside_a_scenario_and_a_missing_power_off_are_named() {
+        let between = watched("@@t ready 1 k\n@@t begin slow 5\n@@t end slow 0 exit 6\n");
+        assert_eq!(
+            overdue(&scenarios(), &between, 6.0 + QUIET_LIMIT as f64 - 1.0, 6.0),
+            None
+        );
+        let why = overdue(&scenarios(), &between, 6.0 + QUIET_LIMIT as f64 + 1.0, 6.0).unwrap();
+        assert!(
+            why.contains("stopped reporting") && why.contains("after scenario `slow`"),
+            "{why}"
+        );
+        let done = watched("@@t ready 1 k\n@@t done 2\n");
+        let why = overdue(&scenarios(), &done, 2.0 + QUIET_LIMIT as f64 + 1.0, 2.0).unwrap();
+        assert!(why.contains("did not power off"), "{why}");
+    }
+
+    #[test]
+    fn the_whole_boot_has_a_limit_too() {
+        let running = watched("@@t ready 1 k\n@@t begin slow 5\n");
+        let why = overdue(
+            &scenarios(),
+            &running,
+            TOTAL_LIMIT as f64 + 1.0,
+            TOTAL_LIMIT as f64,
+        )
+        .unwrap();
+        assert!(
+            why.contains("longer than its") && why.contains("during scenario `slow`"),
+            "{why}"
+        );
     }
 }

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Modules beyond IPVS (all of `net/netfilter/ipvs`, so every scheduler the
-/// kernel has: Debian's cloud kernel has no `twos`, which keeps a real
-/// "scheduler not found" case) that scenarios use. Dependencies come along.
+/// Modules the scenarios use besides IPVS, with their dependencies. IPVS's
+/// folder goes in whole: every scheduler the kernel has (Debian's cloud kernel
+/// has no `twos`, which keeps a real "scheduler not found" case).
 const MODULES: [&str; 8] = [
     "nf_tables",
     "nft_ct",

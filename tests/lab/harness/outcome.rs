@@ -135,16 +135,6 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn scenario(name: &str, limit: u32) -> Scenario {
-        Scenario {
-            name: name.into(),
-            path: format!("scenarios/{name}.sh"),
-            file: PathBuf::from(name),
-            limit,
-        }
-    }
 
     #[test]
     fn each_scenario_gets_the_verdict_its_end_marker_says() {
@@ -156,7 +146,7 @@ mod tests {
              @@t begin slow 3\n@@t klog slow\n@@t end slow 137 timeout 5\n\
              @@t begin stuck 5\nwaiting\n",
         );
-        let all = ["good", "bad", "slow", "stuck", "later"].map(|n| scenario(n, 2));
+        let all = ["good", "bad", "slow", "stuck", "later"].map(|n| Scenario::named(n, 2));
         let outcomes = outcomes(&all, &transcript, Some("the host killed the VM"));
         let verdicts: Vec<&Verdict> = outcomes.iter().map(|o| &o.verdict).collect();
         assert_eq!(

@@ -20,6 +20,19 @@ pub struct Scenario {
     pub limit: u32,
 }
 
+#[cfg(test)]
+impl Scenario {
+    /// A scenario for tests of the harness.
+    pub fn named(name: &str, limit: u32) -> Scenario {
+        Scenario {
+            name: name.into(),
+            path: format!("scenarios/{name}.sh"),
+            file: PathBuf::from(format!("{name}.sh")),
+            limit,
+        }
+    }
+}
+
 /// Every scenario under `lab_dir`, folder by folder, sorted by name.
 pub fn discover(lab_dir: &Path) -> Result<Vec<Scenario>, String> {
     let mut all: Vec<Scenario> = Vec::new();
@@ -139,12 +152,7 @@ mod tests {
 
     #[test]
     fn selecting_an_unknown_scenario_names_the_known_ones() {
-        let all = vec![Scenario {
-            name: "ppc".into(),
-            path: "scenarios/ppc.sh".into(),
-            file: PathBuf::from("ppc.sh"),
-            limit: 60,
-        }];
+        let all = vec![Scenario::named("ppc", 60)];
         assert_eq!(select(&all, None).unwrap(), all);
         assert_eq!(select(&all, Some(&["ppc".to_string()])).unwrap(), all);
         let error = select(&all, Some(&["pcc".to_string()])).unwrap_err();
@@ -153,12 +161,7 @@ mod tests {
 
     #[test]
     fn the_plan_file_has_a_line_per_scenario() {
-        let all = vec![Scenario {
-            name: "ppc".into(),
-            path: "scenarios/ppc.sh".into(),
-            file: PathBuf::from("ppc.sh"),
-            limit: 60,
-        }];
+        let all = vec![Scenario::named("ppc", 60)];
         assert_eq!(plan_file(&all), "ppc scenarios/ppc.sh 60\n");
     }
 }

@@ -253,7 +253,6 @@ fn overdue(scenarios: &[Scenario], watched: &Watched, now: f64, last_event: f64)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn watched(channel: &str) -> Watched {
         let mut transcript = Transcript::new("t");
@@ -273,12 +272,7 @@ mod tests {
     }
 
     fn scenarios() -> Vec<Scenario> {
-        vec![Scenario {
-            name: "slow".into(),
-            path: "scenarios/slow.sh".into(),
-            file: PathBuf::from("slow.sh"),
-            limit: 10,
-        }]
+        vec![Scenario::named("slow", 10)]
     }
 
     #[test]

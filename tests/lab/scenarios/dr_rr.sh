@@ -32,3 +32,8 @@ expect_eq "connections to the service" "$(conns "$VIP:80")" 10
 expect_eq "connections to rs1" "$(conns "$RS1:80")" 5
 expect_eq "connections to rs2" "$(conns "$RS2:80")" 5
 expect_none "client to VIP:443 (no service there)" "$(ask client 443)"
+
+step "after topo_reset nothing answers on the VIP again"
+topo_reset
+expect_eq "IPVS after the reset" "$(ipvsadm -S -n)" ""
+expect_none "client to VIP:80" "$(ask client 80)"

@@ -4,7 +4,15 @@ mod support;
 
 use support::{Test, root};
 
-const SCRIPTS: &[&str] = &["ppc", "pcc", "pfmc", "dual-stack", "nat-farm", "generated"];
+const SCRIPTS: &[&str] = &[
+    "ppc",
+    "pcc",
+    "pfmc",
+    "dual-stack",
+    "nat-farm",
+    "generated",
+    "recipes",
+];
 
 fn script(name: &str) -> String {
     format!("scripts/{name}.rhai")
@@ -327,5 +335,29 @@ fn warnings_point_at_the_script_and_do_not_fail() {
             .stdout(&format!("{rel}: ok, 1 service, 0 real servers\n"))
             .stderr_golden(&format!("warnings/{name}.stderr"))
             .run();
+    }
+}
+
+/// Every Rhai example in README.md is a valid script.
+#[test]
+fn readme_examples_check() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut blocks = vec![];
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```rhai") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(block), l) => {
+                block.push_str(l);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    assert!(blocks.len() >= 2, "README has {} rhai blocks", blocks.len());
+    for block in blocks {
+        let out = Test::new().args(["check", "-"]).stdin(&block).run();
+        assert!(out.stdout.starts_with("-: ok"), "{block}\n{}", out.stdout);
     }
 }

@@ -1,1 +1,94 @@
-//! placeholder: filled by the dsl work.
+//! Rhai scripts → the desired [`Balancer`]. The only code that imports rhai.
+//!
+//! A script runs in a sandboxed engine whose bindings record objects (handles) in
+//! a registry; at the end the registry becomes a balancer, which is validated. Any
+//! error, of any kind, is one [`ScriptError`] pointing at the script.
+
+mod build;
+mod daemon;
+mod diagnose;
+mod docs;
+mod engine;
+mod error;
+mod params;
+mod real_server;
+mod resolver;
+mod service;
+mod session;
+mod sources;
+mod state;
+mod suggest;
+mod timeouts;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use docs::FnDoc;
+pub use error::{Location, ScriptError};
+pub use session::Session;
+
+use crate::model::Balancer;
+use state::{Ctx, Mode, lock};
+use std::path::{Path, PathBuf};
+
+/// How scripts are evaluated: where imports may come from and the `--set` values.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-I/--lib` directories, searched after the embedded stdlib.
+    pub lib_dirs: Vec<PathBuf>,
+    /// `--set NAME=VALUE`, read by `param(NAME)`.
+    pub params: Vec<(String, String)>,
+}
+
+/// A validated balancer and what the script printed (plus warnings).
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub balancer: Balancer,
+    /// Lines from `print()`/`debug()`, then `warning: ..` lines.
+    pub output: Vec<String>,
+}
+
+/// Evaluates the script at `path`; its directory is searched for imports.
+pub fn evaluate_file(path: &Path, opts: &Options) -> Result<Evaluated, ScriptError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScriptError::new("lvsh::io", format!("cannot read `{}`: {e}", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if d.as_os_str().is_empty() => Path::new("."),
+        Some(d) => d,
+        None => Path::new("."),
+    };
+    evaluate_source(&path.display().to_string(), &text, Some(dir), opts)
+}
+
+/// Evaluates `source`, named `name` in errors; `base_dir` is searched for imports.
+pub fn evaluate_source(
+    name: &str,
+    source: &str,
+    base_dir: Option<&Path>,
+    opts: &Options,
+) -> Result<Evaluated, ScriptError> {
+    let ctx = Ctx::new(Mode::Script, opts.params.clone());
+    let resolver = engine::resolver(&ctx, &opts.lib_dirs, base_dir.map(Path::to_path_buf));
+    let engine = engine::build(&ctx, resolver);
+    ctx.sources().insert(name, source);
+    let mut ast = engine
+        .compile(source)
+        .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;
+    ast.set_source(name);
+    engine
+        .run_ast(&ast)
+        .map_err(|e| diagnose::from_rhai(&e, name, &ctx.sources()))?;
+    let built = build::build(&ctx.registry(), Mode::Script);
+    if let Some(e) = diagnose::from_problems(&built.problems, &ctx.sources()) {
+        return Err(e);
+    }
+    let mut output = std::mem::take(&mut *lock(&ctx.output));
+    output.extend(diagnose::warnings(&built.problems));
+    output.extend(ctx.unread_params());
+    Ok(Evaluated {
+        balancer: built.balancer,
+        output,
+    })
+}

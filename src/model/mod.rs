@@ -13,10 +13,11 @@ mod scheduler;
 mod service;
 mod stats;
 mod timeouts;
+pub mod validate;
 
 pub use balancer::Balancer;
 pub use daemon::{DaemonState, SyncDaemon};
-pub use dest::{Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
+pub use dest::{DEFAULT_WEIGHT, Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
 pub use family::Family;
 pub use keyed::Keyed;
 pub use mark::{MarkRule, PortRange};
@@ -26,3 +27,4 @@ pub use scheduler::{SchedFlag, SchedFlags, Scheduler};
 pub use service::{DEFAULT_PERSIST_TIMEOUT, Netmask, PersistenceEngine, Service, ServiceKey};
 pub use stats::{DestCounters, Stats};
 pub use timeouts::Timeouts;
+pub use validate::{Field, Place, Problem, Severity, Subject, validate};

@@ -1,0 +1,440 @@
+//! From the objects a script registered to a [`Balancer`], with every problem the
+//! model alone cannot see (duplicates, flag names, mark settings), then validation.
+
+use super::service::{Kind, NetmaskSpec, ServiceDraft};
+use super::state::{Mode, Registry};
+use crate::model::{
+    Balancer, Dest, DestKey, Family, Field, Forward, MarkRule, Netmask, Origin, Place, Problem,
+    Protocol, Service, ServiceKey, Severity, Subject, validate,
+};
+use std::{
+    collections::{BTreeSet, HashMap},
+    net::Ipv4Addr,
+};
+
+/// The balancer and everything wrong with it, errors first by script position.
+pub(crate) struct Built {
+    pub balancer: Balancer,
+    /// Problems with their places resolved to the calls that caused them.
+    pub problems: Vec<Problem>,
+}
+
+fn problem(message: impl Into<String>, help: impl Into<String>) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        message: message.into(),
+        help: Some(help.into()),
+        places: Vec::new(),
+    }
+}
+
+fn place(mut p: Problem, origin: &Origin, label: impl Into<String>) -> Problem {
+    p.places.push(Place {
+        subject: None,
+        origin: origin.clone(),
+        label: label.into(),
+    });
+    p
+}
+
+pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
+    let mut b = Balancer::default();
+    let mut problems = Vec::new();
+    for h in &reg.services {
+        let d = h.lock();
+        if d.removed {
+            continue;
+        }
+        let key = d.key();
+        let svc = service(&d, key, &mut problems);
+        if let Kind::Mark(m) = d.kind {
+            if let Some(rule) = mark_rule(&d, m, &mut problems) {
+                match b.marks.get(&m) {
+                    Some(first) => problems.push(place(
+                        place(
+                            problem(
+                                format!("mark {m} is declared twice"),
+                                "one mark number feeds one fwmark service; use another number",
+                            ),
+                            &d.origin,
+                            "declared again here",
+                        ),
+                        &first.origin,
+                        "first declared here",
+                    )),
+                    None => {
+                        b.marks.insert(m, rule);
+                    }
+                }
+            }
+        }
+        match b.services.get(&key) {
+            Some(first) => {
+                let what = match key {
+                    ServiceKey::Fwmark { fwmark, .. } => format!("mark {fwmark}"),
+                    _ => format!("service {key}"),
+                };
+                let help = if mode == Mode::Repl && first.origin.is_none() {
+                    "it is already in the starting state; `service(addr, port, \"udp\")` or `mark(n)` re-opens it"
+                } else {
+                    "declare it once and keep the handle: `let web = service(..);`"
+                };
+                problems.push(place(
+                    place(
+                        problem(format!("{what} is declared twice"), help),
+                        &d.origin,
+                        "declared again here",
+                    ),
+                    &first.origin,
+                    "first declared here",
+                ));
+            }
+            None => {
+                b.services.insert(key, svc);
+            }
+        }
+    }
+    for h in &reg.daemons {
+        let d = h.lock();
+        if d.removed {
+            continue;
+        }
+        match b.daemons.get(&d.state) {
+            Some(first) => problems.push(place(
+                place(
+                    problem(
+                        format!("two sync daemons with the role {}", d.state),
+                        "the kernel runs at most one master and one backup",
+                    ),
+                    &d.origin,
+                    "second one here",
+                ),
+                &first.origin,
+                "first one here",
+            )),
+            None => {
+                b.daemons.insert(d.state, d.to_model());
+            }
+        }
+    }
+    b.timeouts = reg.timeouts.to_model();
+    problems.extend(validate(&b));
+    if !problems.is_empty() {
+        locate(&mut problems, reg);
+    }
+    Built {
+        balancer: b,
+        problems,
+    }
+}
+
+fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Service {
+    let mut s = Service::new(key);
+    s.origin = d.origin.clone();
+    s.scheduler = d.scheduler.value;
+    s.persistence = d.persistence.value;
+    s.pe = d.pe.value;
+    s.one_packet = d.one_packet.value;
+    for f in &d.flags {
+        if let Some(tie) = f.tie {
+            if tie != s.scheduler {
+                problems.push(place(
+                    place(
+                        problem(
+                            format!("scheduler flag `{}` needs the `{tie}` scheduler, but {key} uses `{}`", f.name, s.scheduler),
+                            format!("add `.scheduler(\"{tie}\")`, or use the generic `{}`", f.flag.name_for(crate::model::Scheduler::Rr)),
+                        ),
+                        &f.at,
+                        "flag set here",
+                    ),
+                    d.scheduler.origin(&d.origin),
+                    "scheduler",
+                ));
+            }
+        }
+        s.flags.insert(f.flag);
+    }
+    if let Some(spec) = d.netmask.value {
+        let at = d.netmask.origin(&d.origin);
+        let mask = match (spec, key.family()) {
+            (NetmaskSpec::Dotted(m), _) => Some(Netmask::V4(m)),
+            (NetmaskSpec::Prefix(p), Family::Inet6) => Some(Netmask::V6(p)),
+            (NetmaskSpec::Prefix(p), Family::Inet) if p <= 32 => Some(Netmask::V4(Ipv4Addr::from(
+                u32::MAX.checked_shl(32 - p as u32).unwrap_or(0),
+            ))),
+            (NetmaskSpec::Prefix(p), Family::Inet) => {
+                problems.push(place(
+                    problem(
+                        format!("netmask prefix {p} is out of range 0..32 for the IPv4 service {key}"),
+                        "IPv4 prefixes are 0..32, e.g. `.netmask(24)` or `.netmask(\"255.255.255.0\")`",
+                    ),
+                    at,
+                    "netmask set here",
+                ));
+                None
+            }
+        };
+        if let Some(m) = mask {
+            s.set_netmask(m);
+            // A host mask is the default and is stored as none; keep the intent visible
+            // to validation only when it means something.
+        }
+    }
+    let port = d.dest_port();
+    for (i, a) in d.dests.iter().enumerate() {
+        let r = a.rs.lock();
+        let (address, p) = r.key(port);
+        let dk = DestKey { address, port: p };
+        if s.dests.contains_key(&dk) {
+            let first = d.dests[..i]
+                .iter()
+                .find(|x| x.rs.same(&a.rs) || x.rs.lock().key(port) == (address, p))
+                .map(|x| x.at.clone())
+                .unwrap_or_default();
+            problems.push(place(
+                place(
+                    problem(
+                        format!("real server {dk} is added twice to {key}"),
+                        "a service holds each address and port once",
+                    ),
+                    &a.at,
+                    "added again here",
+                ),
+                &first,
+                "first added here",
+            ));
+            continue;
+        }
+        let mut forward = r.forward.value;
+        if let Some(sum) = r.checksum.value {
+            match &mut forward {
+                Forward::Tunnel { checksum, .. } => *checksum = sum,
+                _ => problems.push(place(
+                    problem(
+                        format!(
+                            "`.{}()` only applies to tunnels, but real server {dk} uses {}",
+                            sum.name(),
+                            forward.name()
+                        ),
+                        "add `.tun(\"gre\")` or `.tun(\"gue\", port)`, or drop the checksum option",
+                    ),
+                    r.checksum.origin(&r.origin),
+                    "checksum option",
+                )),
+            }
+        }
+        let mut dest = Dest::new(dk);
+        dest.forward = forward;
+        dest.weight = r.weight.value;
+        dest.upper_threshold = r.upper.value;
+        dest.lower_threshold = r.lower.value;
+        dest.origin = r.origin.clone();
+        s.dests.insert(dk, dest);
+    }
+    s
+}
+
+/// The nft rule of a mark, when it has vips; mark-only settings that would be
+/// silently ignored are problems.
+fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<MarkRule> {
+    if let Some((first, first_at)) = d.vips.first() {
+        let fam = Family::of(first);
+        if let Some((other, at)) = d.vips.iter().find(|(a, _)| Family::of(a) != fam) {
+            problems.push(place(
+                place(
+                    problem(
+                        format!(
+                            "mark {m} mixes {fam} and {} vips ({first} and {other})",
+                            Family::of(other)
+                        ),
+                        "a fwmark service has one family: use one mark per family",
+                    ),
+                    at,
+                    format!("{} vip", Family::of(other)),
+                ),
+                first_at,
+                format!("{fam} vip"),
+            ));
+        }
+        if let (Some(at), Family::Inet) = (&d.ipv6, fam) {
+            problems.push(place(
+                place(
+                    problem(
+                        format!("mark {m} is declared `.ipv6()` but its vips are IPv4"),
+                        "drop `.ipv6()`: the vips decide the family",
+                    ),
+                    at,
+                    "`.ipv6()` here",
+                ),
+                first_at,
+                "IPv4 vip",
+            ));
+        }
+    } else {
+        if let Some((_, at)) = d.ports.first() {
+            problems.push(place(
+                problem(
+                    format!("mark {m} matches ports but has no `.vip()`"),
+                    "add `.vip(addr)`: lvsh never marks traffic to addresses you did not name",
+                ),
+                at,
+                "`.ports()` without `.vip()`",
+            ));
+            return None;
+        }
+        if d.comment.value.is_some() {
+            problems.push(place(
+                problem(
+                    format!("mark {m} has a comment but no `.vip()`"),
+                    "the comment is kept on the nft rule, and without vips there is none",
+                ),
+                d.comment.origin(&d.origin),
+                "comment here",
+            ));
+        }
+    }
+    if !d.mark_protocols.at.is_none() && d.ports.is_empty() {
+        problems.push(place(
+            problem(
+                format!("the protocol of mark {m} only matters with `.ports()`"),
+                "without ports the rule marks every protocol to the vips; add `.ports([..])` or drop the protocol",
+            ),
+            &d.mark_protocols.at,
+            "protocol set here",
+        ));
+    }
+    if d.vips.is_empty() {
+        return None;
+    }
+    let mut rule = MarkRule::new(m);
+    rule.addresses = d.vips.iter().map(|(a, _)| *a).collect();
+    rule.ports = d.ports.iter().map(|(p, _)| *p).collect();
+    rule.protocols = d
+        .mark_protocols
+        .value
+        .clone()
+        .unwrap_or_else(|| BTreeSet::from([Protocol::Tcp]));
+    rule.comment = d.comment.value.clone();
+    rule.origin = d.origin.clone();
+    Some(rule)
+}
+
+/// Points each problem place at the call that set the offending setting, and sorts
+/// problems by their first place.
+fn locate(problems: &mut [Problem], reg: &Registry) {
+    let mut by_key: HashMap<ServiceKey, usize> = HashMap::new();
+    let mut by_mark: HashMap<u32, usize> = HashMap::new();
+    for (i, h) in reg.services.iter().enumerate() {
+        let d = h.lock();
+        if d.removed {
+            continue;
+        }
+        by_key.entry(d.key()).or_insert(i);
+        if let Kind::Mark(m) = d.kind {
+            if !d.vips.is_empty() || !d.ports.is_empty() {
+                by_mark.entry(m).or_insert(i);
+            }
+        }
+    }
+    for p in problems.iter_mut() {
+        for pl in &mut p.places {
+            let Some((subject, field)) = &pl.subject else {
+                continue;
+            };
+            if let Some(o) = field_origin(reg, &by_key, &by_mark, subject, *field) {
+                if !o.is_none() {
+                    pl.origin = o;
+                }
+            }
+        }
+    }
+    problems.sort_by_key(|p| {
+        let pos = p.places.iter().find_map(|pl| pl.origin.pos().cloned());
+        (
+            !p.is_error(),
+            pos.is_none(),
+            pos.map(|x| (x.source.to_string(), x.line, x.column)),
+        )
+    });
+}
+
+fn field_origin(
+    reg: &Registry,
+    by_key: &HashMap<ServiceKey, usize>,
+    by_mark: &HashMap<u32, usize>,
+    subject: &Subject,
+    field: Field,
+) -> Option<Origin> {
+    match subject {
+        Subject::Service(key) => {
+            let d = reg.services[*by_key.get(key)?].lock();
+            Some(service_field(&d, field))
+        }
+        Subject::Mark(m) => {
+            let d = reg.services[*by_mark.get(m)?].lock();
+            Some(service_field(&d, field))
+        }
+        Subject::Dest(key, dk) => {
+            let d = reg.services[*by_key.get(key)?].lock();
+            let port = d.dest_port();
+            let a = d
+                .dests
+                .iter()
+                .find(|a| a.rs.lock().key(port) == (dk.address, dk.port))?;
+            let r = a.rs.lock();
+            Some(
+                match field {
+                    Field::Forward => r.forward.origin(&r.origin),
+                    Field::Weight => r.weight.origin(&r.origin),
+                    Field::UpperThreshold => r.upper.origin(&r.origin),
+                    Field::LowerThreshold => r.lower.origin(&r.origin),
+                    _ => &r.origin,
+                }
+                .clone(),
+            )
+        }
+        Subject::Daemon(state) => {
+            let h = reg.daemons.iter().find(|h| {
+                let d = h.lock();
+                d.state == *state && !d.removed
+            })?;
+            let d = h.lock();
+            Some(
+                match field {
+                    Field::Group => d.group.origin(&d.origin),
+                    Field::McastPort => d.port.origin(&d.origin),
+                    Field::Ttl => d.ttl.origin(&d.origin),
+                    Field::MaxLen => d.maxlen.origin(&d.origin),
+                    _ => &d.origin,
+                }
+                .clone(),
+            )
+        }
+        Subject::Timeouts => Some(
+            match field {
+                Field::TimeoutTcp => &reg.timeouts.tcp.at,
+                Field::TimeoutTcpFin => &reg.timeouts.tcp_fin.at,
+                _ => &reg.timeouts.udp.at,
+            }
+            .clone(),
+        ),
+    }
+}
+
+fn service_field(d: &ServiceDraft, field: Field) -> Origin {
+    let o = &d.origin;
+    match field {
+        Field::Protocol => d.protocol.origin(o),
+        Field::Protocols => d.mark_protocols.origin(o),
+        Field::Scheduler => d.scheduler.origin(o),
+        Field::Flags => d.flags.first().map(|f| &f.at).unwrap_or(o),
+        Field::Persistence => d.persistence.origin(o),
+        Field::Netmask => d.netmask.origin(o),
+        Field::Pe => d.pe.origin(o),
+        Field::OnePacket => d.one_packet.origin(o),
+        Field::Vips => d.vips.first().map(|v| &v.1).unwrap_or(o),
+        Field::Ports => d.ports.first().map(|v| &v.1).unwrap_or(o),
+        _ => o,
+    }
+    .clone()
+}

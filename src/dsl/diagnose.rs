@@ -1,0 +1,308 @@
+//! Rhai errors and model problems as [`ScriptError`]s that point at the script.
+
+use super::docs;
+use super::error::{BindingError, ScriptError};
+use super::sources::Sources;
+use super::suggest::did_you_mean;
+use super::values::friendly_signature;
+use crate::model::Problem;
+use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
+
+/// Stdlib recipe names, for "module not found" hints.
+pub(crate) const IMPORT_HELP: &str = "imports look in the built-in recipes (dr_pool, fwmark_pool, nat_farm), then the -I/--lib directories, then the importing script's directory; paths are relative, without `..`";
+
+/// The message, hint, error code and primary label text for one rhai error.
+struct Described {
+    code: &'static str,
+    message: String,
+    help: Option<String>,
+    label: &'static str,
+}
+
+fn described(
+    code: &'static str,
+    message: impl Into<String>,
+    help: Option<String>,
+    label: &'static str,
+) -> Described {
+    Described {
+        code,
+        message: message.into(),
+        help,
+        label,
+    }
+}
+
+fn parse_error(e: &ParseErrorType) -> Described {
+    let help = match e {
+        ParseErrorType::Reserved(w) | ParseErrorType::VariableUndefined(w) if w == "eval" => {
+            Some("`eval` is disabled: a script cannot run code it builds at run time".to_string())
+        }
+        ParseErrorType::VariableUndefined(v) => Some(format!(
+            "declare it first with `let {v} = ..;` (variables must be declared before use){}",
+            did_you_mean(v, docs::names_of(""))
+        )),
+        ParseErrorType::ModuleUndefined(m) => {
+            Some(format!("import it first: `import \"..\" as {m};`"))
+        }
+        ParseErrorType::MissingToken(t, _) => Some(format!("add the missing `{t}`")),
+        ParseErrorType::UnknownOperator(op) if op == "eval" => {
+            Some("`eval` is disabled: a script cannot run code it builds at run time".to_string())
+        }
+        _ => None,
+    };
+    let msg = match e {
+        ParseErrorType::VariableUndefined(v) => format!("unknown variable `{v}`"),
+        other => other.to_string(),
+    };
+    let msg = if msg.contains("'eval'") && msg.contains("disabled") {
+        "`eval` is disabled".to_string()
+    } else {
+        msg
+    };
+    described("lvsh::syntax", msg, help, "here")
+}
+
+/// "function not found" with the signatures the name does take, or a guess.
+fn not_found(sig: &str) -> Described {
+    let sig = friendly_signature(sig);
+    let (name, args) = sig
+        .split_once(" (")
+        .map(|(n, a)| (n, a.trim_end_matches(')')))
+        .unwrap_or((&sig, ""));
+    let short = name.rsplit("::").next().unwrap_or(name);
+    let known = docs::signatures(short);
+    if !known.is_empty() && !name.contains("::") {
+        return described(
+            "lvsh::arguments",
+            format!("`{short}` does not take ({args})"),
+            Some(format!("it takes: {}", known.join("; "))),
+            "wrong arguments",
+        );
+    }
+    let receiver = args.split(',').next().unwrap_or("").trim();
+    if ["Service", "RealServer", "SyncDaemon"].contains(&receiver) {
+        let methods: Vec<&str> = docs::names_of(receiver).collect();
+        let mut unique = methods.clone();
+        unique.dedup();
+        return described(
+            "lvsh::unknown-function",
+            format!(
+                "{receiver} has no method `{short}`{}",
+                did_you_mean(short, unique.iter().copied())
+            ),
+            Some(format!("{receiver} methods: {}", unique.join(", "))),
+            "unknown method",
+        );
+    }
+    let all = docs::names_of("")
+        .chain(docs::names_of("Service"))
+        .chain(docs::names_of("RealServer"));
+    described(
+        "lvsh::unknown-function",
+        format!(
+            "unknown function `{name}` ({args}){}",
+            did_you_mean(short, all)
+        ),
+        None,
+        "unknown function",
+    )
+}
+
+fn runtime_error(e: &EvalAltResult) -> Described {
+    use EvalAltResult as E;
+    match e {
+        E::ErrorRuntime(d, _) if d.is::<BindingError>() => {
+            let b = d.clone().cast::<BindingError>();
+            described("lvsh::argument", b.message, b.help, "this call")
+        }
+        E::ErrorRuntime(d, _) => described(
+            "lvsh::runtime",
+            format!("script error: {d}"),
+            None,
+            "thrown here",
+        ),
+        E::ErrorParsing(p, _) => parse_error(p),
+        E::ErrorFunctionNotFound(sig, _) => not_found(sig),
+        E::ErrorVariableNotFound(v, _) => described(
+            "lvsh::runtime",
+            format!("unknown variable `{v}`"),
+            None,
+            "here",
+        ),
+        E::ErrorModuleNotFound(m, _) => described(
+            "lvsh::import",
+            format!("module `{m}` not found"),
+            Some(IMPORT_HELP.to_string()),
+            "imported here",
+        ),
+        E::ErrorTooManyOperations(_) => described(
+            "lvsh::limit",
+            format!(
+                "the script runs too long (more than {} operations)",
+                super::engine::MAX_OPERATIONS
+            ),
+            Some("is there an endless loop? lvsh stops scripts that run too long".to_string()),
+            "stopped here",
+        ),
+        E::ErrorStackOverflow(_) => described(
+            "lvsh::limit",
+            "function calls nest too deeply",
+            Some(format!(
+                "lvsh allows {} nested calls; is there an endless recursion?",
+                super::engine::MAX_CALL_LEVELS
+            )),
+            "here",
+        ),
+        E::ErrorDataTooLarge(what, _) => described(
+            "lvsh::limit",
+            format!("{what} too large"),
+            Some(format!(
+                "lvsh limits strings to {} bytes, arrays to {} items and maps to {} entries",
+                super::engine::MAX_STRING,
+                super::engine::MAX_ARRAY,
+                super::engine::MAX_MAP
+            )),
+            "here",
+        ),
+        E::ErrorTooManyModules(_) => described("lvsh::limit", "too many imports", None, "here"),
+        E::ErrorTerminated(..) => {
+            described("lvsh::interrupted", "interrupted", None, "stopped here")
+        }
+        other => {
+            let mut e = other.to_string();
+            if let Some(i) = e.rfind(" (line ") {
+                e.truncate(i);
+            }
+            described("lvsh::runtime", e, None, "here")
+        }
+    }
+}
+
+fn line_col(pos: Position) -> Option<(usize, usize)> {
+    Some((pos.line()?, pos.position().unwrap_or(1)))
+}
+
+/// A parse error of the file `name`.
+pub(crate) fn from_parse(err: &ParseError, name: &str, sources: &Sources) -> ScriptError {
+    let d = parse_error(err.err_type());
+    let mut e = ScriptError::new(d.code, d.message).with_help(d.help);
+    if let Some((l, c)) = line_col(err.position()) {
+        e = e.label(sources, name, l, c, d.label);
+    }
+    e
+}
+
+struct Frame {
+    source: String,
+    pos: Position,
+    /// The function this frame calls into (for all but the innermost).
+    calls: Option<String>,
+}
+
+/// An evaluation error of the script `main`. The report points at the deepest place
+/// in `main`; places inside imported modules follow as notes with their own text.
+pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> ScriptError {
+    let mut frames = Vec::new();
+    let mut current = main.to_string();
+    let mut e = err;
+    loop {
+        match e {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+                frames.push(Frame {
+                    source: current.clone(),
+                    pos: *pos,
+                    calls: Some(name.clone()),
+                });
+                if !src.is_empty() {
+                    current = src.clone();
+                }
+                e = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, pos) => {
+                frames.push(Frame {
+                    source: current.clone(),
+                    pos: *pos,
+                    calls: Some(format!("import \"{path}\"")),
+                });
+                current = path.clone();
+                e = inner;
+            }
+            _ => break,
+        }
+    }
+    frames.push(Frame {
+        source: current,
+        pos: e.position(),
+        calls: None,
+    });
+    let d = runtime_error(e);
+    let primary = frames
+        .iter()
+        .rposition(|f| f.source == main && !f.pos.is_none())
+        .unwrap_or(frames.len() - 1);
+    let label = match &frames[primary].calls {
+        None => d.label.to_string(),
+        Some(f) if f.starts_with("import") => format!("the error is in the module of this `{f}`"),
+        Some(f) => format!("the error is inside `{f}`"),
+    };
+    let mut out = ScriptError::new(d.code, d.message).with_help(d.help);
+    let f = &frames[primary];
+    if let Some((l, c)) = line_col(f.pos) {
+        out = out.label(sources, &f.source, l, c, label);
+    }
+    for i in primary + 1..frames.len() {
+        let f = &frames[i];
+        let Some((l, c)) = line_col(f.pos) else {
+            continue;
+        };
+        let within = frames[i - 1].calls.clone().unwrap_or_default();
+        let text = match &f.calls {
+            None => "fails here".to_string(),
+            Some(c) => format!("calls `{c}`"),
+        };
+        let note = ScriptError::new("lvsh::note", format!("inside `{within}`"))
+            .label(sources, &f.source, l, c, text);
+        out.push_related(note);
+    }
+    out
+}
+
+/// One report for all errors among `problems` (the first is the report, the others
+/// related), or `None` when there are only warnings.
+pub(crate) fn from_problems(problems: &[Problem], sources: &Sources) -> Option<ScriptError> {
+    let mut errors = problems
+        .iter()
+        .filter(|p| p.is_error())
+        .map(|p| problem(p, sources));
+    let mut first = errors.next()?;
+    for e in errors {
+        first.push_related(e);
+    }
+    Some(first)
+}
+
+fn problem(p: &Problem, sources: &Sources) -> ScriptError {
+    let mut e = ScriptError::new("lvsh::invalid", p.message.clone()).with_help(p.help.clone());
+    for pl in &p.places {
+        if let Some(pos) = pl.origin.pos() {
+            e = e.label(sources, &pos.source, pos.line, pos.column, pl.label.clone());
+        }
+    }
+    e
+}
+
+/// Warnings as output lines: `warning: message (file:line:column)`.
+pub(crate) fn warnings(problems: &[Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .filter(|p| !p.is_error())
+        .map(|p| match p.places.iter().find_map(|pl| pl.origin.pos()) {
+            Some(pos) => format!(
+                "warning: {} ({}:{}:{})",
+                p.message, pos.source, pos.line, pos.column
+            ),
+            None => format!("warning: {}", p.message),
+        })
+        .collect()
+}

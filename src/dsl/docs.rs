@@ -1,0 +1,383 @@
+//! One line of documentation per function and method, for `:help`, completion and
+//! "takes (..)" hints. A test checks that it matches what the engine registers.
+
+/// A documented DSL function or method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnDoc {
+    /// The name as called: `service`, `scheduler`.
+    pub name: String,
+    /// `service(addr: string, port: int) -> Service` or
+    /// `Service.scheduler(name: string) -> Service`.
+    pub signature: String,
+    pub doc: String,
+}
+
+/// (receiver, name, parameters, returns, doc). An empty receiver is a global function.
+pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "",
+        "service",
+        "addr: string, port: int",
+        "Service",
+        "A TCP virtual service on `addr:port`; port 0 = every port (needs persistence).",
+    ),
+    (
+        "",
+        "service",
+        "addr: string, port: int, protocol: string",
+        "Service",
+        "A virtual service with protocol \"tcp\", \"udp\" or \"sctp\".",
+    ),
+    (
+        "",
+        "mark",
+        "n: int",
+        "Service",
+        "The fwmark service `n` (1..4294967295); with `.vip()` also the nft rule that marks its traffic.",
+    ),
+    (
+        "",
+        "rs",
+        "addr: string",
+        "RealServer",
+        "A real server; `\"10.0.0.1:8080\"` or `\"[2001:db8::1]:80\"` give a port, else it takes the service's port.",
+    ),
+    (
+        "",
+        "rs",
+        "addr: string, port: int",
+        "RealServer",
+        "A real server on `port`.",
+    ),
+    (
+        "",
+        "timeouts",
+        "tcp: int, tcpfin: int, udp: int",
+        "()",
+        "Global connection timeouts in seconds; 0 leaves one unchanged (as ipvsadm --set).",
+    ),
+    (
+        "",
+        "timeouts",
+        "timeouts: map",
+        "()",
+        "Global timeouts from `#{tcp: 900, tcpfin: 120, udp: 300}`; missing keys are left alone.",
+    ),
+    (
+        "",
+        "sync_daemon",
+        "role: string, interface: string",
+        "SyncDaemon",
+        "The connection-sync daemon \"master\" or \"backup\" on `interface`.",
+    ),
+    (
+        "",
+        "param",
+        "name: string",
+        "string",
+        "The value of `--set name=value`; an error if it is not given.",
+    ),
+    (
+        "",
+        "param",
+        "name: string, default: any",
+        "any",
+        "`--set name=value` converted to the type of `default`, or `default`.",
+    ),
+    (
+        "Service",
+        "tcp",
+        "",
+        "Service",
+        "Protocol TCP (the default); on a mark, the nft rule matches TCP ports.",
+    ),
+    (
+        "Service",
+        "udp",
+        "",
+        "Service",
+        "Protocol UDP; on a mark, the nft rule matches UDP ports.",
+    ),
+    (
+        "Service",
+        "sctp",
+        "",
+        "Service",
+        "Protocol SCTP; on a mark, the nft rule matches SCTP ports.",
+    ),
+    (
+        "Service",
+        "protocols",
+        "list: array",
+        "Service",
+        "Marks only: the protocols whose `.ports()` the nft rule matches.",
+    ),
+    (
+        "Service",
+        "scheduler",
+        "name: string",
+        "Service",
+        "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos (default wlc).",
+    ),
+    (
+        "Service",
+        "persist",
+        "",
+        "Service",
+        "Persistence with ipvsadm's default timeout, 360 s.",
+    ),
+    (
+        "Service",
+        "persist",
+        "secs: int",
+        "Service",
+        "Persistence for `secs` seconds (1..2678400).",
+    ),
+    (
+        "Service",
+        "netmask",
+        "mask: string",
+        "Service",
+        "Persistence granularity, IPv4: \"255.255.255.0\".",
+    ),
+    (
+        "Service",
+        "netmask",
+        "prefix: int",
+        "Service",
+        "Persistence granularity as a prefix length: 0..32 (IPv4), 1..128 (IPv6).",
+    ),
+    (
+        "Service",
+        "pe",
+        "name: string",
+        "Service",
+        "Persistence engine: \"sip\" (UDP, with persistence); \"none\" clears it.",
+    ),
+    (
+        "Service",
+        "ops",
+        "",
+        "Service",
+        "One-packet scheduling (UDP services and marks).",
+    ),
+    (
+        "Service",
+        "flag",
+        "name: string",
+        "Service",
+        "Adds a scheduler flag: sh-fallback sh-port mh-fallback mh-port flag-1 flag-2 flag-3.",
+    ),
+    (
+        "Service",
+        "flags",
+        "names: array",
+        "Service",
+        "Sets the scheduler flags.",
+    ),
+    (
+        "Service",
+        "rs",
+        "server: RealServer | string | array",
+        "Service",
+        "Attaches real servers (repeatable).",
+    ),
+    (
+        "Service",
+        "vip",
+        "addr: string | array",
+        "Service",
+        "Marks only: an address whose traffic the nft rule marks (repeatable).",
+    ),
+    (
+        "Service",
+        "ports",
+        "ports: array",
+        "Service",
+        "Marks only: the destination ports to mark, e.g. [80, 443, \"8000-8100\"].",
+    ),
+    (
+        "Service",
+        "port",
+        "port: int | string",
+        "Service",
+        "Marks only: adds one port or range.",
+    ),
+    (
+        "Service",
+        "ipv6",
+        "",
+        "Service",
+        "Marks only: an IPv6 fwmark service without vips.",
+    ),
+    (
+        "Service",
+        "comment",
+        "text: string",
+        "Service",
+        "Marks only: a comment on the nft rule.",
+    ),
+    (
+        "Service",
+        "remove",
+        "",
+        "Service",
+        "Drops the service from the desired model (REPL).",
+    ),
+    (
+        "Service",
+        "remove_rs",
+        "server: string",
+        "Service",
+        "Detaches the real server \"addr\" or \"addr:port\".",
+    ),
+    (
+        "Service",
+        "server",
+        "server: string",
+        "RealServer",
+        "The attached real server \"addr\" or \"addr:port\", to edit it.",
+    ),
+    (
+        "RealServer",
+        "dr",
+        "",
+        "RealServer",
+        "Direct routing (the default).",
+    ),
+    (
+        "RealServer",
+        "nat",
+        "",
+        "RealServer",
+        "NAT (masquerading); the only method that can map ports.",
+    ),
+    (
+        "RealServer",
+        "tun",
+        "",
+        "RealServer",
+        "IP-in-IP tunnelling.",
+    ),
+    (
+        "RealServer",
+        "tun",
+        "type: string",
+        "RealServer",
+        "Tunnelling of type \"ipip\" or \"gre\".",
+    ),
+    (
+        "RealServer",
+        "tun",
+        "type: string, port: int",
+        "RealServer",
+        "A \"gue\" tunnel to UDP `port`.",
+    ),
+    (
+        "RealServer",
+        "csum",
+        "",
+        "RealServer",
+        "Tunnel checksums (gre, gue).",
+    ),
+    (
+        "RealServer",
+        "remcsum",
+        "",
+        "RealServer",
+        "Remote checksum offload (gue).",
+    ),
+    (
+        "RealServer",
+        "weight",
+        "n: int",
+        "RealServer",
+        "Weight 0..65535 (default 1; 0 = no new connections).",
+    ),
+    (
+        "RealServer",
+        "u_threshold",
+        "n: int",
+        "RealServer",
+        "Upper connection threshold (0 = none).",
+    ),
+    (
+        "RealServer",
+        "l_threshold",
+        "n: int",
+        "RealServer",
+        "Lower connection threshold, at most the upper one.",
+    ),
+    (
+        "SyncDaemon",
+        "syncid",
+        "id: int",
+        "SyncDaemon",
+        "Sync id 0..255.",
+    ),
+    (
+        "SyncDaemon",
+        "maxlen",
+        "bytes: int",
+        "SyncDaemon",
+        "Largest sync message payload.",
+    ),
+    (
+        "SyncDaemon",
+        "group",
+        "addr: string",
+        "SyncDaemon",
+        "Multicast group (default 224.0.0.81 / ff02::81).",
+    ),
+    (
+        "SyncDaemon",
+        "port",
+        "port: int",
+        "SyncDaemon",
+        "Multicast port (default 8848).",
+    ),
+    (
+        "SyncDaemon",
+        "ttl",
+        "ttl: int",
+        "SyncDaemon",
+        "Multicast TTL (default 1).",
+    ),
+    (
+        "SyncDaemon",
+        "remove",
+        "",
+        "SyncDaemon",
+        "Drops the daemon from the desired model (REPL).",
+    ),
+];
+
+pub(crate) fn all() -> Vec<FnDoc> {
+    TABLE
+        .iter()
+        .map(|(recv, name, params, ret, doc)| FnDoc {
+            name: name.to_string(),
+            signature: if recv.is_empty() {
+                format!("{name}({params}) -> {ret}")
+            } else {
+                format!("{recv}.{name}({params}) -> {ret}")
+            },
+            doc: doc.to_string(),
+        })
+        .collect()
+}
+
+/// Every documented signature of `name`, for "it takes .." hints.
+pub(crate) fn signatures(name: &str) -> Vec<String> {
+    all()
+        .into_iter()
+        .filter(|d| d.name == name)
+        .map(|d| d.signature)
+        .collect()
+}
+
+/// Names of the methods of a type (`Service`, `RealServer`, `SyncDaemon`), or of
+/// the global functions for "".
+pub(crate) fn names_of(receiver: &str) -> impl Iterator<Item = &'static str> + '_ {
+    TABLE.iter().filter(move |t| t.0 == receiver).map(|t| t.1)
+}

@@ -1,0 +1,60 @@
+//! The sandboxed engine: no `eval`, strict variables, limits, our own module
+//! resolver, captured print/debug, and the lvsh bindings.
+
+use super::resolver::{Resolver, Shared};
+use super::state::Ctx;
+use super::{daemon, params, real_server, service, timeouts};
+use rhai::{Engine, packages::Package, packages::StandardPackage};
+use std::{path::PathBuf, sync::Arc};
+
+/// A script that runs longer than this is stopped (an endless loop, most likely).
+pub(crate) const MAX_OPERATIONS: u64 = 50_000_000;
+pub(crate) const MAX_CALL_LEVELS: usize = 64;
+pub(crate) const MAX_EXPR_DEPTH: usize = 64;
+pub(crate) const MAX_FN_EXPR_DEPTH: usize = 32;
+pub(crate) const MAX_STRING: usize = 1 << 20;
+pub(crate) const MAX_ARRAY: usize = 100_000;
+pub(crate) const MAX_MAP: usize = 10_000;
+pub(crate) const MAX_MODULES: usize = 64;
+
+/// A resolver for the stdlib, `lib_dirs` and `base_dir` (the script's own directory).
+pub(crate) fn resolver(ctx: &Arc<Ctx>, lib_dirs: &[PathBuf], base_dir: Option<PathBuf>) -> Shared {
+    Shared(Arc::new(Resolver::new(
+        ctx.clone(),
+        lib_dirs.to_vec(),
+        base_dir,
+    )))
+}
+
+/// An engine whose bindings record into `ctx`.
+pub(crate) fn build(ctx: &Arc<Ctx>, resolver: Shared) -> Engine {
+    let mut e = Engine::new_raw();
+    e.register_global_module(StandardPackage::new().as_shared_module());
+    e.set_strict_variables(true);
+    e.disable_symbol("eval");
+    e.set_max_operations(MAX_OPERATIONS);
+    e.set_max_call_levels(MAX_CALL_LEVELS);
+    e.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH);
+    e.set_max_string_size(MAX_STRING);
+    e.set_max_array_size(MAX_ARRAY);
+    e.set_max_map_size(MAX_MAP);
+    e.set_max_modules(MAX_MODULES);
+    e.set_module_resolver(resolver);
+    let c = ctx.clone();
+    e.on_print(move |s| c.print(s.to_string()));
+    let c = ctx.clone();
+    e.on_debug(move |s, src, pos| {
+        let at = match (src, pos.line()) {
+            (Some(src), Some(l)) => format!("{src}:{l}:{}", pos.position().unwrap_or(1)),
+            (None, Some(l)) => format!("{l}:{}", pos.position().unwrap_or(1)),
+            _ => String::new(),
+        };
+        c.print(format!("debug [{at}]: {s}"));
+    });
+    service::register(&mut e, ctx);
+    real_server::register(&mut e, ctx);
+    daemon::register(&mut e, ctx);
+    timeouts::register(&mut e, ctx);
+    params::register(&mut e, ctx);
+    e
+}

@@ -1,0 +1,225 @@
+//! The one error type of the DSL: a miette diagnostic with file, line, column, a
+//! span under the offending call, a hint, and further problems as related reports.
+
+use super::sources::{Sources, span_at};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+use std::{fmt, sync::Arc};
+
+/// Where the primary label of an error points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// Why a script could not be turned into a balancer. Holds every problem found:
+/// the first is this report, the others are its related reports.
+#[derive(Debug)]
+pub struct ScriptError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    message: String,
+    code: &'static str,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    location: Option<Location>,
+    related: Vec<ScriptError>,
+}
+
+impl ScriptError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ScriptError(Box::new(Inner {
+            message: message.into(),
+            code,
+            help: None,
+            source: None,
+            labels: Vec::new(),
+            location: None,
+            related: Vec::new(),
+        }))
+    }
+
+    pub(crate) fn with_help(mut self, help: Option<String>) -> Self {
+        self.0.help = help;
+        self
+    }
+
+    /// Adds a label at a script position. The first label decides the file of this
+    /// report; a label in another file becomes a related note with that file's text.
+    pub(crate) fn label(
+        mut self,
+        sources: &Sources,
+        file: &str,
+        line: usize,
+        column: usize,
+        text: impl Into<String>,
+    ) -> Self {
+        let text = text.into();
+        let Some(code) = sources.text(file) else {
+            if self.0.location.is_none() {
+                self.0.location = Some(Location {
+                    file: file.to_string(),
+                    line,
+                    column,
+                });
+            }
+            return self;
+        };
+        match &self.0.location {
+            None => {
+                self.0.location = Some(Location {
+                    file: file.to_string(),
+                    line,
+                    column,
+                });
+                self.0.source = Some(NamedSource::new(file, code.clone()));
+                let span = span_at(&code, line, column);
+                self.0
+                    .labels
+                    .push(LabeledSpan::new_primary_with_span(Some(text), span));
+            }
+            Some(loc) if loc.file == file => {
+                let span = span_at(&code, line, column);
+                self.0
+                    .labels
+                    .push(LabeledSpan::new_with_span(Some(text), span));
+            }
+            Some(_) => {
+                let note = ScriptError::new("lvsh::note", text.clone())
+                    .label(sources, file, line, column, text);
+                self.0.related.push(note);
+            }
+        }
+        self
+    }
+
+    pub(crate) fn push_related(&mut self, e: ScriptError) {
+        self.0.related.push(e);
+    }
+
+    /// The first message (of the primary report).
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    pub fn help_text(&self) -> Option<&str> {
+        self.0.help.as_deref()
+    }
+
+    /// File, line and column of the primary label, if the error has a place.
+    pub fn location(&self) -> Option<&Location> {
+        self.0.location.as_ref()
+    }
+
+    /// This report and its related reports, in order.
+    pub fn reports(&self) -> impl Iterator<Item = &ScriptError> {
+        std::iter::once(self).chain(self.0.related.iter())
+    }
+
+    /// The report as plain text without colours, as tests and logs want it.
+    pub fn render_plain(&self) -> String {
+        let mut out = String::new();
+        let handler =
+            GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+        handler
+            .render_report(&mut out, self)
+            .expect("rendering into a String cannot fail");
+        out
+    }
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+impl Diagnostic for ScriptError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.0.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.0.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.0.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.0.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.0.related.iter().map(|e| e as &dyn Diagnostic),
+            ))
+        }
+    }
+}
+
+/// An argument a binding refused, carried through rhai as the payload of a runtime
+/// error so it keeps its hint.
+#[derive(Debug, Clone)]
+pub(crate) struct BindingError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+pub(crate) type Fail = Box<rhai::EvalAltResult>;
+
+/// A refused argument: `message` says what is wrong, `help` what is allowed.
+pub(crate) fn fail(message: impl Into<String>, help: impl Into<Option<String>>) -> Fail {
+    Box::new(rhai::EvalAltResult::ErrorRuntime(
+        rhai::Dynamic::from(BindingError {
+            message: message.into(),
+            help: help.into(),
+        }),
+        rhai::Position::NONE,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_in_other_files_become_notes() {
+        let mut s = Sources::default();
+        s.insert("a.rhai", "service(\"x\", 1);\n");
+        s.insert("b.rhai", "\n  service(\"x\", 1);\n");
+        let e = ScriptError::new("lvsh::duplicate", "duplicate service")
+            .label(&s, "a.rhai", 1, 1, "declared again here")
+            .label(&s, "b.rhai", 2, 3, "first declared here");
+        assert_eq!(e.location().unwrap().to_string(), "a.rhai:1:1");
+        assert_eq!(e.reports().count(), 2);
+        let text = e.render_plain();
+        assert!(text.contains("a.rhai:1:1"), "{text}");
+        assert!(text.contains("b.rhai:2:3"), "{text}");
+        assert!(text.contains("───┬───"), "the span covers the name: {text}");
+    }
+}

@@ -1,0 +1,216 @@
+//! `rs(addr)`: the RealServer handle and its methods.
+
+use super::error::{Fail, fail};
+use super::state::{Ctx, Handle, Mode, RealServerHandle, Traced};
+use super::suggest::did_you_mean;
+use super::values::{self, int_in};
+use crate::model::validate::{MAX_THRESHOLD, MAX_WEIGHT};
+use crate::model::{Dest, Forward, Origin, TunnelChecksum, TunnelKind};
+use rhai::{Engine, INT, NativeCallContext};
+use std::{fmt, net::IpAddr, sync::Arc};
+
+/// A real server as the script builds it. It becomes one destination in every
+/// service it is attached to, with the values it has at the end of the script.
+#[derive(Debug, Clone)]
+pub(crate) struct RealServerDraft {
+    pub address: IpAddr,
+    /// `None`: the service's port (0 for fwmark services).
+    pub port: Option<u16>,
+    pub origin: Origin,
+    pub forward: Traced<Forward>,
+    /// `.csum()` / `.remcsum()`, applied to the tunnel when there is one.
+    pub checksum: Traced<Option<TunnelChecksum>>,
+    pub weight: Traced<u32>,
+    pub upper: Traced<u32>,
+    pub lower: Traced<u32>,
+}
+
+impl RealServerDraft {
+    pub fn new(address: IpAddr, port: Option<u16>, origin: Origin) -> Self {
+        RealServerDraft {
+            address,
+            port,
+            origin,
+            forward: Traced::new(Forward::Route),
+            checksum: Traced::new(None),
+            weight: Traced::new(crate::model::DEFAULT_WEIGHT),
+            upper: Traced::new(0),
+            lower: Traced::new(0),
+        }
+    }
+
+    pub fn from_model(d: &Dest) -> Self {
+        let mut r = RealServerDraft::new(d.key.address, Some(d.key.port), d.origin.clone());
+        r.forward.value = d.forward;
+        r.weight.value = d.weight;
+        r.upper.value = d.upper_threshold;
+        r.lower.value = d.lower_threshold;
+        r
+    }
+
+    /// Address and port inside a service whose destinations default to `service_port`.
+    pub fn key(&self, service_port: u16) -> (IpAddr, u16) {
+        (self.address, self.port.unwrap_or(service_port))
+    }
+}
+
+impl fmt::Display for RealServerDraft {
+    /// `rs 10.0.0.1:8080 nat weight 3`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.address, self.port) {
+            (a, None) => write!(f, "rs {a}")?,
+            (IpAddr::V6(a), Some(p)) => write!(f, "rs [{a}]:{p}")?,
+            (a, Some(p)) => write!(f, "rs {a}:{p}")?,
+        }
+        write!(f, " {} weight {}", self.forward.value, self.weight.value)?;
+        if self.upper.value != 0 {
+            write!(f, " u_threshold {}", self.upper.value)?;
+        }
+        if self.lower.value != 0 {
+            write!(f, " l_threshold {}", self.lower.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// `rs(..)`: a new real server, tracked by the REPL for undo.
+pub(crate) fn create(
+    ctx: &Ctx,
+    text: &str,
+    port: Option<u16>,
+    origin: Origin,
+) -> Result<RealServerHandle, Fail> {
+    let (address, inline) = values::address_port(text)?;
+    if port.is_some() && inline.is_some() {
+        return Err(fail(
+            format!("`{text}` already has a port"),
+            Some("give the port once: `rs(\"10.0.0.1:80\")` or `rs(\"10.0.0.1\", 80)`".to_string()),
+        ));
+    }
+    let h = Handle::new(RealServerDraft::new(address, port.or(inline), origin));
+    if ctx.mode == Mode::Repl {
+        ctx.registry().servers.push(h.clone());
+    }
+    Ok(h)
+}
+
+fn tunnel(kind: &str, port: Option<INT>) -> Result<Forward, Fail> {
+    let names = ["ipip", "gre", "gue"];
+    let k = TunnelKind::parse(kind).ok_or_else(|| {
+        fail(
+            format!("unknown tunnel type `{kind}`{}", did_you_mean(kind, names)),
+            Some("tunnel types: ipip (default), gre, gue".to_string()),
+        )
+    })?;
+    let port = match (k, port) {
+        (TunnelKind::Gue, None) => {
+            return Err(fail(
+                "a gue tunnel needs a port",
+                Some("give the remote GUE port: `.tun(\"gue\", 6080)`".to_string()),
+            ));
+        }
+        (TunnelKind::Gue, Some(p)) => int_in(p, 1, 65535, "gue port")? as u16,
+        (_, Some(_)) => {
+            return Err(fail(
+                format!("only gue tunnels take a port, not {kind}"),
+                Some(format!("write `.tun(\"{kind}\")`")),
+            ));
+        }
+        (_, None) => 0,
+    };
+    Ok(Forward::Tunnel {
+        kind: k,
+        port,
+        checksum: TunnelChecksum::None,
+    })
+}
+
+/// Registers a method `name(&mut RealServer, args..)` returning the same handle.
+macro_rules! method {
+    ($engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
+        let c = $ctx.clone();
+        $engine.register_fn(
+            $name,
+            move |nc: NativeCallContext, h: &mut RealServerHandle $(, $arg: $ty)*| -> Result<RealServerHandle, Fail> {
+                let $at = c.origin(&nc);
+                {
+                    let mut guard = h.lock();
+                    let $d = &mut *guard;
+                    #[allow(clippy::redundant_closure_call)]
+                    let r: Result<(), Fail> = (|| $body)();
+                    r?;
+                }
+                Ok(h.clone())
+            },
+        );
+    }};
+}
+
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    engine.register_type_with_name::<RealServerHandle>("RealServer");
+    engine.register_fn("to_string", |h: &mut RealServerHandle| h.lock().to_string());
+    engine.register_fn("to_debug", |h: &mut RealServerHandle| h.lock().to_string());
+
+    let c = ctx.clone();
+    engine.register_fn(
+        "rs",
+        move |nc: NativeCallContext, addr: &str| -> Result<RealServerHandle, Fail> {
+            create(&c, addr, None, c.origin(&nc))
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "rs",
+        move |nc: NativeCallContext, addr: &str, port: INT| -> Result<RealServerHandle, Fail> {
+            create(&c, addr, Some(values::port(port, "port")?), c.origin(&nc))
+        },
+    );
+
+    method!(engine, ctx, "dr", |d, at| {
+        d.forward.set(Forward::Route, at);
+        Ok(())
+    });
+    method!(engine, ctx, "nat", |d, at| {
+        d.forward.set(Forward::Masq, at);
+        Ok(())
+    });
+    method!(engine, ctx, "tun", |d, at| {
+        d.forward.set(tunnel("ipip", None)?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "tun", |d, at, kind: &str| {
+        d.forward.set(tunnel(kind, None)?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "tun", |d, at, kind: &str, port: INT| {
+        d.forward.set(tunnel(kind, Some(port))?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "csum", |d, at| {
+        d.checksum.set(Some(TunnelChecksum::Csum), at);
+        Ok(())
+    });
+    method!(engine, ctx, "remcsum", |d, at| {
+        d.checksum.set(Some(TunnelChecksum::Remcsum), at);
+        Ok(())
+    });
+    method!(engine, ctx, "weight", |d, at, w: INT| {
+        d.weight
+            .set(int_in(w, 0, MAX_WEIGHT as INT, "weight")? as u32, at);
+        Ok(())
+    });
+    method!(engine, ctx, "u_threshold", |d, at, n: INT| {
+        d.upper.set(
+            int_in(n, 0, MAX_THRESHOLD as INT, "upper threshold")? as u32,
+            at,
+        );
+        Ok(())
+    });
+    method!(engine, ctx, "l_threshold", |d, at, n: INT| {
+        d.lower.set(
+            int_in(n, 0, MAX_THRESHOLD as INT, "lower threshold")? as u32,
+            at,
+        );
+        Ok(())
+    });
+}

@@ -1,0 +1,197 @@
+//! `import "name" as x;`: the embedded stdlib first, then the `-I/--lib`
+//! directories, then the importing script's own directory. Nothing else is read.
+
+use super::error::fail;
+use super::state::{Ctx, lock};
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+pub(crate) type SharedModule = Arc<Module>;
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The recipes compiled into the binary, by import name.
+pub(crate) const STDLIB: &[(&str, &str)] = &[
+    ("dr_pool", include_str!("../../stdlib/dr_pool.rhai")),
+    ("fwmark_pool", include_str!("../../stdlib/fwmark_pool.rhai")),
+    ("nat_farm", include_str!("../../stdlib/nat_farm.rhai")),
+];
+
+/// Largest module file lvsh reads.
+const MAX_MODULE_BYTES: u64 = 1 << 20;
+
+#[derive(Debug)]
+pub(crate) struct Resolver {
+    ctx: Arc<Ctx>,
+    lib_dirs: Vec<PathBuf>,
+    base_dir: Option<PathBuf>,
+    /// Directory of each module loaded from a file, for its own relative imports.
+    dirs: Mutex<HashMap<String, PathBuf>>,
+    cache: Mutex<HashMap<String, SharedModule>>,
+    loading: Mutex<Vec<String>>,
+}
+
+/// A shared resolver, so a REPL session keeps its cache when the engine is rebuilt.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared(pub Arc<Resolver>);
+
+impl Resolver {
+    pub fn new(ctx: Arc<Ctx>, lib_dirs: Vec<PathBuf>, base_dir: Option<PathBuf>) -> Self {
+        Resolver {
+            ctx,
+            lib_dirs,
+            base_dir,
+            dirs: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+            loading: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Where `path` comes from: its display name, its text, and its directory.
+    fn find(
+        &self,
+        importer: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> RhaiResultOf<(String, String, Option<PathBuf>)> {
+        let rel = checked(path).map_err(|e| {
+            let mut e = e;
+            e.set_position(pos);
+            e
+        })?;
+        if let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == rel) {
+            return Ok((format!("stdlib/{rel}.rhai"), text.to_string(), None));
+        }
+        let own_dir = importer
+            .and_then(|s| lock(&self.dirs).get(s).cloned())
+            .or_else(|| self.base_dir.clone());
+        let file = format!("{rel}.rhai");
+        for dir in self.lib_dirs.iter().chain(own_dir.iter()) {
+            let p = dir.join(&file);
+            if p.is_file() {
+                let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                if size > MAX_MODULE_BYTES {
+                    let mut e = fail(
+                        format!(
+                            "module `{}` is {size} bytes; lvsh reads at most {MAX_MODULE_BYTES}",
+                            p.display()
+                        ),
+                        None,
+                    );
+                    e.set_position(pos);
+                    return Err(e);
+                }
+                let text = std::fs::read_to_string(&p).map_err(|err| {
+                    let mut e = fail(format!("cannot read module `{}`: {err}", p.display()), None);
+                    e.set_position(pos);
+                    e
+                })?;
+                let name = display(&p);
+                let dir = p.parent().map(Path::to_path_buf);
+                return Ok((name, text, dir));
+            }
+        }
+        Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+            path.to_string(),
+            pos,
+        )))
+    }
+}
+
+fn display(p: &Path) -> String {
+    p.strip_prefix(".").unwrap_or(p).display().to_string()
+}
+
+/// The import path as a relative name without `.rhai`; absolute paths, `..` and odd
+/// characters are refused.
+fn checked(path: &str) -> Result<&str, Box<EvalAltResult>> {
+    let rel = path.strip_suffix(".rhai").unwrap_or(path);
+    let ok = !rel.is_empty()
+        && !rel.starts_with('/')
+        && rel
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && rel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+    if ok {
+        Ok(rel)
+    } else {
+        Err(fail(
+            format!("import path `{path}` is not allowed"),
+            Some("imports are relative names like \"dr_pool\" or \"site/web\": no absolute paths, no `..`".to_string()),
+        ))
+    }
+}
+
+impl ModuleResolver for Shared {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> RhaiResultOf<SharedModule> {
+        let r = &self.0;
+        let (name, text, dir) = r.find(source, path, pos)?;
+        if let Some(m) = lock(&r.cache).get(&name) {
+            return Ok(m.clone());
+        }
+        {
+            let mut loading = lock(&r.loading);
+            if loading.contains(&name) {
+                let chain = loading.join(" → ");
+                let mut e = fail(
+                    format!("import cycle: {chain} → {name}"),
+                    Some("modules cannot import each other in a circle".to_string()),
+                );
+                e.set_position(pos);
+                return Err(e);
+            }
+            loading.push(name.clone());
+        }
+        let result = load(r, engine, &name, &text, dir, pos);
+        lock(&r.loading).retain(|n| n != &name);
+        let module = result?;
+        lock(&r.cache).insert(name, module.clone());
+        Ok(module)
+    }
+}
+
+fn load(
+    r: &Resolver,
+    engine: &Engine,
+    name: &str,
+    text: &str,
+    dir: Option<PathBuf>,
+    pos: Position,
+) -> RhaiResultOf<SharedModule> {
+    r.ctx.sources().insert(name, text);
+    if let Some(d) = dir {
+        lock(&r.dirs).insert(name.to_string(), d);
+    }
+    let wrap =
+        |e: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos));
+    let mut ast = engine.compile(text).map_err(|e| wrap(Box::new(e.into())))?;
+    ast.set_source(name);
+    let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(wrap)?;
+    module.set_id(name);
+    Ok(module.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths_stay_inside() {
+        assert_eq!(checked("dr_pool").unwrap(), "dr_pool");
+        assert_eq!(checked("site/web.rhai").unwrap(), "site/web");
+        for bad in ["/etc/passwd", "../x", "a/../b", "a//b", "", "a b", "./x"] {
+            assert!(checked(bad).is_err(), "{bad}");
+        }
+    }
+}

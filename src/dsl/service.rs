@@ -1,0 +1,684 @@
+//! `service(addr, port)` and `mark(n)`: the Service handle and its methods.
+
+use super::error::{Fail, fail};
+use super::real_server::{self, RealServerDraft};
+use super::state::{Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
+use super::suggest::did_you_mean;
+use super::values::{self, int_in, type_name};
+use crate::model::validate::MAX_TIMEOUT;
+use crate::model::{
+    DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, Origin, PersistenceEngine, PortRange,
+    Protocol, SchedFlag, Scheduler, Service, ServiceKey,
+};
+use rhai::{Array, Dynamic, Engine, INT, NativeCallContext};
+use std::{
+    collections::BTreeSet,
+    fmt,
+    net::{IpAddr, Ipv4Addr},
+    sync::Arc,
+};
+
+/// What identifies the service apart from its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Inet { address: IpAddr, port: u16 },
+    Mark(u32),
+}
+
+/// How the script spelt a netmask; the family decides what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetmaskSpec {
+    Dotted(Ipv4Addr),
+    Prefix(u8),
+}
+
+/// A scheduler flag as the script named it (`sh-port` is tied to `sh`).
+#[derive(Debug, Clone)]
+pub(crate) struct FlagUse {
+    pub flag: SchedFlag,
+    pub tie: Option<Scheduler>,
+    pub name: &'static str,
+    pub at: Origin,
+}
+
+/// A real server attached with `.rs()`, and where.
+#[derive(Debug, Clone)]
+pub(crate) struct Attached {
+    pub rs: RealServerHandle,
+    pub at: Origin,
+}
+
+/// A service or mark as the script builds it.
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceDraft {
+    pub kind: Kind,
+    pub origin: Origin,
+    pub protocol: Traced<Protocol>,
+    /// Marks only: what the nft rule matches; `None` = tcp.
+    pub mark_protocols: Traced<Option<BTreeSet<Protocol>>>,
+    pub scheduler: Traced<Scheduler>,
+    pub flags: Vec<FlagUse>,
+    pub persistence: Traced<Option<u32>>,
+    pub netmask: Traced<Option<NetmaskSpec>>,
+    pub pe: Traced<Option<PersistenceEngine>>,
+    pub one_packet: Traced<bool>,
+    pub dests: Vec<Attached>,
+    pub vips: Vec<(IpAddr, Origin)>,
+    pub ports: Vec<(PortRange, Origin)>,
+    pub ipv6: Option<Origin>,
+    pub comment: Traced<Option<String>>,
+    /// Dropped with `.remove()`.
+    pub removed: bool,
+}
+
+impl ServiceDraft {
+    pub fn new(kind: Kind, origin: Origin) -> Self {
+        ServiceDraft {
+            kind,
+            origin,
+            protocol: Traced::new(Protocol::Tcp),
+            mark_protocols: Traced::new(None),
+            scheduler: Traced::new(Scheduler::default()),
+            flags: Vec::new(),
+            persistence: Traced::new(None),
+            netmask: Traced::new(None),
+            pe: Traced::new(None),
+            one_packet: Traced::new(false),
+            dests: Vec::new(),
+            vips: Vec::new(),
+            ports: Vec::new(),
+            ipv6: None,
+            comment: Traced::new(None),
+            removed: false,
+        }
+    }
+
+    /// The draft of a service the REPL starts from, with its real servers as new
+    /// handles (returned too, so the session can track them).
+    pub fn from_model(s: &Service, rule: Option<&MarkRule>) -> (Self, Vec<RealServerHandle>) {
+        let kind = match s.key {
+            ServiceKey::Inet { address, port, .. } => Kind::Inet { address, port },
+            ServiceKey::Fwmark { fwmark, .. } => Kind::Mark(fwmark),
+        };
+        let mut d = ServiceDraft::new(kind, s.origin.clone());
+        d.protocol.value = s.key.protocol();
+        d.scheduler.value = s.scheduler;
+        d.flags = s
+            .flags
+            .iter()
+            .map(|f| FlagUse {
+                flag: f,
+                tie: None,
+                name: f.name_for(Scheduler::Rr),
+                at: Origin::default(),
+            })
+            .collect();
+        d.persistence.value = s.persistence;
+        d.netmask.value = s.netmask.map(|m| match m {
+            Netmask::V4(a) => NetmaskSpec::Dotted(a),
+            Netmask::V6(p) => NetmaskSpec::Prefix(p),
+        });
+        d.pe.value = s.pe;
+        d.one_packet.value = s.one_packet;
+        if let ServiceKey::Fwmark {
+            family: Family::Inet6,
+            ..
+        } = s.key
+        {
+            d.ipv6 = Some(Origin::default());
+        }
+        if let Some(r) = rule {
+            d.vips = r.addresses.iter().map(|a| (*a, r.origin.clone())).collect();
+            d.ports = r.ports.iter().map(|p| (*p, r.origin.clone())).collect();
+            d.mark_protocols.value = Some(r.protocols.clone());
+            d.comment.value = r.comment.clone();
+        }
+        let handles: Vec<RealServerHandle> = s
+            .dests
+            .values()
+            .map(|dest| Handle::new(RealServerDraft::from_model(dest)))
+            .collect();
+        d.dests = handles
+            .iter()
+            .map(|h| Attached {
+                rs: h.clone(),
+                at: h.lock().origin.clone(),
+            })
+            .collect();
+        (d, handles)
+    }
+
+    /// The family a mark's fwmark service gets: that of its first vip, else ipv6
+    /// when asked for, else ipv4.
+    pub fn family(&self) -> Family {
+        match self.kind {
+            Kind::Inet { address, .. } => Family::of(&address),
+            Kind::Mark(_) => match (self.vips.first(), &self.ipv6) {
+                (Some((a, _)), _) => Family::of(a),
+                (None, Some(_)) => Family::Inet6,
+                (None, None) => Family::Inet,
+            },
+        }
+    }
+
+    pub fn key(&self) -> ServiceKey {
+        match self.kind {
+            Kind::Inet { address, port } => ServiceKey::inet(self.protocol.value, address, port),
+            Kind::Mark(m) => ServiceKey::fwmark(self.family(), m),
+        }
+    }
+
+    /// The port real servers without one inherit.
+    pub fn dest_port(&self) -> u16 {
+        match self.kind {
+            Kind::Inet { port, .. } => port,
+            Kind::Mark(_) => 0,
+        }
+    }
+
+    fn is_mark(&self) -> bool {
+        matches!(self.kind, Kind::Mark(_))
+    }
+
+    fn mark_only(&self, method: &str) -> Result<(), Fail> {
+        if self.is_mark() {
+            return Ok(());
+        }
+        Err(fail(
+            format!(
+                "`.{method}()` is only for marks, and {} is not one",
+                self.key()
+            ),
+            Some(format!(
+                "use `mark(n).{method}(..)` for a fwmark service fed by an nft rule"
+            )),
+        ))
+    }
+
+    /// Attaches a real server; the REPL replaces one with the same address and port.
+    fn attach(&mut self, rs: RealServerHandle, at: Origin, mode: Mode) {
+        if mode == Mode::Repl {
+            let port = self.dest_port();
+            let key = rs.lock().key(port);
+            self.dests
+                .retain(|a| a.rs.same(&rs) || a.rs.lock().key(port) != key);
+            if self.dests.iter().any(|a| a.rs.same(&rs)) {
+                return;
+            }
+        }
+        self.dests.push(Attached { rs, at });
+    }
+}
+
+impl fmt::Display for ServiceDraft {
+    /// `service tcp 192.168.10.120:80 rr persist 120, 2 real servers`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Kind::Inet { .. } => write!(f, "service {}", self.key())?,
+            Kind::Mark(m) => {
+                write!(f, "mark {m}")?;
+                if !self.vips.is_empty() {
+                    let vips: Vec<String> = self.vips.iter().map(|(a, _)| a.to_string()).collect();
+                    write!(f, " vip {}", vips.join(","))?;
+                }
+                if !self.ports.is_empty() {
+                    let ports: Vec<String> =
+                        self.ports.iter().map(|(p, _)| p.to_string()).collect();
+                    write!(f, " ports {}", ports.join(","))?;
+                }
+                if self.ipv6.is_some() && self.vips.is_empty() {
+                    f.write_str(" ipv6")?;
+                }
+            }
+        }
+        write!(f, " {}", self.scheduler.value)?;
+        if let Some(p) = self.persistence.value {
+            write!(f, " persist {p}")?;
+        }
+        if self.removed {
+            f.write_str(" (removed)")?;
+        }
+        let n = self.dests.len();
+        write!(f, ", {n} real server{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+fn scheduler(name: &str) -> Result<Scheduler, Fail> {
+    name.parse().map_err(|_| {
+        fail(
+            format!(
+                "unknown scheduler `{name}`{}",
+                did_you_mean(name, Scheduler::names())
+            ),
+            Some(format!(
+                "schedulers: {}",
+                Scheduler::names().collect::<Vec<_>>().join(", ")
+            )),
+        )
+    })
+}
+
+fn flag(name: &str, at: Origin) -> Result<FlagUse, Fail> {
+    let all = SchedFlag::all_names();
+    let (flag, tie) = SchedFlag::parse(name).ok_or_else(|| {
+        fail(
+            format!(
+                "unknown scheduler flag `{name}`{}",
+                did_you_mean(name, all.iter().copied())
+            ),
+            Some(format!("flags: {}", all.join(", "))),
+        )
+    })?;
+    let name = all.iter().find(|n| **n == name).copied().unwrap_or("flag");
+    Ok(FlagUse {
+        flag,
+        tie,
+        name,
+        at,
+    })
+}
+
+fn netmask_text(text: &str) -> Result<NetmaskSpec, Fail> {
+    if let Ok(n) = text.trim().trim_start_matches('/').parse::<INT>() {
+        return netmask_int(n);
+    }
+    let m: Ipv4Addr = text.trim().parse().map_err(|_| {
+        fail(
+            format!("`{text}` is not a netmask"),
+            Some(
+                "IPv4: `.netmask(\"255.255.255.0\")` or `.netmask(24)`; IPv6: `.netmask(64)`"
+                    .to_string(),
+            ),
+        )
+    })?;
+    let bits = u32::from(m);
+    if bits.leading_ones() + bits.trailing_zeros() != 32 {
+        return Err(fail(
+            format!("netmask {m} has holes"),
+            Some("a netmask is leading one bits, like 255.255.255.0".to_string()),
+        ));
+    }
+    Ok(NetmaskSpec::Dotted(m))
+}
+
+fn netmask_int(n: INT) -> Result<NetmaskSpec, Fail> {
+    Ok(NetmaskSpec::Prefix(
+        int_in(n, 0, 128, "netmask prefix")? as u8
+    ))
+}
+
+fn persistence_engine(name: &str) -> Result<Option<PersistenceEngine>, Fail> {
+    if name == "none" || name.is_empty() {
+        return Ok(None);
+    }
+    PersistenceEngine::parse(name).map(Some).ok_or_else(|| {
+        fail(
+            format!(
+                "unknown persistence engine `{name}`{}",
+                did_you_mean(name, ["sip"])
+            ),
+            Some("the kernel has one engine: `sip`".to_string()),
+        )
+    })
+}
+
+fn protocol(name: &str) -> Result<Protocol, Fail> {
+    name.parse().map_err(|_| {
+        fail(
+            format!(
+                "unknown protocol `{name}`{}",
+                did_you_mean(name, Protocol::ALL.map(Protocol::name))
+            ),
+            Some("protocols: tcp, udp, sctp".to_string()),
+        )
+    })
+}
+
+fn fwmark(n: INT) -> Result<u32, Fail> {
+    int_in(n, 1, u32::MAX as INT, "fwmark")
+        .map(|m| m as u32)
+        .map_err(|_| {
+            fail(
+                format!("fwmark {n} is out of range 1..{}", u32::MAX),
+                Some("the kernel reads mark 0 as \"no mark\"".to_string()),
+            )
+        })
+}
+
+/// Everything `.rs()` accepts: a RealServer, an address string, or an array of them.
+fn real_servers(
+    ctx: &Ctx,
+    v: Dynamic,
+    at: &Origin,
+    out: &mut Vec<RealServerHandle>,
+) -> Result<(), Fail> {
+    if v.is::<RealServerHandle>() {
+        out.push(v.cast());
+    } else if v.is_string() {
+        let text = values::string(&v, "a real server")?;
+        out.push(real_server::create(ctx, &text, None, at.clone())?);
+    } else if v.is_array() {
+        for item in v.cast::<Array>() {
+            real_servers(ctx, item, at, out)?;
+        }
+    } else {
+        return Err(fail(
+            format!("`.rs()` takes real servers, not {}", type_name(&v)),
+            Some("write `.rs(rs(\"10.0.0.1\"))`, `.rs(\"10.0.0.1\")` or `.rs([..])`".to_string()),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates or (REPL) re-opens a service, and registers it.
+fn open(ctx: &Ctx, kind: Kind, protocol: Protocol, origin: Origin) -> ServiceHandle {
+    let mut reg = ctx.registry();
+    if ctx.mode == Mode::Repl {
+        let found = reg.services.iter().find(|h| {
+            let d = h.lock();
+            !d.removed
+                && d.kind == kind
+                && match kind {
+                    Kind::Inet { .. } => d.protocol.value == protocol,
+                    Kind::Mark(_) => true,
+                }
+        });
+        if let Some(h) = found {
+            return h.clone();
+        }
+    }
+    let mut d = ServiceDraft::new(kind, origin);
+    d.protocol.value = protocol;
+    let h = Handle::new(d);
+    reg.services.push(h.clone());
+    h
+}
+
+/// Registers a method `name(&mut Service, args..)` that edits the draft and returns
+/// the same handle, so calls chain.
+macro_rules! method {
+    ($engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
+        let c = $ctx.clone();
+        $engine.register_fn(
+            $name,
+            move |nc: NativeCallContext, h: &mut ServiceHandle $(, $arg: $ty)*| -> Result<ServiceHandle, Fail> {
+                #[allow(unused_variables)]
+                let $at = c.origin(&nc);
+                {
+                    let mut guard = h.lock();
+                    #[allow(unused_variables)]
+                    let $d = &mut *guard;
+                    #[allow(clippy::redundant_closure_call)]
+                    let r: Result<(), Fail> = (|| $body)();
+                    r?;
+                }
+                Ok(h.clone())
+            },
+        );
+    }};
+}
+
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    engine.register_type_with_name::<ServiceHandle>("Service");
+    engine.register_fn("to_string", |h: &mut ServiceHandle| h.lock().to_string());
+    engine.register_fn("to_debug", |h: &mut ServiceHandle| h.lock().to_string());
+
+    let c = ctx.clone();
+    engine.register_fn(
+        "service",
+        move |nc: NativeCallContext, addr: &str, port: INT| -> Result<ServiceHandle, Fail> {
+            let kind = Kind::Inet {
+                address: values::address(addr)?,
+                port: values::port(port, "port")?,
+            };
+            Ok(open(&c, kind, Protocol::Tcp, c.origin(&nc)))
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "service",
+        move |nc: NativeCallContext,
+              addr: &str,
+              port: INT,
+              proto: &str|
+              -> Result<ServiceHandle, Fail> {
+            let kind = Kind::Inet {
+                address: values::address(addr)?,
+                port: values::port(port, "port")?,
+            };
+            let at = c.origin(&nc);
+            let h = open(&c, kind, protocol(proto)?, at.clone());
+            h.lock().protocol.at = at;
+            Ok(h)
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "mark",
+        move |nc: NativeCallContext, n: INT| -> Result<ServiceHandle, Fail> {
+            Ok(open(
+                &c,
+                Kind::Mark(fwmark(n)?),
+                Protocol::Tcp,
+                c.origin(&nc),
+            ))
+        },
+    );
+
+    for (name, p) in [
+        ("tcp", Protocol::Tcp),
+        ("udp", Protocol::Udp),
+        ("sctp", Protocol::Sctp),
+    ] {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |nc: NativeCallContext, h: &mut ServiceHandle| -> ServiceHandle {
+                let at = c.origin(&nc);
+                let mut d = h.lock();
+                if d.is_mark() {
+                    d.mark_protocols.set(Some(BTreeSet::from([p])), at);
+                } else {
+                    d.protocol.set(p, at);
+                }
+                drop(d);
+                h.clone()
+            },
+        );
+    }
+    method!(engine, ctx, "protocols", |d, at, list: Array| {
+        d.mark_only("protocols")?;
+        let mut set = BTreeSet::new();
+        for v in &list {
+            set.insert(protocol(&values::string(v, "a protocol")?)?);
+        }
+        if set.is_empty() {
+            return Err(fail(
+                "`.protocols()` needs at least one protocol",
+                Some("e.g. `.protocols([\"tcp\", \"udp\"])`".to_string()),
+            ));
+        }
+        d.mark_protocols.set(Some(set), at);
+        Ok(())
+    });
+    method!(engine, ctx, "scheduler", |d, at, name: &str| {
+        d.scheduler.set(scheduler(name)?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "persist", |d, at| {
+        d.persistence.set(Some(DEFAULT_PERSIST_TIMEOUT), at);
+        Ok(())
+    });
+    method!(engine, ctx, "persist", |d, at, secs: INT| {
+        let secs = int_in(secs, 1, MAX_TIMEOUT as INT, "persistence timeout").map_err(|_| {
+            fail(
+                format!("persistence timeout {secs} is out of range 1..{MAX_TIMEOUT}"),
+                Some(
+                    "seconds, at most 31 days; leave `.persist()` out for no persistence"
+                        .to_string(),
+                ),
+            )
+        })?;
+        d.persistence.set(Some(secs as u32), at);
+        Ok(())
+    });
+    method!(engine, ctx, "netmask", |d, at, mask: &str| {
+        d.netmask.set(Some(netmask_text(mask)?), at);
+        Ok(())
+    });
+    method!(engine, ctx, "netmask", |d, at, prefix: INT| {
+        d.netmask.set(Some(netmask_int(prefix)?), at);
+        Ok(())
+    });
+    method!(engine, ctx, "pe", |d, at, name: &str| {
+        d.pe.set(persistence_engine(name)?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "ops", |d, at| {
+        d.one_packet.set(true, at);
+        Ok(())
+    });
+    method!(engine, ctx, "flag", |d, at, name: &str| {
+        let f = flag(name, at)?;
+        d.flags.push(f);
+        Ok(())
+    });
+    method!(engine, ctx, "flags", |d, at, names: Array| {
+        let mut flags = Vec::new();
+        for n in &names {
+            flags.push(flag(&values::string(n, "a scheduler flag")?, at.clone())?);
+        }
+        d.flags = flags;
+        Ok(())
+    });
+    let c = ctx.clone();
+    engine.register_fn(
+        "rs",
+        move |nc: NativeCallContext,
+              h: &mut ServiceHandle,
+              v: Dynamic|
+              -> Result<ServiceHandle, Fail> {
+            let at = c.origin(&nc);
+            let mut list = Vec::new();
+            real_servers(&c, v, &at, &mut list)?;
+            let mut d = h.lock();
+            for rs in list {
+                d.attach(rs, at.clone(), c.mode);
+            }
+            drop(d);
+            Ok(h.clone())
+        },
+    );
+    method!(engine, ctx, "vip", |d, at, addr: &str| {
+        d.mark_only("vip")?;
+        d.vips.push((values::address(addr)?, at));
+        Ok(())
+    });
+    method!(engine, ctx, "vip", |d, at, addrs: Array| {
+        d.mark_only("vip")?;
+        for a in &addrs {
+            let a = values::address(&values::string(a, "a vip")?)?;
+            d.vips.push((a, at.clone()));
+        }
+        Ok(())
+    });
+    method!(engine, ctx, "ports", |d, at, list: Array| {
+        d.mark_only("ports")?;
+        let mut ports = Vec::new();
+        for p in &list {
+            ports.push((values::port_range(p)?, at.clone()));
+        }
+        d.ports = ports;
+        Ok(())
+    });
+    method!(engine, ctx, "port", |d, at, p: INT| {
+        d.mark_only("port")?;
+        d.ports.push((values::port_range(&Dynamic::from(p))?, at));
+        Ok(())
+    });
+    method!(engine, ctx, "port", |d, at, p: &str| {
+        d.mark_only("port")?;
+        d.ports
+            .push((values::port_range(&Dynamic::from(p.to_string()))?, at));
+        Ok(())
+    });
+    method!(engine, ctx, "ipv6", |d, at| {
+        d.mark_only("ipv6")?;
+        d.ipv6 = Some(at);
+        Ok(())
+    });
+    method!(engine, ctx, "comment", |d, at, text: &str| {
+        d.mark_only("comment")?;
+        if text.len() > 128 {
+            return Err(fail(
+                format!("comment is {} bytes; nft keeps at most 128", text.len()),
+                None,
+            ));
+        }
+        d.comment.set(Some(text.to_string()), at);
+        Ok(())
+    });
+    method!(engine, ctx, "remove", |d, at| {
+        d.removed = true;
+        Ok(())
+    });
+    method!(engine, ctx, "remove_rs", |d, at, server: &str| {
+        let (addr, port) = values::address_port(server)?;
+        let dp = d.dest_port();
+        let before = d.dests.len();
+        d.dests.retain(|a| {
+            let r = a.rs.lock();
+            !(r.address == addr && port.is_none_or(|q| r.key(dp).1 == q))
+        });
+        if d.dests.len() == before {
+            return Err(fail(
+                format!("{} has no real server {server}", d.key()),
+                None,
+            ));
+        }
+        Ok(())
+    });
+    engine.register_fn(
+        "server",
+        |h: &mut ServiceHandle, server: &str| -> Result<RealServerHandle, Fail> {
+            let (addr, port) = values::address_port(server)?;
+            let d = h.lock();
+            let p = d.dest_port();
+            d.dests
+                .iter()
+                .find(|a| {
+                    let r = a.rs.lock();
+                    r.address == addr && port.is_none_or(|q| r.key(p).1 == q)
+                })
+                .map(|a| a.rs.clone())
+                .ok_or_else(|| fail(format!("{} has no real server {server}", d.key()), None))
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netmasks_parse_and_refuse_holes() {
+        assert_eq!(
+            netmask_text("255.255.255.0").unwrap(),
+            NetmaskSpec::Dotted(Ipv4Addr::new(255, 255, 255, 0))
+        );
+        assert_eq!(netmask_text("24").unwrap(), NetmaskSpec::Prefix(24));
+        assert!(netmask_text("255.0.255.0").is_err());
+        assert!(netmask_int(129).is_err());
+    }
+
+    #[test]
+    fn mark_family_follows_vips() {
+        let mut d = ServiceDraft::new(Kind::Mark(10), Origin::default());
+        assert_eq!(d.key(), ServiceKey::fwmark(Family::Inet, 10));
+        d.ipv6 = Some(Origin::default());
+        assert_eq!(d.family(), Family::Inet6);
+        d.vips
+            .push(("10.0.0.1".parse().unwrap(), Origin::default()));
+        assert_eq!(d.family(), Family::Inet);
+    }
+}

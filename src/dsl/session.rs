@@ -1,0 +1,351 @@
+//! The REPL's evaluator: one scope and the function definitions live across
+//! entries, each entry is a transaction, and the pending model can be undone.
+
+use super::Options;
+use super::build;
+use super::daemon::DaemonDraft;
+use super::diagnose;
+use super::docs::{self, FnDoc};
+use super::engine;
+use super::error::ScriptError;
+use super::resolver::Shared;
+use super::resolver::SharedModule;
+use super::service::ServiceDraft;
+use super::state::{
+    Ctx, DaemonHandle, Handle, Mode, RealServerHandle, ServiceHandle, Snapshot, lock,
+};
+use super::timeouts::TimeoutsDraft;
+use crate::model::{Balancer, Family, Service, ServiceKey};
+use rhai::{AST, Array, Dynamic, Engine, ParseErrorType, Position, Scope};
+use std::sync::{Arc, OnceLock};
+
+/// Everything an entry can change, as it was before the entry.
+#[derive(Clone)]
+struct Saved {
+    registry: Snapshot,
+    scope: Scope<'static>,
+    functions: AST,
+    modules: Vec<(String, SharedModule)>,
+}
+
+/// A REPL session over a pending desired model.
+///
+/// The start model's services, marks, daemons and timeouts are pre-registered:
+/// `service(addr, port)` or `mark(n)` re-opens an existing one (and attaching a real
+/// server with the address and port of an attached one replaces it), so entries
+/// edit the model step by step. Validation runs in [`Session::balancer`], not per
+/// entry, so a model may be incomplete between entries.
+pub struct Session {
+    ctx: Arc<Ctx>,
+    resolver: Shared,
+    engine: Engine,
+    scope: Scope<'static>,
+    functions: AST,
+    modules: Vec<(String, SharedModule)>,
+    start: Saved,
+    history: Vec<Saved>,
+}
+
+impl Session {
+    pub fn new(opts: Options, start: Balancer) -> Self {
+        let ctx = Ctx::new(Mode::Repl, opts.params.clone());
+        let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(".".into()));
+        let engine = engine::build(&ctx, resolver.clone());
+        preload(&ctx, &start);
+        let mut s = Session {
+            ctx,
+            resolver,
+            engine,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            modules: Vec::new(),
+            start: Saved {
+                registry: Snapshot::empty(),
+                scope: Scope::new(),
+                functions: AST::empty(),
+                modules: Vec::new(),
+            },
+            history: Vec::new(),
+        };
+        s.start = s.save();
+        s
+    }
+
+    fn save(&self) -> Saved {
+        Saved {
+            registry: self.ctx.registry().snapshot(),
+            scope: self.scope.clone(),
+            functions: self.functions.clone(),
+            modules: self.modules.clone(),
+        }
+    }
+
+    fn restore(&mut self, s: Saved) {
+        self.ctx.registry().restore(&s.registry);
+        self.scope = s.scope;
+        self.functions = s.functions;
+        if self.modules.len() != s.modules.len() {
+            self.modules = s.modules;
+            self.engine = engine::build(&self.ctx, self.resolver.clone());
+            for (name, m) in &self.modules {
+                self.engine.register_static_module(name.as_str(), m.clone());
+            }
+        }
+    }
+
+    /// Runs one entry. On any error, the pending model, the scope and the functions
+    /// are as before. `Ok(Some(text))` is the entry's value, for display.
+    pub fn eval(&mut self, name: &str, source: &str) -> Result<Option<String>, ScriptError> {
+        let before = self.save();
+        self.ctx.sources().insert(name, source);
+        let mut ast = self
+            .engine
+            .compile_with_scope(&self.scope, source)
+            .map_err(|e| diagnose::from_parse(&e, name, &self.ctx.sources()))?;
+        ast.set_source(name);
+        let merged = self.functions.merge(&ast);
+        match self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &merged)
+        {
+            Ok(value) => {
+                self.functions = merged.clone_functions_only();
+                if let Err(e) = self.keep_imports(name, source) {
+                    self.restore(before);
+                    return Err(e);
+                }
+                self.history.push(before);
+                Ok(display(&value))
+            }
+            Err(e) => {
+                let err = diagnose::from_rhai(&e, name, &self.ctx.sources());
+                self.restore(before);
+                Err(err)
+            }
+        }
+    }
+
+    /// Top-level `import "path" as name;` statements stay visible to later entries.
+    fn keep_imports(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
+        use rhai::ModuleResolver;
+        for (path, alias) in imports(source) {
+            let m = self
+                .resolver
+                .resolve(&self.engine, Some(name), &path, Position::NONE)
+                .map_err(|e| diagnose::from_rhai(&e, name, &self.ctx.sources()))?;
+            self.modules.retain(|(n, _)| *n != alias);
+            self.modules.push((alias.clone(), m.clone()));
+            self.engine.register_static_module(alias.as_str(), m);
+        }
+        Ok(())
+    }
+
+    /// The pending model, validated.
+    pub fn balancer(&self) -> Result<Balancer, ScriptError> {
+        let built = build::build(&self.ctx.registry(), Mode::Repl);
+        if let Some(e) = diagnose::from_problems(&built.problems, &self.ctx.sources()) {
+            return Err(e);
+        }
+        Ok(built.balancer)
+    }
+
+    /// Warnings about the pending model (shadowed services and the like).
+    pub fn warnings(&self) -> Vec<String> {
+        diagnose::warnings(&build::build(&self.ctx.registry(), Mode::Repl).problems)
+    }
+
+    /// Drops the effect of the last successful entry; false if there is none.
+    pub fn undo(&mut self) -> bool {
+        match self.history.pop() {
+            Some(s) => {
+                self.restore(s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Back to the start model, with an empty scope.
+    pub fn reset(&mut self) {
+        self.history.clear();
+        self.restore(self.start.clone());
+    }
+
+    /// Lines printed by entries since the last call.
+    pub fn take_output(&mut self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.ctx.output))
+    }
+
+    /// Every DSL function and method, for `:help` and completion.
+    pub fn functions() -> Vec<FnDoc> {
+        docs::all()
+    }
+
+    /// True when `source` ends inside an open bracket, string or method chain, so
+    /// the REPL should keep reading lines.
+    pub fn is_incomplete(source: &str) -> bool {
+        let t = source.trim_end();
+        if t.is_empty() {
+            return false;
+        }
+        if t.ends_with('\\') || t.ends_with('.') || t.ends_with(',') {
+            return true;
+        }
+        static PARSER: OnceLock<Engine> = OnceLock::new();
+        let parser = PARSER.get_or_init(Engine::new_raw);
+        let Err(e) = parser.compile(source) else {
+            return false;
+        };
+        let end_line = source.lines().count().max(1);
+        let at_end = e.position().line().is_none_or(|l| l >= end_line);
+        match e.err_type() {
+            ParseErrorType::UnexpectedEOF => true,
+            ParseErrorType::BadInput(rhai::LexError::UnterminatedString) => true,
+            ParseErrorType::MissingToken(t, _) if t != ";" => at_end,
+            ParseErrorType::PropertyExpected | ParseErrorType::ExprExpected(_) => at_end,
+            _ => false,
+        }
+    }
+}
+
+/// Registers the start model as handles.
+fn preload(ctx: &Ctx, start: &Balancer) {
+    let mut reg = ctx.registry();
+    for s in start.services.values() {
+        let rule = match s.key {
+            ServiceKey::Fwmark { family, fwmark } => start.marks.get(&fwmark).filter(|r| {
+                r.addresses
+                    .iter()
+                    .next()
+                    .map(Family::of)
+                    .unwrap_or(Family::Inet)
+                    == family
+            }),
+            _ => None,
+        };
+        let (d, servers) = ServiceDraft::from_model(s, rule);
+        reg.services.push(Handle::new(d));
+        reg.servers.extend(servers);
+    }
+    for r in start.marks.values() {
+        let fam = r
+            .addresses
+            .iter()
+            .next()
+            .map(Family::of)
+            .unwrap_or(Family::Inet);
+        if !start
+            .services
+            .contains_key(&ServiceKey::fwmark(fam, r.mark))
+        {
+            let (d, _) =
+                ServiceDraft::from_model(&Service::new(ServiceKey::fwmark(fam, r.mark)), Some(r));
+            reg.services.push(Handle::new(d));
+        }
+    }
+    for d in start.daemons.values() {
+        reg.daemons.push(Handle::new(DaemonDraft::from_model(d)));
+    }
+    reg.timeouts = TimeoutsDraft::from_model(&start.timeouts);
+}
+
+/// `import "path" as alias;` statements that start a line.
+fn imports(source: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("import") else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(rest) = rest.strip_prefix('"') else {
+            continue;
+        };
+        let Some((path, rest)) = rest.split_once('"') else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix("as") else {
+            continue;
+        };
+        let alias: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !alias.is_empty() {
+            out.push((path.to_string(), alias));
+        }
+    }
+    out
+}
+
+/// Display text of an entry's value; nothing for `()`.
+fn display(v: &Dynamic) -> Option<String> {
+    if v.is_unit() {
+        return None;
+    }
+    Some(text(v))
+}
+
+fn text(v: &Dynamic) -> String {
+    if let Some(h) = v.clone().try_cast::<ServiceHandle>() {
+        h.lock().to_string()
+    } else if let Some(h) = v.clone().try_cast::<RealServerHandle>() {
+        h.lock().to_string()
+    } else if let Some(h) = v.clone().try_cast::<DaemonHandle>() {
+        h.lock().to_string()
+    } else if v.is_array() {
+        let items: Vec<String> = v.clone().cast::<Array>().iter().map(text).collect();
+        format!("[{}]", items.join(", "))
+    } else if v.is_string() {
+        format!("{v:?}")
+    } else {
+        v.to_string()
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn empty() -> Self {
+        super::state::Registry::default().snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_found_at_line_starts() {
+        assert_eq!(
+            imports(
+                "import \"dr_pool\" as dr;\n  import \"a/b\" as ab; let x = 1;\nlet y = \"import\";"
+            ),
+            vec![
+                ("dr_pool".to_string(), "dr".to_string()),
+                ("a/b".to_string(), "ab".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn incomplete_input_keeps_reading() {
+        for t in [
+            "service(\"10.0.0.1\",",
+            "fn f() {",
+            "[1, 2",
+            "\"abc",
+            "service(\"a\", 80).",
+            "let x = (",
+        ] {
+            assert!(Session::is_incomplete(t), "{t}");
+        }
+        for t in [
+            "service(\"10.0.0.1\", 80)",
+            "let x = 1;",
+            "",
+            "let = ;",
+            "1 +* 2",
+        ] {
+            assert!(!Session::is_incomplete(t), "{t}");
+        }
+    }
+}

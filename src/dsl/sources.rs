@@ -1,0 +1,110 @@
+//! Script texts by name, so errors can show the line they point at, also for
+//! imported modules and earlier REPL entries.
+
+use miette::SourceSpan;
+use std::{collections::HashMap, sync::Arc};
+
+#[derive(Default, Debug)]
+pub(crate) struct Sources {
+    texts: HashMap<Arc<str>, Arc<str>>,
+    /// Interned names, so origins share one allocation per file.
+    names: Vec<Arc<str>>,
+}
+
+impl Sources {
+    pub fn insert(&mut self, name: &str, text: &str) -> Arc<str> {
+        let name = self.intern(name);
+        self.texts.insert(name.clone(), Arc::from(text));
+        name
+    }
+
+    pub fn text(&self, name: &str) -> Option<Arc<str>> {
+        self.texts.get(name).cloned()
+    }
+
+    pub fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.iter().rev().find(|n| n.as_ref() == name) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.names.push(n.clone());
+        n
+    }
+}
+
+/// Byte offset of a 1-based line and 1-based character column.
+pub(crate) fn offset(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line.max(1) {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[start..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let col = rest[..line_end]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(line_end);
+    start + col
+}
+
+/// The span of the token at a position: a whole name, a whole string literal, or
+/// one character.
+pub(crate) fn span_at(text: &str, line: usize, column: usize) -> SourceSpan {
+    let off = offset(text, line, column);
+    let rest = &text[off..];
+    let mut chars = rest.char_indices();
+    let len = match chars.next() {
+        None => 0,
+        Some((_, c)) if c.is_alphanumeric() || c == '_' => rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len()),
+        Some((_, '"')) => {
+            let mut end = None;
+            let mut escaped = false;
+            for (i, c) in chars {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    '\n' => break,
+                    _ => escaped = false,
+                }
+            }
+            end.unwrap_or(1)
+        }
+        Some((_, c)) => c.len_utf8(),
+    };
+    SourceSpan::new(off.into(), len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_characters_not_bytes() {
+        let t = "let a = \"éé\"; foo(1)\nbar";
+        // `foo` is character 15 but byte 16 (0-based).
+        assert_eq!(offset(t, 1, 15), 16);
+        assert_eq!(&t[offset(t, 2, 1)..], "bar");
+        let s = span_at(t, 1, 15);
+        assert_eq!((s.offset(), s.len()), (16, 3));
+    }
+
+    #[test]
+    fn spans_cover_names_and_strings() {
+        let t = "x.scheduler(\"rrr\")";
+        assert_eq!(span_at(t, 1, 3).len(), "scheduler".len());
+        assert_eq!(span_at(t, 1, 13).len(), 5);
+        assert_eq!(span_at(t, 1, 12).len(), 1);
+        assert_eq!(span_at(t, 9, 1).offset(), t.len());
+    }
+}

@@ -1,0 +1,178 @@
+//! What one evaluation (or one REPL session) shares between the bindings: the
+//! registered objects, script texts, captured output and `--set` parameters.
+
+use super::{
+    daemon::DaemonDraft, real_server::RealServerDraft, service::ServiceDraft, sources::Sources,
+    timeouts::TimeoutsDraft,
+};
+use crate::model::Origin;
+use rhai::NativeCallContext;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+/// A script object: every copy of a handle refers to the same object, so
+/// `let web = service(..); web.rs(..)` changes the registered service.
+#[derive(Debug, Default)]
+pub(crate) struct Handle<T>(Arc<Mutex<T>>);
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        Handle(self.0.clone())
+    }
+}
+
+impl<T> Handle<T> {
+    pub fn new(value: T) -> Self {
+        Handle(Arc::new(Mutex::new(value)))
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        lock(&self.0)
+    }
+
+    pub fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Locks, ignoring poisoning: a panicking binding leaves plain data behind.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) type ServiceHandle = Handle<ServiceDraft>;
+pub(crate) type RealServerHandle = Handle<RealServerDraft>;
+pub(crate) type DaemonHandle = Handle<DaemonDraft>;
+
+/// A setting and the call that set it (no origin = a default or the start model).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Traced<T> {
+    pub value: T,
+    pub at: Origin,
+}
+
+impl<T> Traced<T> {
+    pub fn new(value: T) -> Self {
+        Traced {
+            value,
+            at: Origin::default(),
+        }
+    }
+
+    pub fn set(&mut self, value: T, at: Origin) {
+        self.value = value;
+        self.at = at;
+    }
+
+    /// Where it was set, else `fallback` (the object's creating call).
+    pub fn origin<'a>(&'a self, fallback: &'a Origin) -> &'a Origin {
+        if self.at.is_none() {
+            fallback
+        } else {
+            &self.at
+        }
+    }
+}
+
+/// Scripts treat a second declaration of a key as an error; the REPL re-opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Script,
+    Repl,
+}
+
+/// Every object created so far, in creation order.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Registry {
+    pub services: Vec<ServiceHandle>,
+    /// Only kept in the REPL, where an entry that fails must be undone.
+    pub servers: Vec<RealServerHandle>,
+    pub daemons: Vec<DaemonHandle>,
+    pub timeouts: TimeoutsDraft,
+}
+
+/// The values of every object at one moment: a REPL entry restores it on failure.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    services: Vec<(ServiceHandle, ServiceDraft)>,
+    servers: Vec<(RealServerHandle, RealServerDraft)>,
+    daemons: Vec<(DaemonHandle, DaemonDraft)>,
+    timeouts: TimeoutsDraft,
+}
+
+impl Registry {
+    pub fn snapshot(&self) -> Snapshot {
+        fn copy<T: Clone>(v: &[Handle<T>]) -> Vec<(Handle<T>, T)> {
+            v.iter().map(|h| (h.clone(), h.lock().clone())).collect()
+        }
+        Snapshot {
+            services: copy(&self.services),
+            servers: copy(&self.servers),
+            daemons: copy(&self.daemons),
+            timeouts: self.timeouts.clone(),
+        }
+    }
+
+    pub fn restore(&mut self, s: &Snapshot) {
+        fn put<T: Clone>(v: &[(Handle<T>, T)]) -> Vec<Handle<T>> {
+            v.iter()
+                .map(|(h, value)| {
+                    *h.lock() = value.clone();
+                    h.clone()
+                })
+                .collect()
+        }
+        self.services = put(&s.services);
+        self.servers = put(&s.servers);
+        self.daemons = put(&s.daemons);
+        self.timeouts = s.timeouts.clone();
+    }
+}
+
+/// State shared by all bindings of one engine.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub mode: Mode,
+    pub registry: Mutex<Registry>,
+    pub sources: Mutex<Sources>,
+    pub output: Mutex<Vec<String>>,
+    pub params: Vec<(String, String)>,
+    pub params_read: Mutex<HashSet<String>>,
+}
+
+impl Ctx {
+    pub fn new(mode: Mode, params: Vec<(String, String)>) -> Arc<Self> {
+        Arc::new(Ctx {
+            mode,
+            registry: Mutex::new(Registry::default()),
+            sources: Mutex::new(Sources::default()),
+            output: Mutex::new(Vec::new()),
+            params,
+            params_read: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        lock(&self.registry)
+    }
+
+    pub fn sources(&self) -> MutexGuard<'_, Sources> {
+        lock(&self.sources)
+    }
+
+    /// The script position of the call being executed.
+    pub fn origin(&self, nc: &NativeCallContext) -> Origin {
+        let pos = nc.call_position();
+        let Some(line) = pos.line() else {
+            return Origin::default();
+        };
+        let name = self.sources().intern(nc.call_source().unwrap_or(""));
+        Origin::at(name, line, pos.position().unwrap_or(1))
+    }
+
+    pub fn print(&self, line: String) {
+        lock(&self.output).push(line);
+    }
+}

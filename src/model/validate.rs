@@ -1,0 +1,868 @@
+//! What the kernel or ipvsadm would refuse, found before either sees it.
+//!
+//! Pure: takes a [`Balancer`] and returns every problem at once, each naming the
+//! object (and the setting) it is about, so a front end can point at the script.
+//! Rules that come from the kernel or ipvsadm say so in their doc line; the rest are
+//! lvsh's own, for settings the kernel takes but silently ignores.
+
+use super::{
+    Balancer, DaemonState, Dest, DestKey, Family, Forward, MarkRule, Netmask, Origin,
+    PersistenceEngine, Protocol, Service, ServiceKey, SyncDaemon, TunnelChecksum, TunnelKind,
+};
+use std::net::IpAddr;
+
+/// ipvsadm's `MAX_TIMEOUT`: the longest persistence and connection timeout it takes.
+pub const MAX_TIMEOUT: u32 = 86400 * 31;
+/// ipvsadm's weight range is `0..=65535` (the kernel takes any non-negative int).
+pub const MAX_WEIGHT: u32 = 65535;
+/// Thresholds are `0..=INT_MAX` in ipvsadm and, since the kernel checks them, there too.
+pub const MAX_THRESHOLD: u32 = i32::MAX as u32;
+/// `IP_VS_IFNAME_MAXLEN` (16) less the NUL.
+pub const MAX_IFNAME: usize = 15;
+/// ipvsadm's largest `--sync-maxlen`: 65535 less the IPv4 and UDP headers.
+pub const MAX_SYNC_MAXLEN: u16 = 65535 - 20 - 8;
+
+/// How bad a problem is: errors stop evaluation, warnings are only reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The object a problem is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Service(ServiceKey),
+    Dest(ServiceKey, DestKey),
+    Mark(u32),
+    Daemon(DaemonState),
+    Timeouts,
+}
+
+/// The setting of the subject that is wrong, so a front end can point at the call
+/// that set it rather than at the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The object as a whole (its creating call).
+    Object,
+    Protocol,
+    Scheduler,
+    Flags,
+    Persistence,
+    Netmask,
+    Pe,
+    OnePacket,
+    Forward,
+    Weight,
+    UpperThreshold,
+    LowerThreshold,
+    Vips,
+    Ports,
+    Protocols,
+    Family,
+    Interface,
+    Group,
+    McastPort,
+    Ttl,
+    MaxLen,
+    TimeoutTcp,
+    TimeoutTcpFin,
+    TimeoutUdp,
+}
+
+/// One place a problem points at.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// What the place is about; `None` for places a front end adds itself.
+    pub subject: Option<(Subject, Field)>,
+    /// The object's own origin, as the model knows it.
+    pub origin: Origin,
+    pub label: String,
+}
+
+/// One thing wrong with a balancer. The first place is the primary one.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    pub places: Vec<Place>,
+}
+
+impl Problem {
+    fn error(message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+            places: Vec::new(),
+        }
+    }
+
+    fn warning(message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(message)
+        }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn at(
+        mut self,
+        subject: Subject,
+        field: Field,
+        origin: &Origin,
+        label: impl Into<String>,
+    ) -> Self {
+        self.places.push(Place {
+            subject: Some((subject, field)),
+            origin: origin.clone(),
+            label: label.into(),
+        });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Every problem of `b`, errors and warnings, in a stable order.
+pub fn validate(b: &Balancer) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let has_daemon = !b.daemons.is_empty();
+    for svc in b.services.values() {
+        service(svc, &mut out);
+        for d in svc.dests.values() {
+            dest(svc, d, has_daemon, &mut out);
+        }
+        shadowed(svc, b, &mut out);
+    }
+    for m in b.marks.values() {
+        mark(m, b, &mut out);
+    }
+    timeouts(b, &mut out);
+    for d in b.daemons.values() {
+        daemon(d, &mut out);
+    }
+    out
+}
+
+fn service(s: &Service, out: &mut Vec<Problem>) {
+    let key = s.key;
+    let sub = || Subject::Service(key);
+    let o = &s.origin;
+    match key {
+        // ipvsadm: "Zero port specified for non-persistent service".
+        ServiceKey::Inet { port: 0, .. } if s.persistence.is_none() => out.push(
+            Problem::error(format!("service {key} uses port 0 (every port) without persistence"))
+                .help("ipvsadm and lvsh accept port 0 only for persistent services: add `.persist()` (360 s) or `.persist(secs)`")
+                .at(sub(), Field::Object, o, "port 0 needs persistence"),
+        ),
+        // The kernel treats fwmark 0 as "no fwmark".
+        ServiceKey::Fwmark { fwmark: 0, .. } => out.push(
+            Problem::error("fwmark 0 is not a mark")
+                .help("marks are 1..4294967295; the kernel reads 0 as \"no mark\"")
+                .at(sub(), Field::Object, o, "mark 0"),
+        ),
+        ServiceKey::Inet { address, .. } if !is_unicast(&address) => out.push(
+            Problem::error(format!("service address {address} is not a unicast address"))
+                .help("a virtual service needs the unicast address clients connect to")
+                .at(sub(), Field::Object, o, "not a unicast address"),
+        ),
+        _ => {}
+    }
+    if let Some(p) = s.persistence {
+        if p == 0 || p > MAX_TIMEOUT {
+            out.push(
+                Problem::error(format!(
+                    "persistence timeout {p} is out of range 1..{MAX_TIMEOUT}"
+                ))
+                .help("ipvsadm takes 1 s to 31 days; drop `.persist()` for no persistence")
+                .at(sub(), Field::Persistence, o, "persistence set here"),
+            );
+        }
+    }
+    // ipvsadm: "One-Packet Scheduling is only for UDP virtual services" (fwmark allowed).
+    if s.one_packet && matches!(key, ServiceKey::Inet { protocol, .. } if protocol != Protocol::Udp)
+    {
+        out.push(
+            Problem::error(format!(
+                "one-packet scheduling on {key}: it is only for UDP services"
+            ))
+            .help("use `.udp()` on this service, or drop `.ops()`")
+            .at(sub(), Field::OnePacket, o, "`.ops()` here")
+            .at(
+                sub(),
+                Field::Protocol,
+                o,
+                format!("the service is {}", key.protocol()),
+            ),
+        );
+    }
+    if let Some(mask) = s.netmask {
+        let fam = key.family();
+        match mask {
+            Netmask::V4(m) if fam == Family::Inet6 => out.push(
+                Problem::error(format!("netmask {m} is an IPv4 mask, but {key} is IPv6"))
+                    .help("IPv6 services take a prefix length: `.netmask(64)`")
+                    .at(sub(), Field::Netmask, o, "IPv4 netmask"),
+            ),
+            Netmask::V6(p) if fam == Family::Inet => out.push(
+                Problem::error(format!("netmask /{p} is an IPv6 prefix, but {key} is IPv4"))
+                    .help("IPv4 services take a dotted mask (`.netmask(\"255.255.255.0\")`) or a prefix 0..32")
+                    .at(sub(), Field::Netmask, o, "IPv6 prefix"),
+            ),
+            // Kernel: EINVAL unless 1..=128.
+            Netmask::V6(p) if !(1..=128).contains(&p) => out.push(
+                Problem::error(format!("IPv6 persistence prefix {p} is out of range 1..128"))
+                    .at(sub(), Field::Netmask, o, "prefix set here"),
+            ),
+            _ => {}
+        }
+        if s.persistence.is_none() {
+            out.push(
+                Problem::error(format!("netmask {mask} on {key} has no effect without persistence"))
+                    .help("the netmask groups clients for persistence: add `.persist()` or drop `.netmask()`")
+                    .at(sub(), Field::Netmask, o, "netmask set here"),
+            );
+        }
+    }
+    if let Some(pe) = s.pe {
+        if s.persistence.is_none() {
+            out.push(
+                Problem::error(format!(
+                    "persistence engine `{}` on {key} has no effect without persistence",
+                    pe.name()
+                ))
+                .help(
+                    "the kernel only consults the engine for persistent services: add `.persist()`",
+                )
+                .at(sub(), Field::Pe, o, "engine set here"),
+            );
+        }
+        // ip_vs_pe_sip reads the Call-ID from UDP payloads only.
+        if pe == PersistenceEngine::Sip
+            && matches!(key, ServiceKey::Inet { protocol, .. } if protocol != Protocol::Udp)
+        {
+            out.push(
+                Problem::error(format!(
+                    "the `sip` persistence engine only reads UDP, but {key} is {}",
+                    key.protocol()
+                ))
+                .help("use `.udp()`, or a fwmark service that carries SIP over UDP")
+                .at(sub(), Field::Pe, o, "`sip` set here")
+                .at(sub(), Field::Protocol, o, "protocol"),
+            );
+        }
+    }
+}
+
+fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
+    let key = s.key;
+    let dk = d.key;
+    let sub = || Subject::Dest(key, dk);
+    let o = &d.origin;
+    if !is_unicast(&dk.address) {
+        // Kernel: the address must be unicast (or local), else EINVAL.
+        out.push(
+            Problem::error(format!(
+                "real server {} is not a unicast address",
+                dk.address
+            ))
+            .help("the kernel only forwards to unicast (or local) addresses")
+            .at(sub(), Field::Object, o, "not unicast"),
+        );
+    }
+    if d.weight > MAX_WEIGHT {
+        out.push(
+            Problem::error(format!(
+                "weight {} is out of range 0..{MAX_WEIGHT}",
+                d.weight
+            ))
+            .at(sub(), Field::Weight, o, "weight set here"),
+        );
+    }
+    for (v, field, what) in [
+        (d.upper_threshold, Field::UpperThreshold, "upper"),
+        (d.lower_threshold, Field::LowerThreshold, "lower"),
+    ] {
+        if v > MAX_THRESHOLD {
+            out.push(
+                Problem::error(format!(
+                    "{what} threshold {v} is out of range 0..{MAX_THRESHOLD}"
+                ))
+                .at(sub(), field, o, "threshold set here"),
+            );
+        }
+    }
+    // Kernel: l_threshold > u_threshold is ERANGE, also when u is 0 (no limit).
+    if d.lower_threshold > d.upper_threshold {
+        let mut p = Problem::error(format!(
+            "lower threshold {} is above upper threshold {} on real server {dk}",
+            d.lower_threshold, d.upper_threshold
+        ));
+        p = if d.upper_threshold == 0 {
+            p.help("a lower threshold needs an upper one at least as high: add `.u_threshold(n)`")
+        } else {
+            p.help("the server is taken out at the upper threshold and back in below the lower one")
+        };
+        out.push(p.at(sub(), Field::LowerThreshold, o, "lower threshold").at(
+            sub(),
+            Field::UpperThreshold,
+            o,
+            "upper threshold",
+        ));
+    }
+    let dfam = Family::of(&dk.address);
+    if dfam != key.family() {
+        // Kernel and ipvsadm: "Different address family is allowed only for tunneling servers".
+        if !d.forward.is_tunnel() {
+            out.push(
+                Problem::error(format!(
+                    "real server {} is {dfam}, but {key} is {}: mixed families need tunnelling",
+                    dk.address,
+                    key.family()
+                ))
+                .help("only `.tun()` can carry one family inside the other")
+                .at(
+                    sub(),
+                    Field::Forward,
+                    o,
+                    format!("forwarding is {}", d.forward.name()),
+                ),
+            );
+        } else if has_daemon {
+            // Kernel: the sync protocol cannot describe mixed-family connections.
+            out.push(
+                Problem::error(format!(
+                    "real server {} of {key} mixes address families while a sync daemon runs",
+                    dk.address
+                ))
+                .help("the kernel refuses mixed-family real servers while connection sync is on")
+                .at(sub(), Field::Object, o, "mixed-family real server"),
+            );
+        }
+    }
+    // ipvsadm forces the service port for DR and tunnels on non-fwmark services: the
+    // packet is forwarded unchanged, so the real server sees the service port anyway.
+    if let ServiceKey::Inet { port, .. } = key {
+        if matches!(d.forward, Forward::Route | Forward::Tunnel { .. }) && dk.port != port {
+            out.push(
+                Problem::error(format!(
+                    "real server {dk} has port {}, but {} cannot change the port of {key}",
+                    dk.port,
+                    if d.forward == Forward::Route { "direct routing" } else { "tunnelling" },
+                ))
+                .help(format!(
+                    "the packet reaches the real server unchanged, on port {port}: drop the port, or use `.nat()` to map ports"
+                ))
+                .at(sub(), Field::Object, o, format!("port {}", dk.port))
+                .at(sub(), Field::Forward, o, d.forward.name().to_string()),
+            );
+        }
+    }
+    if let Forward::Tunnel {
+        kind,
+        port,
+        checksum,
+    } = d.forward
+    {
+        tunnel(kind, port, checksum, sub(), o, out);
+    }
+}
+
+/// ipvsadm's tunnel option table: ipip takes no options, gue needs a port and takes
+/// one checksum option, gre takes nocsum or csum. The kernel refuses gue without port.
+fn tunnel(
+    kind: TunnelKind,
+    port: u16,
+    sum: TunnelChecksum,
+    sub: Subject,
+    o: &Origin,
+    out: &mut Vec<Problem>,
+) {
+    match kind {
+        TunnelKind::Gue if port == 0 => out.push(
+            Problem::error("a gue tunnel needs a port")
+                .help("give the remote GUE port: `.tun(\"gue\", 6080)`")
+                .at(sub.clone(), Field::Forward, o, "gue without port"),
+        ),
+        TunnelKind::Ipip | TunnelKind::Gre if port != 0 => out.push(
+            Problem::error(format!("only gue tunnels take a port, not {}", kind.name())).at(
+                sub.clone(),
+                Field::Forward,
+                o,
+                format!("{} with port {port}", kind.name()),
+            ),
+        ),
+        _ => {}
+    }
+    let bad = matches!(
+        (kind, sum),
+        (
+            TunnelKind::Ipip,
+            TunnelChecksum::Csum | TunnelChecksum::Remcsum
+        ) | (TunnelKind::Gre, TunnelChecksum::Remcsum)
+    );
+    if bad {
+        out.push(
+            Problem::error(format!("{} tunnels do not support `{}`", kind.name(), sum.name()))
+                .help("ipip takes no checksum option; gre takes `.csum()`; gue takes `.csum()` or `.remcsum()`")
+                .at(sub, Field::Forward, o, "checksum option"),
+        );
+    }
+}
+
+/// Traffic an nft mark rule claims never reaches an inet service on the same address:
+/// IPVS looks up fwmark services first. Legal, so only a warning.
+fn shadowed(s: &Service, b: &Balancer, out: &mut Vec<Problem>) {
+    let ServiceKey::Inet {
+        protocol,
+        address,
+        port,
+    } = s.key
+    else {
+        return;
+    };
+    for m in b.marks.values() {
+        if !m.addresses.contains(&address) {
+            continue;
+        }
+        let covered = m.ports.is_empty()
+            || (port != 0
+                && m.protocols.contains(&protocol)
+                && m.ports.iter().any(|r| (r.first..=r.last).contains(&port)));
+        if covered {
+            out.push(
+                Problem::warning(format!(
+                    "service {} is shadowed by mark {}: IPVS looks up fwmark services first",
+                    s.key, m.mark
+                ))
+                .at(
+                    Subject::Service(s.key),
+                    Field::Object,
+                    &s.origin,
+                    "this service",
+                )
+                .at(
+                    Subject::Mark(m.mark),
+                    Field::Vips,
+                    &m.origin,
+                    "marks the same traffic",
+                ),
+            );
+        }
+    }
+}
+
+fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
+    let sub = || Subject::Mark(m.mark);
+    let o = &m.origin;
+    if m.mark == 0 {
+        out.push(
+            Problem::error("fwmark 0 is not a mark")
+                .help("marks are 1..4294967295; the kernel reads 0 as \"no mark\"")
+                .at(sub(), Field::Object, o, "mark 0"),
+        );
+    }
+    if m.addresses.is_empty() {
+        if !m.ports.is_empty() {
+            out.push(
+                Problem::error(format!("mark {} matches ports but no address", m.mark))
+                    .help(
+                        "add `.vip(addr)`: lvsh never marks traffic to addresses you did not name",
+                    )
+                    .at(sub(), Field::Ports, o, "ports without `.vip()`"),
+            );
+        }
+        return;
+    }
+    let fams = m.families();
+    if fams.len() > 1 {
+        out.push(
+            Problem::error(format!("mark {} mixes IPv4 and IPv6 addresses", m.mark))
+                .help("one fwmark service has one family: use one mark per family")
+                .at(sub(), Field::Vips, o, "mixed families"),
+        );
+    }
+    if !m.ports.is_empty() && m.protocols.is_empty() {
+        out.push(
+            Problem::error(format!("mark {} matches ports but no protocol", m.mark))
+                .help("add `.tcp()`, `.udp()`, `.sctp()` or `.protocols([..])`")
+                .at(sub(), Field::Protocols, o, "no protocol"),
+        );
+    }
+    for fam in fams {
+        if !b.services.contains_key(&ServiceKey::fwmark(fam, m.mark)) {
+            out.push(
+                Problem::error(format!(
+                    "mark {} marks {fam} traffic, but there is no {fam} fwmark service {}",
+                    m.mark, m.mark
+                ))
+                .help("marked packets without a fwmark service are not balanced")
+                .at(sub(), Field::Object, o, "mark rule"),
+            );
+        }
+    }
+}
+
+fn timeouts(b: &Balancer, out: &mut Vec<Problem>) {
+    let t = &b.timeouts;
+    for (v, field, name) in [
+        (t.tcp, Field::TimeoutTcp, "tcp"),
+        (t.tcp_fin, Field::TimeoutTcpFin, "tcpfin"),
+        (t.udp, Field::TimeoutUdp, "udp"),
+    ] {
+        match v {
+            // The kernel reads 0 as "leave unchanged".
+            Some(0) => out.push(
+                Problem::error(format!("{name} timeout 0 is not a timeout"))
+                    .help("the kernel reads 0 as \"unchanged\": leave the value out instead")
+                    .at(
+                        Subject::Timeouts,
+                        field,
+                        &Origin::default(),
+                        "timeout set here",
+                    ),
+            ),
+            Some(v) if v > MAX_TIMEOUT => out.push(
+                Problem::error(format!(
+                    "{name} timeout {v} is out of range 1..{MAX_TIMEOUT}"
+                ))
+                .help("ipvsadm takes at most 31 days")
+                .at(
+                    Subject::Timeouts,
+                    field,
+                    &Origin::default(),
+                    "timeout set here",
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn daemon(d: &SyncDaemon, out: &mut Vec<Problem>) {
+    let sub = || Subject::Daemon(d.state);
+    let o = &d.origin;
+    let len = d.interface.len();
+    if len == 0 || len > MAX_IFNAME {
+        out.push(
+            Problem::error(format!(
+                "interface name `{}` is {len} bytes; the kernel takes 1..{MAX_IFNAME}",
+                d.interface
+            ))
+            .at(sub(), Field::Interface, o, "interface"),
+        );
+    }
+    if let Some(g) = d.group {
+        // Kernel: EINVAL unless the group is multicast.
+        if !g.is_multicast() {
+            out.push(
+                Problem::error(format!("sync group {g} is not a multicast address"))
+                    .help("the default groups are 224.0.0.81 and ff02::81")
+                    .at(sub(), Field::Group, o, "group set here"),
+            );
+        }
+    }
+    if d.port == Some(0) {
+        out.push(Problem::error("sync port 0 is out of range 1..65535").at(
+            sub(),
+            Field::McastPort,
+            o,
+            "port set here",
+        ));
+    }
+    if d.ttl == Some(0) {
+        out.push(Problem::error("sync ttl 0 is out of range 1..255").at(
+            sub(),
+            Field::Ttl,
+            o,
+            "ttl set here",
+        ));
+    }
+    if let Some(m) = d.maxlen {
+        if m == 0 || m > MAX_SYNC_MAXLEN {
+            out.push(
+                Problem::error(format!(
+                    "sync maxlen {m} is out of range 1..{MAX_SYNC_MAXLEN}"
+                ))
+                .at(sub(), Field::MaxLen, o, "maxlen set here"),
+            );
+        }
+    }
+}
+
+/// Unicast as the kernel means it for services and destinations.
+fn is_unicast(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => !(v.is_unspecified() || v.is_multicast() || v.is_broadcast()),
+        IpAddr::V6(v) => !(v.is_unspecified() || v.is_multicast()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Protocol, Timeouts};
+
+    fn inet(port: u16) -> ServiceKey {
+        ServiceKey::inet(Protocol::Tcp, "192.168.10.120".parse().unwrap(), port)
+    }
+
+    fn with(s: Service) -> Balancer {
+        let mut b = Balancer::default();
+        b.services.insert(s.key, s);
+        b
+    }
+
+    fn messages(b: &Balancer) -> Vec<String> {
+        validate(b).into_iter().map(|p| p.message).collect()
+    }
+
+    fn dest(addr: &str, port: u16) -> Dest {
+        Dest::new(DestKey {
+            address: addr.parse().unwrap(),
+            port,
+        })
+    }
+
+    #[test]
+    fn a_plain_service_is_fine() {
+        let mut s = Service::new(inet(80));
+        s.dests
+            .insert(dest("192.168.10.11", 80).key, dest("192.168.10.11", 80));
+        assert!(validate(&with(s)).is_empty());
+    }
+
+    #[test]
+    fn port_zero_needs_persistence() {
+        let s = Service::new(inet(0));
+        assert_eq!(messages(&with(s.clone())).len(), 1);
+        let mut p = s;
+        p.persistence = Some(600);
+        assert!(messages(&with(p)).is_empty());
+    }
+
+    #[test]
+    fn ops_only_on_udp_but_fwmark_is_allowed() {
+        let mut s = Service::new(inet(53));
+        s.one_packet = true;
+        assert!(messages(&with(s))[0].contains("only for UDP"));
+        let mut u = Service::new(ServiceKey::inet(
+            Protocol::Udp,
+            "10.0.0.1".parse().unwrap(),
+            53,
+        ));
+        u.one_packet = true;
+        assert!(messages(&with(u)).is_empty());
+        let mut f = Service::new(ServiceKey::fwmark(Family::Inet, 3));
+        f.one_packet = true;
+        assert!(messages(&with(f)).is_empty());
+    }
+
+    #[test]
+    fn thresholds_order_even_without_upper() {
+        let mut s = Service::new(inet(80));
+        let mut d = dest("10.0.0.2", 80);
+        d.lower_threshold = 10;
+        s.dests.insert(d.key, d);
+        let p = validate(&with(s));
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].message
+                .contains("lower threshold 10 is above upper threshold 0")
+        );
+        assert_eq!(p[0].places.len(), 2);
+    }
+
+    #[test]
+    fn dr_cannot_change_ports_but_nat_can() {
+        let mut s = Service::new(inet(80));
+        s.dests
+            .insert(dest("10.0.0.2", 8080).key, dest("10.0.0.2", 8080));
+        assert!(messages(&with(s.clone()))[0].contains("direct routing cannot change the port"));
+        let mut d = dest("10.0.0.2", 8080);
+        d.forward = Forward::Masq;
+        s.dests.clear();
+        s.dests.insert(d.key, d);
+        assert!(messages(&with(s)).is_empty());
+    }
+
+    #[test]
+    fn mixed_families_need_a_tunnel_and_no_daemon() {
+        let mut s = Service::new(inet(80));
+        let d = dest("2001:db8::2", 80);
+        s.dests.insert(d.key, d.clone());
+        assert!(messages(&with(s.clone()))[0].contains("mixed families need tunnelling"));
+        let mut t = d;
+        t.forward = Forward::Tunnel {
+            kind: TunnelKind::Ipip,
+            port: 0,
+            checksum: TunnelChecksum::None,
+        };
+        s.dests.clear();
+        s.dests.insert(t.key, t);
+        let mut b = with(s);
+        assert!(messages(&b).is_empty());
+        b.daemons.insert(
+            DaemonState::Master,
+            SyncDaemon::new(DaemonState::Master, "eth0"),
+        );
+        assert!(messages(&b)[0].contains("sync daemon"));
+    }
+
+    #[test]
+    fn tunnel_options_follow_ipvsadm() {
+        let mut out = Vec::new();
+        let o = Origin::default();
+        let sub = Subject::Timeouts;
+        tunnel(
+            TunnelKind::Gue,
+            0,
+            TunnelChecksum::None,
+            sub.clone(),
+            &o,
+            &mut out,
+        );
+        tunnel(
+            TunnelKind::Ipip,
+            0,
+            TunnelChecksum::Csum,
+            sub.clone(),
+            &o,
+            &mut out,
+        );
+        tunnel(
+            TunnelKind::Gre,
+            0,
+            TunnelChecksum::Remcsum,
+            sub.clone(),
+            &o,
+            &mut out,
+        );
+        tunnel(
+            TunnelKind::Gre,
+            0,
+            TunnelChecksum::Csum,
+            sub.clone(),
+            &o,
+            &mut out,
+        );
+        tunnel(
+            TunnelKind::Gue,
+            6080,
+            TunnelChecksum::Remcsum,
+            sub,
+            &o,
+            &mut out,
+        );
+        let m: Vec<_> = out.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            m,
+            [
+                "a gue tunnel needs a port",
+                "ipip tunnels do not support `csum`",
+                "gre tunnels do not support `remcsum`"
+            ]
+        );
+    }
+
+    #[test]
+    fn netmask_family_and_range() {
+        let mut s = Service::new(inet(80));
+        s.persistence = Some(300);
+        s.netmask = Some(Netmask::V6(64));
+        assert!(messages(&with(s.clone()))[0].contains("IPv6 prefix"));
+        let mut v6 = Service::new(ServiceKey::inet(
+            Protocol::Tcp,
+            "2001:db8::1".parse().unwrap(),
+            80,
+        ));
+        v6.persistence = Some(300);
+        v6.netmask = Some(Netmask::V6(0));
+        assert!(messages(&with(v6))[0].contains("out of range 1..128"));
+        s.persistence = None;
+        s.netmask = Some(Netmask::V4("255.255.255.0".parse().unwrap()));
+        assert!(messages(&with(s))[0].contains("no effect without persistence"));
+    }
+
+    #[test]
+    fn pe_needs_persistence_and_udp() {
+        let mut s = Service::new(inet(5060));
+        s.pe = Some(PersistenceEngine::Sip);
+        let m = messages(&with(s));
+        assert_eq!(m.len(), 2, "{m:?}");
+    }
+
+    #[test]
+    fn marks_need_vips_one_family_and_a_service() {
+        let mut m = MarkRule::new(10);
+        m.ports.insert(crate::model::PortRange::single(80));
+        let mut b = Balancer::default();
+        b.marks.insert(10, m.clone());
+        assert!(messages(&b)[0].contains("no address"));
+        m.addresses.insert("10.0.0.1".parse().unwrap());
+        m.addresses.insert("2001:db8::1".parse().unwrap());
+        b.marks.insert(10, m);
+        let msgs = messages(&b);
+        assert!(
+            msgs.iter().any(|x| x.contains("mixes IPv4 and IPv6")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|x| x.contains("no ipv4 fwmark service")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn shadowed_services_are_warnings() {
+        let mut b = with(Service::new(inet(80)));
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        m.ports.insert(crate::model::PortRange::single(80));
+        b.marks.insert(10, m);
+        let fw = Service::new(ServiceKey::fwmark(Family::Inet, 10));
+        b.services.insert(fw.key, fw);
+        let p = validate(&b);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn timeouts_and_daemons() {
+        let mut b = Balancer {
+            timeouts: Timeouts {
+                tcp: Some(0),
+                tcp_fin: None,
+                udp: Some(MAX_TIMEOUT + 1),
+            },
+            ..Balancer::default()
+        };
+        let mut d = SyncDaemon::new(DaemonState::Backup, "a-very-long-interface");
+        d.group = Some("10.0.0.1".parse().unwrap());
+        d.ttl = Some(0);
+        b.daemons.insert(d.state, d);
+        assert_eq!(messages(&b).len(), 5, "{:?}", messages(&b));
+    }
+
+    #[test]
+    fn non_unicast_addresses() {
+        let s = Service::new(ServiceKey::inet(
+            Protocol::Tcp,
+            "0.0.0.0".parse().unwrap(),
+            80,
+        ));
+        assert!(messages(&with(s))[0].contains("not a unicast"));
+        let mut s = Service::new(inet(80));
+        s.dests
+            .insert(dest("224.0.0.1", 80).key, dest("224.0.0.1", 80));
+        assert!(messages(&with(s))[0].contains("not a unicast"));
+    }
+}

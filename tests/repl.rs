@@ -136,6 +136,18 @@ fn tab_completes_functions_and_methods() {
 }
 
 #[test]
+fn entries_typed_ahead_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = terminal(&["--empty"], &dir.path().join("h"), dir.path());
+    // Three entries in one burst, as a paste without bracketed paste sends them.
+    s.send("let a = 1;\rlet b = 2;\ra + b + 1000\r").unwrap();
+    s.flush().unwrap();
+    expect(&mut s, "1003");
+    s.send_control('d').unwrap();
+    assert_eq!(exit_code(&mut s), 0);
+}
+
+#[test]
 fn hints_show_the_signature() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = terminal(&["--empty"], &dir.path().join("h"), dir.path());
@@ -201,6 +213,9 @@ fn an_error_leaves_the_session_and_the_model_alone() {
     expect(&mut s, "lvsh[1]> ");
     // Ctrl-C clears a half-typed entry.
     s.send("service(\"10.9.9.9\",").unwrap();
+    s.flush().unwrap();
+    // The hint after the comma: the whole text has been read.
+    expect(&mut s, "\",  service(addr: string, port: int)");
     s.send_control('c').unwrap();
     expect(&mut s, "lvsh[1]> ");
     enter(&mut s, "40 + 2");

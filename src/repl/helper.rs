@@ -100,3 +100,38 @@ impl Validator for ReplHelper {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustyline::history::MemHistory;
+
+    fn offered(h: &ReplHelper, line: &str) -> (usize, Vec<String>) {
+        let history = MemHistory::new();
+        let (start, found) = h
+            .complete(line, line.len(), &Context::new(&history))
+            .unwrap();
+        (start, found.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn file_names_after_load_and_save() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.rhai"), "").unwrap();
+        let h = ReplHelper::new(Catalog::new(&[]), false);
+        let (start, found) = offered(&h, &format!(":load {}/si", dir.path().display()));
+        assert_eq!(start, ":load ".len());
+        assert_eq!(found, [format!("{}/site.rhai", dir.path().display())]);
+    }
+
+    #[test]
+    fn words_and_hints_come_from_the_catalog() {
+        let h = ReplHelper::new(Catalog::new(&[]), true);
+        assert_eq!(offered(&h, "serv"), (0, vec!["service(".to_string()]));
+        let history = MemHistory::new();
+        let hint = h.hint("mark(", 5, &Context::new(&history)).unwrap();
+        assert_eq!(hint.display(), "  mark(n: int)");
+        assert_eq!(hint.completion(), None, "a hint is never inserted");
+        assert_eq!(h.highlight_hint("x"), "\x1b[2mx\x1b[0m");
+    }
+}

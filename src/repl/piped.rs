@@ -164,6 +164,22 @@ mod tests {
     }
 
     #[test]
+    fn plans_compare_what_the_kernel_will_report() {
+        // nft stores {80, 81-90} as {80-90}; after an apply nothing is pending.
+        let (code, out, err) = session(
+            Balancer::default(),
+            "mark(5).vip(\"10.0.0.1\").ports([80, \"81-90\"]);\n:apply\n:plan\n",
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("tcp dport 80-90 → fwmark 5"), "{out}");
+        assert!(
+            out.ends_with("No changes. The kernel matches the script.\n"),
+            "{out}"
+        );
+        assert_eq!(err, "");
+    }
+
+    #[test]
     fn commands_fail_cleanly_and_quit_stops_reading() {
         let (code, out, err) = session(
             Balancer::default(),

@@ -106,8 +106,18 @@ impl Shell {
         &self.catalog
     }
 
+    /// The pending model in the form the kernel reports it in (nft merges port
+    /// ranges), so that a plan made after an apply is empty.
+    fn pending(&self) -> Result<Balancer, crate::dsl::ScriptError> {
+        let mut b = self.session.balancer()?;
+        for rule in b.marks.values_mut() {
+            *rule = crate::backend::nft::canonical(rule);
+        }
+        Ok(b)
+    }
+
     pub fn status(&self) -> Status {
-        match self.session.balancer() {
+        match self.pending() {
             Ok(b) => match diff(&b, &self.observed, Mode::Replace).changes.len() {
                 0 => Status::InSync,
                 n => Status::Pending(n),
@@ -231,7 +241,7 @@ impl Shell {
 
     /// The pending model, or the reason it is not valid (printed).
     fn desired(&mut self) -> Option<Balancer> {
-        match self.session.balancer() {
+        match self.pending() {
             Ok(b) => Some(b),
             Err(e) => {
                 self.fail(e);

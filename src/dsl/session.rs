@@ -312,6 +312,37 @@ fn text(v: &Dynamic) -> String {
     }
 }
 
+/// What the REPL's completion needs to know about a session.
+impl Session {
+    /// The scope's variables with the DSL name of their type (`Service`,
+    /// `RealServer`, `string`, `i64`), in definition order.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        self.scope
+            .iter_raw()
+            .map(|(name, _, v)| {
+                let ty = self.engine.map_type_name(v.type_name());
+                (name.to_string(), ty.to_string())
+            })
+            .collect()
+    }
+
+    /// Functions defined by entries (`fn pool(ips) { .. }`): name and parameters.
+    pub fn script_functions(&self) -> Vec<(String, Vec<String>)> {
+        self.functions
+            .iter_functions()
+            .map(|f| {
+                let params = f.params.iter().map(|p| p.to_string()).collect();
+                (f.name.to_string(), params)
+            })
+            .collect()
+    }
+
+    /// Names of the recipes compiled into lvsh, as `import "name"` takes them.
+    pub fn stdlib() -> Vec<&'static str> {
+        super::resolver::STDLIB.iter().map(|(n, _)| *n).collect()
+    }
+}
+
 impl Snapshot {
     pub(crate) fn empty() -> Self {
         super::state::Registry::default().snapshot()

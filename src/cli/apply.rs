@@ -6,8 +6,9 @@ use super::{
 };
 use crate::{
     apply::{self, ApplyError, ApplyLock, Steps},
-    plan::{self, Mode},
-    state,
+    model::Balancer,
+    plan::{self, Mode, Plan},
+    state::{self, Observed},
 };
 use std::{
     io::{BufRead, IsTerminal, Write},
@@ -28,27 +29,17 @@ pub fn run(
     let mut live = Live::open(ctx)?;
     let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
     let started = Instant::now();
-    let observed = live.read()?;
-    let plan = plan::diff(&desired, &observed.balancer, mode);
-    let foreign = !observed.foreign.is_empty();
-    if plan.is_empty() && !foreign {
+    let Some(prepared) = prepare(&mut live, &desired, mode)? else {
         if !ctx.quiet {
             ctx.out("No changes. The kernel matches the script.\n")?;
         }
         return Ok(0);
-    }
-    let mut steps = Steps::from_plan(&plan, &observed.balancer);
-    if foreign {
-        if merge {
-            return Err(CliError::ForeignInMerge);
-        }
-        steps.rewrite_table(&desired.marks);
-    }
+    };
     if !ctx.quiet || dry_run {
         ctx.out(&format!(
             "{}{}",
-            live::foreign_notice(&observed),
-            plan.render(ctx.color)
+            live::foreign_notice(&prepared.observed),
+            prepared.plan.render(ctx.color)
         ))?;
     }
     if dry_run {
@@ -59,18 +50,79 @@ pub fn run(
             return Err(CliError::Cancelled);
         }
         // Time passed while the user read the plan: apply only what they saw.
-        if live.read()? != observed {
+        if live.read()? != prepared.observed {
             return Err(CliError::KernelChanged);
         }
     }
-    let applying = Instant::now();
-    let result = apply::run(&steps, &observed.balancer, &mut live.ipvs, &mut live.nft);
-    let applied_in = applying.elapsed();
+    let summary = execute(&mut live, &prepared, &desired, mode)?;
+    if !ctx.quiet {
+        ctx.out(&format!("{summary}\n"))?;
+    }
+    if ctx.verbose {
+        eprintln!(
+            "{} IPVS requests; {:.1} ms in all",
+            prepared.steps.ipvs.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(0)
+}
+
+/// What an apply is about to do, against which state.
+pub struct Prepared {
+    pub observed: Observed,
+    pub plan: Plan,
+    pub steps: Steps,
+}
+
+/// Reads the kernel and plans; `None` when there is nothing to do. The caller holds
+/// the namespace lock.
+pub fn prepare(
+    live: &mut Live,
+    desired: &Balancer,
+    mode: Mode,
+) -> Result<Option<Prepared>, CliError> {
+    let observed = live.read()?;
+    let plan = plan::diff(desired, &observed.balancer, mode);
+    let foreign = !observed.foreign.is_empty();
+    if plan.is_empty() && !foreign {
+        return Ok(None);
+    }
+    let mut steps = Steps::from_plan(&plan, &observed.balancer);
+    if foreign {
+        if mode == Mode::Merge {
+            return Err(CliError::ForeignInMerge);
+        }
+        steps.rewrite_table(&desired.marks);
+    }
+    Ok(Some(Prepared {
+        observed,
+        plan,
+        steps,
+    }))
+}
+
+/// Runs the transaction, then re-reads the kernel: either it now matches `desired`
+/// (Ok, with a one-line summary), or everything was rolled back (the error says so),
+/// or lvsh says what differs.
+pub fn execute(
+    live: &mut Live,
+    prepared: &Prepared,
+    desired: &Balancer,
+    mode: Mode,
+) -> Result<String, CliError> {
+    let before = &prepared.observed;
+    let result = apply::run(
+        &prepared.steps,
+        &before.balancer,
+        &mut live.ipvs,
+        &mut live.nft,
+    );
     let after = live.read();
     match result {
-        Ok(requests) => {
+        Ok(_) => {
             let after = after?;
-            let rest = plan::diff(&desired, &after.balancer, mode);
+            let rest = plan::diff(desired, &after.balancer, mode);
             if !rest.is_empty() || !after.foreign.is_empty() {
                 return Err(CliError::NotConverged(format!(
                     "{}{}",
@@ -78,24 +130,11 @@ pub fn run(
                     rest.render(false)
                 )));
             }
-            if !ctx.quiet {
-                let (a, c, d) = plan.counts();
-                ctx.out(&format!("Applied: {a} added, {c} changed, {d} deleted.\n"))?;
-            }
-            if ctx.verbose {
-                eprintln!(
-                    "{requests} IPVS requests in {:.1} ms; {:.1} ms in all",
-                    applied_in.as_secs_f64() * 1e3,
-                    started.elapsed().as_secs_f64() * 1e3
-                );
-            }
-            Ok(0)
+            let (a, c, d) = prepared.plan.counts();
+            Ok(format!("Applied: {a} added, {c} changed, {d} deleted."))
         }
         Err(e) => {
-            let restored = match &after {
-                Ok(now) => now.balancer == observed.balancer,
-                Err(_) => false,
-            };
+            let restored = matches!(&after, Ok(now) if now.balancer == before.balancer);
             Err(failure(e, restored))
         }
     }

@@ -125,6 +125,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         to: EmitFormat,
     },
+    /// Interactive shell: build the balancer step by step, :plan and :apply it
+    Repl {
+        /// A script the session starts from (instead of the live state)
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        source: StateSource,
+        /// History file [default: $XDG_STATE_HOME/lvsh/history]
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
     /// Turn `ipvsadm -S` output or an `ipvsadm -R` rules file into a script
     Import {
         /// The rules file (`-` for standard input)

@@ -9,6 +9,7 @@ mod import;
 mod input;
 mod live;
 mod plan;
+mod repl;
 mod save;
 mod show;
 
@@ -96,6 +97,11 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         } => apply::run(ctx, file, *merge, *dry_run, *yes),
         Command::Show { json, stats } => show::run(ctx, *json, *stats),
         Command::Save => save::run(ctx),
+        Command::Repl {
+            file,
+            source,
+            history,
+        } => repl::run(ctx, file, source, history),
     }
 }
 

@@ -1,0 +1,83 @@
+//! `lvsh repl`: the interactive shell, on the live kernel or offline.
+
+use super::{
+    CliError, Context, apply, input,
+    live::{self, Live},
+    show,
+};
+use crate::{
+    apply::ApplyLock,
+    model::Balancer,
+    plan::Mode,
+    repl::{self, Kernel, Offline, ReplOptions},
+    state,
+};
+use std::path::PathBuf;
+
+pub fn run(
+    ctx: &Context,
+    file: &Option<PathBuf>,
+    source: &super::args::StateSource,
+    history: &Option<PathBuf>,
+) -> Result<i32, CliError> {
+    let kernel: Box<dyn Kernel> = match (&source.state, source.empty) {
+        (Some(path), _) => Box::new(
+            Offline::new(
+                input::read_state(path)?,
+                format!("state file `{}`", path.display()),
+            )
+            .with_render(|b| show::render(b, false)),
+        ),
+        (None, true) => Box::new(Offline::empty().with_render(|b| show::render(b, false))),
+        (None, false) => Box::new(LiveKernel {
+            live: Live::open(ctx)?,
+            netns: ctx.netns.clone(),
+        }),
+    };
+    Ok(repl::run(
+        kernel,
+        ReplOptions {
+            dsl: ctx.dsl.clone(),
+            color: ctx.color,
+            history: history.clone(),
+            script: file.clone(),
+        },
+    ))
+}
+
+/// The REPL's view of the live kernel: the same reads and transactional apply as the
+/// `plan` and `apply` commands.
+struct LiveKernel {
+    live: Live,
+    netns: Option<String>,
+}
+
+impl Kernel for LiveKernel {
+    fn observe(&mut self) -> Result<Balancer, miette::Report> {
+        Ok(self.live.read()?.balancer)
+    }
+
+    fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report> {
+        let mut desired = desired.clone();
+        state::canonical(&mut desired);
+        let _lock = ApplyLock::acquire(self.netns.as_deref()).map_err(CliError::from)?;
+        match apply::prepare(&mut self.live, &desired, Mode::Replace)? {
+            None => Ok("No changes. The kernel matches the model.".to_string()),
+            Some(prepared) => Ok(apply::execute(
+                &mut self.live,
+                &prepared,
+                &desired,
+                Mode::Replace,
+            )?),
+        }
+    }
+
+    fn show(&mut self) -> Result<String, miette::Report> {
+        let observed = self.live.read()?;
+        Ok(format!(
+            "{}{}",
+            show::render(&observed.balancer, false),
+            live::foreign_notice(&observed)
+        ))
+    }
+}

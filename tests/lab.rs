@@ -63,6 +63,7 @@ scenarios! {
     ipvsadm_schedulers,
     ipvsadm_timeouts,
     lvsh_binary,
+    lvsh_repl_apply,
     nft_json,
     pcc,
     pfmc,

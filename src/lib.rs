@@ -11,3 +11,4 @@ pub mod model;
 pub mod plan;
 pub mod repl;
 pub mod state;
+mod suggest;

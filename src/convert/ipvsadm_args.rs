@@ -9,7 +9,7 @@
 //! options (`-scheduler rr` is `-s cheduler` plus a stray `rr`, as in ipvsadm).
 
 use super::ipvsadm_error::{Fault, Problem};
-use super::suggest::closest;
+use crate::suggest::closest;
 use std::ops::Range;
 
 /// A word of a rules line, with its byte offset in the whole source.

@@ -9,12 +9,12 @@
 use super::ipvsadm_addr::{endpoint, netmask_v4};
 use super::ipvsadm_args::{Given, Opt, Parsed, Tok};
 use super::ipvsadm_error::{Fault, Problem};
-use super::suggest::closest;
 use crate::model::{
     DEFAULT_PERSIST_TIMEOUT, DaemonState, Dest, DestKey, Family, Forward, Netmask,
     PersistenceEngine, Protocol, SchedFlag, SchedFlags, Scheduler, Service, ServiceKey, SyncDaemon,
     Timeouts, TunnelChecksum, TunnelKind,
 };
+use crate::suggest::closest;
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 

@@ -10,7 +10,6 @@ mod ipvsadm_rule;
 pub mod nft;
 mod port_names;
 pub mod script;
-mod suggest;
 
 #[cfg(test)]
 mod fixture_tests;

@@ -2,10 +2,10 @@
 
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, DaemonHandle, Handle, Traced};
-use super::suggest::did_you_mean;
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_IFNAME, MAX_SYNC_MAXLEN};
 use crate::model::{DaemonState, SyncDaemon};
+use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, NativeCallContext};
 use std::{fmt, net::IpAddr, sync::Arc};
 

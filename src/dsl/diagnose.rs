@@ -3,9 +3,9 @@
 use super::docs;
 use super::error::{BindingError, ScriptError};
 use super::sources::Sources;
-use super::suggest::did_you_mean;
 use super::values::friendly_signature;
 use crate::model::Problem;
+use crate::suggest::did_you_mean;
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 
 /// Stdlib recipe names, for "module not found" hints.

@@ -17,7 +17,6 @@ mod service;
 mod session;
 mod sources;
 mod state;
-mod suggest;
 mod timeouts;
 mod values;
 

@@ -2,8 +2,8 @@
 
 use super::error::{Fail, fail};
 use super::state::{Ctx, lock};
-use super::suggest::did_you_mean;
 use super::values::type_name;
+use crate::suggest::did_you_mean;
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 use std::sync::Arc;
 

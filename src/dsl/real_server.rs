@@ -2,10 +2,10 @@
 
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, Traced};
-use super::suggest::did_you_mean;
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_THRESHOLD, MAX_WEIGHT};
 use crate::model::{Dest, Forward, TunnelChecksum, TunnelKind};
+use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, NativeCallContext};
 use std::{fmt, net::IpAddr, sync::Arc};
 

@@ -3,13 +3,13 @@
 use super::error::{Fail, fail};
 use super::real_server::{self, RealServerDraft};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
-use super::suggest::did_you_mean;
 use super::values::{self, int_in, type_name};
 use crate::model::validate::MAX_TIMEOUT;
 use crate::model::{
     DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, PersistenceEngine, PortRange, Protocol,
     SchedFlag, Scheduler, Service, ServiceKey,
 };
+use crate::suggest::did_you_mean;
 use rhai::{Array, Dynamic, Engine, INT, NativeCallContext};
 use std::{
     collections::BTreeSet,

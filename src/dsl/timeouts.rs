@@ -2,10 +2,10 @@
 
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, Mode, Traced};
-use super::suggest::did_you_mean;
 use super::values::type_name;
 use crate::model::Timeouts;
 use crate::model::validate::MAX_TIMEOUT;
+use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, Map, NativeCallContext};
 use std::sync::Arc;
 

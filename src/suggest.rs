@@ -1,4 +1,5 @@
-//! "did you mean" for misspelt names.
+//! "did you mean" for misspelt names: scheduler names in scripts, options in ipvsadm
+//! rules, REPL commands.
 
 /// Edit distance in characters, a swap of two neighbours counting as one edit.
 fn distance(a: &str, b: &str) -> usize {
@@ -31,7 +32,15 @@ pub(crate) fn closest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    closest_within(word, candidates, (word.chars().count() / 3).max(1))
+}
+
+/// The closest candidate at most `limit` edits away.
+pub(crate) fn closest_within<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    limit: usize,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (distance(word, c), c))

@@ -96,24 +96,11 @@ fn interface(name: &str) -> Result<String, Fail> {
     Ok(name.to_string())
 }
 
+/// Registers a method returning the same handle (see `method.rs`).
 macro_rules! method {
-    ($engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
-        let c = $ctx.clone();
-        $engine.register_fn(
-            $name,
-            move |nc: NativeCallContext, h: &mut DaemonHandle $(, $arg: $ty)*| -> Result<DaemonHandle, Fail> {
-                let $at = c.origin(&nc);
-                {
-                    let mut guard = h.lock();
-                    let $d = &mut *guard;
-                    #[allow(clippy::redundant_closure_call)]
-                    let r: Result<(), Fail> = (|| $body)();
-                    r?;
-                }
-                Ok(h.clone())
-            },
-        );
-    }};
+    ($($t:tt)*) => {
+        super::method::handle_method!(DaemonHandle, $($t)*)
+    };
 }
 
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {

@@ -10,6 +10,7 @@ mod diagnose;
 mod docs;
 mod engine;
 mod error;
+mod method;
 mod params;
 mod real_server;
 mod resolver;

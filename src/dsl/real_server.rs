@@ -125,25 +125,11 @@ fn tunnel(kind: &str, port: Option<INT>) -> Result<Forward, Fail> {
     })
 }
 
-/// Registers a method `name(&mut RealServer, args..)` returning the same handle.
+/// Registers a method returning the same handle (see `method.rs`).
 macro_rules! method {
-    ($engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
-        let c = $ctx.clone();
-        $engine.register_fn(
-            $name,
-            move |nc: NativeCallContext, h: &mut RealServerHandle $(, $arg: $ty)*| -> Result<RealServerHandle, Fail> {
-                let $at = c.origin(&nc);
-                {
-                    let mut guard = h.lock();
-                    let $d = &mut *guard;
-                    #[allow(clippy::redundant_closure_call)]
-                    let r: Result<(), Fail> = (|| $body)();
-                    r?;
-                }
-                Ok(h.clone())
-            },
-        );
-    }};
+    ($($t:tt)*) => {
+        super::method::handle_method!(RealServerHandle, $($t)*)
+    };
 }
 
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {

@@ -402,28 +402,11 @@ fn open(ctx: &Ctx, kind: Kind, protocol: Protocol, origin: At) -> ServiceHandle 
     h
 }
 
-/// Registers a method `name(&mut Service, args..)` that edits the draft and returns
-/// the same handle, so calls chain.
+/// Registers a method returning the same handle (see `method.rs`).
 macro_rules! method {
-    ($engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
-        let c = $ctx.clone();
-        $engine.register_fn(
-            $name,
-            move |nc: NativeCallContext, h: &mut ServiceHandle $(, $arg: $ty)*| -> Result<ServiceHandle, Fail> {
-                #[allow(unused_variables)]
-                let $at = c.origin(&nc);
-                {
-                    let mut guard = h.lock();
-                    #[allow(unused_variables)]
-                    let $d = &mut *guard;
-                    #[allow(clippy::redundant_closure_call)]
-                    let r: Result<(), Fail> = (|| $body)();
-                    r?;
-                }
-                Ok(h.clone())
-            },
-        );
-    }};
+    ($($t:tt)*) => {
+        super::method::handle_method!(ServiceHandle, $($t)*)
+    };
 }
 
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {

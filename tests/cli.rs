@@ -361,3 +361,42 @@ fn readme_examples_check() {
         assert!(out.stdout.starts_with("-: ok"), "{block}\n{}", out.stdout);
     }
 }
+
+#[test]
+fn lib_dirs_resolve_imports_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site_pool.rhai"),
+        "fn web(vip) { service(vip, 80).scheduler(\"rr\").rs(rs(\"10.0.0.9\")) }\n",
+    )
+    .unwrap();
+    let script = "import \"site_pool\" as p;\np::web(\"10.0.0.1\");\n";
+    Test::new()
+        .args(["check", "-", "-I", dir.path().to_str().unwrap()])
+        .stdin(script)
+        .stdout("-: ok, 1 service, 1 real server\n")
+        .run();
+    Test::new()
+        .args(["check", "-"])
+        .stdin(script)
+        .status(1)
+        .stderr_contains(&["site_pool"])
+        .run();
+}
+
+#[test]
+fn unknown_network_namespace_is_a_clear_error() {
+    Test::new()
+        .args([
+            "--netns",
+            "lvsh-test-no-such-ns",
+            "plan",
+            "scripts/ppc.rhai",
+        ])
+        .status(1)
+        .stderr_contains(&[
+            "network namespace `lvsh-test-no-such-ns` does not exist",
+            "ip netns list",
+        ])
+        .run();
+}

@@ -51,3 +51,30 @@ Plan: 5 to add, 1 to change, 1 to delete."
 run lvsh apply --yes "$file"
 run lvsh plan "$file" --detailed-exitcode
 expect_eq "ipvsadm -S -n after the repair" "$(ipvsadm -S -n)" "$saved"
+
+step "drift in the owned nft table: a hand-made rule and a changed mark"
+file=$SCRIPTS/pfmc.rhai
+quietly lvsh apply --yes "$file"
+saved_nft=$(nft list table inet lvsh)
+run nft add rule inet lvsh prerouting ip saddr 10.9.9.9 drop
+run nft add rule inet lvsh prerouting ip daddr 192.168.10.121 tcp dport 25 meta mark set 10
+plan=$(lvsh plan "$file" --detailed-exitcode)
+status=$?
+echo "$plan"
+expect_eq "lvsh plan --detailed-exitcode" "$status" 2
+expect_eq "the plan: the hand-made rules, nothing else" "$plan" \
+"~ table inet lvsh holds 2 objects lvsh did not write; apply removes them:
+    rule in chain \`prerouting\` (handle 4): no \`lvsh mark N\` comment: \`ip saddr 10.9.9.9 drop\`
+    rule in chain \`prerouting\` (handle 5): no \`lvsh mark N\` comment: \`ip daddr 192.168.10.121 tcp dport 25 meta mark set 0x0000000a\`"
+run lvsh apply --yes "$file"
+run lvsh plan "$file" --detailed-exitcode
+expect_eq "nft list table inet lvsh after the repair" "$(nft list table inet lvsh)" "$saved_nft"
+
+step "--merge adds and changes, deletes nothing; --dry-run changes nothing"
+quietly lvsh apply --yes "$SCRIPTS/ppc.rhai"
+before=$(ipvsadm -S -n)
+run lvsh apply --yes --dry-run "$SCRIPTS/pcc.rhai"
+expect_eq "ipvsadm -S -n after --dry-run" "$(ipvsadm -S -n)" "$before"
+run lvsh apply --yes --merge "$SCRIPTS/pcc.rhai"
+expect_eq "ipvsadm -S -n after --merge" "$(ipvsadm -S -n | sort)" "$( (echo "$before"; lvsh emit "$SCRIPTS/pcc.rhai" --to ipvsadm 2>/dev/null) | sort)"
+run lvsh plan --merge "$SCRIPTS/pcc.rhai" --detailed-exitcode

@@ -81,6 +81,27 @@ case $flat in
 esac
 same_as_before "after the refused batch"
 
+step "an edit to a scheduler this kernel lacks: refused, rolled back"
+cat >"$LAB_TMP/edit.rhai" <<'RHAI'
+for i in 1..=6 {
+    service(`10.1.1.${i}`, 80).scheduler(if i == 2 { "twos" } else { "rr" })
+        .rs(rs("10.1.0.11").nat().weight(10 + i))
+        .rs(rs("10.1.0.13").nat());
+}
+mark(10).vip("10.1.2.1").ports([80, 443, 8080]).scheduler("rr").persist(900).rs(rs("10.1.0.12").dr());
+RHAI
+out=$(lvsh apply --yes "$LAB_TMP/edit.rhai" 2>&1)
+status=$?
+echo "$out"
+expect_eq "exit status" "$status" 1
+flat=$(unwrap "$out")
+case $flat in
+    *"the kernel refused to edit service tcp 10.1.1.2:80 twos: scheduler \`twos\` not available in this kernel"*"nothing was changed"*)
+        ok "names the edit, the kernel's reason, and that nothing was changed" ;;
+    *) fail "does not name \"edit service tcp 10.1.1.2:80 twos\" with its reason" ;;
+esac
+same_as_before "after the refused edit"
+
 step "a script with a syntax error: exit 1, nothing changed"
 printf 'service("10.1.1.1", 80).scheduler("rr"\n' >"$LAB_TMP/syntax.rhai"
 fails_with "syntax.rhai" lvsh apply --yes "$LAB_TMP/syntax.rhai"
@@ -92,16 +113,26 @@ printf 'service("10.1.1.1", 80).rs(rs("10.1.0.11").weight(70000));\nservice("10.
 fails_with "weight" lvsh apply --yes "$LAB_TMP/invalid.rhai"
 same_as_before "after the invalid script"
 
-step "nft refuses the new table (a stand-in nft that fails to write): IPVS rolled back"
-# The real nft refuses nothing lvsh writes; a wrapper that lists with the real
-# one and refuses every write stands for a kernel without a needed nft module.
+step "nft refuses the final table, after the IPVS changes: IPVS and the first nft write rolled back"
+# The real nft refuses nothing lvsh writes; a wrapper stands for a kernel that
+# refuses the final table (say, without a module it needs). lvsh writes the
+# table twice (first without the marks that go or change, then as the script
+# wants it, after IPVS): the wrapper lets the first write and the restore
+# through to the real nft and refuses the second.
 mkdir -p "$LAB_TMP/bin"
-cat >"$LAB_TMP/bin/nft" <<'SH'
+cat >"$LAB_TMP/bin/nft" <<SH
 #!/bin/sh
-case " $* " in
-    *" -f "*) cat >/dev/null; echo "Error: Could not process rule: Operation not supported" >&2; exit 1 ;;
+case " \$* " in
+    *" -f "*)
+        n=\$((\$(cat "$LAB_TMP/nft-writes" 2>/dev/null || echo 0) + 1))
+        echo \$n >"$LAB_TMP/nft-writes"
+        if [ \$n = 2 ]; then
+            cat >/dev/null
+            echo "Error: Could not process rule: Operation not supported" >&2
+            exit 1
+        fi ;;
 esac
-exec /usr/sbin/nft "$@"
+exec /usr/sbin/nft "\$@"
 SH
 chmod +x "$LAB_TMP/bin/nft"
 sed 's/"twos"/"sh"/' "$LAB_TMP/many.rhai" >"$LAB_TMP/many_ok.rhai"
@@ -114,6 +145,7 @@ case $flat in
     *"Operation not supported"*"nothing was changed"*) ok "nft's reason, and nothing was changed" ;;
     *) fail "no nft reason or no \"nothing was changed\"" ;;
 esac
+expect_eq "nft writes: the first, the refused one, the restore" "$(cat "$LAB_TMP/nft-writes")" 3
 same_as_before "after the refused nft write"
 
 step "and the same script with the real nft applies"

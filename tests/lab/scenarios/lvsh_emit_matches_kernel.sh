@@ -1,7 +1,7 @@
 # After `lvsh apply` of each example in scripts/, `lvsh emit --to ipvsadm`
 # equals `ipvsadm -S -n` as a set of lines; changes made by hand with ipvsadm
 # show in `lvsh plan` as exactly that drift (exit 2), and `lvsh apply` repairs it.
-# lab-timeout: 90
+# lab-timeout: 120
 . /lab/lib/lab.sh
 
 # generated.rhai's sync daemon needs an `eth1`.

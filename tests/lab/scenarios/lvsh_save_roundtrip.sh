@@ -1,6 +1,7 @@
 # `lvsh save` writes a script that brings back everything ipvsadm -S loses:
 # thresholds, tunnels (ipip, gue with port and csum, gre), timeouts, the sync
-# daemon, fwmark services with their nft marks, IPv6, UDP ops, sh flags.
+# daemons (master and backup), fwmark services with their nft marks and
+# without (marked elsewhere), IPv6, UDP ops, sh/mh flags, the sip engine.
 # After a flush, `lvsh apply` of the saved script restores the kernel exactly.
 # lab-timeout: 60
 . /lab/lib/lab.sh
@@ -32,7 +33,11 @@ quietly ipvsadm -a -t [2001:db8::1]:443 -r [2001:db8:1::11]:443 -m -w 4 -y 7 -x 
 quietly ipvsadm -A -t 10.1.0.101:5060 -s lc --pe sip -p 30
 quietly ipvsadm -a -t 10.1.0.101:5060 -r 10.1.0.11 -g -w 0
 quietly ipvsadm --set 1000 100 200
+quietly ipvsadm -A -f 30 -s rr
+quietly ipvsadm -a -f 30 -r 10.1.0.11 -g
+quietly ipvsadm -A -f 31 -6 -s wlc
 quietly ipvsadm --start-daemon master --mcast-interface d0 --syncid 5
+quietly ipvsadm --start-daemon backup --mcast-interface d0 --syncid 6 --mcast-group 239.1.2.3 --mcast-port 9000
 
 snapshot() {
     ipvsadm -S -n
@@ -56,6 +61,7 @@ run lvsh plan "$LAB_TMP/saved.rhai" --detailed-exitcode
 step "flush everything"
 run ipvsadm -C
 run ipvsadm --stop-daemon master
+run ipvsadm --stop-daemon backup
 run nft delete table inet lvsh
 run ipvsadm --set 900 120 300
 expect_eq "ipvsadm -S -n after the flush" "$(ipvsadm -S -n)" ""

@@ -77,14 +77,18 @@ pub fn run(
     ipvs: &mut dyn Ipvs,
     nft: &mut dyn Nft,
 ) -> Result<usize, ApplyError> {
+    // Whether the owned table differs from `before` (an nft batch is atomic: one
+    // that failed changed nothing and needs no undo).
+    let mut nft_changed = false;
     if let Some(marks) = &steps.nft_before {
         nft.replace(marks).map_err(|source| ApplyError::Nft {
             source,
             undo_failures: vec![],
         })?;
+        nft_changed = true;
     }
     let nft_undo = |nft: &mut dyn Nft, failures: &mut Vec<UndoFailure>| {
-        if steps.nft_before.is_some() || steps.nft_after.is_some() {
+        if nft_changed {
             if let Err(e) = nft.replace(&before.marks) {
                 failures.push(UndoFailure {
                     change: "restore table inet lvsh".into(),
@@ -326,6 +330,42 @@ mod tests {
         let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
         assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
         assert_eq!(ipvs.executed(), 0);
+        assert_eq!(observe(&mut ipvs, &mut nft), before);
+    }
+
+    #[test]
+    fn only_an_nft_write_that_took_effect_is_undone() {
+        // IPVS refuses a request before the marks are written: nothing to restore in
+        // nft (restoring anyway fails where the kernel lacks what the table needs).
+        let before = balancer(vec![]);
+        let desired = with_mark(balancer(vec![service("10.0.0.2", Scheduler::Twos, &[])]), 6);
+        let mut ipvs = FakeIpvs::with_state(&before).without_scheduler(Scheduler::Twos);
+        let mut nft = FakeNft::new();
+        let before = observe(&mut ipvs, &mut nft);
+        nft.fail_next_replace("Error: restore attempted");
+        let plan = diff(&desired, &before, Mode::Replace);
+        let steps = Steps::from_plan(&plan, &before);
+        assert!(steps.nft_before.is_none() && steps.nft_after.is_some());
+        let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
+        assert!(matches!(err, ApplyError::Refused { .. }), "{err:?}");
+        assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
+
+        // The final nft write fails: it changed nothing, so only IPVS is undone.
+        let desired = with_mark(balancer(vec![]), 7);
+        let mut ipvs = FakeIpvs::with_state(&before);
+        let mut nft = FakeNft::new();
+        nft.fail_replace(0, "Error: the write")
+            .fail_replace(1, "Error: a restore");
+        let plan = diff(&desired, &before, Mode::Replace);
+        let err = run(
+            &Steps::from_plan(&plan, &before),
+            &before,
+            &mut ipvs,
+            &mut nft,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
+        assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
         assert_eq!(observe(&mut ipvs, &mut nft), before);
     }
 }

@@ -50,14 +50,14 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    let color = match cli.global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-        }
-    };
-    install_report_handler(color);
+    let no_color = std::env::var_os("NO_COLOR").is_some();
+    // Plans go to stdout and errors to stderr: each is colored when it is a terminal.
+    let color = use_color(cli.global.color, no_color, std::io::stdout().is_terminal());
+    install_report_handler(use_color(
+        cli.global.color,
+        no_color,
+        std::io::stderr().is_terminal(),
+    ));
     let ctx = Context {
         dsl: crate::dsl::Options {
             lib_dirs: cli.global.lib.clone(),
@@ -105,6 +105,15 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
     }
 }
 
+/// Whether to color a stream: `--color`, else `NO_COLOR`, else whether it is a terminal.
+fn use_color(choice: ColorChoice, no_color: bool, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && terminal,
+    }
+}
+
 fn install_report_handler(color: bool) {
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -116,4 +125,19 @@ fn install_report_handler(color: bool) {
                 .build(),
         )
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_piped_to_a_file_has_no_colors_even_on_a_terminal() {
+        // stdout is a file, stderr the terminal: the plan (stdout) stays plain.
+        assert!(!use_color(ColorChoice::Auto, false, false));
+        assert!(use_color(ColorChoice::Auto, false, true));
+        assert!(!use_color(ColorChoice::Auto, true, true));
+        assert!(use_color(ColorChoice::Always, true, false));
+        assert!(!use_color(ColorChoice::Never, false, true));
+    }
 }

@@ -93,7 +93,7 @@ impl NftCli {
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<Output, Error> {
         let command = self.command_line(args);
         let mut cmd = Command::new(self.program()?);
-        cmd.args(args)
+        cmd.args(args.iter().map(|&a| if a == "-" { STDIN } else { a }))
             .env("LC_ALL", "C")
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -177,6 +177,10 @@ fn rule_lines(listing: &str) -> BTreeMap<u32, String> {
         })
         .collect()
 }
+
+/// What `-f -` becomes: nft reads `-` as `/dev/stdin`, which a system without udev
+/// (an initramfs, a minimal container) lacks; this needs only `/proc`.
+const STDIN: &str = "/proc/self/fd/0";
 
 fn netns_path(name: &str) -> PathBuf {
     if name.contains('/') {
@@ -301,6 +305,30 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "`nft -j -f -` failed (exit status: 1): Error: Could not process rule: Operation not permitted"
+        );
+    }
+
+    #[test]
+    fn input_goes_through_proc_not_dev_stdin() {
+        // A stand-in for nft that records its arguments and what it read.
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("nft");
+        let got = dir.path().join("got");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\necho \"$@\" >{0}\ncat \"$2\" >>{0}\n",
+                got.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut nft = NftCli::new(None).with_program(&fake);
+        nft.apply_text("table inet lvsh {}\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&got).unwrap(),
+            "-f /proc/self/fd/0\ntable inet lvsh {}\n"
         );
     }
 }

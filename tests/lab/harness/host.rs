@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 
 /// Programs copied into the VM: name, where the VM has it, Debian package.
 /// The scenario library calls `ip`, `nsenter` and `unshare` by these paths.
-pub const GUEST_PROGRAMS: [(&str, &str, &str); 6] = [
+pub const GUEST_PROGRAMS: [(&str, &str, &str); 7] = [
     ("busybox", "/bin/busybox", "busybox-static"),
     ("ipvsadm", "/usr/sbin/ipvsadm", "ipvsadm"),
     ("nft", "/usr/sbin/nft", "nftables"),
     ("ip", "/usr/sbin/ip", "iproute2"),
     ("nsenter", "/usr/bin/nsenter", "util-linux"),
     ("unshare", "/usr/bin/unshare", "util-linux"),
+    // Holds lvsh's apply lock from outside (`lvsh_errors`); busybox has no flock.
+    ("flock", "/usr/bin/flock", "util-linux"),
 ];
 
 /// Programs the host itself runs to build and boot the image.

@@ -6,10 +6,13 @@ use super::{
 };
 use crate::{
     apply::{self, ApplyError, ApplyLock, Steps},
+    backend::IpvsOp,
+    model::ServiceKey,
     plan::{self, Mode},
     state,
 };
 use std::{
+    collections::BTreeSet,
     io::{BufRead, IsTerminal, Write},
     path::Path,
     time::{Duration, Instant},
@@ -19,6 +22,8 @@ use std::{
 #[derive(Clone, Copy)]
 enum Phase {
     Evaluate,
+    /// Waiting for the kernel read once the script is evaluated.
+    Wait,
     Open,
     Read,
     Plan,
@@ -27,8 +32,9 @@ enum Phase {
     Reread,
 }
 
-const PHASES: [(Phase, &str); 7] = [
+const PHASES: [(Phase, &str); 8] = [
     (Phase::Evaluate, "evaluate"),
+    (Phase::Wait, "wait"),
     (Phase::Open, "open"),
     (Phase::Read, "read"),
     (Phase::Plan, "plan"),
@@ -49,6 +55,21 @@ impl Phases {
             last: Instant::now(),
             spent: [Duration::ZERO; PHASES.len()],
         }
+    }
+
+    /// Books the time since the last lap to `phase`, but the last `tail` of it to
+    /// [`Phase::Wait`].
+    fn lap_split(&mut self, phase: Phase, tail: Duration) {
+        let now = Instant::now();
+        let spent = now - self.last;
+        self.spent[phase as usize] += spent.saturating_sub(tail);
+        self.spent[Phase::Wait as usize] += spent.min(tail);
+        self.last = now;
+    }
+
+    /// Notes time spent alongside another phase (it does not move the lap).
+    fn book(&mut self, phase: Phase, spent: Duration) {
+        self.spent[phase as usize] += spent;
     }
 
     fn lap(&mut self, phase: Phase) {
@@ -99,16 +120,36 @@ pub fn run(
     yes: bool,
 ) -> Result<i32, CliError> {
     let mut clock = Phases::start();
-    let mut desired = input::evaluate(ctx, file)?;
-    state::canonical(&mut desired);
-    clock.lap(Phase::Evaluate);
     let mode = if merge { Mode::Merge } else { Mode::Replace };
-    let mut live = Live::open(ctx)?;
-    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+    // The kernel is read while the script evaluates: neither needs the other, and
+    // the kernel's side of a dump runs on another CPU. The lock is taken first, so
+    // the state read is still the one the plan is applied to (for lvsh writers).
+    let (desired, kernel) = std::thread::scope(|s| {
+        let reader = s.spawn(|| -> Result<_, CliError> {
+            let started = Instant::now();
+            let mut live = Live::open(ctx)?;
+            let lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+            let opened = started.elapsed();
+            let observed = live.read()?;
+            Ok((live, lock, observed, opened, started.elapsed() - opened))
+        });
+        let desired = input::evaluate(ctx, file).map(|mut desired| {
+            state::canonical(&mut desired);
+            desired
+        });
+        let evaluated = Instant::now();
+        let kernel = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (desired, kernel.map(|k| (k, evaluated.elapsed())))
+    });
+    // A broken script is the first thing to report, whatever the kernel said.
+    let desired = desired?;
+    let ((mut live, _lock, observed, opened, read), waited) = kernel?;
+    clock.lap_split(Phase::Evaluate, waited);
+    clock.book(Phase::Open, opened);
+    clock.book(Phase::Read, read);
     let started = Instant::now();
-    clock.lap(Phase::Open);
-    let observed = live.read()?;
-    clock.lap(Phase::Read);
     let plan = plan::diff(&desired, &observed.balancer, mode);
     let foreign = !observed.foreign.is_empty();
     if plan.is_empty() && !foreign {
@@ -154,7 +195,14 @@ pub fn run(
     let result = apply::run(&steps, &observed.balancer, &mut live.ipvs, &mut live.nft);
     let applied_in = applying.elapsed();
     clock.lap(Phase::Apply);
-    let after = live.read();
+    let nft_written = steps.nft_before.is_some() || steps.nft_after.is_some();
+    let services = touched(&steps.ipvs);
+    let (added, changed, deleted) = plan.counts();
+    // Both hold a copy of every object changed: free them for the read that follows.
+    drop(steps);
+    drop(plan);
+    // Convergence is checked on a fresh read of what the apply touched.
+    let after = live.reread(&observed, &services, nft_written);
     match result {
         Ok(requests) => {
             let after = after?;
@@ -168,8 +216,9 @@ pub fn run(
                 )));
             }
             if !ctx.quiet {
-                let (a, c, d) = plan.counts();
-                ctx.out(&format!("Applied: {a} added, {c} changed, {d} deleted.\n"))?;
+                ctx.out(&format!(
+                    "Applied: {added} added, {changed} changed, {deleted} deleted.\n"
+                ))?;
             }
             if ctx.verbose {
                 eprintln!(
@@ -189,6 +238,20 @@ pub fn run(
             Err(failure(e, restored))
         }
     }
+}
+
+/// The services the requests change (and whose destinations they change).
+fn touched(ops: &[IpvsOp]) -> BTreeSet<ServiceKey> {
+    ops.iter()
+        .filter_map(|op| match op {
+            IpvsOp::AddService(s) | IpvsOp::EditService(s) => Some(s.key),
+            IpvsOp::DelService(k)
+            | IpvsOp::AddDest(k, _)
+            | IpvsOp::EditDest(k, _)
+            | IpvsOp::DelDest(k, _) => Some(*k),
+            IpvsOp::SetTimeouts(_) | IpvsOp::AddDaemon(_) | IpvsOp::DelDaemon(_) => None,
+        })
+        .collect()
 }
 
 /// Asks on the terminal; anything but yes cancels.

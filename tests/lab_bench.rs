@@ -342,9 +342,13 @@ fn table(runs: &[Run]) -> String {
         );
     }
 
-    let _ = writeln!(t, "\nlvsh's phases (`-v`), median of the runs, ms:\n");
+    let _ = writeln!(
+        t,
+        "\nlvsh's phases (`-v`), median of the runs, ms (open and read run beside evaluate; \
+         wait is the part of them left after it):\n"
+    );
     let names = [
-        "evaluate", "open", "read", "plan", "show", "apply", "re-read",
+        "evaluate", "wait", "open", "read", "plan", "show", "apply", "re-read",
     ];
     let _ = writeln!(t, "| run | wall | {} | peak MiB |", names.join(" | "));
     let _ = writeln!(t, "| --- | --- |{} --- |", " --- |".repeat(names.len()));

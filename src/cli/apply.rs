@@ -296,3 +296,47 @@ fn failure(e: ApplyError, restored: bool) -> CliError {
     };
     CliError::Apply { message, help }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dest, DestKey, Protocol, Service, Timeouts};
+
+    #[test]
+    fn the_re_read_covers_every_service_a_request_touches() {
+        let key = |last: u8| ServiceKey::inet(Protocol::Tcp, [10, 0, 0, last].into(), 80);
+        let dest = Dest::new(DestKey {
+            address: [10, 1, 0, 1].into(),
+            port: 80,
+        });
+        let ops = vec![
+            IpvsOp::AddService(Service::new(key(1))),
+            IpvsOp::EditService(Service::new(key(2))),
+            IpvsOp::DelService(key(3)),
+            IpvsOp::AddDest(key(4), dest.clone()),
+            IpvsOp::EditDest(key(5), dest.clone()),
+            IpvsOp::DelDest(key(6), dest.key),
+            IpvsOp::SetTimeouts(Timeouts::default()),
+        ];
+        let want: BTreeSet<ServiceKey> = (1..=6).map(key).collect();
+        assert_eq!(touched(&ops), want);
+        assert!(touched(&[]).is_empty());
+    }
+
+    #[test]
+    fn time_is_booked_to_phases_and_the_wait_split_off() {
+        let mut clock = Phases::start();
+        std::thread::sleep(Duration::from_millis(20));
+        clock.lap_split(Phase::Evaluate, Duration::from_millis(5));
+        clock.book(Phase::Read, Duration::from_millis(7));
+        let evaluate = clock.spent[Phase::Evaluate as usize];
+        assert!(evaluate >= Duration::from_millis(15), "{evaluate:?}");
+        assert_eq!(clock.spent[Phase::Wait as usize], Duration::from_millis(5));
+        let report = clock.report(Some(3));
+        assert!(report.starts_with("timings: evaluate "), "{report}");
+        assert!(
+            report.contains(", wait 5.0 ms, read 7.0 ms (3 IPVS requests)"),
+            "{report}"
+        );
+    }
+}

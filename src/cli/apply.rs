@@ -6,15 +6,111 @@ use super::{
 };
 use crate::{
     apply::{self, ApplyError, ApplyLock, Steps},
-    model::Balancer,
+    backend::IpvsOp,
+    model::{Balancer, ServiceKey},
     plan::{self, Mode, Plan},
     state::{self, Observed},
 };
 use std::{
+    collections::BTreeSet,
     io::{BufRead, IsTerminal, Write},
     path::Path,
-    time::Instant,
+    time::{Duration, Instant},
 };
+
+/// Where an apply spends its time, for `-v`.
+#[derive(Clone, Copy)]
+enum Phase {
+    Evaluate,
+    /// Waiting for the kernel read once the script is evaluated.
+    Wait,
+    Open,
+    Read,
+    Plan,
+    Show,
+    Apply,
+    Reread,
+}
+
+const PHASES: [(Phase, &str); 8] = [
+    (Phase::Evaluate, "evaluate"),
+    (Phase::Wait, "wait"),
+    (Phase::Open, "open"),
+    (Phase::Read, "read"),
+    (Phase::Plan, "plan"),
+    (Phase::Show, "show"),
+    (Phase::Apply, "apply"),
+    (Phase::Reread, "re-read"),
+];
+
+/// A stopwatch that books the time since the last lap to a phase.
+pub struct Phases {
+    last: Instant,
+    spent: [Duration; PHASES.len()],
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            last: Instant::now(),
+            spent: [Duration::ZERO; PHASES.len()],
+        }
+    }
+
+    /// Books the time since the last lap to `phase`, but the last `tail` of it to
+    /// [`Phase::Wait`].
+    fn lap_split(&mut self, phase: Phase, tail: Duration) {
+        let now = Instant::now();
+        let spent = now - self.last;
+        self.spent[phase as usize] += spent.saturating_sub(tail);
+        self.spent[Phase::Wait as usize] += spent.min(tail);
+        self.last = now;
+    }
+
+    /// Notes time spent alongside another phase (it does not move the lap).
+    fn book(&mut self, phase: Phase, spent: Duration) {
+        self.spent[phase as usize] += spent;
+    }
+
+    fn lap(&mut self, phase: Phase) {
+        let now = Instant::now();
+        self.spent[phase as usize] += now - self.last;
+        self.last = now;
+    }
+
+    /// `timings: evaluate 1.2 ms, ...; peak memory 3.4 MiB` (phases that took no time
+    /// left out).
+    fn report(&self, requests: Option<usize>) -> String {
+        let mut parts = vec![];
+        for (phase, name) in PHASES {
+            let ms = self.spent[phase as usize].as_secs_f64() * 1e3;
+            if ms >= 0.05 {
+                parts.push(format!("{name} {ms:.1} ms"));
+            }
+        }
+        let mut line = format!("timings: {}", parts.join(", "));
+        if let Some(n) = requests {
+            line.push_str(&format!(" ({n} IPVS requests)"));
+        }
+        if let Some(kib) = peak_memory_kib() {
+            line.push_str(&format!("; peak memory {:.1} MiB", kib as f64 / 1024.0));
+        }
+        line
+    }
+}
+
+/// The process's peak resident memory (`VmHWM`), when the kernel tells.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
 
 pub fn run(
     ctx: &Context,
@@ -23,18 +119,47 @@ pub fn run(
     dry_run: bool,
     yes: bool,
 ) -> Result<i32, CliError> {
-    let mut desired = input::evaluate(ctx, file)?;
-    state::canonical(&mut desired);
+    let mut clock = Phases::start();
     let mode = if merge { Mode::Merge } else { Mode::Replace };
-    let mut live = Live::open(ctx)?;
-    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
-    let started = Instant::now();
-    let Some(prepared) = prepare(&mut live, &desired, mode)? else {
+    // The kernel is read while the script evaluates: neither needs the other, and
+    // the kernel's side of a dump runs on another CPU. The lock is taken first, so
+    // the state read is still the one the plan is applied to (for lvsh writers).
+    let (desired, kernel) = std::thread::scope(|s| {
+        let reader = s.spawn(|| -> Result<_, CliError> {
+            let started = Instant::now();
+            let mut live = Live::open(ctx)?;
+            let lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+            let opened = started.elapsed();
+            let observed = live.read()?;
+            Ok((live, lock, observed, opened, started.elapsed() - opened))
+        });
+        let desired = input::evaluate(ctx, file).map(|mut desired| {
+            state::canonical(&mut desired);
+            desired
+        });
+        let evaluated = Instant::now();
+        let kernel = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (desired, kernel.map(|k| (k, evaluated.elapsed())))
+    });
+    // A broken script is the first thing to report, whatever the kernel said.
+    let desired = desired?;
+    let ((mut live, _lock, observed, opened, read), waited) = kernel?;
+    clock.lap_split(Phase::Evaluate, waited);
+    clock.book(Phase::Open, opened);
+    clock.book(Phase::Read, read);
+    let Some(prepared) = plan_against(observed, &desired, mode)? else {
+        clock.lap(Phase::Plan);
         if !ctx.quiet {
             ctx.out("No changes. The kernel matches the script.\n")?;
         }
+        if ctx.verbose {
+            eprintln!("{}", clock.report(None));
+        }
         return Ok(0);
     };
+    clock.lap(Phase::Plan);
     if !ctx.quiet || dry_run {
         ctx.out(&format!(
             "{}{}",
@@ -42,6 +167,7 @@ pub fn run(
             prepared.plan.render(ctx.color)
         ))?;
     }
+    clock.lap(Phase::Show);
     if dry_run {
         return Ok(0);
     }
@@ -54,16 +180,14 @@ pub fn run(
             return Err(CliError::KernelChanged);
         }
     }
-    let summary = execute(&mut live, &prepared, &desired, mode)?;
+    clock.lap(Phase::Show);
+    let requests = prepared.steps.ipvs.len();
+    let summary = execute(&mut live, prepared, &desired, mode, Some(&mut clock))?;
     if !ctx.quiet {
         ctx.out(&format!("{summary}\n"))?;
     }
     if ctx.verbose {
-        eprintln!(
-            "{} IPVS requests; {:.1} ms in all",
-            prepared.steps.ipvs.len(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
+        eprintln!("{}", clock.report(Some(requests)));
     }
     Ok(0)
 }
@@ -82,7 +206,14 @@ pub fn prepare(
     desired: &Balancer,
     mode: Mode,
 ) -> Result<Option<Prepared>, CliError> {
-    let observed = live.read()?;
+    plan_against(live.read()?, desired, mode)
+}
+
+fn plan_against(
+    observed: Observed,
+    desired: &Balancer,
+    mode: Mode,
+) -> Result<Option<Prepared>, CliError> {
     let plan = plan::diff(desired, &observed.balancer, mode);
     let foreign = !observed.foreign.is_empty();
     if plan.is_empty() && !foreign {
@@ -102,27 +233,40 @@ pub fn prepare(
     }))
 }
 
-/// Runs the transaction, then re-reads the kernel: either it now matches `desired`
-/// (Ok, with a one-line summary), or everything was rolled back (the error says so),
-/// or lvsh says what differs.
+/// Runs the transaction, then re-reads what it touched: either the kernel now
+/// matches `desired` (Ok, with a one-line summary), or everything was rolled back
+/// (the error says so), or lvsh says what differs.
 pub fn execute(
     live: &mut Live,
-    prepared: &Prepared,
+    prepared: Prepared,
     desired: &Balancer,
     mode: Mode,
+    mut clock: Option<&mut Phases>,
 ) -> Result<String, CliError> {
-    let before = &prepared.observed;
-    let result = apply::run(
-        &prepared.steps,
-        &before.balancer,
-        &mut live.ipvs,
-        &mut live.nft,
-    );
-    let after = live.read();
+    let Prepared {
+        observed,
+        plan,
+        steps,
+    } = prepared;
+    let result = apply::run(&steps, &observed.balancer, &mut live.ipvs, &mut live.nft);
+    if let Some(c) = clock.as_deref_mut() {
+        c.lap(Phase::Apply);
+    }
+    let nft_written = steps.nft_before.is_some() || steps.nft_after.is_some();
+    let services = touched(&steps.ipvs);
+    let (added, changed, deleted) = plan.counts();
+    // Both hold a copy of every object changed: free them for the read that follows.
+    drop(steps);
+    drop(plan);
+    // Convergence is checked on a fresh read of what the apply touched.
+    let after = live.reread(&observed, &services, nft_written);
     match result {
         Ok(_) => {
             let after = after?;
             let rest = plan::diff(desired, &after.balancer, mode);
+            if let Some(c) = clock {
+                c.lap(Phase::Reread);
+            }
             if !rest.is_empty() || !after.foreign.is_empty() {
                 return Err(CliError::NotConverged(format!(
                     "{}{}",
@@ -130,14 +274,29 @@ pub fn execute(
                     rest.render(false)
                 )));
             }
-            let (a, c, d) = prepared.plan.counts();
-            Ok(format!("Applied: {a} added, {c} changed, {d} deleted."))
+            Ok(format!(
+                "Applied: {added} added, {changed} changed, {deleted} deleted."
+            ))
         }
         Err(e) => {
-            let restored = matches!(&after, Ok(now) if now.balancer == before.balancer);
+            let restored = matches!(&after, Ok(now) if now.balancer == observed.balancer);
             Err(failure(e, restored))
         }
     }
+}
+
+/// The services the requests change (and whose destinations they change).
+fn touched(ops: &[IpvsOp]) -> BTreeSet<ServiceKey> {
+    ops.iter()
+        .filter_map(|op| match op {
+            IpvsOp::AddService(s) | IpvsOp::EditService(s) => Some(s.key),
+            IpvsOp::DelService(k)
+            | IpvsOp::AddDest(k, _)
+            | IpvsOp::EditDest(k, _)
+            | IpvsOp::DelDest(k, _) => Some(*k),
+            IpvsOp::SetTimeouts(_) | IpvsOp::AddDaemon(_) | IpvsOp::DelDaemon(_) => None,
+        })
+        .collect()
 }
 
 /// Asks on the terminal; anything but yes cancels.
@@ -181,4 +340,48 @@ fn failure(e: ApplyError, restored: bool) -> CliError {
         h
     };
     CliError::Apply { message, help }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dest, DestKey, Protocol, Service, Timeouts};
+
+    #[test]
+    fn the_re_read_covers_every_service_a_request_touches() {
+        let key = |last: u8| ServiceKey::inet(Protocol::Tcp, [10, 0, 0, last].into(), 80);
+        let dest = Dest::new(DestKey {
+            address: [10, 1, 0, 1].into(),
+            port: 80,
+        });
+        let ops = vec![
+            IpvsOp::AddService(Service::new(key(1))),
+            IpvsOp::EditService(Service::new(key(2))),
+            IpvsOp::DelService(key(3)),
+            IpvsOp::AddDest(key(4), dest.clone()),
+            IpvsOp::EditDest(key(5), dest.clone()),
+            IpvsOp::DelDest(key(6), dest.key),
+            IpvsOp::SetTimeouts(Timeouts::default()),
+        ];
+        let want: BTreeSet<ServiceKey> = (1..=6).map(key).collect();
+        assert_eq!(touched(&ops), want);
+        assert!(touched(&[]).is_empty());
+    }
+
+    #[test]
+    fn time_is_booked_to_phases_and_the_wait_split_off() {
+        let mut clock = Phases::start();
+        std::thread::sleep(Duration::from_millis(20));
+        clock.lap_split(Phase::Evaluate, Duration::from_millis(5));
+        clock.book(Phase::Read, Duration::from_millis(7));
+        let evaluate = clock.spent[Phase::Evaluate as usize];
+        assert!(evaluate >= Duration::from_millis(15), "{evaluate:?}");
+        assert_eq!(clock.spent[Phase::Wait as usize], Duration::from_millis(5));
+        let report = clock.report(Some(3));
+        assert!(report.starts_with("timings: evaluate "), "{report}");
+        assert!(
+            report.contains(", wait 5.0 ms, read 7.0 ms (3 IPVS requests)"),
+            "{report}"
+        );
+    }
 }

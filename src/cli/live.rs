@@ -2,9 +2,15 @@
 
 use super::{CliError, Context};
 use crate::{
-    backend::{ipvs::Netlink, nft::NftCli},
-    state::{self, Observed},
+    backend::{
+        Ipvs,
+        ipvs::Netlink,
+        nft::{self, NftCli},
+    },
+    model::ServiceKey,
+    state::{Observed, StateError},
 };
+use std::collections::BTreeSet;
 
 pub struct Live {
     pub ipvs: Netlink,
@@ -20,8 +26,61 @@ impl Live {
         })
     }
 
+    /// Reads IPVS and the owned nft table. `nft` is a process of its own: it runs
+    /// on another thread while this one dumps IPVS, so its start-up costs no time.
     pub fn read(&mut self) -> Result<Observed, CliError> {
-        Ok(state::read(&mut self.ipvs, &mut self.nft)?)
+        let Live { ipvs, nft } = self;
+        let (balancer, table) = std::thread::scope(|s| {
+            let table = s.spawn(|| nft::read_observed(nft));
+            let balancer = ipvs.read();
+            let table = table
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (balancer, table)
+        });
+        let mut balancer = balancer.map_err(StateError::Ipvs)?;
+        let table = table.map_err(StateError::Nft)?;
+        balancer.marks = table.marks;
+        Ok(Observed {
+            balancer,
+            foreign: table.foreign,
+        })
+    }
+
+    /// Reads the state after an apply: the destinations of the services in
+    /// `changed` (and of services new since `before`), the rest as `before` read
+    /// them; the owned table only when the apply wrote it (lvsh's lock keeps lvsh
+    /// to one writer at a time).
+    pub fn reread(
+        &mut self,
+        before: &Observed,
+        changed: &BTreeSet<ServiceKey>,
+        nft_written: bool,
+    ) -> Result<Observed, CliError> {
+        let Live { ipvs, nft } = self;
+        let (balancer, table) = std::thread::scope(|s| {
+            let table = nft_written.then(|| s.spawn(|| nft::read_observed(nft)));
+            let balancer = ipvs.read_changed(&before.balancer, changed);
+            let table = table.map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (balancer, table)
+        });
+        let mut balancer = balancer.map_err(StateError::Ipvs)?;
+        let Some(table) = table else {
+            balancer.marks = before.balancer.marks.clone();
+            return Ok(Observed {
+                balancer,
+                foreign: before.foreign.clone(),
+            });
+        };
+        let table = table.map_err(StateError::Nft)?;
+        balancer.marks = table.marks;
+        Ok(Observed {
+            balancer,
+            foreign: table.foreign,
+        })
     }
 }
 

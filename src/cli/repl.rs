@@ -65,9 +65,10 @@ impl Kernel for LiveKernel {
             None => Ok("No changes. The kernel matches the model.".to_string()),
             Some(prepared) => Ok(apply::execute(
                 &mut self.live,
-                &prepared,
+                prepared,
                 &desired,
                 Mode::Replace,
+                None,
             )?),
         }
     }

@@ -24,13 +24,21 @@ use super::request::{
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
 use crate::backend::{Ipvs, IpvsOp, KernelError};
-use crate::model::{Balancer, Dest, Service, ServiceKey, SyncDaemon, Timeouts};
+use crate::model::{Balancer, Dest, DestKey, Service, ServiceKey, SyncDaemon, Timeouts};
 use neli::{
     consts::socket::{Msg, NlFamily},
     socket::NlSocket,
     utils::Groups,
 };
-use std::{fs::File, io, os::fd::AsRawFd, path::Path, process::Command, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs::File,
+    io,
+    os::fd::AsRawFd,
+    path::Path,
+    process::Command,
+    time::Duration,
+};
 
 /// Bytes of requests per `sendmsg`.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -149,10 +157,39 @@ impl Netlink {
     /// Everything [`Ipvs::read`] returns: services with destinations and stats,
     /// timeouts, daemons.
     pub fn read_all(&mut self) -> Result<Balancer, Error> {
+        self.read_reusing(|_| None)
+    }
+
+    /// Like [`Self::read_all`], but the destinations of a service that is not in
+    /// `changed` and was in `before` come from `before` instead of a dump of their
+    /// own. Destinations are dumped one service at a time, so after an apply that
+    /// touched a few services of many this re-reads in a few dumps, not thousands.
+    pub fn read_changed(
+        &mut self,
+        before: &Balancer,
+        changed: &BTreeSet<ServiceKey>,
+    ) -> Result<Balancer, Error> {
+        self.read_reusing(|key| {
+            if changed.contains(key) {
+                return None;
+            }
+            before.services.get(key).map(|s| &s.dests)
+        })
+    }
+
+    fn read_reusing<'a>(
+        &mut self,
+        known: impl Fn(&ServiceKey) -> Option<&'a BTreeMap<DestKey, Dest>>,
+    ) -> Result<Balancer, Error> {
         let mut b = Balancer::default();
         for mut s in self.services()? {
-            for d in self.dests(&s.key)? {
-                s.dests.insert(d.key, d);
+            match known(&s.key) {
+                Some(dests) => s.dests = dests.clone(),
+                None => {
+                    for d in self.dests(&s.key)? {
+                        s.dests.insert(d.key, d);
+                    }
+                }
             }
             b.services.insert(s.key, s);
         }

@@ -3,6 +3,7 @@
 //! itself (`/init`, `/lab/lib`, the scenarios, the project's `scripts/`).
 //! Cached under `target/lab/` by a hash of everything that goes in.
 
+use super::Config;
 use super::cpio;
 use super::host::Host;
 use super::plan::{self, Scenario};
@@ -43,15 +44,13 @@ pub struct Built {
 }
 
 /// Builds the image for these inputs, or reuses the one built for the same inputs.
-pub fn build(
-    host: &Host,
-    repo: &Path,
-    lvsh: &Path,
-    scenarios: &[Scenario],
-    work: &Path,
-) -> Result<Built, String> {
+pub fn build(host: &Host, config: &Config, scenarios: &[Scenario]) -> Result<Built, String> {
+    let (repo, work) = (&config.repo, &config.work);
     let started = Instant::now();
-    let image = Image::compose(host, repo, lvsh, scenarios)?;
+    let mut image = Image::compose(host, repo, &config.lvsh, scenarios)?;
+    for (program, guest) in &config.extra {
+        image.add_program(host, program, guest, false)?;
+    }
     let key = image.key(&repo.join("tests/lab"))?;
     let path = work.join(format!("initramfs-{key}.cpio"));
     let cached = path.is_file();

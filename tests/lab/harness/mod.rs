@@ -27,8 +27,13 @@ pub struct Config {
     pub repo: PathBuf,
     /// Where images and runs are kept: `target/lab`.
     pub work: PathBuf,
-    /// The lvsh binary under test.
+    /// The lvsh binary under test (`LAB_LVSH` overrides the one cargo built, e.g.
+    /// with `target/release/lvsh`).
     pub lvsh: PathBuf,
+    /// The folders under `tests/lab` whose scripts go into the image.
+    pub folders: Vec<String>,
+    /// More programs for the VM: host file, path inside the image.
+    pub extra: Vec<(PathBuf, String)>,
     /// Only these scenarios (`LAB_SCENARIO`); all when `None`.
     pub only: Option<Vec<String>>,
     /// More kernel command line, for tests of the harness itself.
@@ -56,7 +61,11 @@ impl Config {
         Config {
             repo: repo.into(),
             work: target.join("lab"),
-            lvsh: lvsh.into(),
+            lvsh: std::env::var_os("LAB_LVSH")
+                .filter(|v| !v.is_empty())
+                .map_or_else(|| lvsh.into(), PathBuf::from),
+            folders: plan::FOLDERS.iter().map(|f| f.to_string()).collect(),
+            extra: Vec::new(),
             only,
             cmdline: String::new(),
             verbose: std::env::var_os("LAB_VERBOSE").is_some_and(|v| !v.is_empty()),
@@ -110,9 +119,9 @@ impl Lab {
 
     fn boot(&mut self, config: &Config) -> Result<(), String> {
         let host = Host::probe()?;
-        let all = plan::discover(&config.repo.join("tests/lab"))?;
+        let all = plan::discover_in(&config.repo.join("tests/lab"), &config.folders)?;
         let chosen = plan::select(&all, config.only.as_deref())?;
-        let image = image::build(&host, &config.repo, &config.lvsh, &all, &config.work)?;
+        let image = image::build(&host, config, &all)?;
         let run_dir = new_run_dir(&config.work)?;
         let token = token();
         let mut cmdline = config.cmdline.clone();

@@ -33,10 +33,16 @@ impl Scenario {
     }
 }
 
-/// Every scenario under `lab_dir`, folder by folder, sorted by name.
+/// Every scenario of the lab's own folders.
+#[allow(dead_code)] // used by tests/lab.rs, not by tests/lab_bench.rs
 pub fn discover(lab_dir: &Path) -> Result<Vec<Scenario>, String> {
+    discover_in(lab_dir, &FOLDERS.map(String::from))
+}
+
+/// Every scenario under `lab_dir` in these folders, folder by folder, sorted by name.
+pub fn discover_in(lab_dir: &Path, folders: &[String]) -> Result<Vec<Scenario>, String> {
     let mut all: Vec<Scenario> = Vec::new();
-    for folder in FOLDERS {
+    for folder in folders {
         let dir = lab_dir.join(folder);
         let entries =
             fs::read_dir(&dir).map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?;

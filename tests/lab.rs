@@ -63,6 +63,7 @@ scenarios! {
     ipvsadm_schedulers,
     ipvsadm_timeouts,
     lvsh_binary,
+    lvsh_confirm,
     lvsh_edit_every_field,
     lvsh_emit_matches_kernel,
     lvsh_errors,

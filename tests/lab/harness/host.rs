@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Programs copied into the VM: name, where the VM has it, Debian package.
 /// The scenario library calls `ip`, `nsenter` and `unshare` by these paths.
-pub const GUEST_PROGRAMS: [(&str, &str, &str); 7] = [
+pub const GUEST_PROGRAMS: [(&str, &str, &str); 8] = [
     ("busybox", "/bin/busybox", "busybox-static"),
     ("ipvsadm", "/usr/sbin/ipvsadm", "ipvsadm"),
     ("nft", "/usr/sbin/nft", "nftables"),
@@ -18,6 +18,8 @@ pub const GUEST_PROGRAMS: [(&str, &str, &str); 7] = [
     ("unshare", "/usr/bin/unshare", "util-linux"),
     // Holds lvsh's apply lock from outside (`lvsh_errors`); busybox has no flock.
     ("flock", "/usr/bin/flock", "util-linux"),
+    // Gives lvsh a terminal, so `lvsh apply` asks before applying (`lvsh_confirm`).
+    ("script", "/usr/bin/script", "bsdutils"),
 ];
 
 /// Programs the host itself runs to build and boot the image.

@@ -3,12 +3,11 @@
 use super::{CliError, Context};
 use crate::{
     backend::{
-        Ipvs,
         ipvs::Netlink,
         nft::{self, NftCli},
     },
     model::ServiceKey,
-    state::{Observed, StateError},
+    state::{self, Observed, StateError},
 };
 use std::collections::BTreeSet;
 
@@ -26,25 +25,8 @@ impl Live {
         })
     }
 
-    /// Reads IPVS and the owned nft table. `nft` is a process of its own: it runs
-    /// on another thread while this one dumps IPVS, so its start-up costs no time.
     pub fn read(&mut self) -> Result<Observed, CliError> {
-        let Live { ipvs, nft } = self;
-        let (balancer, table) = std::thread::scope(|s| {
-            let table = s.spawn(|| nft::read_observed(nft));
-            let balancer = ipvs.read();
-            let table = table
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (balancer, table)
-        });
-        let mut balancer = balancer.map_err(StateError::Ipvs)?;
-        let table = table.map_err(StateError::Nft)?;
-        balancer.marks = table.marks;
-        Ok(Observed {
-            balancer,
-            foreign: table.foreign,
-        })
+        Ok(state::read(&mut self.ipvs, &mut self.nft)?)
     }
 
     /// Reads the state after an apply: the destinations of the services in
@@ -67,20 +49,15 @@ impl Live {
             });
             (balancer, table)
         });
-        let mut balancer = balancer.map_err(StateError::Ipvs)?;
-        let Some(table) = table else {
-            balancer.marks = before.balancer.marks.clone();
-            return Ok(Observed {
-                balancer,
+        let balancer = balancer.map_err(StateError::Ipvs)?;
+        let table = match table {
+            Some(table) => table.map_err(StateError::Nft)?,
+            None => nft::Observed {
+                marks: before.balancer.marks.clone(),
                 foreign: before.foreign.clone(),
-            });
+            },
         };
-        let table = table.map_err(StateError::Nft)?;
-        balancer.marks = table.marks;
-        Ok(Observed {
-            balancer,
-            foreign: table.foreign,
-        })
+        Ok(Observed::new(balancer, table))
     }
 }
 

@@ -25,15 +25,32 @@ pub struct Observed {
 }
 
 /// Reads IPVS (services, destinations, timeouts, daemons) and the owned nft table
-/// into one model.
-pub fn read(ipvs: &mut dyn Ipvs, nft: &mut dyn Nft) -> Result<Observed, StateError> {
-    let mut balancer = ipvs.read().map_err(StateError::Ipvs)?;
-    let table = nft::read_observed(nft).map_err(StateError::Nft)?;
-    balancer.marks = table.marks;
-    Ok(Observed {
-        balancer,
-        foreign: table.foreign,
-    })
+/// into one model. `nft` is a process of its own: it runs on another thread while
+/// this one dumps IPVS, so its start-up costs no time.
+pub fn read(ipvs: &mut dyn Ipvs, nft: &mut (dyn Nft + Send)) -> Result<Observed, StateError> {
+    let (balancer, table) = std::thread::scope(|s| {
+        let table = s.spawn(|| nft::read_observed(nft));
+        let balancer = ipvs.read();
+        let table = table
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (balancer, table)
+    });
+    Ok(Observed::new(
+        balancer.map_err(StateError::Ipvs)?,
+        table.map_err(StateError::Nft)?,
+    ))
+}
+
+impl Observed {
+    /// The IPVS state with the owned table's marks and drift.
+    pub fn new(mut balancer: Balancer, table: nft::Observed) -> Self {
+        balancer.marks = table.marks;
+        Observed {
+            balancer,
+            foreign: table.foreign,
+        }
+    }
 }
 
 /// Brings a desired model into the form the kernel reports it in, so that a plan

@@ -174,10 +174,7 @@ fn undo(done: &[&IpvsOp], before: &Balancer, ipvs: &mut dyn Ipvs) -> Vec<UndoFai
 mod tests {
     use super::*;
     use crate::{
-        backend::{
-            ipvs::FakeIpvs,
-            nft::{FakeNft, read_observed},
-        },
+        backend::{ipvs::FakeIpvs, nft::FakeNft},
         model::{Dest, DestKey, Family, Protocol, Scheduler, Service, ServiceKey},
         plan::{Mode, diff},
     };
@@ -215,9 +212,7 @@ mod tests {
     }
 
     fn observe(ipvs: &mut FakeIpvs, nft: &mut FakeNft) -> Balancer {
-        let mut b = ipvs.read().unwrap();
-        b.marks = read_observed(nft).unwrap().marks;
-        b
+        crate::state::read(ipvs, nft).unwrap().balancer
     }
 
     #[test]

@@ -21,3 +21,31 @@ lvsh_apply() { run lvsh apply --yes "$@"; }
 # rhai NAME: saves a script given on stdin as $LAB_TMP/NAME.rhai and prints its path,
 # for scenarios that write their balancer inline: lvsh_apply "$(rhai ppc <<'RHAI' ... RHAI)"
 rhai() { cat >"$LAB_TMP/$1.rhai" && echo "$LAB_TMP/$1.rhai"; }
+
+# kernel_state: everything lvsh manages, as the oracles print it (for byte-for-byte
+# comparisons of the kernel before and after).
+kernel_state() {
+    ipvsadm -S -n
+    echo "--"
+    ipvsadm -L -n --thresholds
+    echo "--"
+    ipvsadm -l --daemon
+    echo "--"
+    ipvsadm -L --timeout
+    echo "--"
+    nft list table inet lvsh
+}
+
+# expect_same_state WHAT BEFORE: kernel_state now is BEFORE, byte for byte; else
+# the scenario fails with a diff.
+expect_same_state() {
+    _now=$(kernel_state)
+    if [ "$_now" = "$2" ]; then
+        ok "$1: ipvsadm -S -n, --thresholds, --daemon, --timeout and nft list table inet lvsh byte-identical to before"
+    else
+        echo "$2" >"$LAB_TMP/before"
+        echo "$_now" >"$LAB_TMP/now"
+        diff -u "$LAB_TMP/before" "$LAB_TMP/now"
+        fail "$1: the kernel differs from before (above)"
+    fi
+}

@@ -20,28 +20,9 @@ mark(11).vip("10.1.2.2").udp().port(53).rs(rs("10.1.0.12").dr());
 timeouts(800, 100, 250);
 RHAI
 )"
-snapshot() {
-    ipvsadm -S -n
-    echo "--"
-    ipvsadm -L -n --thresholds
-    echo "--"
-    ipvsadm -L --timeout
-    echo "--"
-    nft list table inet lvsh
-}
-before=$(snapshot)
+before=$(kernel_state)
 echo "$before"
-same_as_before() {
-    _now=$(snapshot)
-    if [ "$_now" = "$before" ]; then
-        ok "$1: ipvsadm -S -n, --thresholds, --timeout and nft list table inet lvsh byte-identical to before"
-    else
-        echo "$before" >"$LAB_TMP/before"
-        echo "$_now" >"$LAB_TMP/now"
-        diff -u "$LAB_TMP/before" "$LAB_TMP/now"
-        fail "$1: the kernel changed (above)"
-    fi
-}
+same_as_before() { expect_same_state "$1" "$before"; }
 
 # unwrap TEXT: miette's wrapped message on one line, without its gutter.
 unwrap() { printf '%s\n' "$1" | sed 's/^[[:space:]]*[|x]*[[:space:]]*//' | tr '\n' ' ' | tr -s ' '; }

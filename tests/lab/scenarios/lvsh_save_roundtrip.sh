@@ -39,18 +39,7 @@ quietly ipvsadm -A -f 31 -6 -s wlc
 quietly ipvsadm --start-daemon master --mcast-interface d0 --syncid 5
 quietly ipvsadm --start-daemon backup --mcast-interface d0 --syncid 6 --mcast-group 239.1.2.3 --mcast-port 9000
 
-snapshot() {
-    ipvsadm -S -n
-    echo "--"
-    ipvsadm -L -n --thresholds
-    echo "--"
-    ipvsadm -l --daemon
-    echo "--"
-    ipvsadm -L --timeout
-    echo "--"
-    nft list table inet lvsh
-}
-before=$(snapshot)
+before=$(kernel_state)
 echo "$before"
 
 step "lvsh save"
@@ -65,17 +54,9 @@ run ipvsadm --stop-daemon backup
 run nft delete table inet lvsh
 run ipvsadm --set 900 120 300
 expect_eq "ipvsadm -S -n after the flush" "$(ipvsadm -S -n)" ""
-expect_ne "the state after the flush" "$(snapshot 2>/dev/null)" "$before"
+expect_ne "the state after the flush" "$(kernel_state 2>/dev/null)" "$before"
 
 step "lvsh apply saved.rhai brings it all back"
 lvsh_apply "$LAB_TMP/saved.rhai"
 run lvsh plan "$LAB_TMP/saved.rhai" --detailed-exitcode
-after=$(snapshot)
-if [ "$after" = "$before" ]; then
-    ok "ipvsadm -S -n, --thresholds, --daemon, --timeout and nft list table inet lvsh: as before"
-else
-    echo "$before" >"$LAB_TMP/before"
-    echo "$after" >"$LAB_TMP/after"
-    diff -u "$LAB_TMP/before" "$LAB_TMP/after"
-    fail "the restored state differs (above)"
-fi
+expect_same_state "after save, flush and apply" "$before"

@@ -1,4 +1,4 @@
-use super::{DestCounters, Origin, Stats, keyed, service::sockaddr};
+use super::{DestCounters, Origin, Stats, keyed, service::SockAddr};
 use serde::{Deserialize, Serialize};
 use std::{fmt, net::IpAddr};
 
@@ -11,7 +11,7 @@ pub struct DestKey {
 
 impl fmt::Display for DestKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&sockaddr(&self.address, self.port))
+        SockAddr(&self.address, self.port).fmt(f)
     }
 }
 

@@ -62,10 +62,16 @@ impl ServiceKey {
 }
 
 /// Formats an address with its port the way ipvsadm does (`[v6]:port`).
-pub(crate) fn sockaddr(addr: &IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
+/// `192.0.2.1:80` or `[2001:db8::1]:80`, written straight into the formatter
+/// (plans print tens of thousands of them).
+pub(crate) struct SockAddr<'a>(pub &'a IpAddr, pub u16);
+
+impl fmt::Display for SockAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.1),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
+        }
     }
 }
 
@@ -77,7 +83,7 @@ impl fmt::Display for ServiceKey {
                 protocol,
                 address,
                 port,
-            } => write!(f, "{protocol} {}", sockaddr(address, *port)),
+            } => write!(f, "{protocol} {}", SockAddr(address, *port)),
             ServiceKey::Fwmark {
                 family: Family::Inet,
                 fwmark,

@@ -40,7 +40,7 @@ pub(crate) fn track_calls(e: &mut Engine) {
 /// An engine whose bindings record into `ctx`.
 pub(crate) fn build(ctx: &Arc<Ctx>, resolver: Shared) -> Engine {
     let mut e = Engine::new_raw();
-    e.register_global_module(StandardPackage::new().as_shared_module());
+    e.register_global_module(StandardPackage::new_lazy().as_shared_module());
     e.set_strict_variables(true);
     e.disable_symbol("eval");
     e.set_max_operations(MAX_OPERATIONS);

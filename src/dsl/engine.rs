@@ -1,11 +1,14 @@
 //! The sandboxed engine: no `eval`, strict variables, limits, our own module
 //! resolver, captured print/debug, and the lvsh bindings.
 
-use super::resolver::{Resolver, Shared};
+use super::resolver::Resolver;
 use super::state::Ctx;
 use super::{daemon, params, real_server, service, timeouts};
-use rhai::{Engine, packages::Package, packages::StandardPackage};
-use std::{path::PathBuf, sync::Arc};
+use rhai::{Engine, INT, ImmutableString, Shared, packages::Package, packages::StandardPackage};
+use std::{
+    path::PathBuf,
+    sync::{Arc, OnceLock},
+};
 
 /// A script that runs longer than this is stopped (an endless loop, most likely).
 pub(crate) const MAX_OPERATIONS: u64 = 50_000_000;
@@ -18,8 +21,12 @@ pub(crate) const MAX_MAP: usize = 10_000;
 pub(crate) const MAX_MODULES: usize = 64;
 
 /// A resolver for the stdlib, `lib_dirs` and `base_dir` (the script's own directory).
-pub(crate) fn resolver(ctx: &Arc<Ctx>, lib_dirs: &[PathBuf], base_dir: Option<PathBuf>) -> Shared {
-    Shared(Arc::new(Resolver::new(
+pub(crate) fn resolver(
+    ctx: &Arc<Ctx>,
+    lib_dirs: &[PathBuf],
+    base_dir: Option<PathBuf>,
+) -> super::resolver::Shared {
+    super::resolver::Shared(Arc::new(Resolver::new(
         ctx.clone(),
         lib_dirs.to_vec(),
         base_dir,
@@ -37,10 +44,43 @@ pub(crate) fn track_calls(e: &mut Engine) {
     );
 }
 
+/// Rhai's standard library, made once per process. Lazy: a function is looked up in
+/// the package's static tables when a script first calls it, instead of every one
+/// (hundreds) being registered at start, which dominated the start of a run.
+fn standard_package() -> Shared<rhai::Module> {
+    static STD: OnceLock<Shared<rhai::Module>> = OnceLock::new();
+    STD.get_or_init(|| StandardPackage::new_lazy().as_shared_module())
+        .clone()
+}
+
+/// `to_string` of an int, as rhai's generic one prints it but without formatting
+/// through `Dynamic` and looking the text up as a type name: string interpolation
+/// of ints (`` `10.0.${i}.1` ``) calls it for every value.
+fn int_to_string(n: INT) -> ImmutableString {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&buf[i..]).unwrap_or_default();
+    if n < 0 {
+        format!("-{digits}").into()
+    } else {
+        digits.into()
+    }
+}
+
 /// An engine whose bindings record into `ctx`.
-pub(crate) fn build(ctx: &Arc<Ctx>, resolver: Shared) -> Engine {
+pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine {
     let mut e = Engine::new_raw();
-    e.register_global_module(StandardPackage::new().as_shared_module());
+    e.register_global_module(standard_package());
+    e.register_fn("to_string", int_to_string);
     e.set_strict_variables(true);
     e.disable_symbol("eval");
     e.set_max_operations(MAX_OPERATIONS);
@@ -68,4 +108,19 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: Shared) -> Engine {
     timeouts::register(&mut e, ctx);
     params::register(&mut e, ctx);
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_print_as_rhai_prints_them() {
+        for n in [0, 7, -7, 10, 250, -1000, INT::MAX, INT::MIN] {
+            assert_eq!(
+                int_to_string(n).as_str(),
+                format!("{}", rhai::Dynamic::from(n))
+            );
+        }
+    }
 }

@@ -542,6 +542,16 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         d.flags = flags;
         Ok(())
     });
+    // `.rs(rs(..))`, the common case, without going through `Dynamic`.
+    let c = ctx.clone();
+    engine.register_fn(
+        "rs",
+        move |nc: NativeCallContext, h: &mut ServiceHandle, rs: RealServerHandle| {
+            let at = c.origin(&nc);
+            h.lock().attach(rs, at, c.mode);
+            h.clone()
+        },
+    );
     let c = ctx.clone();
     engine.register_fn(
         "rs",

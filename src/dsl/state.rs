@@ -204,15 +204,13 @@ impl Ctx {
             return At::default();
         };
         let source = nc.call_source().unwrap_or("");
-        let here = Origin::at(
-            self.sources().intern(source),
-            line,
-            pos.position().unwrap_or(1),
-        );
+        let column = pos.position().unwrap_or(1);
         let main = lock(&self.main).clone();
+        // Nearly every call is in the top-level script, whose name is already interned.
         if source == &*main {
-            return At::of(here);
+            return At::of(Origin::at(main, line, column));
         }
+        let here = Origin::at(self.sources().intern(source), line, column);
         // The call stack is kept only when the script imports modules.
         let Some(dbg) = nc.debugger() else {
             return At::of(here);

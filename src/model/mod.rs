@@ -4,6 +4,7 @@
 mod balancer;
 mod daemon;
 mod dest;
+mod dests;
 mod family;
 mod keyed;
 mod mark;
@@ -18,6 +19,7 @@ pub mod validate;
 pub use balancer::Balancer;
 pub use daemon::{DaemonState, SyncDaemon};
 pub use dest::{DEFAULT_WEIGHT, Dest, DestKey, Forward, TunnelChecksum, TunnelKind};
+pub use dests::Dests;
 pub use family::Family;
 pub use keyed::Keyed;
 pub use mark::{MarkRule, PortRange};

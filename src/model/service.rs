@@ -1,7 +1,6 @@
-use super::{Dest, DestKey, Family, Origin, Protocol, SchedFlags, Scheduler, Stats, keyed};
+use super::{Dests, Family, Origin, Protocol, SchedFlags, Scheduler, Stats, keyed};
 use serde::{Deserialize, Serialize};
 use std::{
-    collections::BTreeMap,
     fmt,
     net::{IpAddr, Ipv4Addr},
 };
@@ -168,11 +167,10 @@ pub struct Service {
     pub one_packet: bool,
     #[serde(
         default,
-        with = "keyed",
-        skip_serializing_if = "BTreeMap::is_empty",
+        skip_serializing_if = "Dests::is_empty",
         rename = "destinations"
     )]
-    pub dests: BTreeMap<DestKey, Dest>,
+    pub dests: Dests,
     #[serde(default, skip_serializing_if = "Stats::is_zero")]
     pub stats: Stats,
     #[serde(skip)]
@@ -189,7 +187,7 @@ impl Service {
             netmask: None,
             pe: None,
             one_packet: false,
-            dests: BTreeMap::new(),
+            dests: Dests::new(),
             stats: Stats::default(),
             origin: Origin::default(),
         }

@@ -27,6 +27,6 @@ pub use origin::{Origin, Pos};
 pub use protocol::Protocol;
 pub use scheduler::{SchedFlag, SchedFlags, Scheduler};
 pub use service::{DEFAULT_PERSIST_TIMEOUT, Netmask, PersistenceEngine, Service, ServiceKey};
-pub use stats::{DestCounters, Stats};
+pub use stats::{DestCounters, Stats, StatsBox};
 pub use timeouts::Timeouts;
 pub use validate::{Field, Place, Problem, Severity, Subject, validate};

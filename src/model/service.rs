@@ -1,4 +1,4 @@
-use super::{Dests, Family, Origin, Protocol, SchedFlags, Scheduler, Stats, keyed};
+use super::{Dests, Family, Origin, Protocol, SchedFlags, Scheduler, StatsBox, keyed};
 use serde::{Deserialize, Serialize};
 use std::{
     fmt,
@@ -171,8 +171,8 @@ pub struct Service {
         rename = "destinations"
     )]
     pub dests: Dests,
-    #[serde(default, skip_serializing_if = "Stats::is_zero")]
-    pub stats: Stats,
+    #[serde(default, skip_serializing_if = "StatsBox::is_zero")]
+    pub stats: StatsBox,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -188,7 +188,7 @@ impl Service {
             pe: None,
             one_packet: false,
             dests: Dests::new(),
-            stats: Stats::default(),
+            stats: StatsBox::default(),
             origin: Origin::default(),
         }
     }

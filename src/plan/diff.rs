@@ -1,6 +1,6 @@
 use super::{Change, Mode, Object, Plan, Snapshot};
 use crate::model::{
-    Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service, Stats,
+    Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service, StatsBox,
     SyncDaemon, Timeouts,
 };
 use std::{
@@ -252,7 +252,7 @@ fn settings(s: &Service) -> Service {
         pe: s.pe,
         one_packet: s.one_packet,
         dests: Dests::new(),
-        stats: Stats::default(),
+        stats: StatsBox::default(),
         origin: s.origin.clone(),
     }
 }
@@ -262,7 +262,7 @@ fn settings(s: &Service) -> Service {
 fn bare_dest(d: &Dest) -> Dest {
     Dest {
         counters: DestCounters::default(),
-        stats: Stats::default(),
+        stats: StatsBox::default(),
         ..d.clone()
     }
 }

@@ -204,11 +204,9 @@ impl Ctx {
             return At::default();
         };
         let source = nc.call_source().unwrap_or("");
-        let here = Origin::at(
-            self.sources().intern(source),
-            line,
-            pos.position().unwrap_or(1),
-        );
+        let here = self
+            .sources()
+            .origin(source, line, pos.position().unwrap_or(1));
         let main = lock(&self.main).clone();
         if source == &*main {
             return At::of(here);
@@ -227,11 +225,10 @@ impl Ctx {
         }
         let via = via
             .and_then(|p| {
-                Some(Origin::at(
-                    main.clone(),
-                    p.line()?,
-                    p.position().unwrap_or(1),
-                ))
+                Some(
+                    self.sources()
+                        .origin(&main, p.line()?, p.position().unwrap_or(1)),
+                )
             })
             .map(Box::new);
         At { here, via }

@@ -27,7 +27,9 @@ pub fn run(
         if plan.is_empty() && !notice.is_empty() {
             ctx.out(&notice)?;
         } else {
-            ctx.out(&format!("{notice}{}", plan.render(ctx.color)))?;
+            // Two writes rather than one joined copy: a plan can be megabytes.
+            ctx.out(&notice)?;
+            ctx.out(&plan.render(ctx.color))?;
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })

@@ -88,11 +88,24 @@ struct Lines {
     rows: Vec<Row>,
 }
 
+/// One line: its label is `text[start..mid]`, its detail `text[mid..end]`. Offsets
+/// are `u32` because a plan of 50,000 changes has as many rows.
 struct Row {
     sign: Sign,
-    label: Range<usize>,
-    label_width: usize,
-    detail: Range<usize>,
+    label_width: u32,
+    start: u32,
+    mid: u32,
+    end: u32,
+}
+
+impl Row {
+    fn label(&self) -> Range<usize> {
+        self.start as usize..self.mid as usize
+    }
+
+    fn detail(&self) -> Range<usize> {
+        self.mid as usize..self.end as usize
+    }
 }
 
 impl Lines {
@@ -116,9 +129,10 @@ impl Lines {
         };
         self.rows.push(Row {
             sign,
-            label: start..mid,
-            label_width,
-            detail: mid..self.text.len(),
+            label_width: label_width as u32,
+            start: start as u32,
+            mid: mid as u32,
+            end: self.text.len() as u32,
         });
     }
 
@@ -126,7 +140,7 @@ impl Lines {
         let width = self
             .rows
             .iter()
-            .map(|r| r.label_width)
+            .map(|r| r.label_width as usize)
             .filter(|&w| w <= MAX_LABEL)
             .max()
             .unwrap_or(0);
@@ -144,11 +158,11 @@ impl Lines {
             }
             out.push(mark);
             out.push(' ');
-            out.push_str(&self.text[r.label.clone()]);
-            if !r.detail.is_empty() {
-                let pad = width.saturating_sub(r.label_width) + 2;
+            out.push_str(&self.text[r.label()]);
+            if r.mid != r.end {
+                let pad = width.saturating_sub(r.label_width as usize) + 2;
                 out.extend(std::iter::repeat_n(' ', pad));
-                out.push_str(&self.text[r.detail.clone()]);
+                out.push_str(&self.text[r.detail()]);
             }
             if color {
                 out.push_str("\x1b[0m");
@@ -161,19 +175,22 @@ impl Lines {
 
 /// Services in key order, each followed by its real servers.
 fn services(changes: &[Change], lines: &mut Lines) {
-    let mut rows: Vec<(&ServiceKey, Option<&DestKey>, &Change)> = changes
-        .iter()
-        .filter_map(|c| match &c.object {
-            Object::Service(k) => Some((k, None, c)),
-            Object::Dest(k, d) => Some((k, Some(d), c)),
+    fn keys(c: &Change) -> Option<(&ServiceKey, Option<&DestKey>)> {
+        match &c.object {
+            Object::Service(k) => Some((k, None)),
+            Object::Dest(k, d) => Some((k, Some(d))),
             _ => None,
-        })
-        .collect();
+        }
+    }
+    let mut rows: Vec<&Change> = changes.iter().filter(|c| keys(c).is_some()).collect();
     // Stable sort: it merges the key-ordered runs a plan from `diff` has in linear time.
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by(|a, b| keys(a).cmp(&keys(b)));
 
     let mut current = None;
-    for (svc, dest, c) in rows {
+    for c in rows {
+        let Some((svc, dest)) = keys(c) else {
+            continue;
+        };
         if current != Some(svc) {
             current = Some(svc);
             if dest.is_some() {

@@ -27,9 +27,8 @@ pub fn run(
         if plan.is_empty() && !notice.is_empty() {
             ctx.out(&notice)?;
         } else {
-            // Two writes rather than one joined copy: a plan can be megabytes.
             ctx.out(&notice)?;
-            ctx.out(&plan.render(ctx.color))?;
+            ctx.out_with(|w| plan.write_text(ctx.color, w))?;
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })

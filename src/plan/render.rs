@@ -16,7 +16,8 @@ mod words;
 use super::{Action, Change, Object, Plan, Snapshot};
 use crate::model::{DaemonState, DestKey, ServiceKey};
 use std::{
-    fmt::{Display, Write},
+    fmt::{Display, Write as _},
+    io,
     ops::Range,
 };
 use words::{
@@ -33,8 +34,21 @@ impl Plan {
     /// Human-readable text; every line, the closing summary included, ends in `\n`.
     /// `color` adds ANSI colors: green additions, yellow edits, red deletions.
     pub fn render(&self, color: bool) -> String {
+        let mut out = Vec::with_capacity(if self.is_empty() {
+            EMPTY.len()
+        } else {
+            self.changes.len() * 64
+        });
+        self.write_text(color, &mut out)
+            .expect("writing to memory does not fail");
+        String::from_utf8(out).expect("the plan is written as text")
+    }
+
+    /// [`Plan::render`]'s text, written to `w` line by line instead of returned: a
+    /// plan of 50,000 changes is megabytes of text.
+    pub fn write_text(&self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
         if self.is_empty() {
-            return EMPTY.to_string();
+            return w.write_all(EMPTY.as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
         services(&self.changes, &mut lines);
@@ -48,18 +62,17 @@ impl Plan {
         }
         daemons(&self.changes, &mut lines);
 
-        let mut out = lines.finish(color);
+        lines.write(color, w)?;
         let (add, change, delete) = self.counts();
         let head = if color {
             "\x1b[1mPlan:\x1b[0m"
         } else {
             "Plan:"
         };
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "{head} {add} to add, {change} to change, {delete} to delete."
-        );
-        out
+        )
     }
 }
 
@@ -136,7 +149,8 @@ impl Lines {
         });
     }
 
-    fn finish(self, color: bool) -> String {
+    fn write(self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; MAX_LABEL + 2];
         let width = self
             .rows
             .iter()
@@ -144,32 +158,30 @@ impl Lines {
             .filter(|&w| w <= MAX_LABEL)
             .max()
             .unwrap_or(0);
-        let mut out = String::with_capacity(self.text.len() + self.rows.len() * (width + 16));
         for r in &self.rows {
             let (mark, code) = match r.sign {
-                Sign::Add => ('+', "\x1b[32m"),
-                Sign::Edit => ('~', "\x1b[33m"),
-                Sign::Delete => ('-', "\x1b[31m"),
-                Sign::Context => (' ', ""),
+                Sign::Add => ("+ ", "\x1b[32m"),
+                Sign::Edit => ("~ ", "\x1b[33m"),
+                Sign::Delete => ("- ", "\x1b[31m"),
+                Sign::Context => ("  ", ""),
             };
             let color = color && !code.is_empty();
             if color {
-                out.push_str(code);
+                w.write_all(code.as_bytes())?;
             }
-            out.push(mark);
-            out.push(' ');
-            out.push_str(&self.text[r.label()]);
+            w.write_all(mark.as_bytes())?;
+            w.write_all(self.text[r.label()].as_bytes())?;
             if r.mid != r.end {
                 let pad = width.saturating_sub(r.label_width as usize) + 2;
-                out.extend(std::iter::repeat_n(' ', pad));
-                out.push_str(&self.text[r.detail()]);
+                w.write_all(&SPACES[..pad])?;
+                w.write_all(self.text[r.detail()].as_bytes())?;
             }
             if color {
-                out.push_str("\x1b[0m");
+                w.write_all(b"\x1b[0m")?;
             }
-            out.push('\n');
+            w.write_all(b"\n")?;
         }
-        out
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Script texts by name, so errors can show the line they point at, also for
 //! imported modules and earlier REPL entries.
 
+use super::state::At;
 use crate::model::Origin;
 use miette::SourceSpan;
 use std::{
@@ -13,9 +14,9 @@ pub(crate) struct Sources {
     texts: HashMap<Arc<str>, Arc<str>>,
     /// Interned names, so origins share one allocation per file.
     names: Vec<Arc<str>>,
-    /// One origin per position (name index, line, column): the objects a loop makes
+    /// One `At` per position (name index, line, column): the objects a loop makes
     /// share the few positions of its calls instead of holding a copy each.
-    origins: BTreeMap<(usize, usize, usize), Origin>,
+    positions: BTreeMap<(usize, usize, usize), At>,
 }
 
 impl Sources {
@@ -42,12 +43,12 @@ impl Sources {
         self.names.len() - 1
     }
 
-    /// The shared origin of a position in the script `name`.
-    pub fn origin(&mut self, name: &str, line: usize, column: usize) -> Origin {
+    /// The shared `At` of a call at a position of the script `name`.
+    pub fn at(&mut self, name: &str, line: usize, column: usize) -> At {
         let i = self.name_index(name);
-        self.origins
+        self.positions
             .entry((i, line, column))
-            .or_insert_with(|| Origin::at(self.names[i].clone(), line, column))
+            .or_insert_with(|| At::of(Origin::at(self.names[i].clone(), line, column)))
             .clone()
     }
 }

@@ -20,6 +20,9 @@ pub struct Pos {
 pub struct Origin(Option<Arc<Pos>>);
 
 impl Origin {
+    /// No place (a default, or an object read from the kernel).
+    pub const NONE: Origin = Origin(None);
+
     pub fn at(source: Arc<str>, line: usize, column: usize) -> Self {
         Origin(Some(Arc::new(Pos {
             source,

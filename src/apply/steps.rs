@@ -16,7 +16,12 @@ impl Steps {
     /// plan was made against.
     pub fn from_plan(plan: &Plan, observed: &Balancer) -> Steps {
         let mut marks = observed.marks.clone();
-        let mut steps = Steps::default();
+        // At most one request per change: no regrowing (and up to twice the room) when
+        // 50,000 changes become 50,000 requests.
+        let mut steps = Steps {
+            ipvs: Vec::with_capacity(plan.changes.len()),
+            ..Steps::default()
+        };
         let mut seen_ipvs = false;
         let mut marks_before = false;
         let mut marks_after = false;

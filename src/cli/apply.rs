@@ -161,11 +161,8 @@ pub fn run(
     };
     clock.lap(Phase::Plan);
     if !ctx.quiet || dry_run {
-        ctx.out(&format!(
-            "{}{}",
-            live::foreign_notice(&prepared.observed),
-            prepared.plan.render(ctx.color)
-        ))?;
+        ctx.out(&live::foreign_notice(&prepared.observed))?;
+        ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
     }
     clock.lap(Phase::Show);
     if dry_run {

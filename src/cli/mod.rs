@@ -38,6 +38,18 @@ impl Context {
             .and_then(|_| stdout.flush())
             .map_err(CliError::Output)
     }
+
+    /// Writes to stdout through a buffer as `write` produces the text, for output
+    /// too large to hold twice (the plan of 10,000 services).
+    pub fn out_with(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), CliError> {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        write(&mut out)
+            .and_then(|_| out.flush())
+            .map_err(CliError::Output)
+    }
 }
 
 /// Runs lvsh with the process arguments; returns the exit code.

@@ -27,7 +27,8 @@ pub fn run(
         if plan.is_empty() && !notice.is_empty() {
             ctx.out(&notice)?;
         } else {
-            ctx.out(&format!("{notice}{}", plan.render(ctx.color)))?;
+            ctx.out(&notice)?;
+            ctx.out_with(|w| plan.write_text(ctx.color, w))?;
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })

@@ -2,7 +2,7 @@
 //! what ipvsadm never shows (marks, timeouts, sync daemons).
 
 use super::{CliError, Context, live};
-use crate::model::{Balancer, Dest, DestCounters, Forward, Service, ServiceKey, Stats};
+use crate::model::{Balancer, Dest, DestCounters, Forward, Service, ServiceKey, Stats, StatsBox};
 use std::fmt::Write;
 
 /// `lvsh show [--json] [--stats]`.
@@ -12,9 +12,9 @@ pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
     let mut observed = kernel.read()?;
     if !stats {
         for s in observed.balancer.services.values_mut() {
-            s.stats = Stats::default();
+            s.stats = StatsBox::default();
             for d in s.dests.values_mut() {
-                d.stats = Stats::default();
+                d.stats = StatsBox::default();
                 if json {
                     d.counters = DestCounters::default();
                 }

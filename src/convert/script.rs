@@ -450,7 +450,7 @@ mod tests {
             address: addr.parse().unwrap(),
             port,
         };
-        s.dests.entry(key).or_insert_with(|| Dest::new(key))
+        s.dests.get_or_insert_with(key, || Dest::new(key))
     }
 
     /// The persistence article of the brief, written the way the brief writes it.

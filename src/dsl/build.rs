@@ -43,7 +43,7 @@ impl Where for Origin {
 
 impl Where for At {
     fn split(&self) -> (Origin, Option<Origin>) {
-        let inner = self.via.is_some().then(|| self.here.clone());
+        let inner = self.module_call().map(|_| self.here().clone());
         (self.primary().clone(), inner)
     }
 }

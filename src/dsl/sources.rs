@@ -1,14 +1,22 @@
 //! Script texts by name, so errors can show the line they point at, also for
 //! imported modules and earlier REPL entries.
 
+use super::state::At;
+use crate::model::Origin;
 use miette::SourceSpan;
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 #[derive(Default, Debug)]
 pub(crate) struct Sources {
     texts: HashMap<Arc<str>, Arc<str>>,
     /// Interned names, so origins share one allocation per file.
     names: Vec<Arc<str>>,
+    /// One `At` per position (name index, line, column): the objects a loop makes
+    /// share the few positions of its calls instead of holding a copy each.
+    positions: BTreeMap<(usize, usize, usize), At>,
 }
 
 impl Sources {
@@ -23,12 +31,25 @@ impl Sources {
     }
 
     pub fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(n) = self.names.iter().rev().find(|n| n.as_ref() == name) {
-            return n.clone();
+        let i = self.name_index(name);
+        self.names[i].clone()
+    }
+
+    fn name_index(&mut self, name: &str) -> usize {
+        if let Some(i) = self.names.iter().rposition(|n| n.as_ref() == name) {
+            return i;
         }
-        let n: Arc<str> = Arc::from(name);
-        self.names.push(n.clone());
-        n
+        self.names.push(Arc::from(name));
+        self.names.len() - 1
+    }
+
+    /// The shared `At` of a call at a position of the script `name`.
+    pub fn at(&mut self, name: &str, line: usize, column: usize) -> At {
+        let i = self.name_index(name);
+        self.positions
+            .entry((i, line, column))
+            .or_insert_with(|| At::of(Origin::at(self.names[i].clone(), line, column)))
+            .clone()
     }
 }
 

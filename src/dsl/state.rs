@@ -49,26 +49,50 @@ pub(crate) type DaemonHandle = Handle<DaemonDraft>;
 /// Where a call happened. `here` is the call itself; `via` is the call in the
 /// top-level script that led to it when `here` is inside an imported module, so a
 /// problem can point at the user's own line and show the module line as a note.
+///
+/// One pointer, shared by every call made at the same place (see `Sources::at`):
+/// every setting of every object holds an `At` (10,000 services hold about 400,000).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct At {
+pub(crate) struct At(Option<Arc<Calls>>);
+
+#[derive(Debug)]
+pub(crate) struct Calls {
     pub here: Origin,
-    /// Boxed: it is only set inside imported modules, and every setting of every
-    /// object holds an `At` (10,000 services hold about 400,000 of them).
-    pub via: Option<Box<Origin>>,
+    pub via: Option<Origin>,
 }
+
+/// The `At` of a default or of the start model.
+static NOWHERE: Origin = Origin::NONE;
 
 impl At {
     pub fn of(here: Origin) -> Self {
-        At { here, via: None }
+        At::via(here, None)
+    }
+
+    pub fn via(here: Origin, via: Option<Origin>) -> Self {
+        if here.is_none() && via.is_none() {
+            return At::default();
+        }
+        At(Some(Arc::new(Calls { here, via })))
+    }
+
+    /// The call itself.
+    pub fn here(&self) -> &Origin {
+        self.0.as_ref().map_or(&NOWHERE, |c| &c.here)
+    }
+
+    /// The call in the top-level script that led here, when `here` is in a module.
+    pub fn module_call(&self) -> Option<&Origin> {
+        self.0.as_ref().and_then(|c| c.via.as_ref())
     }
 
     /// The place in the top-level script: the call that led here, else the call itself.
     pub fn primary(&self) -> &Origin {
-        self.via.as_deref().unwrap_or(&self.here)
+        self.module_call().unwrap_or(self.here())
     }
 
     pub fn is_none(&self) -> bool {
-        self.here.is_none()
+        self.here().is_none()
     }
 }
 
@@ -204,16 +228,14 @@ impl Ctx {
             return At::default();
         };
         let source = nc.call_source().unwrap_or("");
-        let column = pos.position().unwrap_or(1);
+        let here = self.sources().at(source, line, pos.position().unwrap_or(1));
         let main = lock(&self.main).clone();
-        // Nearly every call is in the top-level script, whose name is already interned.
         if source == &*main {
-            return At::of(Origin::at(main, line, column));
+            return here;
         }
-        let here = Origin::at(self.sources().intern(source), line, column);
         // The call stack is kept only when the script imports modules.
         let Some(dbg) = nc.debugger() else {
-            return At::of(here);
+            return here;
         };
         let mut caller_is_main = true;
         let mut via = None;
@@ -223,16 +245,13 @@ impl Ctx {
             }
             caller_is_main = f.source.as_deref().map_or(caller_is_main, |s| s == &*main);
         }
-        let via = via
-            .and_then(|p| {
-                Some(Origin::at(
-                    main.clone(),
-                    p.line()?,
-                    p.position().unwrap_or(1),
-                ))
-            })
-            .map(Box::new);
-        At { here, via }
+        let via = via.and_then(|p| {
+            let at = self
+                .sources()
+                .at(&main, p.line()?, p.position().unwrap_or(1));
+            Some(at.here().clone())
+        });
+        At::via(here.here().clone(), via)
     }
 
     pub fn print(&self, line: String) {

@@ -1,4 +1,4 @@
-use super::{DestCounters, Origin, Stats, keyed, service::SockAddr};
+use super::{DestCounters, Origin, StatsBox, keyed, service::SockAddr};
 use serde::{Deserialize, Serialize};
 use std::{fmt, net::IpAddr};
 
@@ -168,8 +168,8 @@ pub struct Dest {
     pub lower_threshold: u32,
     #[serde(default, skip_serializing_if = "is_default_counters")]
     pub counters: DestCounters,
-    #[serde(default, skip_serializing_if = "Stats::is_zero")]
-    pub stats: Stats,
+    #[serde(default, skip_serializing_if = "StatsBox::is_zero")]
+    pub stats: StatsBox,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -195,7 +195,7 @@ impl Dest {
             upper_threshold: 0,
             lower_threshold: 0,
             counters: DestCounters::default(),
-            stats: Stats::default(),
+            stats: StatsBox::default(),
             origin: Origin::default(),
         }
     }

@@ -12,20 +12,27 @@ pub struct Pos {
 ///
 /// It is not kernel state: two objects that differ only in origin are equal, which is
 /// what lets desired and observed models be compared with `==`. Never serialized.
+///
+/// One pointer wide: every object and every setting of a script object carries one,
+/// and the objects a loop creates share the positions of its few calls (the script
+/// side hands out one shared `Origin` per position).
 #[derive(Debug, Clone, Default)]
-pub struct Origin(pub Option<Pos>);
+pub struct Origin(Option<Arc<Pos>>);
 
 impl Origin {
+    /// No place (a default, or an object read from the kernel).
+    pub const NONE: Origin = Origin(None);
+
     pub fn at(source: Arc<str>, line: usize, column: usize) -> Self {
-        Origin(Some(Pos {
+        Origin(Some(Arc::new(Pos {
             source,
             line,
             column,
-        }))
+        })))
     }
 
     pub fn pos(&self) -> Option<&Pos> {
-        self.0.as_ref()
+        self.0.as_deref()
     }
 
     pub fn is_none(&self) -> bool {

@@ -1,7 +1,6 @@
-use super::{Dest, DestKey, Family, Origin, Protocol, SchedFlags, Scheduler, Stats, keyed};
+use super::{Dests, Family, Origin, Protocol, SchedFlags, Scheduler, StatsBox, keyed};
 use serde::{Deserialize, Serialize};
 use std::{
-    collections::BTreeMap,
     fmt,
     net::{IpAddr, Ipv4Addr},
 };
@@ -174,13 +173,12 @@ pub struct Service {
     pub one_packet: bool,
     #[serde(
         default,
-        with = "keyed",
-        skip_serializing_if = "BTreeMap::is_empty",
+        skip_serializing_if = "Dests::is_empty",
         rename = "destinations"
     )]
-    pub dests: BTreeMap<DestKey, Dest>,
-    #[serde(default, skip_serializing_if = "Stats::is_zero")]
-    pub stats: Stats,
+    pub dests: Dests,
+    #[serde(default, skip_serializing_if = "StatsBox::is_zero")]
+    pub stats: StatsBox,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -195,8 +193,8 @@ impl Service {
             netmask: None,
             pe: None,
             one_packet: false,
-            dests: BTreeMap::new(),
-            stats: Stats::default(),
+            dests: Dests::new(),
+            stats: StatsBox::default(),
             origin: Origin::default(),
         }
     }

@@ -1,4 +1,5 @@
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::ops::{Deref, DerefMut};
 
 /// Traffic counters and rates (`IPVS_STATS_ATTR_*`, 64-bit).
 ///
@@ -45,3 +46,93 @@ impl PartialEq for DestCounters {
     }
 }
 impl Eq for DestCounters {}
+
+/// The [`Stats`] of a service or destination, allocated only when there are some.
+///
+/// Only a model read from the kernel has stats; a desired model of 40,000
+/// destinations would otherwise carry 3 MiB of zeros. Reads through `Deref` see
+/// zeros when there are none; writes through `DerefMut` allocate.
+#[derive(Debug, Clone, Default)]
+pub struct StatsBox(Option<Box<Stats>>);
+
+static NO_STATS: Stats = Stats {
+    conns: 0,
+    inpkts: 0,
+    outpkts: 0,
+    inbytes: 0,
+    outbytes: 0,
+    cps: 0,
+    inpps: 0,
+    outpps: 0,
+    inbps: 0,
+    outbps: 0,
+};
+
+impl StatsBox {
+    pub fn is_zero(&self) -> bool {
+        self.0.as_deref().is_none_or(Stats::is_zero)
+    }
+}
+
+impl From<Stats> for StatsBox {
+    /// All-zero stats take no room.
+    fn from(s: Stats) -> Self {
+        let zero = [
+            s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps,
+            s.outbps,
+        ]
+        .iter()
+        .all(|&n| n == 0);
+        StatsBox((!zero).then(|| Box::new(s)))
+    }
+}
+
+impl Deref for StatsBox {
+    type Target = Stats;
+    fn deref(&self) -> &Stats {
+        self.0.as_deref().unwrap_or(&NO_STATS)
+    }
+}
+
+impl DerefMut for StatsBox {
+    fn deref_mut(&mut self) -> &mut Stats {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for StatsBox {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for StatsBox {}
+
+impl Serialize for StatsBox {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Stats::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatsBox {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Stats::deserialize(d).map(StatsBox::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_box_reads_zeros_and_allocates_on_write() {
+        let mut s = StatsBox::default();
+        assert!(s.is_zero() && s.0.is_none());
+        assert_eq!(s.inbytes, 0);
+        s.conns = 3;
+        assert!(!s.is_zero());
+        assert_eq!(StatsBox::from(Stats::default()).0, None);
+        let j = serde_json::to_string(&s).unwrap();
+        let back: StatsBox = serde_json::from_str(&j).unwrap();
+        assert_eq!(back.conns, 3);
+    }
+}

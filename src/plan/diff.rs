@@ -1,7 +1,7 @@
 use super::{Change, Mode, Object, Plan, Snapshot};
 use crate::model::{
-    Balancer, DaemonState, Dest, DestCounters, MarkRule, PortRange, Service, Stats, SyncDaemon,
-    Timeouts,
+    Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service, StatsBox,
+    SyncDaemon, Timeouts,
 };
 use std::{
     cmp::Ordering,
@@ -218,13 +218,13 @@ enum Pair<'a, V> {
 }
 
 /// Walks two maps in key order at once: linear, with no lookups.
-fn join<'a, K: Ord, V>(
-    desired: &'a BTreeMap<K, V>,
-    observed: &'a BTreeMap<K, V>,
+fn join<'a, K: Ord + 'a, V: 'a>(
+    desired: impl IntoIterator<Item = (&'a K, &'a V)>,
+    observed: impl IntoIterator<Item = (&'a K, &'a V)>,
     mut f: impl FnMut(Pair<'a, V>),
 ) {
-    let mut d = desired.iter().peekable();
-    let mut o = observed.iter().peekable();
+    let mut d = desired.into_iter().peekable();
+    let mut o = observed.into_iter().peekable();
     loop {
         let order = match (d.peek(), o.peek()) {
             (None, None) => return,
@@ -251,8 +251,8 @@ fn settings(s: &Service) -> Service {
         netmask: s.netmask,
         pe: s.pe,
         one_packet: s.one_packet,
-        dests: BTreeMap::new(),
-        stats: Stats::default(),
+        dests: Dests::new(),
+        stats: StatsBox::default(),
         origin: s.origin.clone(),
     }
 }
@@ -262,7 +262,7 @@ fn settings(s: &Service) -> Service {
 fn bare_dest(d: &Dest) -> Dest {
     Dest {
         counters: DestCounters::default(),
-        stats: Stats::default(),
+        stats: StatsBox::default(),
         ..d.clone()
     }
 }

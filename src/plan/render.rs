@@ -16,7 +16,8 @@ mod words;
 use super::{Action, Change, Object, Plan, Snapshot};
 use crate::model::{DaemonState, DestKey, ServiceKey};
 use std::{
-    fmt::{Display, Write},
+    fmt::{Display, Write as _},
+    io,
     ops::Range,
 };
 use words::{
@@ -33,8 +34,21 @@ impl Plan {
     /// Human-readable text; every line, the closing summary included, ends in `\n`.
     /// `color` adds ANSI colors: green additions, yellow edits, red deletions.
     pub fn render(&self, color: bool) -> String {
+        let mut out = Vec::with_capacity(if self.is_empty() {
+            EMPTY.len()
+        } else {
+            self.changes.len() * 64
+        });
+        self.write_text(color, &mut out)
+            .expect("writing to memory does not fail");
+        String::from_utf8(out).expect("the plan is written as text")
+    }
+
+    /// [`Plan::render`]'s text, written to `w` line by line instead of returned: a
+    /// plan of 50,000 changes is megabytes of text.
+    pub fn write_text(&self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
         if self.is_empty() {
-            return EMPTY.to_string();
+            return w.write_all(EMPTY.as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
         services(&self.changes, &mut lines);
@@ -48,18 +62,17 @@ impl Plan {
         }
         daemons(&self.changes, &mut lines);
 
-        let mut out = lines.finish(color);
+        lines.write(color, w)?;
         let (add, change, delete) = self.counts();
         let head = if color {
             "\x1b[1mPlan:\x1b[0m"
         } else {
             "Plan:"
         };
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "{head} {add} to add, {change} to change, {delete} to delete."
-        );
-        out
+        )
     }
 }
 
@@ -88,11 +101,24 @@ struct Lines {
     rows: Vec<Row>,
 }
 
+/// One line: its label is `text[start..mid]`, its detail `text[mid..end]`. Offsets
+/// are `u32` because a plan of 50,000 changes has as many rows.
 struct Row {
     sign: Sign,
-    label: Range<usize>,
-    label_width: usize,
-    detail: Range<usize>,
+    label_width: u32,
+    start: u32,
+    mid: u32,
+    end: u32,
+}
+
+impl Row {
+    fn label(&self) -> Range<usize> {
+        self.start as usize..self.mid as usize
+    }
+
+    fn detail(&self) -> Range<usize> {
+        self.mid as usize..self.end as usize
+    }
 }
 
 impl Lines {
@@ -116,64 +142,67 @@ impl Lines {
         };
         self.rows.push(Row {
             sign,
-            label: start..mid,
-            label_width,
-            detail: mid..self.text.len(),
+            label_width: label_width as u32,
+            start: start as u32,
+            mid: mid as u32,
+            end: self.text.len() as u32,
         });
     }
 
-    fn finish(self, color: bool) -> String {
+    fn write(self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; MAX_LABEL + 2];
         let width = self
             .rows
             .iter()
-            .map(|r| r.label_width)
+            .map(|r| r.label_width as usize)
             .filter(|&w| w <= MAX_LABEL)
             .max()
             .unwrap_or(0);
-        let mut out = String::with_capacity(self.text.len() + self.rows.len() * (width + 16));
         for r in &self.rows {
             let (mark, code) = match r.sign {
-                Sign::Add => ('+', "\x1b[32m"),
-                Sign::Edit => ('~', "\x1b[33m"),
-                Sign::Delete => ('-', "\x1b[31m"),
-                Sign::Context => (' ', ""),
+                Sign::Add => ("+ ", "\x1b[32m"),
+                Sign::Edit => ("~ ", "\x1b[33m"),
+                Sign::Delete => ("- ", "\x1b[31m"),
+                Sign::Context => ("  ", ""),
             };
             let color = color && !code.is_empty();
             if color {
-                out.push_str(code);
+                w.write_all(code.as_bytes())?;
             }
-            out.push(mark);
-            out.push(' ');
-            out.push_str(&self.text[r.label.clone()]);
-            if !r.detail.is_empty() {
-                let pad = width.saturating_sub(r.label_width) + 2;
-                out.extend(std::iter::repeat_n(' ', pad));
-                out.push_str(&self.text[r.detail.clone()]);
+            w.write_all(mark.as_bytes())?;
+            w.write_all(self.text[r.label()].as_bytes())?;
+            if r.mid != r.end {
+                let pad = width.saturating_sub(r.label_width as usize) + 2;
+                w.write_all(&SPACES[..pad])?;
+                w.write_all(self.text[r.detail()].as_bytes())?;
             }
             if color {
-                out.push_str("\x1b[0m");
+                w.write_all(b"\x1b[0m")?;
             }
-            out.push('\n');
+            w.write_all(b"\n")?;
         }
-        out
+        Ok(())
     }
 }
 
 /// Services in key order, each followed by its real servers.
 fn services(changes: &[Change], lines: &mut Lines) {
-    let mut rows: Vec<(&ServiceKey, Option<&DestKey>, &Change)> = changes
-        .iter()
-        .filter_map(|c| match &c.object {
-            Object::Service(k) => Some((k, None, c)),
-            Object::Dest(k, d) => Some((k, Some(d), c)),
+    fn keys(c: &Change) -> Option<(&ServiceKey, Option<&DestKey>)> {
+        match &c.object {
+            Object::Service(k) => Some((k, None)),
+            Object::Dest(k, d) => Some((k, Some(d))),
             _ => None,
-        })
-        .collect();
+        }
+    }
+    let mut rows: Vec<&Change> = changes.iter().filter(|c| keys(c).is_some()).collect();
     // Stable sort: it merges the key-ordered runs a plan from `diff` has in linear time.
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by(|a, b| keys(a).cmp(&keys(b)));
 
     let mut current = None;
-    for (svc, dest, c) in rows {
+    for c in rows {
+        let Some((svc, dest)) = keys(c) else {
+            continue;
+        };
         if current != Some(svc) {
             current = Some(svc);
             if dest.is_some() {

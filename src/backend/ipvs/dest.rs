@@ -173,7 +173,7 @@ pub fn decode_dest(nest: &[u8], service_family: Family) -> Result<Dest, DecodeEr
             .u32(IPVS_DEST_ATTR_PERSIST_CONNS, "IPVS_DEST_ATTR_PERSIST_CONNS")?
             .unwrap_or(0),
     };
-    d.stats = decode_stats(t.get(IPVS_DEST_ATTR_STATS64), t.get(IPVS_DEST_ATTR_STATS))?;
+    d.stats = decode_stats(t.get(IPVS_DEST_ATTR_STATS64), t.get(IPVS_DEST_ATTR_STATS))?.into();
     Ok(d)
 }
 
@@ -252,7 +252,7 @@ pub(crate) mod tests {
                         inactive: 2,
                         persistent: 3,
                     };
-                    d.stats = Stats {
+                    *d.stats = Stats {
                         conns: 11,
                         inbytes: 1 << 33,
                         outbps: 3,

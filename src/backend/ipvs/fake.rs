@@ -11,7 +11,7 @@ use super::wire::Encoder;
 use crate::backend::{Ipvs, IpvsOp, KernelError};
 use crate::model::{
     Balancer, Dest, DestCounters, Family, Forward, PersistenceEngine, Scheduler, Service,
-    ServiceKey, Stats, SyncDaemon, Timeouts, TunnelKind,
+    ServiceKey, StatsBox, SyncDaemon, Timeouts, TunnelKind,
 };
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -142,9 +142,9 @@ impl FakeIpvs {
     /// Zeroes the counters of one service (ESRCH if missing), or of all.
     pub fn zero(&mut self, service: Option<&ServiceKey>) -> Result<(), KernelError> {
         let zero = |s: &mut Service| {
-            s.stats = Stats::default();
+            s.stats = StatsBox::default();
             for d in s.dests.values_mut() {
-                d.stats = Stats::default();
+                d.stats = StatsBox::default();
             }
         };
         match service {
@@ -249,7 +249,7 @@ impl FakeIpvs {
                 let stored = self.as_kernel_stores(s)?;
                 let old = self.state.services.get_mut(&s.key).expect("checked");
                 let dests = std::mem::take(&mut old.dests);
-                let stats = old.stats;
+                let stats = std::mem::take(&mut old.stats);
                 *old = Service {
                     dests,
                     stats,
@@ -287,13 +287,13 @@ impl FakeIpvs {
                         }
                         let mut stored = d.clone();
                         stored.counters = DestCounters::default();
-                        stored.stats = Stats::default();
+                        stored.stats = StatsBox::default();
                         svc.dests.insert(d.key, stored);
                     }
                     (false, Some(old)) => {
                         *old = Dest {
                             counters: old.counters,
-                            stats: old.stats,
+                            stats: old.stats.clone(),
                             ..d.clone()
                         };
                     }

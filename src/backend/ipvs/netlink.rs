@@ -24,19 +24,14 @@ use super::request::{
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
 use crate::backend::{Ipvs, IpvsOp, KernelError};
-use crate::model::{Balancer, Dest, DestKey, Service, ServiceKey, SyncDaemon, Timeouts};
+use crate::model::{Balancer, Dest, Dests, Service, ServiceKey, SyncDaemon, Timeouts};
 use neli::{
     consts::socket::{Msg, NlFamily},
     socket::NlSocket,
     utils::Groups,
 };
 use std::{
-    collections::{BTreeMap, BTreeSet},
-    fs::File,
-    io,
-    os::fd::AsRawFd,
-    path::Path,
-    process::Command,
+    collections::BTreeSet, fs::File, io, os::fd::AsRawFd, path::Path, process::Command,
     time::Duration,
 };
 
@@ -179,7 +174,7 @@ impl Netlink {
 
     fn read_reusing<'a>(
         &mut self,
-        known: impl Fn(&ServiceKey) -> Option<&'a BTreeMap<DestKey, Dest>>,
+        known: impl Fn(&ServiceKey) -> Option<&'a Dests>,
     ) -> Result<Balancer, Error> {
         let mut b = Balancer::default();
         for mut s in self.services()? {

@@ -191,7 +191,7 @@ pub fn decode_service(nest: &[u8]) -> Result<Service, DecodeError> {
         );
     }
 
-    s.stats = decode_stats(t.get(IPVS_SVC_ATTR_STATS64), t.get(IPVS_SVC_ATTR_STATS))?;
+    s.stats = decode_stats(t.get(IPVS_SVC_ATTR_STATS64), t.get(IPVS_SVC_ATTR_STATS))?.into();
     Ok(s)
 }
 
@@ -252,7 +252,7 @@ pub(crate) mod tests {
                 out.push(s.clone());
                 s.persistence = Some(0);
                 s.flags.insert(SchedFlag::Flag2);
-                s.stats = Stats {
+                *s.stats = Stats {
                     conns: 1,
                     inpkts: 2,
                     outpkts: 3,

@@ -245,16 +245,18 @@ pub fn execute(
         plan,
         steps,
     } = prepared;
+    // The plan was shown; only its counts are left to say. It holds a copy of every
+    // object changed, as the steps do: free it before the kernel's answers arrive.
+    let (added, changed, deleted) = plan.counts();
+    drop(plan);
     let result = apply::run(&steps, &observed.balancer, &mut live.ipvs, &mut live.nft);
     if let Some(c) = clock.as_deref_mut() {
         c.lap(Phase::Apply);
     }
     let nft_written = steps.nft_before.is_some() || steps.nft_after.is_some();
     let services = touched(&steps.ipvs);
-    let (added, changed, deleted) = plan.counts();
-    // Both hold a copy of every object changed: free them for the read that follows.
+    // Free the steps too, for the read that follows.
     drop(steps);
-    drop(plan);
     // Convergence is checked on a fresh read of what the apply touched.
     let after = live.reread(&observed, &services, nft_written);
     match result {

@@ -181,7 +181,11 @@ impl Netlink {
             match known(&s.key) {
                 Some(dests) => s.dests = dests.clone(),
                 None => {
-                    for d in self.dests(&s.key)? {
+                    // The kernel lists a service's destinations newest first; sorted,
+                    // each insert is an append.
+                    let mut dests = self.dests(&s.key)?;
+                    dests.sort_by_key(|d| d.key);
+                    for d in dests {
                         s.dests.insert(d.key, d);
                     }
                 }

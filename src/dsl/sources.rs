@@ -14,9 +14,17 @@ pub(crate) struct Sources {
     texts: HashMap<Arc<str>, Arc<str>>,
     /// Interned names, so origins share one allocation per file.
     names: Vec<Arc<str>>,
-    /// One `At` per position (name index, line, column): the objects a loop makes
-    /// share the few positions of its calls instead of holding a copy each.
-    positions: BTreeMap<(usize, usize, usize), At>,
+    /// One `At` per position (see `key`): the objects a loop makes share the few
+    /// positions of its calls instead of holding a copy each.
+    positions: BTreeMap<u128, At>,
+    /// Index of the top-level script's name (see `set_main`).
+    main: Option<usize>,
+}
+
+/// A position as one number, cheap to compare: name index, line and column.
+/// A line or column of 2^40 would need a terabyte of script text.
+fn key(name: usize, line: usize, column: usize) -> u128 {
+    ((name as u128) << 80) | ((line as u128) << 40) | column as u128
 }
 
 impl Sources {
@@ -43,13 +51,30 @@ impl Sources {
         self.names.len() - 1
     }
 
+    /// Interns the top-level script's name and remembers it as the main one.
+    pub fn set_main(&mut self, name: &str) -> Arc<str> {
+        let i = self.name_index(name);
+        self.main = Some(i);
+        self.names[i].clone()
+    }
+
     /// The shared `At` of a call at a position of the script `name`.
     pub fn at(&mut self, name: &str, line: usize, column: usize) -> At {
+        self.at_main(name, line, column).0
+    }
+
+    /// `at`, and whether `name` is the top-level script's.
+    pub fn at_main(&mut self, name: &str, line: usize, column: usize) -> (At, bool) {
         let i = self.name_index(name);
-        self.positions
-            .entry((i, line, column))
-            .or_insert_with(|| At::of(Origin::at(self.names[i].clone(), line, column)))
-            .clone()
+        // Before any `set_main` the main name is the empty one.
+        let is_main = self.main.map_or(name.is_empty(), |m| m == i);
+        let k = key(i, line, column);
+        if let Some(at) = self.positions.get(&k) {
+            return (at.clone(), is_main);
+        }
+        let at = At::of(Origin::at(self.names[i].clone(), line, column));
+        self.positions.insert(k, at.clone());
+        (at, is_main)
     }
 }
 

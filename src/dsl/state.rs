@@ -216,7 +216,7 @@ impl Ctx {
     }
 
     pub fn set_main(&self, name: &str) {
-        let n = self.sources().intern(name);
+        let n = self.sources().set_main(name);
         *lock(&self.main) = n;
     }
 
@@ -228,11 +228,13 @@ impl Ctx {
             return At::default();
         };
         let source = nc.call_source().unwrap_or("");
-        let here = self.sources().at(source, line, pos.position().unwrap_or(1));
-        let main = lock(&self.main).clone();
-        if source == &*main {
+        let (here, is_main) = self
+            .sources()
+            .at_main(source, line, pos.position().unwrap_or(1));
+        if is_main {
             return here;
         }
+        let main = lock(&self.main).clone();
         // The call stack is kept only when the script imports modules.
         let Some(dbg) = nc.debugger() else {
             return here;

@@ -8,7 +8,7 @@ use crate::model::{
     Protocol, Service, ServiceKey, Severity, Subject, validate,
 };
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, btree_map::Entry},
     net::Ipv4Addr,
 };
 
@@ -99,8 +99,9 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                 }
             }
         }
-        match b.services.get(&key) {
-            Some(first) => {
+        match b.services.entry(key) {
+            Entry::Occupied(first) => {
+                let first = first.get();
                 let what = match key {
                     ServiceKey::Fwmark { fwmark, .. } => format!("mark {fwmark}"),
                     _ => format!("service {key}"),
@@ -120,8 +121,8 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                     "first declared here",
                 ));
             }
-            None => {
-                b.services.insert(key, svc);
+            Entry::Vacant(slot) => {
+                slot.insert(svc);
             }
         }
     }

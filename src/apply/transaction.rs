@@ -215,6 +215,11 @@ mod tests {
         crate::state::read(ipvs, nft).unwrap().balancer
     }
 
+    /// The steps that take the kernel from `before` to `desired`.
+    fn steps_to(desired: &Balancer, before: &Balancer) -> Steps {
+        Steps::from_plan(&diff(desired, before, Mode::Replace), before)
+    }
+
     #[test]
     fn success_reaches_the_desired_state() {
         let before = with_mark(
@@ -231,14 +236,7 @@ mod tests {
         let mut ipvs = FakeIpvs::with_state(&before);
         let mut nft = FakeNft::with_marks(before.marks.clone());
         let before = observe(&mut ipvs, &mut nft);
-        let plan = diff(&desired, &before, Mode::Replace);
-        run(
-            &Steps::from_plan(&plan, &before),
-            &before,
-            &mut ipvs,
-            &mut nft,
-        )
-        .unwrap();
+        run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap();
         let after = observe(&mut ipvs, &mut nft);
         assert!(
             diff(&desired, &after, Mode::Replace).is_empty(),
@@ -264,14 +262,7 @@ mod tests {
         let mut ipvs = FakeIpvs::with_state(&before).without_scheduler(Scheduler::Twos);
         let mut nft = FakeNft::with_marks(before.marks.clone());
         let before = observe(&mut ipvs, &mut nft);
-        let plan = diff(&desired, &before, Mode::Replace);
-        let err = run(
-            &Steps::from_plan(&plan, &before),
-            &before,
-            &mut ipvs,
-            &mut nft,
-        )
-        .unwrap_err();
+        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
         match &err {
             ApplyError::Refused {
                 change,
@@ -299,14 +290,7 @@ mod tests {
         let mut nft = FakeNft::new();
         let before = observe(&mut ipvs, &mut nft);
         nft.fail_next_replace("Error: Could not process rule: No such file or directory");
-        let plan = diff(&desired, &before, Mode::Replace);
-        let err = run(
-            &Steps::from_plan(&plan, &before),
-            &before,
-            &mut ipvs,
-            &mut nft,
-        )
-        .unwrap_err();
+        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
         assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
         assert_eq!(observe(&mut ipvs, &mut nft), before);
     }
@@ -319,8 +303,7 @@ mod tests {
         let mut nft = FakeNft::with_marks(before.marks.clone());
         let before = observe(&mut ipvs, &mut nft);
         nft.fail_next_replace("Error: boom");
-        let plan = diff(&desired, &before, Mode::Replace);
-        let steps = Steps::from_plan(&plan, &before);
+        let steps = steps_to(&desired, &before);
         assert!(steps.nft_before.is_some());
         let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
         assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
@@ -338,8 +321,7 @@ mod tests {
         let mut nft = FakeNft::new();
         let before = observe(&mut ipvs, &mut nft);
         nft.fail_next_replace("Error: restore attempted");
-        let plan = diff(&desired, &before, Mode::Replace);
-        let steps = Steps::from_plan(&plan, &before);
+        let steps = steps_to(&desired, &before);
         assert!(steps.nft_before.is_none() && steps.nft_after.is_some());
         let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
         assert!(matches!(err, ApplyError::Refused { .. }), "{err:?}");
@@ -351,14 +333,7 @@ mod tests {
         let mut nft = FakeNft::new();
         nft.fail_replace(0, "Error: the write")
             .fail_replace(1, "Error: a restore");
-        let plan = diff(&desired, &before, Mode::Replace);
-        let err = run(
-            &Steps::from_plan(&plan, &before),
-            &before,
-            &mut ipvs,
-            &mut nft,
-        )
-        .unwrap_err();
+        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
         assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
         assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
         assert_eq!(observe(&mut ipvs, &mut nft), before);

@@ -298,7 +298,7 @@ fn traffic_ops() -> Vec<IpvsOp> {
 
 fn report(nl: &mut Netlink, ops: &[IpvsOp]) -> Result<(), String> {
     let t = Instant::now();
-    let results = nl.execute(ops).map_err(|e| e.to_string())?;
+    let results = nl.execute(ops, &mut |_| true).map_err(|e| e.to_string())?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     for (op, r) in ops.iter().zip(&results) {
         println!("{:<40} {}", describe(op), outcome(r));
@@ -505,7 +505,7 @@ fn scale(nl: &mut Netlink, services: usize, dests: usize) -> Result<(), String> 
         }
     }
     let t = Instant::now();
-    let results = nl.execute(&ops).map_err(|e| e.to_string())?;
+    let results = nl.execute(&ops, &mut |_| true).map_err(|e| e.to_string())?;
     let write = t.elapsed();
     let failed = results.iter().filter(|r| r.is_err()).count();
     if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {

@@ -1,11 +1,29 @@
-//! Executes a plan against the backends as one transaction, with an undo journal.
+//! The apply transaction, whole: re-check, journal, cut-safe write, verification
+//! or rollback from what the kernel holds, and the outcome recorded. Everything
+//! goes through the backend traits, so the fakes drive all of it.
 
+mod consent;
 mod describe;
-mod inverse;
+mod journal;
 mod lock;
+mod restore;
+mod saved;
+mod signals;
 mod steps;
 mod transaction;
 
+pub use consent::mass_delete;
 pub use describe::describe;
+pub use journal::{
+    End, Entry, Header, Journal, JournalError, Outcome, STATE_DIR, Snapshot, format_time,
+    now as journal_now,
+};
 pub use lock::{ApplyLock, LockError};
-pub use transaction::{ApplyError, Steps, UndoFailure, run};
+pub use restore::{Rollback, restore};
+pub use saved::{FORMAT as PLAN_FORMAT, SavedPlan, SavedPlanError};
+pub use signals::Deferred;
+pub use transaction::{
+    Applied, ApplyError, Cause, Kernel, Prepared, Record, Steps, execute, prepare, touched,
+};
+#[cfg(test)]
+mod tests;

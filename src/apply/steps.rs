@@ -1,5 +1,6 @@
 //! From a plan to what the backends send: IPVS requests in plan order, and the nft
-//! table before (removals) and after (additions) the IPVS batch.
+//! table before (marks added or widened) and after (marks narrowed or removed) the
+//! IPVS requests.
 
 use super::Steps;
 use crate::{
@@ -11,8 +12,8 @@ use std::collections::BTreeMap;
 
 impl Steps {
     /// The plan's changes as backend steps. Mark changes that come before every IPVS
-    /// change (the plan puts removals first) form the table written before the IPVS
-    /// batch; the others the table written after it. `observed` is the state the
+    /// change (the plan puts additions first) form the table written before the IPVS
+    /// requests; the others the table written after them. `observed` is the state the
     /// plan was made against.
     pub fn from_plan(plan: &Plan, observed: &Balancer) -> Steps {
         let mut marks = observed.marks.clone();
@@ -124,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn new_mark_is_written_after_its_service() {
+    fn new_mark_is_written_before_its_service() {
         let mut desired = Balancer::default();
         let s = fwmark_service(10);
         desired.services.insert(s.key, s);
@@ -133,8 +134,8 @@ mod tests {
             &diff(&desired, &Balancer::default(), Mode::Replace),
             &Balancer::default(),
         );
-        assert!(steps.nft_before.is_none());
-        assert_eq!(steps.nft_after, Some(desired.marks.clone()));
+        assert_eq!(steps.nft_before, Some(desired.marks.clone()));
+        assert!(steps.nft_after.is_none());
         assert!(matches!(
             steps.ipvs[..],
             [IpvsOp::AddService(_), IpvsOp::AddDest(..)]
@@ -142,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn removed_mark_goes_before_its_service() {
+    fn removed_mark_goes_after_its_service() {
         let mut observed = Balancer::default();
         let s = fwmark_service(10);
         observed.services.insert(s.key, s);
@@ -151,8 +152,8 @@ mod tests {
             &diff(&Balancer::default(), &observed, Mode::Replace),
             &observed,
         );
-        assert_eq!(steps.nft_before, Some(BTreeMap::new()));
-        assert!(steps.nft_after.is_none());
+        assert!(steps.nft_before.is_none());
+        assert_eq!(steps.nft_after, Some(BTreeMap::new()));
         assert!(matches!(steps.ipvs[..], [IpvsOp::DelService(_)]));
     }
 
@@ -167,7 +168,11 @@ mod tests {
         desired.services.insert(new.key, new);
         desired.marks.insert(11, mark(11, "10.0.0.1"));
         let steps = Steps::from_plan(&diff(&desired, &observed, Mode::Replace), &observed);
-        assert_eq!(steps.nft_before, Some(BTreeMap::new()));
+        // Both marks while the services change: neither fwmark service is ever
+        // without its mark.
+        let mut both = observed.marks.clone();
+        both.extend(desired.marks.clone());
+        assert_eq!(steps.nft_before, Some(both));
         assert_eq!(steps.nft_after, Some(desired.marks.clone()));
     }
 

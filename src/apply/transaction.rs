@@ -1,19 +1,53 @@
-//! Runs the steps of a plan in order, recording the undo of each one that took
-//! effect; on the first failure, undoes them in reverse and reports the cause.
+//! The transaction: re-check, journal, write in a cut-safe order, then either verify
+//! the new state or restore the old one from what the kernel holds.
 
-use super::{describe::describe, inverse::inverse};
+use super::{
+    Deferred,
+    describe::describe,
+    journal::{self, Header, Journal, Outcome, Snapshot},
+    restore::{Rollback, restore},
+    signals,
+};
 use crate::{
     backend::{Ipvs, IpvsOp, KernelError, Nft, ipvs, nft},
-    model::{Balancer, MarkRule},
+    model::{Balancer, MarkRule, ServiceKey},
+    plan::{self, Mode, Plan},
+    state::{self, Observed, StateError},
 };
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::{Duration, Instant},
+};
 
 type Marks = BTreeMap<u32, MarkRule>;
 
-/// What to send, in order: nft removals first, then IPVS, then nft additions.
+/// The kernel of one network namespace, through the backend traits.
+pub struct Kernel<'k> {
+    pub ipvs: &'k mut dyn Ipvs,
+    pub nft: &'k mut (dyn Nft + Send),
+}
+
+impl Kernel<'_> {
+    pub fn read(&mut self) -> Result<Observed, StateError> {
+        state::read(self.ipvs, self.nft)
+    }
+
+    pub fn reread(
+        &mut self,
+        before: &Observed,
+        changed: &BTreeSet<ServiceKey>,
+        with_nft: bool,
+    ) -> Result<Observed, StateError> {
+        state::reread(self.ipvs, self.nft, before, changed, with_nft)
+    }
+}
+
+/// What to send, in order: the nft table before the IPVS requests (marks that
+/// appear or widen), the IPVS requests, the nft table after them (marks that narrow
+/// or go). Each nft write is one atomic transaction.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Steps {
-    /// The owned table without the marks that go away or change (`None`: no change).
+    /// The owned table with the marks added or widened (`None`: no change).
     pub nft_before: Option<Marks>,
     pub ipvs: Vec<IpvsOp>,
     /// The owned table as the script wants it (`None`: no change).
@@ -24,318 +58,422 @@ impl Steps {
     pub fn is_empty(&self) -> bool {
         self.nft_before.is_none() && self.ipvs.is_empty() && self.nft_after.is_none()
     }
+
+    pub fn writes_nft(&self) -> bool {
+        self.nft_before.is_some() || self.nft_after.is_some()
+    }
+
+    /// The services the requests change (and whose destinations they change).
+    pub fn touched(&self) -> BTreeSet<ServiceKey> {
+        touched(&self.ipvs)
+    }
 }
 
-/// A request that failed while undoing.
+/// What an apply is about to do, against which state.
 #[derive(Debug)]
-pub struct UndoFailure {
-    pub change: String,
-    pub error: String,
+pub struct Prepared {
+    pub observed: Observed,
+    pub plan: Plan,
+    pub steps: Steps,
 }
 
-/// The transaction failed; what caused it and whether everything was undone.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("the kernel refused to {change}: {error}")]
+/// Plans `desired` against `observed`; `None` when there is nothing to do.
+pub fn prepare(
+    observed: Observed,
+    desired: &Balancer,
+    mode: Mode,
+) -> Result<Option<Prepared>, ApplyError> {
+    let plan = plan::diff(desired, &observed.balancer, mode);
+    let foreign = !observed.foreign.is_empty();
+    if plan.is_empty() && !foreign {
+        return Ok(None);
+    }
+    let mut steps = Steps::from_plan(&plan, &observed.balancer);
+    if foreign {
+        if mode == Mode::Merge {
+            return Err(ApplyError::new(Cause::ForeignInMerge, Rollback::NotNeeded));
+        }
+        steps.rewrite_table(&desired.marks);
+    }
+    Ok(Some(Prepared {
+        observed,
+        plan,
+        steps,
+    }))
+}
+
+/// What the journal records about who applies what.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// `apply`, `rollback 7`.
+    pub command: String,
+    pub script: Option<String>,
+    pub script_sha256: Option<String>,
+}
+
+/// A transaction that reached the new state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub added: usize,
+    pub changed: usize,
+    pub deleted: usize,
+    /// IPVS requests sent.
+    pub requests: usize,
+    /// The journal entry, when there was a journal.
+    pub id: Option<u64>,
+    /// Time spent writing (journal included) and reading back (the re-check before
+    /// and the verification after), for `-v`.
+    pub write_time: Duration,
+    pub reread_time: Duration,
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Applied: {} added, {} changed, {} deleted.",
+            self.added, self.changed, self.deleted
+        )
+    }
+}
+
+/// Runs `prepared` against `kernel` and checks the result against `desired`.
+///
+/// 1. Re-reads what the plan touches: if another tool changed it since the plan was
+///    made, nothing is written ([`Cause::KernelChanged`]).
+/// 2. Records the state before and the plan in `journal`, durably.
+/// 3. Defers SIGINT/SIGTERM/SIGHUP; writes: nft before, IPVS in batches, nft after,
+///    stopping at the first refused request, failed write or signal.
+/// 4. On success re-reads and checks that the kernel holds `desired`; on failure
+///    restores the state before from what the kernel holds ([`restore`]).
+/// 5. Records the outcome.
+pub fn execute(
+    kernel: &mut Kernel<'_>,
+    prepared: Prepared,
+    desired: &Balancer,
+    mode: Mode,
+    journal: Option<(&Journal, Record)>,
+) -> Result<Applied, ApplyError> {
+    let Prepared {
+        observed,
+        plan,
+        steps,
+    } = prepared;
+    let started = Instant::now();
+    let touched = steps.touched();
+    let now = kernel
+        .reread(&observed, &touched, steps.writes_nft())
+        .map_err(|e| ApplyError::new(Cause::Read(e), Rollback::NotNeeded))?;
+    if !now.same_config(&observed) {
+        return Err(ApplyError::new(Cause::KernelChanged, Rollback::NotNeeded));
+    }
+    drop(now);
+    let rechecked = started.elapsed();
+
+    let (added, changed, deleted) = plan.counts();
+    let id = match &journal {
+        Some((journal, record)) => Some(begin(journal, record, &observed, &plan)?),
+        None => None,
+    };
+    // The plan was shown; only its counts are left to say. It holds a copy of every
+    // object changed, as the steps do: free it before the kernel's answers arrive.
+    drop(plan);
+    let deferred = Deferred::install().ok();
+    let written = write(kernel, &steps, deferred.as_ref());
+    let requests = steps.ipvs.len();
+    let nft_written = steps.writes_nft();
+    drop(steps);
+    let write_time = started.elapsed() - rechecked;
+
+    let result = match written {
+        Ok(()) => match verify(kernel, &observed, desired, mode, &touched, nft_written) {
+            Ok(()) => Ok(Applied {
+                added,
+                changed,
+                deleted,
+                requests,
+                id,
+                write_time,
+                reread_time: started.elapsed() - write_time,
+            }),
+            Err(cause) => Err(ApplyError::new(cause, Rollback::NotAttempted)),
+        },
+        Err(cause) => {
+            if let Some(d) = &deferred {
+                d.restoring();
+            }
+            let rollback = restore(kernel, &observed, &touched);
+            Err(ApplyError::new(cause, rollback))
+        }
+    };
+    drop(deferred);
+    if let (Some((journal, _)), Some(id)) = (&journal, id) {
+        let (outcome, message) = match &result {
+            Ok(_) => (Outcome::Applied, String::new()),
+            Err(e) if e.kernel_as_before() => (Outcome::RolledBack, e.to_string()),
+            Err(e) => (Outcome::NotRestored, e.to_string()),
+        };
+        let finished = journal.finish(id, outcome, &message);
+        if outcome != Outcome::NotRestored {
+            let _ = journal.settle(&format!("apply {id} settled the kernel after it"));
+        }
+        if let Err(e) = finished {
+            // The kernel is settled; the journal will wrongly say this apply was cut
+            // off. Say so rather than hide it.
+            eprintln!("warning: {}", chain(&e));
+        }
+    }
+    result.map_err(|mut e| {
+        e.id = id;
+        e
+    })
+}
+
+/// Writes the journal entry of an apply about to start.
+fn begin(
+    journal: &Journal,
+    record: &Record,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<u64, ApplyError> {
+    let (added, changed, deleted) = plan.counts();
+    let header = Header {
+        id: 0,
+        command: record.command.clone(),
+        started: journal::now(),
+        user: journal::user(),
+        pid: std::process::id(),
+        script: record.script.clone(),
+        script_sha256: record.script_sha256.clone(),
+        added,
+        changed,
+        deleted,
+    };
+    let snapshot = Snapshot {
+        before: observed.balancer.clone(),
+        foreign: observed.foreign.iter().map(|f| f.to_string()).collect(),
+        plan: serde_json::from_str(&plan.to_json()).expect("the plan's JSON parses"),
+    };
+    journal
+        .begin(header, &snapshot)
+        .map_err(|e| ApplyError::new(Cause::Journal(e), Rollback::NotNeeded))
+}
+
+/// Sends the steps; the first failure stops everything after it.
+fn write(kernel: &mut Kernel<'_>, steps: &Steps, signals: Option<&Deferred>) -> Result<(), Cause> {
+    let signal = || signals.and_then(Deferred::received);
+    if let Some(sig) = signal() {
+        return Err(Cause::Interrupted(sig));
+    }
+    if let Some(marks) = &steps.nft_before {
+        kernel.nft.replace(marks).map_err(Cause::Nft)?;
+    }
+    let results = kernel
+        .ipvs
+        .execute(&steps.ipvs, &mut |done| {
+            done.iter().all(Result::is_ok) && signal().is_none()
+        })
+        .map_err(Cause::Ipvs)?;
+    let mut failed = steps
+        .ipvs
+        .iter()
+        .zip(&results)
+        .filter_map(|(op, r)| r.as_ref().err().map(|e| (describe(op), e.clone())));
+    if let Some((change, error)) = failed.next() {
+        return Err(Cause::Refused {
+            change,
+            error,
+            also_failed: failed.collect(),
+        });
+    }
+    if let Some(sig) = signal() {
+        return Err(Cause::Interrupted(sig));
+    }
+    if let Some(marks) = &steps.nft_after {
+        kernel.nft.replace(marks).map_err(Cause::Nft)?;
+    }
+    Ok(())
+}
+
+/// Checks on a fresh read of what the apply touched that the kernel holds `desired`.
+fn verify(
+    kernel: &mut Kernel<'_>,
+    before: &Observed,
+    desired: &Balancer,
+    mode: Mode,
+    touched: &BTreeSet<ServiceKey>,
+    nft_written: bool,
+) -> Result<(), Cause> {
+    let after = kernel
+        .reread(before, touched, nft_written)
+        .map_err(Cause::Read)?;
+    let rest = plan::diff(desired, &after.balancer, mode);
+    if rest.is_empty() && after.foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(Cause::NotConverged(format!(
+            "{}{}",
+            after.foreign_notice(),
+            rest.render(false)
+        )))
+    }
+}
+
+/// The services the requests change (and whose destinations they change).
+pub fn touched(ops: &[IpvsOp]) -> BTreeSet<ServiceKey> {
+    ops.iter()
+        .filter_map(|op| match op {
+            IpvsOp::AddService(s) | IpvsOp::EditService(s) => Some(s.key),
+            IpvsOp::DelService(k)
+            | IpvsOp::AddDest(k, _)
+            | IpvsOp::EditDest(k, _)
+            | IpvsOp::DelDest(k, _) => Some(*k),
+            IpvsOp::SetTimeouts(_) | IpvsOp::AddDaemon(_) | IpvsOp::DelDaemon(_) => None,
+        })
+        .collect()
+}
+
+/// Why a transaction did not reach the new state.
+#[derive(Debug)]
+pub enum Cause {
+    /// The kernel refused a request; sending stopped after its batch.
     Refused {
         change: String,
         error: KernelError,
         /// Other requests of the same batch that also failed.
         also_failed: Vec<(String, KernelError)>,
-        undo_failures: Vec<UndoFailure>,
     },
-    #[error("talking to IPVS failed")]
-    Ipvs {
-        #[source]
-        source: ipvs::Error,
-        undo_failures: Vec<UndoFailure>,
-    },
-    #[error("nft refused the new `inet lvsh` table")]
-    Nft {
-        #[source]
-        source: nft::Error,
-        undo_failures: Vec<UndoFailure>,
-    },
+    /// The conversation with IPVS failed: which requests took effect is unknown.
+    Ipvs(ipvs::Error),
+    Nft(nft::Error),
+    Interrupted(i32),
+    /// Everything was accepted, yet the kernel differs from the script (another
+    /// writer at the same time, or a value the kernel adjusted).
+    NotConverged(String),
+    /// The kernel changed between the plan and the write.
+    KernelChanged,
+    Read(StateError),
+    Journal(journal::JournalError),
+    /// `--merge` cannot remove what `inet lvsh` holds that lvsh did not write.
+    ForeignInMerge,
+}
+
+/// A transaction that failed, and what became of the kernel.
+#[derive(Debug)]
+pub struct ApplyError {
+    pub cause: Cause,
+    pub rollback: Rollback,
+    /// The journal entry, when one was written.
+    pub id: Option<u64>,
 }
 
 impl ApplyError {
-    pub fn undo_failures(&self) -> &[UndoFailure] {
-        match self {
-            ApplyError::Refused { undo_failures, .. }
-            | ApplyError::Ipvs { undo_failures, .. }
-            | ApplyError::Nft { undo_failures, .. } => undo_failures,
+    pub fn new(cause: Cause, rollback: Rollback) -> Self {
+        ApplyError {
+            cause,
+            rollback,
+            id: None,
         }
+    }
+
+    /// Whether the kernel is as it was before the transaction (exit status 1, not 3).
+    pub fn kernel_as_before(&self) -> bool {
+        match self.rollback {
+            Rollback::NotNeeded | Rollback::Restored => true,
+            Rollback::NotAttempted | Rollback::Incomplete { .. } => false,
+        }
+    }
+
+    /// 1: failed, the kernel is as before; 3: failed, it is not.
+    pub fn exit_code(&self) -> i32 {
+        if self.kernel_as_before() { 1 } else { 3 }
     }
 }
 
-/// Applies `steps` to the kernel whose state was `before`. Either everything took
-/// effect (Ok, with the number of IPVS requests sent), or every change that did was
-/// undone (as far as the kernel let us: see `undo_failures`).
-pub fn run(
-    steps: &Steps,
-    before: &Balancer,
-    ipvs: &mut dyn Ipvs,
-    nft: &mut dyn Nft,
-) -> Result<usize, ApplyError> {
-    // Whether the owned table differs from `before` (an nft batch is atomic: one
-    // that failed changed nothing and needs no undo).
-    let mut nft_changed = false;
-    if let Some(marks) = &steps.nft_before {
-        nft.replace(marks).map_err(|source| ApplyError::Nft {
-            source,
-            undo_failures: vec![],
-        })?;
-        nft_changed = true;
-    }
-    let nft_undo = |nft: &mut dyn Nft, failures: &mut Vec<UndoFailure>| {
-        if nft_changed {
-            if let Err(e) = nft.replace(&before.marks) {
-                failures.push(UndoFailure {
-                    change: "restore table inet lvsh".into(),
-                    error: e.to_string(),
-                });
-            }
-        }
-    };
-
-    let results = match ipvs.execute(&steps.ipvs) {
-        Ok(r) => r,
-        Err(source) => {
-            // We cannot know which requests took effect; the caller re-reads the
-            // kernel and reports the difference.
-            let mut undo_failures = vec![];
-            nft_undo(nft, &mut undo_failures);
-            return Err(ApplyError::Ipvs {
-                source,
-                undo_failures,
-            });
-        }
-    };
-    let mut done = vec![];
-    let mut failed = vec![];
-    for (op, result) in steps.ipvs.iter().zip(&results) {
-        match result {
-            Ok(()) => done.push(op),
-            Err(e) => failed.push((describe(op), e.clone())),
-        }
-    }
-    if let Some((change, error)) = failed.first().cloned() {
-        let mut undo_failures = undo(&done, before, ipvs);
-        nft_undo(nft, &mut undo_failures);
-        return Err(ApplyError::Refused {
-            change,
-            error,
-            also_failed: failed.into_iter().skip(1).collect(),
-            undo_failures,
-        });
-    }
-    if let Some(marks) = &steps.nft_after {
-        if let Err(source) = nft.replace(marks) {
-            let mut undo_failures = undo(&done, before, ipvs);
-            nft_undo(nft, &mut undo_failures);
-            return Err(ApplyError::Nft {
-                source,
-                undo_failures,
-            });
-        }
-    }
-    Ok(steps.ipvs.len())
-}
-
-/// Undoes the requests that took effect, newest first, in one batch.
-fn undo(done: &[&IpvsOp], before: &Balancer, ipvs: &mut dyn Ipvs) -> Vec<UndoFailure> {
-    let ops: Vec<IpvsOp> = done
-        .iter()
-        .rev()
-        .flat_map(|op| inverse(op, before))
-        .collect();
-    if ops.is_empty() {
-        return vec![];
-    }
-    match ipvs.execute(&ops) {
-        Ok(results) => ops
-            .iter()
-            .zip(results)
-            .filter_map(|(op, r)| {
-                r.err().map(|e| UndoFailure {
-                    change: describe(op),
-                    error: e.to_string(),
-                })
-            })
-            .collect(),
-        Err(e) => vec![UndoFailure {
-            change: format!("{} undo requests", ops.len()),
-            error: e.to_string(),
-        }],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{
-        backend::{ipvs::FakeIpvs, nft::FakeNft},
-        model::{Dest, DestKey, Family, Protocol, Scheduler, Service, ServiceKey},
-        plan::{Mode, diff},
-    };
-
-    fn service(addr: &str, sched: Scheduler, dests: &[&str]) -> Service {
-        let key = ServiceKey::inet(Protocol::Tcp, addr.parse().unwrap(), 80);
-        let mut s = Service::new(key);
-        s.scheduler = sched;
-        for d in dests {
-            let dk = DestKey {
-                address: d.parse().unwrap(),
-                port: 80,
-            };
-            s.dests.insert(dk, Dest::new(dk));
-        }
-        s
-    }
-
-    fn balancer(services: Vec<Service>) -> Balancer {
-        let mut b = Balancer::default();
-        for s in services {
-            b.services.insert(s.key, s);
-        }
-        b
-    }
-
-    fn with_mark(mut b: Balancer, n: u32) -> Balancer {
-        let mut m = MarkRule::new(n);
-        m.addresses.insert("10.9.9.9".parse().unwrap());
-        b.marks.insert(n, m);
-        let mut s = Service::new(ServiceKey::fwmark(Family::Inet, n));
-        s.persistence = Some(60);
-        b.services.insert(s.key, s);
-        b
-    }
-
-    fn observe(ipvs: &mut FakeIpvs, nft: &mut FakeNft) -> Balancer {
-        crate::state::read(ipvs, nft).unwrap().balancer
-    }
-
-    /// The steps that take the kernel from `before` to `desired`.
-    fn steps_to(desired: &Balancer, before: &Balancer) -> Steps {
-        Steps::from_plan(&diff(desired, before, Mode::Replace), before)
-    }
-
-    #[test]
-    fn success_reaches_the_desired_state() {
-        let before = with_mark(
-            balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]),
-            5,
-        );
-        let desired = with_mark(
-            balancer(vec![
-                service("10.0.0.1", Scheduler::Wrr, &["10.1.0.2"]),
-                service("10.0.0.2", Scheduler::Rr, &["10.1.0.1", "10.1.0.2"]),
-            ]),
-            6,
-        );
-        let mut ipvs = FakeIpvs::with_state(&before);
-        let mut nft = FakeNft::with_marks(before.marks.clone());
-        let before = observe(&mut ipvs, &mut nft);
-        run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap();
-        let after = observe(&mut ipvs, &mut nft);
-        assert!(
-            diff(&desired, &after, Mode::Replace).is_empty(),
-            "{}",
-            diff(&desired, &after, Mode::Replace).render(false)
-        );
-    }
-
-    #[test]
-    fn a_refused_request_mid_batch_rolls_everything_back() {
-        let before = with_mark(
-            balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]),
-            5,
-        );
-        let desired = with_mark(
-            balancer(vec![
-                service("10.0.0.1", Scheduler::Wrr, &["10.1.0.2"]),
-                service("10.0.0.2", Scheduler::Twos, &["10.1.0.1"]),
-                service("10.0.0.3", Scheduler::Rr, &["10.1.0.1"]),
-            ]),
-            6,
-        );
-        let mut ipvs = FakeIpvs::with_state(&before).without_scheduler(Scheduler::Twos);
-        let mut nft = FakeNft::with_marks(before.marks.clone());
-        let before = observe(&mut ipvs, &mut nft);
-        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
-        match &err {
-            ApplyError::Refused {
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Cause::Refused {
                 change,
                 error,
                 also_failed,
-                undo_failures,
             } => {
-                assert_eq!(change, "add service tcp 10.0.0.2:80 twos");
-                assert_eq!(error.errno, libc::ENOENT);
-                // its real server could not be added either: the service is missing
-                assert_eq!(also_failed.len(), 1, "{also_failed:?}");
-                assert!(undo_failures.is_empty(), "{undo_failures:?}");
+                write!(f, "the kernel refused to {change}: {error}")?;
+                for (change, err) in also_failed {
+                    write!(f, "\n  also refused: {change}: {err}")?;
+                }
+                Ok(())
             }
-            other => panic!("{other:?}"),
+            Cause::Ipvs(e) => write!(f, "talking to IPVS failed: {}", chain(e)),
+            Cause::Nft(e) => write!(f, "nft refused the new `inet lvsh` table: {}", chain(e)),
+            Cause::Interrupted(sig) => write!(f, "interrupted by {}", signals::name(*sig)),
+            Cause::NotConverged(rest) => {
+                write!(
+                    f,
+                    "after apply the kernel still differs from the script:\n{rest}"
+                )
+            }
+            Cause::KernelChanged => write!(
+                f,
+                "the kernel changed since the plan was made; nothing was applied"
+            ),
+            Cause::Read(e) => write!(f, "{}", chain(e)),
+            Cause::Journal(e) => write!(f, "{}", chain(e)),
+            Cause::ForeignInMerge => write!(
+                f,
+                "table `inet lvsh` holds objects lvsh did not write, and --merge never deletes"
+            ),
         }
-        let after = observe(&mut ipvs, &mut nft);
-        assert_eq!(after, before, "kernel not restored");
     }
+}
 
-    #[test]
-    fn a_failed_nft_write_after_ipvs_rolls_ipvs_back() {
-        let before = balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]);
-        let desired = with_mark(before.clone(), 7);
-        let mut ipvs = FakeIpvs::with_state(&before);
-        let mut nft = FakeNft::new();
-        let before = observe(&mut ipvs, &mut nft);
-        nft.fail_next_replace("Error: Could not process rule: No such file or directory");
-        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
-        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
-        assert_eq!(observe(&mut ipvs, &mut nft), before);
+impl std::error::Error for ApplyError {}
+
+impl miette::Diagnostic for ApplyError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let rollback_hint = match self.id {
+            Some(id) => format!("`lvsh rollback {id}` restores the state before this apply"),
+            None => "`lvsh plan` with the previous script shows the difference".to_string(),
+        };
+        let text = match (&self.cause, &self.rollback) {
+            (Cause::KernelChanged, _) => {
+                "another tool changed IPVS or table `inet lvsh`; run lvsh again to see the new plan"
+                    .to_string()
+            }
+            (Cause::ForeignInMerge, _) => {
+                "apply without --merge to replace the table, or remove them by hand first"
+                    .to_string()
+            }
+            (Cause::Journal(_), _) => {
+                "lvsh records every apply before changing anything; nothing was changed".to_string()
+            }
+            (_, Rollback::NotNeeded) => "nothing was changed".to_string(),
+            (_, Rollback::Restored) => "every change that had taken effect was rolled back: IPVS \
+                 and table `inet lvsh` are as before"
+                .to_string(),
+            (Cause::NotConverged(_), Rollback::NotAttempted) => format!(
+                "something else changed IPVS or table `inet lvsh` at the same time, or the \
+                 kernel adjusted a value; `lvsh plan` shows the difference; {rollback_hint}"
+            ),
+            (_, Rollback::NotAttempted) => {
+                format!("the kernel was left as written; {rollback_hint}")
+            }
+            (_, Rollback::Incomplete { differs }) => format!(
+                "ROLLBACK INCOMPLETE: the kernel is not as before. What differs from before:\n{differs}\
+                 {rollback_hint}, or apply the script again"
+            ),
+        };
+        Some(Box::new(text))
     }
+}
 
-    #[test]
-    fn a_failed_first_nft_write_changes_nothing() {
-        let before = with_mark(balancer(vec![]), 5);
-        let desired = balancer(vec![service("10.0.0.1", Scheduler::Rr, &[])]);
-        let mut ipvs = FakeIpvs::with_state(&before);
-        let mut nft = FakeNft::with_marks(before.marks.clone());
-        let before = observe(&mut ipvs, &mut nft);
-        nft.fail_next_replace("Error: boom");
-        let steps = steps_to(&desired, &before);
-        assert!(steps.nft_before.is_some());
-        let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
-        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
-        assert_eq!(ipvs.executed(), 0);
-        assert_eq!(observe(&mut ipvs, &mut nft), before);
+/// An error with its causes, `: `-joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(&format!(": {cause}"));
+        source = cause.source();
     }
-
-    #[test]
-    fn only_an_nft_write_that_took_effect_is_undone() {
-        // IPVS refuses a request before the marks are written: nothing to restore in
-        // nft (restoring anyway fails where the kernel lacks what the table needs).
-        let before = balancer(vec![]);
-        let desired = with_mark(balancer(vec![service("10.0.0.2", Scheduler::Twos, &[])]), 6);
-        let mut ipvs = FakeIpvs::with_state(&before).without_scheduler(Scheduler::Twos);
-        let mut nft = FakeNft::new();
-        let before = observe(&mut ipvs, &mut nft);
-        nft.fail_next_replace("Error: restore attempted");
-        let steps = steps_to(&desired, &before);
-        assert!(steps.nft_before.is_none() && steps.nft_after.is_some());
-        let err = run(&steps, &before, &mut ipvs, &mut nft).unwrap_err();
-        assert!(matches!(err, ApplyError::Refused { .. }), "{err:?}");
-        assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
-
-        // The final nft write fails: it changed nothing, so only IPVS is undone.
-        let desired = with_mark(balancer(vec![]), 7);
-        let mut ipvs = FakeIpvs::with_state(&before);
-        let mut nft = FakeNft::new();
-        nft.fail_replace(0, "Error: the write")
-            .fail_replace(1, "Error: a restore");
-        let err = run(&steps_to(&desired, &before), &before, &mut ipvs, &mut nft).unwrap_err();
-        assert!(matches!(err, ApplyError::Nft { .. }), "{err:?}");
-        assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
-        assert_eq!(observe(&mut ipvs, &mut nft), before);
-    }
+    s
 }

@@ -4,7 +4,7 @@
 use crate::model::{
     Balancer, DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub mod ipvs;
 pub mod nft;
@@ -23,6 +23,9 @@ pub enum IpvsOp {
     DelDaemon(DaemonState),
 }
 
+/// Asked before each batch of a write with the results so far: `false` stops it.
+pub type GoOn<'a> = dyn FnMut(&[Result<(), KernelError>]) -> bool + 'a;
+
 /// A request the kernel refused: its errno, and its extended-ack text when it sent one
 /// (IPVS never does; the message then comes from lvsh, per request and errno).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,11 +41,29 @@ pub trait Ipvs {
     /// daemons. `marks` of the result is empty: those live in nft.
     fn read(&mut self) -> Result<Balancer, crate::backend::ipvs::Error>;
 
-    /// Sends `ops` in order, batched; returns one result per op, in the same order.
-    /// The kernel goes on after a failed request, so later ops may have succeeded.
+    /// Like [`Ipvs::read`], but the destinations of a service that is not in
+    /// `changed` and was in `before` may come from `before` instead of the kernel:
+    /// destinations are dumped one service at a time, so after an apply that touched
+    /// a few services of many this re-reads in a few dumps, not thousands.
+    fn read_changed(
+        &mut self,
+        before: &Balancer,
+        changed: &BTreeSet<ServiceKey>,
+    ) -> Result<Balancer, crate::backend::ipvs::Error> {
+        let _ = (before, changed);
+        self.read()
+    }
+
+    /// Sends `ops` in order, in batches that never split a new service from its
+    /// destinations ([`ipvs::batch`]); returns one result per request sent, in the
+    /// same order. The kernel goes on after a failed request within a batch, so
+    /// later requests of that batch may have succeeded. `go_on` is asked before each
+    /// batch with the results so far: sending stops when it says no, and the results
+    /// then cover a prefix of `ops`.
     fn execute(
         &mut self,
         ops: &[IpvsOp],
+        go_on: &mut GoOn<'_>,
     ) -> Result<Vec<Result<(), KernelError>>, crate::backend::ipvs::Error>;
 }
 

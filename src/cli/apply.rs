@@ -1,18 +1,13 @@
 //! `lvsh apply FILE`: plan against the live kernel, then apply as one transaction.
 
-use super::{
-    CliError, Context, input,
-    live::{self, Live},
-};
+use super::{CliError, Context, input, live::Live};
 use crate::{
-    apply::{self, ApplyError, ApplyLock, Steps},
-    backend::IpvsOp,
-    model::{Balancer, ServiceKey},
-    plan::{self, Mode, Plan},
+    apply::{self, ApplyLock, Record, SavedPlan, SavedPlanError},
+    model::Balancer,
+    plan::{self, Mode},
     state::{self, Observed},
 };
 use std::{
-    collections::BTreeSet,
     io::{BufRead, IsTerminal, Write},
     path::Path,
     time::{Duration, Instant},
@@ -20,7 +15,7 @@ use std::{
 
 /// Where an apply spends its time, for `-v`.
 #[derive(Clone, Copy)]
-enum Phase {
+pub enum Phase {
     Evaluate,
     /// Waiting for the kernel read once the script is evaluated.
     Wait,
@@ -50,7 +45,7 @@ pub struct Phases {
 }
 
 impl Phases {
-    fn start() -> Phases {
+    pub fn start() -> Phases {
         Phases {
             last: Instant::now(),
             spent: [Duration::ZERO; PHASES.len()],
@@ -72,7 +67,7 @@ impl Phases {
         self.spent[phase as usize] += spent;
     }
 
-    fn lap(&mut self, phase: Phase) {
+    pub fn lap(&mut self, phase: Phase) {
         let now = Instant::now();
         self.spent[phase as usize] += now - self.last;
         self.last = now;
@@ -112,13 +107,26 @@ fn peak_memory_kib() -> Option<u64> {
         .ok()
 }
 
-pub fn run(
-    ctx: &Context,
-    file: &Path,
-    merge: bool,
-    dry_run: bool,
-    yes: bool,
-) -> Result<i32, CliError> {
+/// What `apply` (and `rollback`) may do besides showing the plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Consent {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub allow_mass_delete: bool,
+}
+
+pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<i32, CliError> {
+    if file != Path::new("-") {
+        if let Ok(text) = std::fs::read_to_string(file) {
+            if let Some(saved) = SavedPlan::detect(&text) {
+                let saved = saved.map_err(|source| CliError::PlanFile {
+                    path: file.to_path_buf(),
+                    source,
+                })?;
+                return run_saved(ctx, file, saved, merge, consent);
+            }
+        }
+    }
     let mut clock = Phases::start();
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     // The kernel is read while the script evaluates: neither needs the other, and
@@ -127,9 +135,10 @@ pub fn run(
     let (desired, kernel) = std::thread::scope(|s| {
         let reader = s.spawn(|| -> Result<_, CliError> {
             let started = Instant::now();
-            let mut live = Live::open(ctx)?;
+            let live = Live::open(ctx)?;
             let lock = ApplyLock::acquire(ctx.netns.as_deref())?;
             let opened = started.elapsed();
+            let mut live = live;
             let observed = live.read()?;
             Ok((live, lock, observed, opened, started.elapsed() - opened))
         });
@@ -146,10 +155,81 @@ pub fn run(
     // A broken script is the first thing to report, whatever the kernel said.
     let desired = desired?;
     let ((mut live, _lock, observed, opened, read), waited) = kernel?;
+    live.warn_interrupted(true);
     clock.lap_split(Phase::Evaluate, waited);
     clock.book(Phase::Open, opened);
     clock.book(Phase::Read, read);
-    let Some(prepared) = plan_against(observed, &desired, mode)? else {
+    let record = Record {
+        command: "apply".into(),
+        script: Some(file.display().to_string()),
+        script_sha256: script_hash(file),
+    };
+    conclude(
+        ctx, &mut live, observed, &desired, mode, consent, record, &mut clock,
+    )
+}
+
+/// `lvsh apply FILE.plan`: exactly the saved plan, if the kernel is still as it was.
+fn run_saved(
+    ctx: &Context,
+    file: &Path,
+    saved: SavedPlan,
+    merge: bool,
+    consent: Consent,
+) -> Result<i32, CliError> {
+    if merge && !saved.merge {
+        return Err(CliError::MergeOnSavedPlan);
+    }
+    let mut clock = Phases::start();
+    let mut live = Live::open(ctx)?;
+    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+    live.warn_interrupted(true);
+    let observed = live.read()?;
+    clock.lap(Phase::Read);
+    let path = file.display().to_string();
+    saved.check(&path, ctx.netns.as_deref(), &observed)?;
+    let mode = saved.mode();
+    // The same lvsh against the same state plans the same; say so if it did not.
+    let again = plan::diff(&saved.desired, &observed.balancer, mode);
+    let again: serde_json::Value =
+        serde_json::from_str(&again.to_json()).expect("the plan's JSON parses");
+    if again != saved.plan {
+        return Err(SavedPlanError::Differs { path }.into());
+    }
+    let record = Record {
+        command: "apply".into(),
+        script: Some(match &saved.script {
+            Some(s) => format!("{path} (plan of {s})"),
+            None => path,
+        }),
+        script_sha256: saved.script_sha256.clone(),
+    };
+    conclude(
+        ctx,
+        &mut live,
+        observed,
+        &saved.desired,
+        mode,
+        consent,
+        record,
+        &mut clock,
+    )
+}
+
+/// Plans, shows, asks, and applies: what `apply` and `rollback` share once the
+/// desired model and the kernel's state are known. The caller holds the lock.
+#[allow(clippy::too_many_arguments)]
+pub fn conclude(
+    ctx: &Context,
+    live: &mut Live,
+    observed: Observed,
+    desired: &Balancer,
+    mode: Mode,
+    consent: Consent,
+    record: Record,
+    clock: &mut Phases,
+) -> Result<i32, CliError> {
+    let Some(prepared) = apply::prepare(observed, desired, mode)? else {
         clock.lap(Phase::Plan);
         if !ctx.quiet {
             ctx.out("No changes. The kernel matches the script.\n")?;
@@ -160,142 +240,63 @@ pub fn run(
         return Ok(0);
     };
     clock.lap(Phase::Plan);
-    if !ctx.quiet || dry_run {
-        ctx.out(&live::foreign_notice(&prepared.observed))?;
+    if !ctx.quiet || consent.dry_run {
+        ctx.out(&prepared.observed.foreign_notice())?;
         ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
     }
     clock.lap(Phase::Show);
-    if dry_run {
+    if consent.dry_run {
         return Ok(0);
     }
-    if !yes && std::io::stdin().is_terminal() {
+    if let Some((deleted, total)) = apply::mass_delete(&prepared.plan, &prepared.observed.balancer)
+    {
+        if !consent.allow_mass_delete {
+            return Err(CliError::MassDelete { deleted, total });
+        }
+    }
+    if !consent.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::NeedsYes);
+        }
         if !confirm()? {
             return Err(CliError::Cancelled);
         }
-        // Time passed while the user read the plan: apply only what they saw.
-        if live.read()? != prepared.observed {
-            return Err(CliError::KernelChanged);
-        }
     }
     clock.lap(Phase::Show);
-    let requests = prepared.steps.ipvs.len();
-    let summary = execute(&mut live, prepared, &desired, mode, Some(&mut clock))?;
+    let journal = live.journal();
+    let applied = apply::execute(
+        &mut live.kernel(),
+        prepared,
+        desired,
+        mode,
+        Some((&journal, record)),
+    )?;
+    clock.book(Phase::Apply, applied.write_time);
+    clock.book(Phase::Reread, applied.reread_time);
     if !ctx.quiet {
-        ctx.out(&format!("{summary}\n"))?;
+        ctx.out(&format!("{applied}\n"))?;
     }
     if ctx.verbose {
-        eprintln!("{}", clock.report(Some(requests)));
+        eprintln!("{}", clock.report(Some(applied.requests)));
     }
     Ok(0)
 }
 
-/// What an apply is about to do, against which state.
-pub struct Prepared {
-    pub observed: Observed,
-    pub plan: Plan,
-    pub steps: Steps,
-}
-
-/// Reads the kernel and plans; `None` when there is nothing to do. The caller holds
-/// the namespace lock.
-pub fn prepare(
-    live: &mut Live,
-    desired: &Balancer,
-    mode: Mode,
-) -> Result<Option<Prepared>, CliError> {
-    plan_against(live.read()?, desired, mode)
-}
-
-fn plan_against(
-    observed: Observed,
-    desired: &Balancer,
-    mode: Mode,
-) -> Result<Option<Prepared>, CliError> {
-    let plan = plan::diff(desired, &observed.balancer, mode);
-    let foreign = !observed.foreign.is_empty();
-    if plan.is_empty() && !foreign {
-        return Ok(None);
+/// `sha256:HEX` of a script file's content (not of its imports); `None` for stdin.
+pub fn script_hash(file: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if file == Path::new("-") {
+        return None;
     }
-    let mut steps = Steps::from_plan(&plan, &observed.balancer);
-    if foreign {
-        if mode == Mode::Merge {
-            return Err(CliError::ForeignInMerge);
-        }
-        steps.rewrite_table(&desired.marks);
-    }
-    Ok(Some(Prepared {
-        observed,
-        plan,
-        steps,
-    }))
-}
-
-/// Runs the transaction, then re-reads what it touched: either the kernel now
-/// matches `desired` (Ok, with a one-line summary), or everything was rolled back
-/// (the error says so), or lvsh says what differs.
-pub fn execute(
-    live: &mut Live,
-    prepared: Prepared,
-    desired: &Balancer,
-    mode: Mode,
-    mut clock: Option<&mut Phases>,
-) -> Result<String, CliError> {
-    let Prepared {
-        observed,
-        plan,
-        steps,
-    } = prepared;
-    // The plan was shown; only its counts are left to say. It holds a copy of every
-    // object changed, as the steps do: free it before the kernel's answers arrive.
-    let (added, changed, deleted) = plan.counts();
-    drop(plan);
-    let result = apply::run(&steps, &observed.balancer, &mut live.ipvs, &mut live.nft);
-    if let Some(c) = clock.as_deref_mut() {
-        c.lap(Phase::Apply);
-    }
-    let nft_written = steps.nft_before.is_some() || steps.nft_after.is_some();
-    let services = touched(&steps.ipvs);
-    // Free the steps too, for the read that follows.
-    drop(steps);
-    // Convergence is checked on a fresh read of what the apply touched.
-    let after = live.reread(&observed, &services, nft_written);
-    match result {
-        Ok(_) => {
-            let after = after?;
-            let rest = plan::diff(desired, &after.balancer, mode);
-            if let Some(c) = clock {
-                c.lap(Phase::Reread);
-            }
-            if !rest.is_empty() || !after.foreign.is_empty() {
-                return Err(CliError::NotConverged(format!(
-                    "{}{}",
-                    live::foreign_notice(&after),
-                    rest.render(false)
-                )));
-            }
-            Ok(format!(
-                "Applied: {added} added, {changed} changed, {deleted} deleted."
-            ))
-        }
-        Err(e) => {
-            let restored = matches!(&after, Ok(now) if now.balancer == observed.balancer);
-            Err(failure(e, restored))
-        }
-    }
-}
-
-/// The services the requests change (and whose destinations they change).
-fn touched(ops: &[IpvsOp]) -> BTreeSet<ServiceKey> {
-    ops.iter()
-        .filter_map(|op| match op {
-            IpvsOp::AddService(s) | IpvsOp::EditService(s) => Some(s.key),
-            IpvsOp::DelService(k)
-            | IpvsOp::AddDest(k, _)
-            | IpvsOp::EditDest(k, _)
-            | IpvsOp::DelDest(k, _) => Some(*k),
-            IpvsOp::SetTimeouts(_) | IpvsOp::AddDaemon(_) | IpvsOp::DelDaemon(_) => None,
-        })
-        .collect()
+    let bytes = std::fs::read(file).ok()?;
+    let digest = Sha256::digest(&bytes);
+    Some(format!(
+        "sha256:{}",
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ))
 }
 
 /// Asks on the terminal; anything but yes cancels.
@@ -310,62 +311,9 @@ fn confirm() -> Result<bool, CliError> {
     Ok(matches!(answer.trim(), "yes" | "y"))
 }
 
-/// The error of a failed transaction, with what happened to the changes made before.
-fn failure(e: ApplyError, restored: bool) -> CliError {
-    let mut message = e.to_string();
-    if let ApplyError::Refused { also_failed, .. } = &e {
-        for (change, err) in also_failed {
-            message.push_str(&format!("\n  also refused: {change}: {err}"));
-        }
-    }
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    let undo = e.undo_failures();
-    let help = if undo.is_empty() && restored {
-        "nothing was changed: every change that had taken effect was rolled back, and the \
-         kernel is as before"
-            .to_string()
-    } else {
-        let mut h = String::from(
-            "ROLLBACK INCOMPLETE: the kernel is not as before; run `lvsh plan` with the previous \
-             script to see the difference",
-        );
-        for u in undo {
-            h.push_str(&format!("\n  could not {}: {}", u.change, u.error));
-        }
-        h
-    };
-    CliError::Apply { message, help }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Dest, DestKey, Protocol, Service, Timeouts};
-
-    #[test]
-    fn the_re_read_covers_every_service_a_request_touches() {
-        let key = |last: u8| ServiceKey::inet(Protocol::Tcp, [10, 0, 0, last].into(), 80);
-        let dest = Dest::new(DestKey {
-            address: [10, 1, 0, 1].into(),
-            port: 80,
-        });
-        let ops = vec![
-            IpvsOp::AddService(Service::new(key(1))),
-            IpvsOp::EditService(Service::new(key(2))),
-            IpvsOp::DelService(key(3)),
-            IpvsOp::AddDest(key(4), dest.clone()),
-            IpvsOp::EditDest(key(5), dest.clone()),
-            IpvsOp::DelDest(key(6), dest.key),
-            IpvsOp::SetTimeouts(Timeouts::default()),
-        ];
-        let want: BTreeSet<ServiceKey> = (1..=6).map(key).collect();
-        assert_eq!(touched(&ops), want);
-        assert!(touched(&[]).is_empty());
-    }
 
     #[test]
     fn time_is_booked_to_phases_and_the_wait_split_off() {

@@ -11,8 +11,10 @@ use std::path::PathBuf;
     long_about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai \
                   scripts. A script describes the whole load balancer; lvsh shows the plan against \
                   the live kernel and applies it as one transaction.",
-    after_help = "Exit status: 0 success; 1 any error (nothing was changed); \
-                  2 changes pending (only with --detailed-exitcode)."
+    after_help = "Exit status: 0 done, or nothing to do; 1 failed and the kernel is as it was \
+                  (this includes usage and script errors); 2 changes pending (plan \
+                  --detailed-exitcode); 3 failed and the kernel is NOT as it was (lvsh prints \
+                  what differs, and `lvsh rollback ID` restores the state before)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -95,19 +97,34 @@ pub enum Command {
         /// Only add and change; never delete what the script does not mention
         #[arg(long)]
         merge: bool,
+        /// Also save the plan to FILE, with a fingerprint of the kernel state it was
+        /// made against: `lvsh apply FILE` applies exactly it, and refuses if the
+        /// kernel changed since
+        #[arg(short = 'o', long = "out", value_name = "FILE", conflicts_with_all = ["state", "empty"])]
+        out: Option<PathBuf>,
     },
     /// Apply the plan as one transaction, rolling back on failure
     Apply {
+        /// The script (`-` for standard input), or a plan saved with `lvsh plan -o`
         file: PathBuf,
         /// Only add and change; never delete what the script does not mention
         #[arg(long)]
         merge: bool,
-        /// Show the plan and stop
+        #[command(flatten)]
+        consent: ConsentArgs,
+    },
+    /// Go back to the state before an apply recorded in the journal
+    Rollback {
+        /// The apply to undo, as `lvsh history` numbers it [default: the newest]
+        id: Option<u64>,
+        #[command(flatten)]
+        consent: ConsentArgs,
+    },
+    /// List the applies recorded in the journal (/var/lib/lvsh), newest last
+    History {
+        /// Machine-readable list
         #[arg(long)]
-        dry_run: bool,
-        /// Do not ask for confirmation
-        #[arg(short, long)]
-        yes: bool,
+        json: bool,
     },
     /// Show the live IPVS table and the owned nft table
     Show {
@@ -140,6 +157,20 @@ pub enum Command {
         /// The rules file (`-` for standard input)
         file: PathBuf,
     },
+}
+
+/// What apply and rollback may do without asking again.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct ConsentArgs {
+    /// Show the plan and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Allow a plan that deletes more than half of the kernel's services
+    #[arg(long)]
+    pub allow_mass_delete: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

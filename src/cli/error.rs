@@ -1,5 +1,8 @@
 use crate::{
-    apply::LockError, backend::ipvs, convert::ipvsadm_import::ImportError, dsl::ScriptError,
+    apply::{ApplyError, JournalError, LockError, SavedPlanError},
+    backend::ipvs,
+    convert::ipvsadm_import::ImportError,
+    dsl::ScriptError,
     state::StateError,
 };
 use miette::Diagnostic;
@@ -21,9 +24,22 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`{}` is not a state file", path.display())]
     #[diagnostic(help("a state file is the JSON written by `lvsh emit FILE --to json`"))]
     StateFile {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("`{}` looks like a saved plan but cannot be read", path.display())]
+    #[diagnostic(help("a saved plan is the file written by `lvsh plan SCRIPT -o FILE`"))]
+    PlanFile {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
@@ -39,23 +55,46 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lock(#[from] LockError),
-    #[error("{message}")]
-    #[diagnostic(help("{help}"))]
-    Apply { message: String, help: String },
-    #[error("the kernel changed while the plan was shown; nothing was applied")]
-    #[diagnostic(help("run `lvsh apply` again to see the new plan"))]
-    KernelChanged,
-    #[error("after apply the kernel still differs from the script:\n{0}")]
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    SavedPlan(#[from] SavedPlanError),
+    #[error(
+        "standard input is not a terminal, so nobody can confirm this plan; nothing was applied"
+    )]
     #[diagnostic(help(
-        "something else changed IPVS or table `inet lvsh` at the same time, or the kernel \
-         adjusted a value; run `lvsh plan` to see the difference"
+        "review the plan, then apply with --yes (or `lvsh plan -o FILE` and apply that file with --yes)"
     ))]
-    NotConverged(String),
-    #[error("table `inet lvsh` holds objects lvsh did not write, and --merge never deletes")]
-    #[diagnostic(help("apply without --merge to replace the table, or remove them by hand first"))]
-    ForeignInMerge,
+    NeedsYes,
+    #[error("this plan deletes {deleted} of the kernel's {total} services; nothing was applied")]
+    #[diagnostic(help(
+        "if that is what you want, apply again with --allow-mass-delete; an empty or \
+         truncated script deletes everything it does not name"
+    ))]
+    MassDelete { deleted: usize, total: usize },
+    #[error("--merge cannot apply a plan saved without it")]
+    #[diagnostic(help(
+        "a saved plan is applied exactly as it was made; make it with `lvsh plan --merge -o FILE`"
+    ))]
+    MergeOnSavedPlan,
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+}
+
+impl CliError {
+    /// The process's exit status: 3 when a failed apply left the kernel neither as
+    /// it was nor as planned, else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Apply(e) => e.exit_code(),
+            _ => 1,
+        }
+    }
 }
 
 fn ipvs_help(e: &ipvs::Error) -> &'static str {

@@ -2,18 +2,15 @@
 
 use super::{CliError, Context};
 use crate::{
-    backend::{
-        ipvs::Netlink,
-        nft::{self, NftCli},
-    },
-    model::ServiceKey,
-    state::{self, Observed, StateError},
+    apply::{ApplyLock, Journal, Kernel, format_time},
+    backend::{ipvs::Netlink, nft::NftCli},
+    state::{self, Observed},
 };
-use std::collections::BTreeSet;
 
 pub struct Live {
     pub ipvs: Netlink,
     pub nft: NftCli,
+    netns: Option<String>,
 }
 
 impl Live {
@@ -22,62 +19,62 @@ impl Live {
         Ok(Live {
             ipvs: Netlink::open(netns).map_err(CliError::Ipvs)?,
             nft: NftCli::new(netns),
+            netns: ctx.netns.clone(),
         })
+    }
+
+    pub fn kernel(&mut self) -> Kernel<'_> {
+        Kernel {
+            ipvs: &mut self.ipvs,
+            nft: &mut self.nft,
+        }
     }
 
     pub fn read(&mut self) -> Result<Observed, CliError> {
         Ok(state::read(&mut self.ipvs, &mut self.nft)?)
     }
 
-    /// Reads the state after an apply: the destinations of the services in
-    /// `changed` (and of services new since `before`), the rest as `before` read
-    /// them; the owned table only when the apply wrote it (lvsh's lock keeps lvsh
-    /// to one writer at a time).
-    pub fn reread(
-        &mut self,
-        before: &Observed,
-        changed: &BTreeSet<ServiceKey>,
-        nft_written: bool,
-    ) -> Result<Observed, CliError> {
-        let Live { ipvs, nft } = self;
-        let (balancer, table) = std::thread::scope(|s| {
-            let table = nft_written.then(|| s.spawn(|| nft::read_observed(nft)));
-            let balancer = ipvs.read_changed(&before.balancer, changed);
-            let table = table.map(|t| {
-                t.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-            (balancer, table)
-        });
-        let balancer = balancer.map_err(StateError::Ipvs)?;
-        let table = match table {
-            Some(table) => table.map_err(StateError::Nft)?,
-            None => nft::Observed {
-                marks: before.balancer.marks.clone(),
-                foreign: before.foreign.clone(),
-            },
-        };
-        Ok(Observed::new(balancer, table))
+    pub fn journal(&self) -> Journal {
+        Journal::for_netns(self.netns.as_deref())
+    }
+
+    /// Warns on stderr about applies the journal says were cut off. `locked`: the
+    /// caller holds the apply lock (else an apply running now is not cut off, and a
+    /// held lock means one is running: nothing to say).
+    pub fn warn_interrupted(&self, locked: bool) {
+        if !locked && ApplyLock::acquire(self.netns.as_deref()).is_err() {
+            return;
+        }
+        if let Some(text) = interrupted_notice(&self.journal()) {
+            eprint!("{text}");
+        }
     }
 }
 
-/// Lines telling what `inet lvsh` holds that lvsh did not write; empty when nothing.
-pub fn foreign_notice(observed: &Observed) -> String {
-    if observed.foreign.is_empty() {
-        return String::new();
-    }
-    let mut s = format!(
-        "~ table inet lvsh holds {} object{} lvsh did not write; apply removes {}:\n",
-        observed.foreign.len(),
-        if observed.foreign.len() == 1 { "" } else { "s" },
-        if observed.foreign.len() == 1 {
-            "it"
-        } else {
-            "them"
-        },
+/// What to say about cut-off applies; `None` when there are none.
+pub fn interrupted_notice(journal: &Journal) -> Option<String> {
+    let open = journal.unfinished().ok()?;
+    let newest = open.first()?;
+    let h = &newest.header;
+    let what = match &h.script {
+        Some(s) => format!("`{} {s}`", h.command),
+        None => format!("`{}`", h.command),
+    };
+    let mut text = format!(
+        "warning: apply {id} was cut off: {what}, started {when} by {user} (pid {pid}), never \
+         finished; the kernel may hold part of it\n  \
+         `lvsh rollback {id}` restores the state before it; applying the script again \
+         finishes it\n",
+        id = h.id,
+        when = format_time(h.started),
+        user = h.user,
+        pid = h.pid,
     );
-    for f in &observed.foreign {
-        s.push_str(&format!("    {f}\n"));
+    if open.len() > 1 {
+        text.push_str(&format!(
+            "  ({} earlier applies were cut off too; `lvsh history` lists them)\n",
+            open.len() - 1
+        ));
     }
-    s
+    Some(text)
 }

@@ -5,11 +5,13 @@ mod args;
 mod check;
 mod emit;
 mod error;
+mod history;
 mod import;
 mod input;
 mod live;
 mod plan;
 mod repl;
+mod rollback;
 mod save;
 mod show;
 
@@ -83,8 +85,9 @@ pub fn run() -> i32 {
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,
         Err(e) => {
+            let code = e.exit_code();
             eprintln!("{:?}", miette::Report::new(e));
-            1
+            code
         }
     }
 }
@@ -98,15 +101,25 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             json,
             detailed_exitcode,
             merge,
-        } => plan::run(ctx, file, source, *json, *detailed_exitcode, *merge),
+            out,
+        } => plan::run(
+            ctx,
+            file,
+            source,
+            *json,
+            *detailed_exitcode,
+            *merge,
+            out.as_deref(),
+        ),
         Command::Emit { file, to } => emit::run(ctx, file, *to),
         Command::Import { file } => import::run(ctx, file),
         Command::Apply {
             file,
             merge,
-            dry_run,
-            yes,
-        } => apply::run(ctx, file, *merge, *dry_run, *yes),
+            consent,
+        } => apply::run(ctx, file, *merge, consent.into()),
+        Command::Rollback { id, consent } => rollback::run(ctx, *id, consent.into()),
+        Command::History { json } => history::run(ctx, *json),
         Command::Show { json, stats } => show::run(ctx, *json, *stats),
         Command::Save => save::run(ctx),
         Command::Repl {
@@ -114,6 +127,16 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             source,
             history,
         } => repl::run(ctx, file, source, history),
+    }
+}
+
+impl From<&args::ConsentArgs> for apply::Consent {
+    fn from(a: &args::ConsentArgs) -> Self {
+        apply::Consent {
+            dry_run: a.dry_run,
+            yes: a.yes,
+            allow_mass_delete: a.allow_mass_delete,
+        }
     }
 }
 

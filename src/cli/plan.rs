@@ -1,5 +1,6 @@
-use super::{CliError, Context, args::StateSource, input, live};
+use super::{CliError, Context, apply::script_hash, args::StateSource, input, live};
 use crate::{
+    apply::{PLAN_FORMAT, SavedPlan},
     plan::{self, Mode},
     state::{self, Observed},
 };
@@ -13,6 +14,7 @@ pub fn run(
     json: bool,
     detailed: bool,
     merge: bool,
+    out: Option<&Path>,
 ) -> Result<i32, CliError> {
     let mut desired = input::evaluate(ctx, file)?;
     state::canonical(&mut desired);
@@ -20,15 +22,43 @@ pub fn run(
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     let plan = plan::diff(&desired, &observed.balancer, mode);
     let pending = !plan.is_empty() || !observed.foreign.is_empty();
+    if let Some(path) = out {
+        let saved = SavedPlan {
+            lvsh_plan: PLAN_FORMAT,
+            lvsh_version: env!("CARGO_PKG_VERSION").into(),
+            created: crate::apply::journal_now(),
+            netns: ctx.netns.clone(),
+            script: (file != Path::new("-")).then(|| file.display().to_string()),
+            script_sha256: script_hash(file),
+            merge,
+            fingerprint: observed.fingerprint(),
+            desired,
+            plan: serde_json::from_str(&plan.to_json()).expect("the plan's JSON parses"),
+        };
+        std::fs::write(path, saved.to_json()).map_err(|source| CliError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
     if json {
         ctx.out(&(plan.to_json() + "\n"))?;
     } else if !ctx.quiet || pending {
-        let notice = live::foreign_notice(&observed);
+        let notice = observed.foreign_notice();
         if plan.is_empty() && !notice.is_empty() {
             ctx.out(&notice)?;
         } else {
             ctx.out(&notice)?;
             ctx.out_with(|w| plan.write_text(ctx.color, w))?;
+        }
+    }
+    if let Some(path) = out {
+        if !ctx.quiet {
+            eprintln!(
+                "Saved the plan to `{}`: `lvsh apply {}` applies exactly it, while the kernel \
+                 stays as it is now.",
+                path.display(),
+                path.display()
+            );
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })
@@ -39,7 +69,11 @@ pub fn observe(ctx: &Context, source: &StateSource) -> Result<Observed, CliError
     let balancer = match (&source.state, source.empty) {
         (Some(path), _) => input::read_state(path)?,
         (None, true) => Default::default(),
-        (None, false) => return live::Live::open(ctx)?.read(),
+        (None, false) => {
+            let mut live = live::Live::open(ctx)?;
+            live.warn_interrupted(false);
+            return live.read();
+        }
     };
     Ok(Observed {
         balancer,

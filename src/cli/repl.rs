@@ -1,12 +1,8 @@
 //! `lvsh repl`: the interactive shell, on the live kernel or offline.
 
-use super::{
-    CliError, Context, apply, input,
-    live::{self, Live},
-    show,
-};
+use super::{CliError, Context, input, live::Live, show};
 use crate::{
-    apply::ApplyLock,
+    apply::{self, ApplyLock, Record},
     model::Balancer,
     plan::Mode,
     repl::{self, Kernel, Offline, ReplOptions},
@@ -29,10 +25,14 @@ pub fn run(
             .with_render(|b| show::render(b, false)),
         ),
         (None, true) => Box::new(Offline::empty().with_render(|b| show::render(b, false))),
-        (None, false) => Box::new(LiveKernel {
-            live: Live::open(ctx)?,
-            netns: ctx.netns.clone(),
-        }),
+        (None, false) => {
+            let live = Live::open(ctx)?;
+            live.warn_interrupted(false);
+            Box::new(LiveKernel {
+                live,
+                netns: ctx.netns.clone(),
+            })
+        }
     };
     Ok(repl::run(
         kernel,
@@ -61,16 +61,26 @@ impl Kernel for LiveKernel {
         let mut desired = desired.clone();
         state::canonical(&mut desired);
         let _lock = ApplyLock::acquire(self.netns.as_deref()).map_err(CliError::from)?;
-        match apply::prepare(&mut self.live, &desired, Mode::Replace)? {
-            None => Ok("No changes. The kernel matches the model.".to_string()),
-            Some(prepared) => Ok(apply::execute(
-                &mut self.live,
-                prepared,
-                &desired,
-                Mode::Replace,
-                None,
-            )?),
-        }
+        let observed = self.live.read()?;
+        let Some(prepared) =
+            apply::prepare(observed, &desired, Mode::Replace).map_err(CliError::from)?
+        else {
+            return Ok("No changes. The kernel matches the model.".to_string());
+        };
+        let journal = self.live.journal();
+        let record = Record {
+            command: "repl :apply".into(),
+            ..Record::default()
+        };
+        let applied = apply::execute(
+            &mut self.live.kernel(),
+            prepared,
+            &desired,
+            Mode::Replace,
+            Some((&journal, record)),
+        )
+        .map_err(CliError::from)?;
+        Ok(applied.to_string())
     }
 
     fn show(&mut self) -> Result<String, miette::Report> {
@@ -78,7 +88,7 @@ impl Kernel for LiveKernel {
         Ok(format!(
             "{}{}",
             show::render(&observed.balancer, false),
-            live::foreign_notice(&observed)
+            observed.foreign_notice()
         ))
     }
 }

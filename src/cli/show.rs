@@ -8,6 +8,7 @@ use std::fmt::Write;
 /// `lvsh show [--json] [--stats]`.
 pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
     let mut kernel = live::Live::open(ctx)?;
+    kernel.warn_interrupted(false);
     let info = kernel.ipvs.info().map_err(CliError::Ipvs)?;
     let mut observed = kernel.read()?;
     if !stats {
@@ -26,7 +27,7 @@ pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
     } else {
         let mut text = format!("{info}\n");
         text.push_str(&render(&observed.balancer, stats));
-        text.push_str(&live::foreign_notice(&observed));
+        text.push_str(&observed.foreign_notice());
         ctx.out(&text)?;
     }
     Ok(0)

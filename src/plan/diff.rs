@@ -14,8 +14,7 @@ pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
     // Against an empty kernel everything is new: room for that up front.
     let mut g = Groups {
         replace: mode == Mode::Replace,
-        services_set: Vec::with_capacity(desired.services.len()),
-        dests_set: Vec::with_capacity(desired.dest_count()),
+        set: Vec::with_capacity(desired.services.len() + desired.dest_count()),
         ..Groups::default()
     };
     g.services(desired, observed);
@@ -34,8 +33,9 @@ struct Groups {
     services_deleted: Vec<Change>,
     daemons_deleted: Vec<Change>,
     timeouts: Vec<Change>,
-    services_set: Vec<Change>,
-    dests_set: Vec<Change>,
+    /// Service additions and edits, each followed by its destinations' additions
+    /// and edits: a new service travels with its real servers.
+    set: Vec<Change>,
     daemons_added: Vec<Change>,
     marks_set: Vec<Change>,
 }
@@ -45,11 +45,10 @@ impl Groups {
         join(&desired.services, &observed.services, |pair| match pair {
             Pair::Desired(d) => {
                 let key = Object::Service(d.key);
-                self.services_set
-                    .push(Change::add(key, Snapshot::from(settings(d))));
+                self.set.push(Change::add(key, Snapshot::from(settings(d))));
                 for dest in d.dests.values() {
                     let key = Object::Dest(d.key, dest.key);
-                    self.dests_set
+                    self.set
                         .push(Change::add(key, Snapshot::from(bare_dest(dest))));
                 }
             }
@@ -65,7 +64,7 @@ impl Groups {
             }
             Pair::Both(d, o) => {
                 if !d.same_settings(o) {
-                    self.services_set.push(Change::edit(
+                    self.set.push(Change::edit(
                         Object::Service(d.key),
                         Snapshot::from(settings(o)),
                         Snapshot::from(settings(d)),
@@ -80,7 +79,7 @@ impl Groups {
     fn dests(&mut self, desired: &Service, observed: &Service) {
         let svc = desired.key;
         join(&desired.dests, &observed.dests, |pair| match pair {
-            Pair::Desired(d) => self.dests_set.push(Change::add(
+            Pair::Desired(d) => self.set.push(Change::add(
                 Object::Dest(svc, d.key),
                 Snapshot::from(bare_dest(d)),
             )),
@@ -96,7 +95,7 @@ impl Groups {
                 // Every setting of a destination is edited in place: the kernel only
                 // refuses to change its address family, which is part of the key.
                 if d != o {
-                    self.dests_set.push(Change::edit(
+                    self.set.push(Change::edit(
                         Object::Dest(svc, d.key),
                         Snapshot::from(bare_dest(o)),
                         Snapshot::from(bare_dest(d)),
@@ -126,8 +125,9 @@ impl Groups {
                         Snapshot::from(o.clone()),
                         Snapshot::from(d.clone()),
                     );
-                    // Marking less goes before the services it fed may go; marking
-                    // more (or other) traffic waits until its services exist.
+                    // Marking more (or other) traffic goes first, with the marks
+                    // the new services need; marking less waits until the services
+                    // that took the rest of the traffic exist.
                     if narrows(o, d) {
                         self.marks_narrowed.push(change);
                     } else {
@@ -192,15 +192,14 @@ impl Groups {
 
     fn into_plan(self) -> Plan {
         let groups = [
-            self.marks_narrowed,
-            self.dests_deleted,
-            self.services_deleted,
+            self.marks_set,
             self.daemons_deleted,
             self.timeouts,
-            self.services_set,
-            self.dests_set,
+            self.set,
+            self.dests_deleted,
+            self.services_deleted,
             self.daemons_added,
-            self.marks_set,
+            self.marks_narrowed,
         ];
         let mut changes = Vec::with_capacity(groups.iter().map(Vec::len).sum());
         for g in groups {

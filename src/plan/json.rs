@@ -83,12 +83,6 @@ mod tests {
             json!({
                 "changes": [
                     {
-                        "action": "delete",
-                        "object": {"type": "mark", "key": 10},
-                        "before": {"mark": 10, "addresses": ["192.168.10.120"], "protocols": ["tcp"]},
-                        "after": null
-                    },
-                    {
                         "action": "edit",
                         "object": {"type": "timeouts"},
                         "before": {"tcp": 900, "tcp_fin": 120, "udp": 300},
@@ -109,6 +103,12 @@ mod tests {
                         "before": null,
                         "after": {"address": "192.168.10.11", "port": 80,
                                   "forward": {"method": "dr"}, "weight": 1}
+                    },
+                    {
+                        "action": "delete",
+                        "object": {"type": "mark", "key": 10},
+                        "before": {"mark": 10, "addresses": ["192.168.10.120"], "protocols": ["tcp"]},
+                        "after": null
                     }
                 ],
                 "summary": {"add": 1, "change": 2, "delete": 1}

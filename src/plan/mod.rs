@@ -33,23 +33,27 @@
 //!
 //! # Order
 //!
-//! The changes are in the order apply must execute them. Traffic is only steered to
-//! what exists, and what goes stops receiving traffic first:
+//! The changes are in the order apply must execute them, chosen so that a kill at
+//! any point leaves a kernel no worse than the old or the new state: no service with
+//! fewer real servers than both give it, and no fwmark service without its mark.
 //!
-//! 1. mark deletions, and mark edits that only narrow what is marked (nft first on
-//!    removal);
-//! 2. destination deletions;
-//! 3. service deletions;
-//! 4. sync daemon deletions (including the first half of a restart);
-//! 5. timeouts;
-//! 6. service additions and edits;
-//! 7. destination additions and edits;
-//! 8. sync daemon additions;
-//! 9. mark additions and all other mark edits.
+//! 1. mark additions, and mark edits that mark more or other traffic (nft first: a
+//!    new fwmark service never exists without its mark);
+//! 2. sync daemon deletions (including the first half of a restart);
+//! 3. timeouts;
+//! 4. service additions and edits, each followed by its destinations' additions and
+//!    edits (apply sends a new service and its destinations in one batch);
+//! 5. destination deletions (after the additions: a service whose real servers are
+//!    replaced never drops below the smaller of its old and new sets);
+//! 6. service deletions;
+//! 7. sync daemon additions;
+//! 8. mark deletions, and mark edits that only narrow what is marked (after the
+//!    services that take the rest of the traffic exist, and after the fwmark
+//!    services that needed them are gone).
 //!
 //! Within a group, changes are in key order (destinations by service key, then
 //! destination key). Mark changes are therefore always a prefix (group 1) and a
-//! suffix (group 9) of the list, so apply can run at most two nft transactions around
+//! suffix (group 8) of the list, so apply can run at most two nft transactions around
 //! the IPVS batch.
 //!
 //! Deleting a service deletes its destinations in the kernel, so a deleted service

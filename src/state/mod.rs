@@ -1,12 +1,15 @@
 //! The observed model: what the kernel holds, read through the backends.
 
+mod fingerprint;
+
 use crate::{
     backend::{
         Ipvs, Nft, ipvs,
         nft::{self, Foreign},
     },
-    model::Balancer,
+    model::{Balancer, ServiceKey},
 };
+use std::collections::BTreeSet;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum StateError {
@@ -42,6 +45,37 @@ pub fn read(ipvs: &mut dyn Ipvs, nft: &mut (dyn Nft + Send)) -> Result<Observed,
     ))
 }
 
+/// Reads the state again after (or just before) a write: the destinations of the
+/// services in `changed` (and of services new since `before`), the rest as `before`
+/// read them; the owned table only when `with_nft` (lvsh's lock keeps lvsh to one
+/// writer at a time, so a table lvsh did not write is as `before` read it).
+pub fn reread(
+    ipvs: &mut dyn Ipvs,
+    nft: &mut (dyn Nft + Send),
+    before: &Observed,
+    changed: &BTreeSet<ServiceKey>,
+    with_nft: bool,
+) -> Result<Observed, StateError> {
+    let (balancer, table) = std::thread::scope(|s| {
+        let table = with_nft.then(|| s.spawn(|| nft::read_observed(nft)));
+        let balancer = ipvs.read_changed(&before.balancer, changed);
+        let table = table.map(|t| {
+            t.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (balancer, table)
+    });
+    let balancer = balancer.map_err(StateError::Ipvs)?;
+    let table = match table {
+        Some(table) => table.map_err(StateError::Nft)?,
+        None => nft::Observed {
+            marks: before.balancer.marks.clone(),
+            foreign: before.foreign.clone(),
+        },
+    };
+    Ok(Observed::new(balancer, table))
+}
+
 impl Observed {
     /// The IPVS state with the owned table's marks and drift.
     pub fn new(mut balancer: Balancer, table: nft::Observed) -> Self {
@@ -50,6 +84,27 @@ impl Observed {
             balancer,
             foreign: table.foreign,
         }
+    }
+
+    /// Whether two reads found the same configuration (counters and rates aside).
+    pub fn same_config(&self, other: &Observed) -> bool {
+        self.balancer == other.balancer && self.foreign == other.foreign
+    }
+
+    /// Lines telling what `inet lvsh` holds that lvsh did not write; empty when nothing.
+    pub fn foreign_notice(&self) -> String {
+        let n = self.foreign.len();
+        if n == 0 {
+            return String::new();
+        }
+        let (s, them) = if n == 1 { ("", "it") } else { ("s", "them") };
+        let mut out = format!(
+            "~ table inet lvsh holds {n} object{s} lvsh did not write; apply removes {them}:\n"
+        );
+        for f in &self.foreign {
+            out.push_str(&format!("    {f}\n"));
+        }
+        out
     }
 }
 

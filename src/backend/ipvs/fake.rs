@@ -3,12 +3,13 @@
 //! go through the wire encoder and decoder, daemons get the kernel's defaults.
 
 use super::Error;
+use super::batch;
 use super::constants::{IP_VS_VERSION_CODE, IpvsCmd};
 use super::explain::{command_error, op_error};
 use super::info::Info;
 use super::service::decode_service;
 use super::wire::Encoder;
-use crate::backend::{Ipvs, IpvsOp, KernelError};
+use crate::backend::{GoOn, Ipvs, IpvsOp, KernelError};
 use crate::model::{
     Balancer, Dest, DestCounters, Family, Forward, PersistenceEngine, Scheduler, Service,
     ServiceKey, StatsBox, SyncDaemon, Timeouts, TunnelKind,
@@ -36,7 +37,21 @@ pub struct FakeIpvs {
     read_failure: Option<i32>,
     executed: usize,
     log: Vec<IpvsOp>,
+    /// Requests per `sendmsg` batch, as the real socket cuts them ([`batch::by_count`]).
+    batch_ops: usize,
+    /// Batch number (1-based, counted over the fake's life) after which the socket
+    /// fails: the batch took effect, its answers are lost.
+    socket_failure: Option<usize>,
+    batches: usize,
+    /// The process "dies" after this many batches of the next write (see
+    /// [`FakeIpvs::kill_after_batches`]).
+    kill_after: Option<usize>,
 }
+
+/// The panic payload of a simulated kill: it unwinds out of lvsh without running
+/// anything that would follow a write, as SIGKILL would.
+#[derive(Debug)]
+pub struct Killed;
 
 impl Default for FakeIpvs {
     fn default() -> Self {
@@ -59,6 +74,10 @@ impl FakeIpvs {
             failures: BTreeMap::new(),
             read_failure: None,
             executed: 0,
+            batch_ops: usize::MAX,
+            socket_failure: None,
+            batches: 0,
+            kill_after: None,
             log: Vec::new(),
         }
     }
@@ -104,6 +123,36 @@ impl FakeIpvs {
     }
 
     /// Every later `read` fails with `errno` (`None` heals it).
+    /// Cuts writes into batches of at most `n` requests (default: one batch).
+    pub fn batch_ops(mut self, n: usize) -> Self {
+        self.batch_ops = n;
+        self
+    }
+
+    /// Batch number `n` (1-based, over the fake's life) takes effect, then the
+    /// socket fails: what a lost ACK or a dead socket looks like to lvsh.
+    pub fn fail_socket_after_batch(&mut self, n: usize) {
+        self.socket_failure = Some(n);
+    }
+
+    /// [`Ipvs::execute`] of every request, whatever is refused.
+    pub fn execute_all(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
+        self.execute(ops, &mut |_| true)
+    }
+
+    /// The next write stops after `n` batches as if the process were killed: the
+    /// batches sent took effect, then the call unwinds with [`Killed`] (without the
+    /// panic hook), so nothing lvsh would do next happens. `n` may be the number of
+    /// batches of the write: the kill then falls after its last one.
+    pub fn kill_after_batches(&mut self, n: usize) {
+        self.kill_after = Some(n);
+    }
+
+    /// Batches sent so far.
+    pub fn batches(&self) -> usize {
+        self.batches
+    }
+
     pub fn fail_reads(&mut self, errno: Option<i32>) {
         self.read_failure = errno;
     }
@@ -413,8 +462,33 @@ impl Ipvs for FakeIpvs {
         Ok(self.state.clone())
     }
 
-    fn execute(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
-        Ok(ops.iter().map(|op| self.apply(op)).collect())
+    fn execute(
+        &mut self,
+        ops: &[IpvsOp],
+        go_on: &mut GoOn<'_>,
+    ) -> Result<Vec<Result<(), KernelError>>, Error> {
+        let mut results = Vec::with_capacity(ops.len());
+        let kill = self.kill_after.take();
+        for (n, range) in batch::by_count(ops, self.batch_ops).into_iter().enumerate() {
+            if kill == Some(n) {
+                std::panic::resume_unwind(Box::new(Killed));
+            }
+            if !go_on(&results) {
+                break;
+            }
+            self.batches += 1;
+            results.extend(ops[range].iter().map(|op| self.apply(op)));
+            if self.socket_failure == Some(self.batches) {
+                return Err(Error::Io {
+                    context: "receive",
+                    source: std::io::Error::from_raw_os_error(libc::ENOBUFS),
+                });
+            }
+        }
+        if kill.is_some() {
+            std::panic::resume_unwind(Box::new(Killed));
+        }
+        Ok(results)
     }
 }
 
@@ -459,7 +533,7 @@ mod tests {
             IpvsOp::AddDest(other, dest("192.168.10.12")),
             IpvsOp::AddService(svc(Scheduler::Wlc)),
         ];
-        let r = f.execute(&ops).unwrap();
+        let r = f.execute_all(&ops).unwrap();
         assert_eq!(errnos(&r), [0, libc::ENOENT, 0, libc::ESRCH, libc::EEXIST]);
         assert_eq!(
             r[1].as_ref().unwrap_err().message,
@@ -476,7 +550,7 @@ mod tests {
     #[test]
     fn edits_keep_destinations_and_deletes_need_existence() {
         let mut f = FakeIpvs::new();
-        f.execute(&[
+        f.execute_all(&[
             IpvsOp::AddService(svc(Scheduler::Rr)),
             IpvsOp::AddDest(key(), dest("10.0.0.1")),
         ])
@@ -491,7 +565,7 @@ mod tests {
         d.upper_threshold = 10;
         d.lower_threshold = 5;
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::EditService(edited),
                 IpvsOp::EditDest(key(), d),
                 IpvsOp::EditDest(key(), dest("10.0.0.2")),
@@ -506,14 +580,14 @@ mod tests {
              service tcp 192.168.10.120:80 sh persistent 300 netmask 255.255.255.0 flags sh-port\n\
              \x20 dest 10.0.0.1:80 nat weight 5 thresholds 5..10\n"
         );
-        f.execute(&[IpvsOp::DelService(key())]).unwrap();
+        f.execute_all(&[IpvsOp::DelService(key())]).unwrap();
         assert!(f.state().services.is_empty());
     }
 
     #[test]
     fn destination_checks_follow_the_kernel() {
         let mut f = FakeIpvs::new();
-        f.execute(&[IpvsOp::AddService(svc(Scheduler::Wrr))])
+        f.execute_all(&[IpvsOp::AddService(svc(Scheduler::Wrr))])
             .unwrap();
         let mut heavy = dest("10.0.0.1");
         heavy.weight = u32::MAX;
@@ -533,7 +607,7 @@ mod tests {
             checksum: TunnelChecksum::None,
         };
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::AddDest(key(), heavy),
                 IpvsOp::AddDest(key(), inverted),
                 IpvsOp::AddDest(key(), gue),
@@ -564,7 +638,7 @@ mod tests {
     fn timeouts_zero_means_unchanged() {
         let mut f = FakeIpvs::new();
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::SetTimeouts(Timeouts {
                     tcp: Some(0),
                     tcp_fin: Some(30),
@@ -597,7 +671,7 @@ mod tests {
         let mut bad_group = SyncDaemon::new(DaemonState::Backup, "eth0");
         bad_group.group = Some("10.0.0.1".parse().unwrap());
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::AddDaemon(SyncDaemon::new(DaemonState::Master, "eth0")),
                 IpvsOp::AddDaemon(SyncDaemon::new(DaemonState::Master, "eth0")),
                 IpvsOp::AddDaemon(SyncDaemon::new(DaemonState::Backup, "eth1")),
@@ -637,14 +711,14 @@ mod tests {
         f.fail_op(2, libc::ENOMEM);
         f.fail_op(3, libc::EPERM);
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::AddService(svc(Scheduler::Rr)),
                 IpvsOp::AddDest(key(), dest("10.0.0.1")),
             ])
             .unwrap();
         assert_eq!(errnos(&r), [0, libc::ENOMEM]);
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::AddDest(key(), dest("10.0.0.1")),
                 IpvsOp::AddDest(key(), dest("10.0.0.1")),
             ])
@@ -674,7 +748,7 @@ mod tests {
         sip.key = ServiceKey::fwmark(Family::Inet, 4);
         sip.pe = Some(PersistenceEngine::Sip);
         let r = f
-            .execute(&[
+            .execute_all(&[
                 IpvsOp::AddService(s),
                 IpvsOp::AddService(v6),
                 IpvsOp::AddService(sip),

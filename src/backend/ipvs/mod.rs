@@ -6,6 +6,7 @@
 //! answers, `explain` words refused requests, `netlink` is the socket and `fake` the
 //! kernel stand-in for tests.
 
+pub mod batch;
 pub mod config;
 pub mod constants;
 pub mod daemon;
@@ -19,7 +20,7 @@ pub mod service;
 pub mod stats;
 pub mod wire;
 
-pub use fake::FakeIpvs;
+pub use fake::{FakeIpvs, Killed};
 pub use info::Info;
 pub use netlink::Netlink;
 pub use wire::DecodeError;

@@ -11,6 +11,7 @@
 //! continues a dump when we read.
 
 use super::Error;
+use super::batch::Units;
 use super::config::decode_timeouts;
 use super::constants::*;
 use super::daemon::decode_daemon;
@@ -23,7 +24,7 @@ use super::request::{
 };
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
-use crate::backend::{Ipvs, IpvsOp, KernelError};
+use crate::backend::{GoOn, Ipvs, IpvsOp, KernelError};
 use crate::model::{Balancer, Dest, Dests, Service, ServiceKey, SyncDaemon, Timeouts};
 use neli::{
     consts::socket::{Msg, NlFamily},
@@ -37,6 +38,10 @@ use std::{
 
 /// Bytes of requests per `sendmsg`.
 const BATCH_BYTES: usize = 64 * 1024;
+/// A unit (a new service and its destinations) may make a batch this large (about
+/// 2,000 destinations): the kernel refuses a `sendmsg` larger than the socket's send
+/// buffer, whose default (`net.core.wmem_default`, 208 KiB) this stays below.
+const UNIT_BYTES: usize = 192 * 1024;
 /// Receive buffer asked for: room for the ACKs of a whole batch.
 const RCVBUF: usize = 4 << 20;
 /// Receive-buffer budget one queued ACK may use (its skb's truesize, rounded up).
@@ -155,23 +160,6 @@ impl Netlink {
         self.read_reusing(|_| None)
     }
 
-    /// Like [`Self::read_all`], but the destinations of a service that is not in
-    /// `changed` and was in `before` come from `before` instead of a dump of their
-    /// own. Destinations are dumped one service at a time, so after an apply that
-    /// touched a few services of many this re-reads in a few dumps, not thousands.
-    pub fn read_changed(
-        &mut self,
-        before: &Balancer,
-        changed: &BTreeSet<ServiceKey>,
-    ) -> Result<Balancer, Error> {
-        self.read_reusing(|key| {
-            if changed.contains(key) {
-                return None;
-            }
-            before.services.get(key).map(|s| &s.dests)
-        })
-    }
-
     fn read_reusing<'a>(
         &mut self,
         known: impl Fn(&ServiceKey) -> Option<&'a Dests>,
@@ -199,26 +187,55 @@ impl Netlink {
         Ok(b)
     }
 
-    /// Sends `ops` in batches; one result per op, in order. An `Err` means the
-    /// conversation itself failed (socket error, lost ACKs): earlier batches, and
-    /// possibly requests of the current one, were applied, so re-read the state.
-    pub fn execute_ops(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
-        let mut results: Vec<Option<Result<(), KernelError>>> = vec![None; ops.len()];
+    /// Sends `ops` in batches that never split a unit (see [`super::batch`]); one
+    /// result per request sent, in order. `go_on` is asked before every batch with
+    /// the results so far; sending stops when it says no, so the results may cover a
+    /// prefix of `ops` only. An `Err` means the conversation itself failed (socket
+    /// error, lost ACKs): earlier batches, and possibly requests of the current one,
+    /// were applied, so re-read the state.
+    pub fn execute_ops(
+        &mut self,
+        ops: &[IpvsOp],
+        go_on: &mut GoOn<'_>,
+    ) -> Result<Vec<Result<(), KernelError>>, Error> {
+        let mut results: Vec<Result<(), KernelError>> = Vec::with_capacity(ops.len());
         let mut next = 0;
-        while next < ops.len() {
+        while next < ops.len() && go_on(&results) {
             let first = next;
             let base = self.seq.wrapping_add(1);
             self.tx.clear();
-            while next < ops.len()
-                && (next == first || (self.tx.len() < BATCH_BYTES && next - first < self.max_batch))
-            {
-                let seq = self.next_seq();
-                encode_op(&mut self.tx, self.family, seq, &ops[next]);
+            let mut units = Units::default();
+            // The last place this batch may end: a request that starts a unit, with
+            // the bytes encoded before it.
+            let mut cut = (first, 0);
+            while next < ops.len() {
+                let n = next - first;
+                if units.starts_unit(&ops[next]) {
+                    cut = (next, self.tx.len());
+                    if n > 0 && (self.tx.len() >= BATCH_BYTES || n >= self.max_batch) {
+                        break;
+                    }
+                } else if self.tx.len() >= UNIT_BYTES || n >= self.max_batch {
+                    // A unit too large for one batch: end before it if anything
+                    // precedes it, else cut it.
+                    if cut.0 > first {
+                        next = cut.0;
+                        self.tx.truncate(cut.1);
+                    }
+                    break;
+                }
+                encode_op(
+                    &mut self.tx,
+                    self.family,
+                    base.wrapping_add(n as u32),
+                    &ops[next],
+                );
                 next += 1;
             }
+            self.seq = base.wrapping_add((next - first - 1) as u32);
             self.send()?;
             let batch = &ops[first..next];
-            let slots = &mut results[first..next];
+            let mut slots: Vec<Option<Result<(), KernelError>>> = vec![None; batch.len()];
             let mut left = batch.len();
             receive(&self.sock, &mut self.rx, |seq, a| {
                 let k = seq.wrapping_sub(base) as usize;
@@ -233,11 +250,13 @@ impl Netlink {
                 }
                 Ok(left == 0)
             })?;
+            results.extend(
+                slots
+                    .into_iter()
+                    .map(|r| r.expect("every request was answered")),
+            );
         }
-        Ok(results
-            .into_iter()
-            .map(|r| r.expect("every request was answered"))
-            .collect())
+        Ok(results)
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -484,8 +503,25 @@ impl Ipvs for Netlink {
         self.read_all()
     }
 
-    fn execute(&mut self, ops: &[IpvsOp]) -> Result<Vec<Result<(), KernelError>>, Error> {
-        self.execute_ops(ops)
+    fn execute(
+        &mut self,
+        ops: &[IpvsOp],
+        go_on: &mut GoOn<'_>,
+    ) -> Result<Vec<Result<(), KernelError>>, Error> {
+        self.execute_ops(ops, go_on)
+    }
+
+    fn read_changed(
+        &mut self,
+        before: &Balancer,
+        changed: &BTreeSet<ServiceKey>,
+    ) -> Result<Balancer, Error> {
+        self.read_reusing(|key| {
+            if changed.contains(key) {
+                return None;
+            }
+            before.services.get(key).map(|s| &s.dests)
+        })
     }
 }
 

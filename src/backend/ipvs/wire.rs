@@ -59,6 +59,11 @@ impl Encoder {
         self.buf.is_empty()
     }
 
+    /// Drops everything written after the first `len` bytes (whole messages only).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
     pub fn clear(&mut self) {
         self.buf.clear();
     }

@@ -263,14 +263,15 @@ fn tunnel_options_are_edits_too() {
 #[test]
 fn a_different_key_is_another_object() {
     let old = balancer([service(key("192.168.10.120", 80), &[dk("10.0.0.1", 80)])]);
-    // Another port for the service: the old one goes with its dest, the new one comes.
+    // Another port for the service: the new one comes, then the old one goes with its
+    // dest.
     let new = balancer([service(key("192.168.10.120", 8080), &[dk("10.0.0.1", 80)])]);
     assert_eq!(
         replace(&new, &old),
         [
-            "delete service tcp 192.168.10.120:80",
             "add service tcp 192.168.10.120:8080",
             "add dest tcp 192.168.10.120:8080 10.0.0.1:80",
+            "delete service tcp 192.168.10.120:80",
         ]
     );
     // Another port, or family, for a destination.
@@ -279,9 +280,9 @@ fn a_different_key_is_another_object() {
     assert_eq!(
         replace(&moved, &old),
         [
-            "delete dest tcp 192.168.10.120:80 10.0.0.1:80",
             "add dest tcp 192.168.10.120:80 10.0.0.1:8080",
             "add dest tcp 192.168.10.120:80 [2001:db8::1]:80",
+            "delete dest tcp 192.168.10.120:80 10.0.0.1:80",
         ]
     );
     // UDP instead of TCP, and an IPv6 fwmark service instead of an IPv4 one.
@@ -292,15 +293,15 @@ fn a_different_key_is_another_object() {
     assert_eq!(
         replace(&udp, &balancer([service(k, &[])])),
         [
-            "delete service tcp 192.168.10.120:80",
             "add service udp 192.168.10.120:80",
+            "delete service tcp 192.168.10.120:80",
         ]
     );
     let v4 = balancer([service(ServiceKey::fwmark(Family::Inet, 10), &[])]);
     let v6 = balancer([service(ServiceKey::fwmark(Family::Inet6, 10), &[])]);
     assert_eq!(
         replace(&v6, &v4),
-        ["delete service fwmark 10", "add service fwmark 10 ipv6"]
+        ["add service fwmark 10 ipv6", "delete service fwmark 10"]
     );
 }
 
@@ -325,9 +326,9 @@ fn dests_change_under_an_unchanged_service() {
     assert_eq!(
         replace(&desired, &observed),
         [
-            "delete dest tcp 192.168.10.120:443 192.168.10.11:443",
             "edit dest tcp 192.168.10.120:443 192.168.10.12:443",
             "add dest tcp 192.168.10.120:443 192.168.10.13:443",
+            "delete dest tcp 192.168.10.120:443 192.168.10.11:443",
         ]
     );
 }
@@ -351,7 +352,7 @@ fn merge_never_deletes() {
     let merge = diff(&desired, &observed, Mode::Merge);
     assert_eq!(
         lines(&merge),
-        ["edit service tcp 192.168.10.120:80", "add mark 8"]
+        ["add mark 8", "edit service tcp 192.168.10.120:80"]
     );
     assert!(merge.changes.iter().all(|c| c.action != Action::Delete));
 
@@ -359,12 +360,12 @@ fn merge_never_deletes() {
     assert_eq!(
         all,
         [
-            "delete mark 7",
-            "delete dest tcp 192.168.10.120:80 10.0.0.2:80",
-            "delete service tcp 10.9.9.9:25",
+            "add mark 8",
             "delete daemon backup",
             "edit service tcp 192.168.10.120:80",
-            "add mark 8",
+            "delete dest tcp 192.168.10.120:80 10.0.0.2:80",
+            "delete service tcp 10.9.9.9:25",
+            "delete mark 7",
         ]
     );
 }
@@ -409,26 +410,26 @@ fn the_order_is_the_apply_order() {
     assert_eq!(
         replace(&desired, &observed),
         [
-            // 1. nft first on removal
-            "delete mark 1",
-            "edit mark 2",
-            // 2. dests, 3. services, 4. daemons go
-            "delete dest tcp 10.0.0.1:80 10.1.0.1:80",
-            "delete service tcp 10.0.0.2:80",
-            "delete daemon master",
-            "delete daemon backup",
-            // 5. timeouts
-            "edit timeouts",
-            // 6. services, 7. dests, 8. daemons come
-            "edit service tcp 10.0.0.1:80",
-            "add service tcp 10.0.0.3:80",
-            "edit dest tcp 10.0.0.1:80 10.1.0.2:80",
-            "add dest tcp 10.0.0.1:80 10.1.0.3:80",
-            "add dest tcp 10.0.0.3:80 10.1.0.1:80",
-            "add daemon master",
-            // 9. then traffic is marked
+            // 1. traffic is marked for what will exist
             "add mark 3",
             "edit mark 4",
+            // 2. daemons go, 3. timeouts
+            "delete daemon master",
+            "delete daemon backup",
+            "edit timeouts",
+            // 4. each service with its destinations
+            "edit service tcp 10.0.0.1:80",
+            "edit dest tcp 10.0.0.1:80 10.1.0.2:80",
+            "add dest tcp 10.0.0.1:80 10.1.0.3:80",
+            "add service tcp 10.0.0.3:80",
+            "add dest tcp 10.0.0.3:80 10.1.0.1:80",
+            // 5. dests, 6. services go, 7. daemons come
+            "delete dest tcp 10.0.0.1:80 10.1.0.1:80",
+            "delete service tcp 10.0.0.2:80",
+            "add daemon master",
+            // 8. then marks narrow or go
+            "delete mark 1",
+            "edit mark 2",
         ]
     );
 }
@@ -458,7 +459,7 @@ fn marks_add_delete_and_edit() {
 }
 
 #[test]
-fn mark_edits_that_only_narrow_come_first() {
+fn mark_edits_that_only_narrow_come_last() {
     let narrowing = [
         // fewer addresses
         (
@@ -487,12 +488,12 @@ fn mark_edits_that_only_narrow_come_first() {
         let (mut o, mut d) = (Balancer::default(), Balancer::default());
         o.marks.insert(1, old);
         d.marks.insert(1, new);
-        // Another group-1 change before it shows that it is in group 1.
+        // A service deletion before it shows that it is in the last group.
         o.services
             .insert(key("10.0.0.5", 1), service(key("10.0.0.5", 1), &[]));
         assert_eq!(
             replace(&d, &o),
-            ["edit mark 1", "delete service tcp 10.0.0.5:1"]
+            ["delete service tcp 10.0.0.5:1", "edit mark 1"]
         );
     }
 
@@ -528,7 +529,7 @@ fn mark_edits_that_only_narrow_come_first() {
             .insert(key("10.0.0.5", 1), service(key("10.0.0.5", 1), &[]));
         assert_eq!(
             replace(&d, &o),
-            ["delete service tcp 10.0.0.5:1", "edit mark 1"]
+            ["edit mark 1", "delete service tcp 10.0.0.5:1"]
         );
     }
 }

@@ -1,0 +1,68 @@
+//! `lvsh rollback [ID]`: back to the state before an apply the journal recorded,
+//! planned, shown and applied through the same transaction as `apply`.
+
+use super::{
+    CliError, Context,
+    apply::{Consent, Phase, Phases, conclude},
+    live::Live,
+};
+use crate::{
+    apply::{ApplyLock, JournalError, Record, format_time},
+    plan::Mode,
+};
+
+pub fn run(ctx: &Context, id: Option<u64>, consent: Consent) -> Result<i32, CliError> {
+    let mut clock = Phases::start();
+    let mut live = Live::open(ctx)?;
+    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+    let journal = live.journal();
+    let id = match id {
+        Some(id) => id,
+        None => {
+            let entries = journal.entries()?;
+            entries.last().ok_or(JournalError::Empty)?.header.id
+        }
+    };
+    let entry = journal.entry(id)?;
+    let snapshot = journal.snapshot(id)?;
+    let observed = live.read()?;
+    clock.lap(Phase::Read);
+    if !ctx.quiet {
+        let h = &entry.header;
+        ctx.out(&format!(
+            "Back to the state before apply {id} (`{}{}`, {} by {}):\n",
+            h.command,
+            h.script
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default(),
+            format_time(h.started),
+            h.user
+        ))?;
+        if !snapshot.foreign.is_empty() {
+            ctx.out(&format!(
+                "~ table inet lvsh then also held {} object(s) lvsh did not write; rollback \
+                 cannot bring them back:\n",
+                snapshot.foreign.len()
+            ))?;
+            for f in &snapshot.foreign {
+                ctx.out(&format!("    {f}\n"))?;
+            }
+        }
+    }
+    let record = Record {
+        command: format!("rollback {id}"),
+        script: None,
+        script_sha256: None,
+    };
+    conclude(
+        ctx,
+        &mut live,
+        observed,
+        &snapshot.before,
+        Mode::Replace,
+        consent,
+        record,
+        &mut clock,
+    )
+}

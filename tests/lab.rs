@@ -73,6 +73,8 @@ scenarios! {
     lvsh_ppc,
     lvsh_repl_apply,
     lvsh_rollback,
+    lvsh_interrupted,
+    lvsh_consent,
     lvsh_save_roundtrip,
     lvsh_show,
     lvsh_weight_keeps_connections,

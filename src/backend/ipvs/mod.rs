@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod dest;
 pub mod explain;
 pub mod fake;
+pub mod fault;
 pub mod info;
 pub mod netlink;
 pub mod request;

@@ -12,6 +12,7 @@
 
 use super::Error;
 use super::batch::Units;
+use super::fault::Fault;
 use super::config::decode_timeouts;
 use super::constants::*;
 use super::daemon::decode_daemon;
@@ -61,6 +62,7 @@ pub struct Netlink {
     tx: Encoder,
     rx: Vec<u8>,
     max_batch: usize,
+    fault: Fault,
 }
 
 impl Netlink {
@@ -78,8 +80,12 @@ impl Netlink {
             tx: Encoder::with_capacity(BATCH_BYTES + 4096),
             rx: vec![0; RX_LEN],
             max_batch: 1,
+            fault: Fault::from_env(),
         };
         nl.max_batch = (nl.size_buffers()? / ACK_COST).clamp(8, 4096);
+        if let Some(n) = nl.fault.batch {
+            nl.max_batch = n.max(1);
+        }
         nl.family = nl.resolve_family()?;
         nl.info()?;
         Ok(nl)
@@ -200,7 +206,9 @@ impl Netlink {
     ) -> Result<Vec<Result<(), KernelError>>, Error> {
         let mut results: Vec<Result<(), KernelError>> = Vec::with_capacity(ops.len());
         let mut next = 0;
+        let mut done = 0;
         while next < ops.len() && go_on(&results) {
+            self.fault.before_batch(done);
             let first = next;
             let base = self.seq.wrapping_add(1);
             self.tx.clear();
@@ -255,6 +263,8 @@ impl Netlink {
                     .into_iter()
                     .map(|r| r.expect("every request was answered")),
             );
+            done += 1;
+            self.fault.after_batch(done)?;
         }
         Ok(results)
     }

@@ -401,6 +401,31 @@ fn unknown_network_namespace_is_a_clear_error() {
         .run();
 }
 
+#[test]
+fn netns_names_are_checked_before_anything_is_opened() {
+    Test::new()
+        .args(["--netns", "../../proc/1/ns/net", "plan", "scripts/ppc.rhai"])
+        .status(1)
+        .stderr_golden("usage/netns_with_slash.stderr")
+        .run();
+    let long = "n".repeat(256);
+    for (name, rule) in [
+        ("", "a namespace name cannot be empty"),
+        (".", "a namespace name cannot be `.`"),
+        ("..", "a namespace name cannot be `..`"),
+        (
+            long.as_str(),
+            "a namespace name is at most 255 bytes, not 256",
+        ),
+    ] {
+        Test::new()
+            .args(["show", "--netns", name])
+            .status(1)
+            .stderr_contains(&["for '--netns <NAME>'", rule])
+            .run();
+    }
+}
+
 /// A report's words on one line: long temporary paths wrap its message.
 fn unwrapped(report: &str) -> String {
     report

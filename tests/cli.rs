@@ -400,3 +400,164 @@ fn unknown_network_namespace_is_a_clear_error() {
         ])
         .run();
 }
+
+#[test]
+fn netns_names_are_checked_before_anything_is_opened() {
+    Test::new()
+        .args(["--netns", "../../proc/1/ns/net", "plan", "scripts/ppc.rhai"])
+        .status(1)
+        .stderr_golden("usage/netns_with_slash.stderr")
+        .run();
+    let long = "n".repeat(256);
+    for (name, rule) in [
+        ("", "a namespace name cannot be empty"),
+        (".", "a namespace name cannot be `.`"),
+        ("..", "a namespace name cannot be `..`"),
+        (
+            long.as_str(),
+            "a namespace name is at most 255 bytes, not 256",
+        ),
+    ] {
+        Test::new()
+            .args(["show", "--netns", name])
+            .status(1)
+            .stderr_contains(&["for '--netns <NAME>'", rule])
+            .run();
+    }
+}
+
+/// A report's words on one line: long temporary paths wrap its message.
+fn unwrapped(report: &str) -> String {
+    report
+        .split_whitespace()
+        .filter(|w| *w != "|")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A directory with a script that imports through symlinks, and a root-only file
+/// beside it whose first line must never show.
+struct SymlinkTree {
+    dir: tempfile::TempDir,
+}
+
+const SECRET: &str = "root:SECRET-FIRST-LINE:19000:0:99999:7:::";
+
+impl SymlinkTree {
+    fn new() -> Self {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(p.join("shadow"), format!("{SECRET}\n")).unwrap();
+        std::fs::write(p.join("outside.rhai"), format!("{SECRET}\n")).unwrap();
+        std::fs::create_dir_all(p.join("site/v2")).unwrap();
+        std::fs::create_dir(p.join("lib")).unwrap();
+        std::fs::write(
+            p.join("site/v2/web.rhai"),
+            "fn web(vip) { service(vip, 80).rs(rs(\"10.0.0.9\")) }\n",
+        )
+        .unwrap();
+        symlink("v2/web.rhai", p.join("site/current.rhai")).unwrap();
+        symlink("../shadow", p.join("site/leak.rhai")).unwrap();
+        symlink(p.join("shadow"), p.join("lib/abs.rhai")).unwrap();
+        symlink(p, p.join("site/up")).unwrap();
+        SymlinkTree { dir }
+    }
+
+    /// A script in `site/` that imports `module`.
+    fn script(&self, module: &str) -> String {
+        let path = self
+            .dir
+            .path()
+            .join(format!("site/{}.rhai", module.replace('/', "_")));
+        let path = path.with_file_name(format!(
+            "main_{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(
+            &path,
+            format!("import \"{module}\" as m;\nm::web(\"10.0.0.1\");\n"),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn lib(&self) -> String {
+        self.dir.path().join("lib").to_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn imports_follow_symlinks_only_inside_the_allowed_directories() {
+    let t = SymlinkTree::new();
+    Test::new()
+        .args(["check", &t.script("current")])
+        .stdout_contains(&["ok, 1 service, 1 real server"])
+        .run();
+    for (module, lib) in [("leak", None), ("up/outside", None), ("abs", Some(t.lib()))] {
+        let script = t.script(module);
+        let mut args = vec!["check".to_string(), script];
+        if let Some(lib) = lib {
+            args.extend(["-I".to_string(), lib]);
+        }
+        let out = Test::new().args(&args).status(1).stderr_any().run();
+        let text = unwrapped(&out.stderr);
+        for part in [
+            "leads to",
+            "outside the directories imports may read",
+            "a symlink may point only inside them",
+        ] {
+            assert!(
+                text.contains(part),
+                "{module}: no {part:?} in\n{}",
+                out.stderr
+            );
+        }
+        // The refused file's content never shows, not even its first line.
+        assert!(!out.stderr.contains("SECRET"), "{module}:\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn scripts_larger_than_the_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.rhai");
+    let max = lvsh::dsl::MAX_SCRIPT_BYTES as usize;
+    let text = format!("// {}\n", "x".repeat(max));
+    std::fs::write(&big, &text).unwrap();
+    let big = big.to_str().unwrap();
+    let message =
+        format!("script `{big}` is larger than 1048576 bytes, the most lvsh reads of a script");
+    let out = Test::new()
+        .args(["check", big])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(unwrapped(&out.stderr).contains(&message), "{}", out.stderr);
+    let out = Test::new()
+        .args(["check", "-"])
+        .stdin(&text[..max + 1])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(
+        unwrapped(&out.stderr)
+            .contains("the script on standard input is larger than 1048576 bytes"),
+        "{}",
+        out.stderr
+    );
+    let out = Test::new()
+        .args(["repl", big, "--empty"])
+        .stdin(":quit\n")
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(unwrapped(&out.stderr).contains(&message), "{}", out.stderr);
+    // Exactly at the limit is fine.
+    let line = "service(\"10.0.0.1\", 80);";
+    Test::new()
+        .args(["check", "-"])
+        .stdin(&format!("{line}{}", " ".repeat(max - line.len())))
+        .stdout("-: ok, 1 service, 0 real servers\n")
+        .run();
+}

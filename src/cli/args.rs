@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Work in the network namespace /run/netns/NAME
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_netns)]
     pub netns: Option<String>,
     /// Also resolve `import` in DIR (repeatable)
     #[arg(short = 'I', long = "lib", global = true, value_name = "DIR")]
@@ -63,6 +63,28 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
         return Err(format!("`{name}` is not a valid parameter name"));
     }
     Ok((name.to_string(), value.to_string()))
+}
+
+/// A name of `ip netns`, checked as iproute2 checks it: it is a file name in
+/// /run/netns, so it must not lead anywhere else (`../../proc/1/ns/net`).
+fn parse_netns(s: &str) -> Result<String, String> {
+    const NAME_MAX: usize = 255;
+    if s.is_empty() {
+        Err("a namespace name cannot be empty".to_string())
+    } else if s == "." || s == ".." {
+        Err(format!("a namespace name cannot be `{s}`"))
+    } else if s.contains('/') {
+        Err("a namespace name cannot contain `/` (it is a file name in /run/netns)".to_string())
+    } else if s.contains('\0') {
+        Err("a namespace name cannot contain a NUL byte".to_string())
+    } else if s.len() > NAME_MAX {
+        Err(format!(
+            "a namespace name is at most {NAME_MAX} bytes, not {}",
+            s.len()
+        ))
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 /// Where the observed state comes from.
@@ -200,5 +222,25 @@ mod tests {
         assert!(parse_param("novalue").is_err());
         assert!(parse_param("1x=2").is_err());
         assert!(parse_param("=2").is_err());
+    }
+
+    #[test]
+    fn netns_names_are_file_names_in_run_netns() {
+        for ok in ["blue", "lvs-1", "a.b", "...", &"n".repeat(255)] {
+            assert_eq!(parse_netns(ok).unwrap(), ok);
+        }
+        for (bad, why) in [
+            ("", "empty"),
+            (".", "`.`"),
+            ("..", "`..`"),
+            ("../../proc/1/ns/net", "`/`"),
+            ("a/b", "`/`"),
+            ("/run/netns/x", "`/`"),
+            ("a\0b", "NUL"),
+            (&"n".repeat(256), "at most 255 bytes, not 256"),
+        ] {
+            let e = parse_netns(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
     }
 }

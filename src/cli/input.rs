@@ -27,7 +27,7 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 /// Evaluates a script into a validated model; what it printed goes to stderr.
 pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
     let Evaluated { balancer, output } = if path == Path::new("-") {
-        let src = read_text(path)?;
+        let src = dsl::read_script(std::io::stdin().lock(), "-")?;
         dsl::evaluate_source("<stdin>", &src, None, &ctx.dsl)?
     } else {
         if let Err(source) = std::fs::metadata(path) {

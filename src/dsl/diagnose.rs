@@ -104,9 +104,24 @@ fn not_found(sig: &str) -> Described {
             "unknown function `{name}` ({args}){}",
             did_you_mean(short, all)
         ),
-        None,
+        removed_help(name),
         "unknown function",
     )
+}
+
+/// Why a function of rhai's standard library is missing from lvsh's sandbox.
+fn removed_help(name: &str) -> Option<String> {
+    let name = name.strip_prefix("get$").unwrap_or(name);
+    if !super::engine::REMOVED.contains(&name) {
+        return None;
+    }
+    Some(if name == "exit" {
+        "scripts cannot stop early (lvsh would apply half a balancer); `throw \"reason\"` stops with an error".to_string()
+    } else {
+        format!(
+            "`{name}` is not available: a script cannot wait or read the clock, it only describes the balancer"
+        )
+    })
 }
 
 fn runtime_error(e: &EvalAltResult) -> Described {

@@ -4,6 +4,7 @@
 //! a registry; at the end the registry becomes a balancer, which is validated. Any
 //! error, of any kind, is one [`ScriptError`] pointing at the script.
 
+mod allowed_dirs;
 mod build;
 mod daemon;
 mod diagnose;
@@ -14,6 +15,7 @@ mod method;
 mod params;
 mod real_server;
 mod resolver;
+mod script_text;
 mod service;
 mod session;
 mod sources;
@@ -26,6 +28,7 @@ mod tests;
 
 pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
+pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::Session;
 
 use crate::model::Balancer;
@@ -51,9 +54,10 @@ pub struct Evaluated {
 
 /// Evaluates the script at `path`; its directory is searched for imports.
 pub fn evaluate_file(path: &Path, opts: &Options) -> Result<Evaluated, ScriptError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let file = std::fs::File::open(path).map_err(|e| {
         ScriptError::new("lvsh::io", format!("cannot read `{}`: {e}", path.display()))
     })?;
+    let text = read_script(file, &path.display().to_string())?;
     let dir = match path.parent() {
         Some(d) if d.as_os_str().is_empty() => Path::new("."),
         Some(d) => d,

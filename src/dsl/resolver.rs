@@ -1,6 +1,8 @@
 //! `import "name" as x;`: the embedded stdlib first, then the `-I/--lib`
-//! directories, then the importing script's own directory. Nothing else is read.
+//! directories, then the importing script's own directory. Nothing else is read
+//! (see `AllowedDirs`).
 
+use super::allowed_dirs::AllowedDirs;
 use super::error::fail;
 use super::state::{Ctx, lock};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
@@ -20,14 +22,13 @@ pub(crate) const STDLIB: &[(&str, &str)] = &[
     ("nat_farm", include_str!("../../stdlib/nat_farm.rhai")),
 ];
 
-/// Largest module file lvsh reads.
-const MAX_MODULE_BYTES: u64 = 1 << 20;
-
 #[derive(Debug)]
 pub(crate) struct Resolver {
     ctx: Arc<Ctx>,
     lib_dirs: Vec<PathBuf>,
     base_dir: Option<PathBuf>,
+    /// `lib_dirs` and `base_dir`, as the only places module files are read from.
+    allowed: AllowedDirs,
     /// Directory of each module loaded from a file, for its own relative imports.
     dirs: Mutex<HashMap<String, PathBuf>>,
     cache: Mutex<HashMap<String, SharedModule>>,
@@ -40,8 +41,10 @@ pub(crate) struct Shared(pub Arc<Resolver>);
 
 impl Resolver {
     pub fn new(ctx: Arc<Ctx>, lib_dirs: Vec<PathBuf>, base_dir: Option<PathBuf>) -> Self {
+        let allowed = AllowedDirs::new(lib_dirs.iter().chain(&base_dir).map(PathBuf::as_path));
         Resolver {
             ctx,
+            allowed,
             lib_dirs,
             base_dir,
             dirs: Mutex::new(HashMap::new()),
@@ -72,20 +75,8 @@ impl Resolver {
         for dir in self.lib_dirs.iter().chain(own_dir.iter()) {
             let p = dir.join(&file);
             if p.is_file() {
-                let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                if size > MAX_MODULE_BYTES {
-                    let mut e = fail(
-                        format!(
-                            "module `{}` is {size} bytes; lvsh reads at most {MAX_MODULE_BYTES}",
-                            p.display()
-                        ),
-                        None,
-                    );
-                    e.set_position(pos);
-                    return Err(e);
-                }
-                let text = std::fs::read_to_string(&p).map_err(|err| {
-                    let mut e = fail(format!("cannot read module `{}`: {err}", p.display()), None);
+                let text = self.allowed.read(&p).map_err(|r| {
+                    let mut e = fail(r.message, r.help);
                     e.set_position(pos);
                     e
                 })?;

@@ -296,13 +296,21 @@ impl Shell {
 
     /// Runs a file as one entry, named by its path in errors.
     fn load(&mut self, path: &Path) -> bool {
-        match std::fs::read_to_string(path) {
-            Ok(text) => self.eval(&path.display().to_string(), &text, false),
+        let name = path.display().to_string();
+        let text = match std::fs::File::open(path) {
+            Ok(file) => crate::dsl::read_script(file, &name),
             Err(source) => {
                 self.fail(ReplError::Read {
                     path: path.to_path_buf(),
                     source,
                 });
+                return false;
+            }
+        };
+        match text {
+            Ok(text) => self.eval(&name, &text, false),
+            Err(e) => {
+                self.fail(e);
                 false
             }
         }

@@ -338,4 +338,58 @@ mod tests {
         assert!(err.undo_failures().is_empty(), "{:?}", err.undo_failures());
         assert_eq!(observe(&mut ipvs, &mut nft), before);
     }
+
+    /// A scoped model applied through the fakes: what lies outside its scope is
+    /// exactly as before, IPVS and nft, and the rest matches the model.
+    #[test]
+    fn a_scoped_apply_leaves_what_is_outside_as_it_was() {
+        let others = with_mark(
+            balancer(vec![service("10.0.1.1", Scheduler::Wlc, &["10.1.1.1"])]),
+            50,
+        );
+        let mut before = with_mark(
+            balancer(vec![service("10.0.0.1", Scheduler::Rr, &["10.1.0.1"])]),
+            5,
+        );
+        before.services.extend(others.services.clone());
+        before.marks.extend(others.marks.clone());
+        let mut scope = crate::model::Scope::default();
+        scope.addresses.insert("10.0.0.0/24".parse().unwrap());
+        scope.marks.insert("1-9".parse().unwrap());
+        let mut desired = with_mark(
+            balancer(vec![service("10.0.0.2", Scheduler::Rr, &["10.1.0.2"])]),
+            6,
+        );
+        desired.scope = Some(scope.clone());
+        let mut ipvs = FakeIpvs::with_state(&before);
+        let mut nft = FakeNft::with_marks(before.marks.clone());
+        for desired in [
+            desired,
+            Balancer {
+                scope: Some(scope),
+                ..Balancer::default()
+            },
+        ] {
+            let before = observe(&mut ipvs, &mut nft);
+            let plan = diff(&desired, &desired.managed(&before), Mode::Replace);
+            run(
+                &Steps::from_plan(&plan, &before),
+                &before,
+                &mut ipvs,
+                &mut nft,
+            )
+            .unwrap();
+            let after = observe(&mut ipvs, &mut nft);
+            assert!(diff(&desired, &desired.managed(&after), Mode::Replace).is_empty());
+            let outside = |b: &Balancer| {
+                let mut b = b.clone();
+                b.services.retain(|k, _| others.services.contains_key(k));
+                b.marks.retain(|m, _| others.marks.contains_key(m));
+                b
+            };
+            assert_eq!(outside(&after), outside(&before));
+            assert_eq!(after.marks.len(), desired.marks.len() + 1);
+            assert_eq!(after.services.len(), desired.services.len() + 2);
+        }
+    }
 }

@@ -211,7 +211,7 @@ fn plan_against(
     desired: &Balancer,
     mode: Mode,
 ) -> Result<Option<Prepared>, CliError> {
-    let plan = plan::diff(desired, &observed.balancer, mode);
+    let plan = plan::diff(desired, &desired.managed(&observed.balancer), mode);
     let foreign = !observed.foreign.is_empty();
     if plan.is_empty() && !foreign {
         return Ok(None);
@@ -221,7 +221,9 @@ fn plan_against(
         if mode == Mode::Merge {
             return Err(CliError::ForeignInMerge);
         }
-        steps.rewrite_table(&desired.marks);
+        // No mark changes were planned, so the table ends as observed: that keeps
+        // the marks outside a scoped script's scope (desired holds none of them).
+        steps.rewrite_table(&observed.balancer.marks);
     }
     Ok(Some(Prepared {
         observed,
@@ -262,7 +264,7 @@ pub fn execute(
     match result {
         Ok(_) => {
             let after = after?;
-            let rest = plan::diff(desired, &after.balancer, mode);
+            let rest = plan::diff(desired, &desired.managed(&after.balancer), mode);
             if let Some(c) = clock {
                 c.lap(Phase::Reread);
             }
@@ -365,6 +367,36 @@ mod tests {
         let want: BTreeSet<ServiceKey> = (1..=6).map(key).collect();
         assert_eq!(touched(&ops), want);
         assert!(touched(&[]).is_empty());
+    }
+
+    /// Drift in the owned table makes apply rewrite it even when no mark changes; the
+    /// rewritten table keeps the marks outside a scoped script's scope.
+    #[test]
+    fn a_table_rewritten_for_drift_keeps_marks_outside_the_scope() {
+        let mut observed = Balancer::default();
+        let mut rule = crate::model::MarkRule::new(50);
+        rule.addresses.insert([10, 0, 0, 50].into());
+        observed.marks.insert(50, rule);
+        let foreign = crate::backend::nft::Foreign {
+            kind: "rule".into(),
+            name: "prerouting".into(),
+            handle: Some(9),
+            detail: "not written by lvsh".into(),
+            content: None,
+        };
+        let desired = Balancer {
+            scope: Some(crate::model::Scope::default()),
+            ..Balancer::default()
+        };
+        let observed = Observed {
+            balancer: observed,
+            foreign: vec![foreign],
+        };
+        let prepared = plan_against(observed.clone(), &desired, Mode::Replace)
+            .unwrap()
+            .unwrap();
+        assert!(prepared.plan.is_empty());
+        assert_eq!(prepared.steps.nft_after, Some(observed.balancer.marks));
     }
 
     #[test]

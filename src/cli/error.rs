@@ -56,6 +56,9 @@ pub enum CliError {
     ForeignInMerge,
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+    #[error("`--scope` scopes a script, and the REPL works on the whole table")]
+    #[diagnostic(help("run the script with `lvsh plan --scope ..` or `lvsh apply --scope ..`"))]
+    ScopeInRepl,
 }
 
 fn ipvs_help(e: &ipvs::Error) -> &'static str {

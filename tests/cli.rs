@@ -561,3 +561,132 @@ fn scripts_larger_than_the_limit_are_refused() {
         .stdout("-: ok, 1 service, 0 real servers\n")
         .run();
 }
+
+/// Scoped scripts against a director that also holds another team's objects.
+const SCOPE: &str = "tests/fixtures/scope";
+
+#[test]
+fn a_scoped_plan_leaves_what_is_outside_alone() {
+    let state = format!("{SCOPE}/director.json");
+    for name in ["web", "web-emptied"] {
+        Test::new()
+            .args(["plan", &format!("{SCOPE}/{name}.rhai"), "--state", &state])
+            .stdout_golden(&format!("scope/{name}.plan"))
+            .run();
+    }
+    let json = Test::new()
+        .args([
+            "plan",
+            &format!("{SCOPE}/web-emptied.rhai"),
+            "--state",
+            &state,
+        ])
+        .args(["--json"])
+        .run()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let objects: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["object"].to_string())
+        .collect();
+    assert_eq!(objects.len(), 4, "{json}");
+    for other in ["192.168.20.1", "2001:db8:20::1", "50", "daemon"] {
+        assert!(
+            !objects.iter().any(|o| o.contains(other)),
+            "{other}: {json}"
+        );
+    }
+    let merge = Test::new()
+        .args([
+            "plan",
+            &format!("{SCOPE}/web-emptied.rhai"),
+            "--state",
+            &state,
+        ])
+        .args(["--merge"])
+        .run()
+        .stdout;
+    assert!(
+        merge.ends_with("No changes. The kernel matches the script.\n"),
+        "{merge}"
+    );
+}
+
+#[test]
+fn a_command_line_scope_acts_as_if_the_script_declared_it() {
+    let state = format!("{SCOPE}/director.json");
+    let script = std::fs::read_to_string(root().join(SCOPE).join("web.rhai")).unwrap();
+    let unscoped: String = script
+        .lines()
+        .filter(|l| !l.starts_with("owns"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    Test::new()
+        .args(["--scope", "192.168.10.0/24", "--scope", "mark:10-19"])
+        .args(["plan", "-", "--state", &state])
+        .stdin(&unscoped)
+        .stdout_golden("scope/web.plan")
+        .run();
+    // Without a scope the script describes the whole table again.
+    let whole = Test::new()
+        .args(["plan", "-", "--state", &state])
+        .stdin(&unscoped)
+        .run()
+        .stdout;
+    for gone in [
+        "- service tcp 192.168.20.1:80",
+        "- service udp [2001:db8:20::1]:53",
+        "- mark 50",
+        "- sync daemon master",
+    ] {
+        assert!(
+            whole.lines().any(|l| l.starts_with(gone)),
+            "{gone}:\n{whole}"
+        );
+    }
+    Test::new()
+        .args([
+            "check",
+            &format!("{SCOPE}/web.rhai"),
+            "--scope",
+            "2001:db8::/64",
+        ])
+        .stdout(&format!(
+            "{SCOPE}/web.rhai: ok, 3 services (2 fwmark), 4 real servers, 2 nft mark rules, \
+             owns 192.168.10.0/24, 2001:db8::/64 and marks 10-19\n"
+        ))
+        .run();
+}
+
+#[test]
+fn objects_outside_a_command_line_scope_are_errors() {
+    Test::new()
+        .args(["--scope", "mark:10-19", "check", "-"])
+        .stdin("service(\"10.0.0.1\", 80);\nmark(12).vip(\"10.0.0.2\");\n")
+        .status(1)
+        .stderr_contains(&[
+            "service tcp 10.0.0.1:80 is outside the script's scope",
+            "<stdin>:1:1",
+            "this script owns only marks 10-19; add `owns(\"10.0.0.1\")`",
+        ])
+        .run();
+    for (spec, says) in [
+        ("192.168.10.1/24", "did you mean `192.168.10.0/24`"),
+        ("mark:0", "fwmark 0 is not a mark"),
+        ("mark:20-10", "runs backwards"),
+        ("web", "is not an address, a prefix or `mark:N`"),
+    ] {
+        Test::new()
+            .args(["--scope", spec, "check", "scripts/ppc.rhai"])
+            .status(1)
+            .stderr_contains(&["--scope <SPEC>", says])
+            .run();
+    }
+    Test::new()
+        .args(["--scope", "10.0.0.1", "repl", "--empty"])
+        .status(1)
+        .stderr_contains(&["`--scope` scopes a script, and the REPL works on the whole table"])
+        .run();
+}

@@ -76,6 +76,7 @@ scenarios! {
     lvsh_interrupted,
     lvsh_consent,
     lvsh_save_roundtrip,
+    lvsh_scope,
     lvsh_show,
     lvsh_weight_keeps_connections,
     nft_json,

@@ -5,7 +5,7 @@
 
 use super::{Kernel, Steps, describe::describe};
 use crate::{
-    model::ServiceKey,
+    model::{Balancer, Scope, ServiceKey},
     plan::{self, Mode},
     state::Observed,
 };
@@ -25,15 +25,23 @@ pub enum Rollback {
     Incomplete { differs: String },
 }
 
-/// Brings the kernel back to `before`. `touched` are the services the failed
-/// transaction may have changed (their destinations are re-read; the rest of IPVS
-/// only as far as the service list).
+/// Brings the kernel back to `before`, within `scope` (what a scoped apply owned;
+/// `None`: everything). `touched` are the services the failed transaction may have
+/// changed (their destinations are re-read; the rest of IPVS only as far as the
+/// service list).
 pub fn restore(
     kernel: &mut Kernel<'_>,
     before: &Observed,
+    scope: Option<&Scope>,
     touched: &BTreeSet<ServiceKey>,
 ) -> Rollback {
     let mut failures = String::new();
+    let target = Balancer {
+        scope: scope.cloned(),
+        ..before.balancer.clone()
+    };
+    let differs =
+        |now: &Observed| plan::diff(&target, &target.managed(&now.balancer), Mode::Replace);
     let now = match kernel.reread(before, touched, true) {
         Ok(now) => now,
         Err(e) => {
@@ -42,7 +50,7 @@ pub fn restore(
             };
         }
     };
-    let back = plan::diff(&before.balancer, &now.balancer, Mode::Replace);
+    let back = differs(&now);
     if back.is_empty() && now.foreign == before.foreign {
         return Rollback::Restored;
     }
@@ -51,9 +59,11 @@ pub fn restore(
     let mut rechecked: BTreeSet<ServiceKey> = touched.clone();
     rechecked.extend(steps.touched());
     match kernel.reread(before, &rechecked, true) {
-        Ok(after) if after.same_config(before) => Rollback::Restored,
+        Ok(after) if differs(&after).is_empty() && after.foreign == before.foreign => {
+            Rollback::Restored
+        }
         Ok(after) => {
-            let rest = plan::diff(&before.balancer, &after.balancer, Mode::Replace);
+            let rest = differs(&after);
             let mut differs = if rest.is_empty() {
                 String::new()
             } else {

@@ -202,4 +202,37 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// A scoped script plans against the part of the kernel it owns, but every nft
+    /// write replaces the whole table: it starts from every observed mark.
+    #[test]
+    fn marks_outside_a_scope_stay_in_the_rewritten_table() {
+        let mut observed = Balancer::default();
+        for n in [10, 50] {
+            let s = fwmark_service(n);
+            observed.services.insert(s.key, s);
+            observed.marks.insert(n, mark(n, "10.0.0.1"));
+        }
+        let mut desired = Balancer::default();
+        let s = fwmark_service(11);
+        desired.services.insert(s.key, s);
+        desired.marks.insert(11, mark(11, "10.0.0.1"));
+        let mut scope = crate::model::Scope::default();
+        scope.marks.insert("10-19".parse().unwrap());
+        desired.scope = Some(scope);
+        let plan = diff(&desired, &desired.managed(&observed), Mode::Replace);
+        let steps = Steps::from_plan(&plan, &observed);
+        let numbers = |m: &Option<BTreeMap<u32, MarkRule>>| {
+            m.as_ref().map(|m| m.keys().copied().collect::<Vec<_>>())
+        };
+        assert_eq!(numbers(&steps.nft_before), Some(vec![10, 11, 50]));
+        assert_eq!(numbers(&steps.nft_after), Some(vec![11, 50]));
+        assert_eq!(steps.nft_after.unwrap()[&50], observed.marks[&50]);
+        let fw = |n| ServiceKey::fwmark(Family::Inet, n);
+        assert!(matches!(
+            &steps.ipvs[..],
+            [IpvsOp::AddService(s), IpvsOp::AddDest(..), IpvsOp::DelService(k)]
+                if *k == fw(10) && s.key == fw(11)
+        ));
+    }
 }

@@ -540,3 +540,86 @@ fn touched_covers_every_service_a_request_changes() {
     assert_eq!(touched(&ops), want);
     let _ = FakeNft::new().read();
 }
+
+/// Drift in the owned table makes apply rewrite it even when no mark changes; the
+/// rewritten table keeps the marks outside a scoped script's scope.
+#[test]
+fn a_table_rewritten_for_drift_keeps_marks_outside_the_scope() {
+    let mut observed = Balancer::default();
+    let mut rule = crate::model::MarkRule::new(50);
+    rule.addresses.insert([10, 0, 0, 50].into());
+    observed.marks.insert(50, rule);
+    let foreign = crate::backend::nft::Foreign {
+        kind: "rule".into(),
+        name: "prerouting".into(),
+        handle: Some(9),
+        detail: "not written by lvsh".into(),
+        content: None,
+    };
+    let desired = Balancer {
+        scope: Some(crate::model::Scope::default()),
+        ..Balancer::default()
+    };
+    let observed = Observed {
+        balancer: observed,
+        foreign: vec![foreign],
+    };
+    let prepared = prepare(observed.clone(), &desired, Mode::Replace)
+        .unwrap()
+        .unwrap();
+    assert!(prepared.plan.is_empty());
+    assert_eq!(prepared.steps.nft_after, Some(observed.balancer.marks));
+}
+
+/// A scoped model applied, then emptied: what lies outside its scope is exactly as
+/// before, IPVS and nft, and the rest matches the model.
+#[test]
+fn a_scoped_apply_leaves_what_is_outside_as_it_was() {
+    let others = with_mark(
+        balancer(vec![service(
+            ServiceKey::inet(Protocol::Tcp, [10, 0, 1, 1].into(), 80),
+            Scheduler::Wlc,
+            &[1],
+        )]),
+        50,
+        &[1],
+    );
+    let mut before = with_mark(
+        balancer(vec![service(key(1), Scheduler::Rr, &[1])]),
+        5,
+        &[1],
+    );
+    before.services.extend(others.services.clone());
+    before.marks.extend(others.marks.clone());
+    let mut scope = crate::model::Scope::default();
+    scope.addresses.insert("10.0.0.0/24".parse().unwrap());
+    scope.marks.insert("1-9".parse().unwrap());
+    let mut desired = with_mark(
+        balancer(vec![service(key(2), Scheduler::Rr, &[2])]),
+        6,
+        &[2],
+    );
+    desired.scope = Some(scope.clone());
+    let mut f = Fakes::with(&before);
+    let outside = |b: &Balancer| {
+        let mut b = b.clone();
+        b.services.retain(|k, _| others.services.contains_key(k));
+        b.marks.retain(|m, _| others.marks.contains_key(m));
+        b
+    };
+    for desired in [
+        desired,
+        Balancer {
+            scope: Some(scope),
+            ..Balancer::default()
+        },
+    ] {
+        let was = f.observe().balancer;
+        f.apply(&desired, None).unwrap();
+        let after = f.observe().balancer;
+        assert!(diff(&desired, &desired.managed(&after), Mode::Replace).is_empty());
+        assert_eq!(outside(&after), outside(&was));
+        assert_eq!(after.marks.len(), desired.marks.len() + 1);
+        assert_eq!(after.services.len(), desired.services.len() + 2);
+    }
+}

@@ -83,7 +83,7 @@ pub fn prepare(
     desired: &Balancer,
     mode: Mode,
 ) -> Result<Option<Prepared>, ApplyError> {
-    let plan = plan::diff(desired, &observed.balancer, mode);
+    let plan = plan::diff(desired, &desired.managed(&observed.balancer), mode);
     let foreign = !observed.foreign.is_empty();
     if plan.is_empty() && !foreign {
         return Ok(None);
@@ -93,7 +93,9 @@ pub fn prepare(
         if mode == Mode::Merge {
             return Err(ApplyError::new(Cause::ForeignInMerge, Rollback::NotNeeded));
         }
-        steps.rewrite_table(&desired.marks);
+        // No mark changes were planned, so the table ends as observed: that keeps
+        // the marks outside a scoped script's scope (desired holds none of them).
+        steps.rewrite_table(&observed.balancer.marks);
     }
     Ok(Some(Prepared {
         observed,
@@ -172,7 +174,7 @@ pub fn execute(
 
     let (added, changed, deleted) = plan.counts();
     let id = match &journal {
-        Some((journal, record)) => Some(begin(journal, record, &observed, &plan)?),
+        Some((journal, record)) => Some(begin(journal, record, &observed, desired, &plan)?),
         None => None,
     };
     // The plan was shown; only its counts are left to say. It holds a copy of every
@@ -202,7 +204,7 @@ pub fn execute(
             if let Some(d) = &deferred {
                 d.restoring();
             }
-            let rollback = restore(kernel, &observed, &touched);
+            let rollback = restore(kernel, &observed, desired.scope.as_ref(), &touched);
             Err(ApplyError::new(cause, rollback))
         }
     };
@@ -234,6 +236,7 @@ fn begin(
     journal: &Journal,
     record: &Record,
     observed: &Observed,
+    desired: &Balancer,
     plan: &Plan,
 ) -> Result<u64, ApplyError> {
     let (added, changed, deleted) = plan.counts();
@@ -249,8 +252,12 @@ fn begin(
         changed,
         deleted,
     };
+    // The scope travels with the snapshot: rolling back a scoped apply restores
+    // only what it owned.
+    let mut before = observed.balancer.clone();
+    before.scope = desired.scope.clone();
     let snapshot = Snapshot {
-        before: observed.balancer.clone(),
+        before,
         foreign: observed.foreign.iter().map(|f| f.to_string()).collect(),
         plan: serde_json::from_str(&plan.to_json()).expect("the plan's JSON parses"),
     };
@@ -307,7 +314,7 @@ fn verify(
     let after = kernel
         .reread(before, touched, nft_written)
         .map_err(Cause::Read)?;
-    let rest = plan::diff(desired, &after.balancer, mode);
+    let rest = plan::diff(desired, &desired.managed(&after.balancer), mode);
     if rest.is_empty() && after.foreign.is_empty() {
         Ok(())
     } else {

@@ -190,7 +190,11 @@ fn run_saved(
     saved.check(&path, ctx.netns.as_deref(), &observed)?;
     let mode = saved.mode();
     // The same lvsh against the same state plans the same; say so if it did not.
-    let again = plan::diff(&saved.desired, &observed.balancer, mode);
+    let again = plan::diff(
+        &saved.desired,
+        &saved.desired.managed(&observed.balancer),
+        mode,
+    );
     let again: serde_json::Value =
         serde_json::from_str(&again.to_json()).expect("the plan's JSON parses");
     if again != saved.plan {
@@ -241,6 +245,12 @@ pub fn conclude(
     };
     clock.lap(Phase::Plan);
     if !ctx.quiet || consent.dry_run {
+        let managed = desired.managed(&prepared.observed.balancer);
+        ctx.out(&super::plan::scope_notice(
+            desired,
+            &prepared.observed.balancer,
+            &managed,
+        ))?;
         ctx.out(&prepared.observed.foreign_notice())?;
         ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
     }

@@ -1,5 +1,6 @@
 //! The command-line contract of DESIGN.md, as clap types.
 
+use crate::model::Scope;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -34,6 +35,9 @@ pub struct Global {
     /// Pass a parameter to the script, read with param("NAME")
     #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param)]
     pub set: Vec<(String, String)>,
+    /// Manage only ADDR, PREFIX or mark:N[-M] (repeatable), as if the script called `owns`
+    #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope)]
+    pub scope: Vec<Scope>,
     /// More output
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -85,6 +89,32 @@ fn parse_netns(s: &str) -> Result<String, String> {
     } else {
         Ok(s.to_string())
     }
+}
+
+/// One `--scope`: `192.168.10.0/24`, `2001:db8::1`, `mark:10` or `mark:10-20`.
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    let mut scope = Scope::default();
+    match s.strip_prefix("mark:") {
+        Some(marks) => scope.marks.insert(marks.parse()?),
+        None if s.contains('/') || s.parse::<std::net::IpAddr>().is_ok() => {
+            scope.addresses.insert(s.parse()?)
+        }
+        None => {
+            return Err(format!(
+                "`{s}` is not an address, a prefix or `mark:N`; e.g. `192.168.10.0/24`, \
+                 `2001:db8::1`, `mark:10-20`"
+            ));
+        }
+    };
+    Ok(scope)
+}
+
+/// Every `--scope` as one scope; `None` when none was given.
+pub fn scope(specs: &[Scope]) -> Option<Scope> {
+    specs.iter().cloned().reduce(|mut all, s| {
+        all.add(s);
+        all
+    })
 }
 
 /// Where the observed state comes from.
@@ -242,5 +272,27 @@ mod tests {
             let e = parse_netns(bad).unwrap_err();
             assert!(e.contains(why), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn scopes_are_addresses_prefixes_or_marks_and_add_up() {
+        let specs: Vec<Scope> = ["192.168.10.0/24", "2001:db8::1", "mark:10-20", "mark:7"]
+            .into_iter()
+            .map(|s| parse_scope(s).unwrap())
+            .collect();
+        assert_eq!(
+            scope(&specs).unwrap().to_string(),
+            "192.168.10.0/24, 2001:db8::1 and marks 7, 10-20"
+        );
+        assert_eq!(scope(&[]), None);
+        assert!(parse_scope("mark:0").unwrap_err().contains("not a mark"));
+        assert!(parse_scope("mark:x").unwrap_err().contains("not a mark"));
+        assert!(parse_scope("marks:10").unwrap_err().contains("`mark:N`"));
+        assert!(
+            parse_scope("10.0.0.1/24")
+                .unwrap_err()
+                .contains("did you mean")
+        );
+        assert!(parse_scope("vip").unwrap_err().contains("not an address"));
     }
 }

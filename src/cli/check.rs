@@ -11,7 +11,8 @@ pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// `3 services (1 fwmark), 5 real servers, 1 nft mark rule, timeouts, 1 sync daemon`.
+/// `3 services (1 fwmark), 5 real servers, 1 nft mark rule, timeouts, 1 sync daemon`,
+/// and `owns 192.168.10.0/24 and marks 10-19` for a scoped script.
 pub fn summary(b: &Balancer) -> String {
     fn n(count: usize, one: &str, many: &str) -> String {
         format!("{count} {}", if count == 1 { one } else { many })
@@ -34,6 +35,9 @@ pub fn summary(b: &Balancer) -> String {
     }
     if !b.daemons.is_empty() {
         parts.push(n(b.daemons.len(), "sync daemon", "sync daemons"));
+    }
+    if let Some(scope) = &b.scope {
+        parts.push(format!("owns {scope}"));
     }
     parts.join(", ")
 }

@@ -84,6 +84,9 @@ pub enum CliError {
     MergeOnSavedPlan,
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+    #[error("`--scope` scopes a script, and the REPL works on the whole table")]
+    #[diagnostic(help("run the script with `lvsh plan --scope ..` or `lvsh apply --scope ..`"))]
+    ScopeInRepl,
 }
 
 impl CliError {

@@ -76,6 +76,7 @@ pub fn run() -> i32 {
         dsl: crate::dsl::Options {
             lib_dirs: cli.global.lib.clone(),
             params: cli.global.set.clone(),
+            scope: args::scope(&cli.global.scope),
         },
         netns: cli.global.netns.clone(),
         color,

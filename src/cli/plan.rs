@@ -1,6 +1,7 @@
 use super::{CliError, Context, apply::script_hash, args::StateSource, input, live};
 use crate::{
     apply::{PLAN_FORMAT, SavedPlan},
+    model::Balancer,
     plan::{self, Mode},
     state::{self, Observed},
 };
@@ -20,7 +21,8 @@ pub fn run(
     state::canonical(&mut desired);
     let observed = observe(ctx, source)?;
     let mode = if merge { Mode::Merge } else { Mode::Replace };
-    let plan = plan::diff(&desired, &observed.balancer, mode);
+    let managed = desired.managed(&observed.balancer);
+    let plan = plan::diff(&desired, &managed, mode);
     let pending = !plan.is_empty() || !observed.foreign.is_empty();
     if let Some(path) = out {
         let saved = SavedPlan {
@@ -32,7 +34,7 @@ pub fn run(
             script_sha256: script_hash(file),
             merge,
             fingerprint: observed.fingerprint(),
-            desired,
+            desired: desired.clone(),
             plan: serde_json::from_str(&plan.to_json()).expect("the plan's JSON parses"),
         };
         std::fs::write(path, saved.to_json()).map_err(|source| CliError::Write {
@@ -43,11 +45,11 @@ pub fn run(
     if json {
         ctx.out(&(plan.to_json() + "\n"))?;
     } else if !ctx.quiet || pending {
+        ctx.out(&scope_notice(&desired, &observed.balancer, &managed))?;
         let notice = observed.foreign_notice();
-        if plan.is_empty() && !notice.is_empty() {
-            ctx.out(&notice)?;
-        } else {
-            ctx.out(&notice)?;
+        ctx.out(&notice)?;
+        // "The kernel matches the script" would be false with drift in the table.
+        if !plan.is_empty() || notice.is_empty() {
             ctx.out_with(|w| plan.write_text(ctx.color, w))?;
         }
     }
@@ -62,6 +64,35 @@ pub fn run(
         }
     }
     Ok(if detailed && pending { 2 } else { 0 })
+}
+
+/// One line saying how many services and marks outside a scoped script's scope the
+/// plan leaves alone; empty when there are none. `managed` is `desired.managed(observed)`.
+pub fn scope_notice(desired: &Balancer, observed: &Balancer, managed: &Balancer) -> String {
+    let Some(scope) = &desired.scope else {
+        return String::new();
+    };
+    let count = |n: usize, one: &str, many: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {many}")),
+    };
+    let services = observed.services.len() - managed.services.len();
+    let marks = observed.marks.len() - managed.marks.len();
+    let parts: Vec<String> = [
+        count(services, "service", "services"),
+        count(marks, "nft mark", "nft marks"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "~ left alone outside the scope ({scope}): {}\n",
+        parts.join(" and ")
+    )
 }
 
 /// The state to compare with: a state file, nothing, or the live kernel.

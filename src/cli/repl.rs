@@ -16,6 +16,9 @@ pub fn run(
     source: &super::args::StateSource,
     history: &Option<PathBuf>,
 ) -> Result<i32, CliError> {
+    if ctx.dsl.scope.is_some() {
+        return Err(CliError::ScopeInRepl);
+    }
     let kernel: Box<dyn Kernel> = match (&source.state, source.empty) {
         (Some(path), _) => Box::new(
             Offline::new(

@@ -150,6 +150,7 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
         }
     }
     b.timeouts = reg.timeouts.to_model();
+    b.scope = reg.scope.clone();
     problems.extend(validate(&b));
     if !problems.is_empty() {
         locate(&mut problems, reg);

@@ -3,7 +3,7 @@
 
 use super::resolver::Resolver;
 use super::state::Ctx;
-use super::{daemon, params, real_server, service, timeouts};
+use super::{daemon, params, real_server, scope, service, timeouts};
 use rhai::{
     Engine, INT, ImmutableString, Module, Shared,
     packages::{
@@ -142,6 +142,7 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     daemon::register(&mut e, ctx);
     timeouts::register(&mut e, ctx);
     params::register(&mut e, ctx);
+    scope::register(&mut e, ctx);
     e
 }
 

@@ -15,6 +15,7 @@ mod method;
 mod params;
 mod real_server;
 mod resolver;
+mod scope;
 mod script_text;
 mod service;
 mod session;
@@ -31,7 +32,7 @@ pub use error::{Location, ScriptError};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::Session;
 
-use crate::model::Balancer;
+use crate::model::{Balancer, Scope};
 use state::{Ctx, Mode, lock};
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,8 @@ pub struct Options {
     pub lib_dirs: Vec<PathBuf>,
     /// `--set NAME=VALUE`, read by `param(NAME)`.
     pub params: Vec<(String, String)>,
+    /// `--scope`: as if the script had declared it with `owns`/`owns_marks`.
+    pub scope: Option<Scope>,
 }
 
 /// A validated balancer and what the script printed (plus warnings).
@@ -81,6 +84,7 @@ pub fn evaluate_source(
     }
     ctx.sources().insert(name, source);
     ctx.set_main(name);
+    ctx.registry().scope = opts.scope.clone();
     let mut ast = engine
         .compile(source)
         .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;

@@ -5,7 +5,7 @@ use super::{
     daemon::DaemonDraft, real_server::RealServerDraft, service::ServiceDraft, sources::Sources,
     timeouts::TimeoutsDraft,
 };
-use crate::model::Origin;
+use crate::model::{Origin, Scope};
 use rhai::NativeCallContext;
 use std::{
     collections::HashSet,
@@ -141,6 +141,8 @@ pub(crate) struct Registry {
     pub servers: Vec<RealServerHandle>,
     pub daemons: Vec<DaemonHandle>,
     pub timeouts: TimeoutsDraft,
+    /// What a scoped script owns (`owns`, `owns_marks`, `--scope`); scripts only.
+    pub scope: Option<Scope>,
 }
 
 /// The values of every object at one moment: a REPL entry restores it on failure.

@@ -179,6 +179,7 @@ fn params_and_output() {
     let opts = Options {
         lib_dirs: vec![],
         params: vec![("port".into(), "8080".into()), ("prot".into(), "x".into())],
+        ..Options::default()
     };
     let e = evaluate_source(
         "p.rhai",
@@ -409,6 +410,8 @@ fn the_function_table_matches_the_engine() {
         "timeouts",
         "sync_daemon",
         "param",
+        "owns",
+        "owns_marks",
         "tcp",
         "udp",
         "sctp",
@@ -456,6 +459,7 @@ fn the_language_reference_examples_run() {
     let opts = Options {
         lib_dirs: vec![],
         params: vec![("vip".into(), "10.0.0.1".into())],
+        ..Options::default()
     };
     let mut n = 0;
     for (i, block) in doc.split("```rhai\n").skip(1).enumerate() {

@@ -1,10 +1,12 @@
-use super::{DaemonState, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts, keyed};
+use super::{DaemonState, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
 /// The whole load balancer: every IPVS object plus the owned nft mark rules.
 /// Scripts build one (desired), backends read one (observed), `plan` compares two.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+///
+/// `==` compares what the kernel holds: the scope is left out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Balancer {
     #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<ServiceKey, Service>,
@@ -14,9 +16,39 @@ pub struct Balancer {
     pub timeouts: Timeouts,
     #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
     pub daemons: BTreeMap<DaemonState, SyncDaemon>,
+    /// What a scoped script owns; `None` = the whole table. Desired models only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
+impl PartialEq for Balancer {
+    fn eq(&self, other: &Self) -> bool {
+        let Balancer {
+            services,
+            marks,
+            timeouts,
+            daemons,
+            scope: _,
+        } = self;
+        *services == other.services
+            && *marks == other.marks
+            && *timeouts == other.timeouts
+            && *daemons == other.daemons
+    }
+}
+
+impl Eq for Balancer {}
+
 impl Balancer {
+    /// The part of `observed` that this desired model manages, which is what a plan
+    /// compares it with: all of it, or with a scope what [`Scope::restrict`] keeps.
+    pub fn managed<'a>(&self, observed: &'a Balancer) -> Cow<'a, Balancer> {
+        match &self.scope {
+            None => Cow::Borrowed(observed),
+            Some(scope) => Cow::Owned(scope.restrict(observed, self)),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.services.is_empty()
             && self.marks.is_empty()
@@ -69,7 +101,34 @@ mod tests {
             SyncDaemon::new(DaemonState::Master, "eth0"),
         );
         let j = b.to_json();
+        assert!(!j.contains("scope"), "{j}");
         assert_eq!(Balancer::from_json(&j).unwrap(), b, "{j}");
         assert_eq!(Balancer::from_json("{}").unwrap(), Balancer::default());
+    }
+
+    #[test]
+    fn the_scope_is_kept_in_json_but_not_compared() {
+        let mut b = Balancer::default();
+        let mut scope = Scope::default();
+        scope.marks.insert("10-20".parse().unwrap());
+        b.scope = Some(scope);
+        let j = b.to_json();
+        assert!(j.contains(r#""marks": ["#), "{j}");
+        assert_eq!(Balancer::from_json(&j).unwrap().scope, b.scope);
+        assert_eq!(b, Balancer::default());
+    }
+
+    #[test]
+    fn an_unscoped_model_manages_everything_observed() {
+        let mut observed = Balancer::default();
+        let key = ServiceKey::inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80);
+        observed.services.insert(key, Service::new(key));
+        let desired = Balancer::default();
+        assert!(matches!(desired.managed(&observed), Cow::Borrowed(b) if *b == observed));
+        let scoped = Balancer {
+            scope: Some(Scope::default()),
+            ..Balancer::default()
+        };
+        assert!(scoped.managed(&observed).services.is_empty());
     }
 }

@@ -7,7 +7,8 @@
 
 use super::{
     Balancer, DaemonState, Dest, DestKey, Family, Forward, MarkRule, Netmask, Origin,
-    PersistenceEngine, Protocol, Service, ServiceKey, SyncDaemon, TunnelChecksum, TunnelKind,
+    PersistenceEngine, Protocol, Scope, Service, ServiceKey, SyncDaemon, TunnelChecksum,
+    TunnelKind,
 };
 use std::net::IpAddr;
 
@@ -126,6 +127,16 @@ impl Problem {
         self
     }
 
+    /// A place that is a call of its own, not a setting of an object.
+    fn at_call(mut self, origin: &Origin, label: impl Into<String>) -> Self {
+        self.places.push(Place {
+            subject: None,
+            origin: origin.clone(),
+            label: label.into(),
+        });
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -149,7 +160,61 @@ pub fn validate(b: &Balancer) -> Vec<Problem> {
     for d in b.daemons.values() {
         daemon(d, &mut out);
     }
+    if let Some(scope) = &b.scope {
+        outside(scope, b, &mut out);
+    }
     out
+}
+
+/// lvsh's own: a scoped script manages nothing outside its scope, so it may declare
+/// nothing there (apply would create what the next plan leaves alone, or edit
+/// another owner's objects).
+fn outside(scope: &Scope, b: &Balancer, out: &mut Vec<Problem>) {
+    let problem = |what: String, widen: String| {
+        Problem::error(format!("{what} is outside the script's scope")).help(format!(
+            "this script owns only {scope}; add {widen} to own it, or leave it to whoever does"
+        ))
+    };
+    let declared = |p: Problem| match scope.origin.is_none() {
+        true => p,
+        false => p.at_call(&scope.origin, "scope declared here"),
+    };
+    for s in b.services.values().filter(|s| !scope.owns_service(&s.key)) {
+        let (what, widen) = match s.key {
+            ServiceKey::Inet { address, .. } => (
+                format!("service {}", s.key),
+                format!("`owns(\"{address}\")` or `--scope {address}`"),
+            ),
+            ServiceKey::Fwmark { fwmark, .. } => (
+                format!("fwmark service {fwmark}"),
+                format!("`owns_marks({fwmark})` or `--scope mark:{fwmark}`"),
+            ),
+        };
+        let sub = Subject::Service(s.key);
+        out.push(declared(problem(what, widen).at(
+            sub,
+            Field::Object,
+            &s.origin,
+            "outside the scope",
+        )));
+    }
+    // A rule whose fwmark service is outside was reported with the service.
+    let reported = |m: u32| {
+        [Family::Inet, Family::Inet6]
+            .iter()
+            .any(|f| b.services.contains_key(&ServiceKey::fwmark(*f, m)))
+    };
+    for m in b.marks.values() {
+        if !scope.owns_mark(m.mark) && !reported(m.mark) {
+            let widen = format!("`owns_marks({0})` or `--scope mark:{0}`", m.mark);
+            out.push(declared(problem(format!("mark {}", m.mark), widen).at(
+                Subject::Mark(m.mark),
+                Field::Object,
+                &m.origin,
+                "outside the scope",
+            )));
+        }
+    }
 }
 
 fn service(s: &Service, out: &mut Vec<Problem>) {
@@ -864,5 +929,58 @@ mod tests {
         s.dests
             .insert(dest("224.0.0.1", 80).key, dest("224.0.0.1", 80));
         assert!(messages(&with(s))[0].contains("not a unicast"));
+    }
+
+    #[test]
+    fn a_scoped_model_declares_nothing_outside_its_scope() {
+        let persistent = |key: ServiceKey| {
+            let mut s = Service::new(key);
+            s.persistence = Some(60);
+            s
+        };
+        let mut b = with(persistent(inet(80)));
+        let v6 = ServiceKey::inet(Protocol::Tcp, "2001:db8::80".parse().unwrap(), 80);
+        b.services.insert(v6, persistent(v6));
+        for n in [10, 20] {
+            let key = ServiceKey::fwmark(Family::Inet, n);
+            b.services.insert(key, persistent(key));
+            let mut m = MarkRule::new(n);
+            m.addresses.insert("192.168.10.121".parse().unwrap());
+            b.marks.insert(n, m);
+        }
+        assert!(validate(&b).is_empty(), "{:?}", messages(&b));
+        let mut scope = Scope::default();
+        scope.addresses.insert("192.168.10.0/24".parse().unwrap());
+        scope.marks.insert("10".parse().unwrap());
+        b.scope = Some(scope.clone());
+        // The fwmark service 20 and its rule are one mistake, reported once.
+        assert_eq!(
+            messages(&b),
+            [
+                "service tcp [2001:db8::80]:80 is outside the script's scope",
+                "fwmark service 20 is outside the script's scope",
+            ]
+        );
+        let p = &validate(&b)[0];
+        assert_eq!(
+            p.help.as_deref(),
+            Some(
+                "this script owns only 192.168.10.0/24 and mark 10; add `owns(\"2001:db8::80\")` \
+                 or `--scope 2001:db8::80` to own it, or leave it to whoever does"
+            )
+        );
+        // No place for a scope that only the command line declared.
+        assert_eq!(p.places.len(), 1);
+        // A rule without its fwmark service is reported as a mark.
+        b.services.remove(&ServiceKey::fwmark(Family::Inet, 20));
+        assert!(messages(&b).contains(&"mark 20 is outside the script's scope".to_string()));
+        scope.addresses.insert("2001:db8::/32".parse().unwrap());
+        scope.marks.insert("20".parse().unwrap());
+        b.services.insert(
+            ServiceKey::fwmark(Family::Inet, 20),
+            persistent(ServiceKey::fwmark(Family::Inet, 20)),
+        );
+        b.scope = Some(scope);
+        assert!(validate(&b).is_empty(), "{:?}", messages(&b));
     }
 }

@@ -12,12 +12,12 @@
 
 use super::Error;
 use super::batch::Units;
-use super::fault::Fault;
 use super::config::decode_timeouts;
 use super::constants::*;
 use super::daemon::decode_daemon;
 use super::dest::decode_dest;
 use super::explain::{command_error, op_error};
+use super::fault::Fault;
 use super::info::{Info, decode_info};
 use super::request::{
     Answer, CTRL_ATTR_FAMILY_ID, NLM_F_ACK, answer, encode_dump, encode_get_family, encode_op,

@@ -1,5 +1,5 @@
 use crate::{
-    apply::LockError, backend::ipvs, convert::ipvsadm_import::ImportError, dsl::ScriptError,
+    apply::LockError, backend::ipvs, convert::ipvsadm::ImportError, dsl::ScriptError,
     state::StateError,
 };
 use miette::Diagnostic;

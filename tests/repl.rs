@@ -1,7 +1,7 @@
 //! `lvsh repl` end to end: typed on a pseudo-terminal (rexpect drives rustyline
 //! for real), and scripted through a pipe with golden stdout/stderr.
 //!
-//! Golden files live in `tests/repl/`; `UPDATE_GOLDEN=1 cargo test --test repl`
+//! Golden files live in `tests/repl/`; `LVSH_BLESS=1 cargo test --test repl`
 //! rewrites them.
 
 use rexpect::reader::Options;
@@ -364,7 +364,7 @@ fn piped(args: &[&str], input: &str) -> (i32, String, String) {
 fn golden(name: &str, stdout: &str, stderr: &str) {
     for (ext, got) in [("out", stdout), ("err", stderr)] {
         let path = fixture(&format!("{name}.{ext}"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        if std::env::var_os("LVSH_BLESS").is_some() {
             std::fs::write(&path, got).unwrap();
             continue;
         }

@@ -19,7 +19,7 @@ use super::explain::{command_error, op_error};
 use super::info::{Info, decode_info};
 use super::request::{
     Answer, CTRL_ATTR_FAMILY_ID, NLM_F_ACK, answer, encode_dump, encode_get_family, encode_op,
-    request,
+    op_cmd, request,
 };
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
@@ -213,13 +213,22 @@ impl Netlink {
                 && (next == first || (self.tx.len() < BATCH_BYTES && next - first < self.max_batch))
             {
                 let seq = self.next_seq();
-                encode_op(&mut self.tx, self.family, seq, &ops[next]);
+                if let Err(e) = encode_op(&mut self.tx, self.family, seq, &ops[next]) {
+                    // Never sent: refused here, as the kernel refuses an oversized message.
+                    results[next] = Some(Err(KernelError {
+                        errno: libc::EMSGSIZE,
+                        message: format!("{} cannot be sent: {e}", op_cmd(&ops[next]).name()),
+                    }));
+                }
                 next += 1;
             }
-            self.send()?;
             let batch = &ops[first..next];
             let slots = &mut results[first..next];
-            let mut left = batch.len();
+            let mut left = slots.iter().filter(|s| s.is_none()).count();
+            if left == 0 {
+                continue;
+            }
+            self.send()?;
             receive(&self.sock, &mut self.rx, |seq, a| {
                 let k = seq.wrapping_sub(base) as usize;
                 if let (Some(slot), Answer::Ack { errno, text }) = (slots.get_mut(k), a) {
@@ -246,9 +255,10 @@ impl Netlink {
     }
 
     fn send(&mut self) -> Result<(), Error> {
+        let bytes = self.tx.finish()?;
         let sent = self
             .sock
-            .send(self.tx.bytes(), Msg::empty())
+            .send(bytes, Msg::empty())
             .map_err(|e| io_error("send", e))?;
         if sent != self.tx.len() {
             return Err(Error::Io {

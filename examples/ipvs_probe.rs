@@ -550,7 +550,7 @@ fn dumps(netns: Option<&str>) -> Result<(), String> {
         IpvsCmd::GetDest,
         Some(&inet(Protocol::Tcp, "10.10.0.4", 80)),
     );
-    sock.send(e.bytes(), Msg::empty())
+    sock.send(e.finish().map_err(|e| e.to_string())?, Msg::empty())
         .map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 65536];
     let mut done = 0;
@@ -629,7 +629,7 @@ fn acks() -> Result<(), String> {
                 }
             });
         }
-        sock.send(e.bytes(), Msg::empty())
+        sock.send(e.finish().map_err(|e| e.to_string())?, Msg::empty())
             .map_err(|e| e.to_string())?;
         let used = rmem(sock.pid().map_err(|e| e.to_string())?);
         println!(
@@ -651,7 +651,7 @@ fn acks() -> Result<(), String> {
             |_| {},
         );
     }
-    sock.send(e.bytes(), Msg::empty())
+    sock.send(e.finish().map_err(|e| e.to_string())?, Msg::empty())
         .map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 65536];
     let mut got = 0;
@@ -709,14 +709,14 @@ fn bench() {
     for _ in 0..rounds {
         e.clear();
         for (i, op) in ops.iter().enumerate() {
-            request::encode_op(&mut e, 0x24, i as u32, op);
+            request::encode_op(&mut e, 0x24, i as u32, op).unwrap();
         }
     }
     let enc = t.elapsed() / rounds;
     let bytes = e.len();
     // decode the service and destination nests back, as a dump would deliver them
     let mut nests = Vec::new();
-    for m in wire::messages(e.bytes()) {
+    for m in wire::messages(e.finish().unwrap()) {
         let m = m.unwrap();
         let t = wire::Table::<7>::parse(&m.payload[4..]).unwrap();
         match m.payload[0] {

@@ -1,7 +1,7 @@
 //! `lvsh repl` end to end: typed on a pseudo-terminal (rexpect drives rustyline
 //! for real), and scripted through a pipe with golden stdout/stderr.
 //!
-//! Golden files live in `tests/repl/`; `UPDATE_GOLDEN=1 cargo test --test repl`
+//! Golden files live in `tests/repl/`; `LVSH_BLESS=1 cargo test --test repl`
 //! rewrites them.
 
 use rexpect::reader::Options;
@@ -28,15 +28,24 @@ fn model_of(script: &str) -> lvsh::model::Balancer {
 
 /// `lvsh repl ARGS --history HISTORY` on a pseudo-terminal.
 fn terminal(args: &[&str], history: &Path, dir: &Path) -> PtySession {
+    let mut c = repl_command(args, dir);
+    c.arg("--history").arg(history).env_remove("XDG_STATE_HOME");
+    start(c)
+}
+
+/// `lvsh repl ARGS` in `dir`, for a terminal.
+fn repl_command(args: &[&str], dir: &Path) -> Command {
     let mut c = Command::new(LVSH);
     c.arg("repl")
         .args(args)
-        .arg("--history")
-        .arg(history)
         .current_dir(dir)
         .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env_remove("XDG_STATE_HOME");
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Starts `c` on a pseudo-terminal and waits for the banner.
+fn start(c: Command) -> PtySession {
     let opts = Options::new()
         .timeout_ms(Some(20_000))
         .strip_ansi_escape_codes(true);
@@ -187,6 +196,43 @@ fn history_survives_a_restart() {
     expect(&mut s, "Quit anyway? [y/N] ");
     enter(&mut s, "yes");
     assert_eq!(exit_code(&mut s), 0);
+}
+
+/// Without `--history`: `$XDG_STATE_HOME/lvsh/history` when that is absolute, else
+/// `~/.local/state/lvsh/history`.
+#[test]
+fn history_goes_to_the_xdg_state_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let state = dir.path().join("state");
+    let under_home = home.join(".local/state/lvsh/history");
+    for (xdg, file) in [
+        (Some(state.as_path()), state.join("lvsh/history")),
+        (Some(Path::new("relative")), under_home.clone()),
+        (None, under_home.clone()),
+    ] {
+        let _ = std::fs::remove_file(&under_home);
+        let mut c = repl_command(&["--empty"], dir.path());
+        c.env("HOME", &home);
+        match xdg {
+            Some(x) => c.env("XDG_STATE_HOME", x),
+            None => c.env_remove("XDG_STATE_HOME"),
+        };
+        let mut s = start(c);
+        expect(&mut s, "lvsh> ");
+        enter(&mut s, "service(\"10.0.0.9\", 8080)");
+        expect(&mut s, "lvsh[1]> ");
+        enter(&mut s, ":undo");
+        expect(&mut s, "lvsh> ");
+        s.send_control('d').unwrap();
+        assert_eq!(exit_code(&mut s), 0);
+        let saved = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{xdg:?}: {}: {e}", file.display()));
+        assert!(saved.contains("service(\"10.0.0.9\", 8080)"), "{saved}");
+        if file != under_home {
+            assert!(!under_home.exists(), "XDG_STATE_HOME comes first");
+        }
+    }
 }
 
 #[test]
@@ -364,7 +410,7 @@ fn piped(args: &[&str], input: &str) -> (i32, String, String) {
 fn golden(name: &str, stdout: &str, stderr: &str) {
     for (ext, got) in [("out", stdout), ("err", stderr)] {
         let path = fixture(&format!("{name}.{ext}"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        if std::env::var_os("LVSH_BLESS").is_some() {
             std::fs::write(&path, got).unwrap();
             continue;
         }

@@ -1,7 +1,7 @@
 use crate::{
     apply::{ApplyError, JournalError, LockError, SavedPlanError},
     backend::ipvs,
-    convert::ipvsadm_import::ImportError,
+    convert::ipvsadm::ImportError,
     dsl::ScriptError,
     state::StateError,
 };

@@ -1,5 +1,5 @@
 use super::{CliError, Context, input};
-use crate::convert::{ipvsadm_import, script};
+use crate::convert::{ipvsadm, script};
 use std::path::Path;
 
 /// `lvsh import FILE|-`: ipvsadm rules to a Rhai script on stdout.
@@ -10,7 +10,7 @@ pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
     } else {
         file.display().to_string()
     };
-    let b = ipvsadm_import::from_ipvsadm(&name, &text)?;
+    let b = ipvsadm::from_ipvsadm(&name, &text)?;
     let header = format!("imported by lvsh from {name}");
     ctx.out(&script::to_script(&b, &header))?;
     Ok(0)

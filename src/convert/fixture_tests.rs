@@ -6,8 +6,7 @@
 //! script `lvsh import` writes for `NAME.rules`; set `LVSH_BLESS=1` to rewrite those
 //! after a deliberate change, and review the diff.
 
-use super::ipvsadm::{to_ipvsadm, unexpressible};
-use super::ipvsadm_import::from_ipvsadm;
+use super::ipvsadm::{from_ipvsadm, to_ipvsadm, unexpressible};
 use super::script::to_script;
 use crate::model::{Balancer, Family, ServiceKey};
 use std::collections::BTreeSet;

@@ -160,8 +160,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         d.ttl.set(Some(int_in(t, 1, 255, "sync ttl")? as u8), at);
         Ok(())
     });
-    method!(engine, ctx, "remove", |d, at| {
-        let _ = at;
+    method!(engine, ctx, "remove", |d, _| {
         d.removed = true;
         Ok(())
     });

@@ -97,41 +97,38 @@ pub(crate) fn method_str_int<T: Send + 'static>(
 }
 
 /// Registers `name(&mut Handle, args..)`: runs `body` on the locked object, with `$at`
-/// the call's script position, and returns the same handle so calls chain.
+/// the call's script position, and returns the same handle so calls chain. A body
+/// that records no position names it `_`; the compiler flags one that forgets it.
 macro_rules! handle_method {
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident| $body:expr) => {
+    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
         super::method::method0::<<$handle as super::method::Inner>::T>(
             $engine,
             $ctx,
             $name,
-            #[allow(unused_variables)]
             |$d, $at, ()| $body,
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident, $a:ident : &str| $body:expr) => {
+    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
         super::method::method_str::<<$handle as super::method::Inner>::T>(
             $engine,
             $ctx,
             $name,
-            #[allow(unused_variables)]
             |$d, $at, $a| $body,
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident, $a:ident : &str, $b:ident : INT| $body:expr) => {
+    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
         super::method::method_str_int::<<$handle as super::method::Inner>::T>(
             $engine,
             $ctx,
             $name,
-            #[allow(unused_variables)]
             |$d, $at, ($a, $b)| $body,
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:ident, $a:ident : $ty:ty| $body:expr) => {
+    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
         super::method::method1::<<$handle as super::method::Inner>::T, $ty>(
             $engine,
             $ctx,
             $name,
-            #[allow(unused_variables)]
             |$d, $at, $a: $ty| $body,
         )
     };

@@ -619,11 +619,11 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         d.comment.set(Some(text.to_string()), at);
         Ok(())
     });
-    method!(engine, ctx, "remove", |d, at| {
+    method!(engine, ctx, "remove", |d, _| {
         d.removed = true;
         Ok(())
     });
-    method!(engine, ctx, "remove_rs", |d, at, server: &str| {
+    method!(engine, ctx, "remove_rs", |d, _, server: &str| {
         let (addr, port) = values::address_port(server)?;
         let dp = d.dest_port();
         let before = d.dests.len();

@@ -29,7 +29,7 @@ impl fmt::Display for DaemonState {
 ///
 /// Optional fields left `None` take the kernel's defaults (maxlen from the MTU, group
 /// 224.0.0.81 or ff02::81, port 8848, ttl 1); the kernel always reports them filled in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncDaemon {
     pub state: DaemonState,
     pub interface: String,
@@ -46,6 +46,32 @@ pub struct SyncDaemon {
     #[serde(skip)]
     pub origin: Origin,
 }
+
+/// Configuration only: the origin is a place in a script, not configuration.
+impl PartialEq for SyncDaemon {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field named, so that a new one has to be placed here.
+        let SyncDaemon {
+            state,
+            interface,
+            syncid,
+            maxlen,
+            group,
+            port,
+            ttl,
+            origin: _,
+        } = self;
+        *state == other.state
+            && *interface == other.interface
+            && *syncid == other.syncid
+            && *maxlen == other.maxlen
+            && *group == other.group
+            && *port == other.port
+            && *ttl == other.ttl
+    }
+}
+
+impl Eq for SyncDaemon {}
 
 impl SyncDaemon {
     pub fn new(state: DaemonState, interface: impl Into<String>) -> Self {
@@ -67,13 +93,23 @@ impl SyncDaemon {
         fn ok<T: PartialEq>(want: &Option<T>, have: &Option<T>) -> bool {
             want.is_none() || want == have
         }
-        self.state == observed.state
-            && self.interface == observed.interface
-            && self.syncid == observed.syncid
-            && ok(&self.maxlen, &observed.maxlen)
-            && ok(&self.group, &observed.group)
-            && ok(&self.port, &observed.port)
-            && ok(&self.ttl, &observed.ttl)
+        let SyncDaemon {
+            state,
+            interface,
+            syncid,
+            maxlen,
+            group,
+            port,
+            ttl,
+            origin: _,
+        } = self;
+        *state == observed.state
+            && *interface == observed.interface
+            && *syncid == observed.syncid
+            && ok(maxlen, &observed.maxlen)
+            && ok(group, &observed.group)
+            && ok(port, &observed.port)
+            && ok(ttl, &observed.ttl)
     }
 }
 
@@ -81,5 +117,28 @@ impl keyed::Keyed for SyncDaemon {
     type Key = DaemonState;
     fn key(&self) -> DaemonState {
         self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_is_not_configuration() {
+        let mut a = SyncDaemon::new(DaemonState::Master, "eth0");
+        a.origin = Origin::at(std::sync::Arc::from("site.rhai"), 2, 1);
+        let mut b = SyncDaemon::new(DaemonState::Master, "eth0");
+        assert_eq!(a, b);
+        assert!(a.satisfied_by(&b));
+        b.syncid = 4;
+        assert_ne!(a, b);
+        assert!(!a.satisfied_by(&b));
+        // Unset settings take whatever the kernel chose; set ones must match.
+        b.syncid = 0;
+        b.ttl = Some(1);
+        assert_ne!(a, b);
+        assert!(a.satisfied_by(&b));
+        assert!(!b.satisfied_by(&a));
     }
 }

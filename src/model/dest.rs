@@ -152,7 +152,7 @@ impl fmt::Display for Forward {
 pub const DEFAULT_WEIGHT: u32 = 1;
 
 /// A real server of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dest {
     #[serde(flatten)]
     pub key: DestKey,
@@ -201,6 +201,31 @@ impl Dest {
     }
 }
 
+/// Configuration only: the connection counts and stats are observations of the
+/// kernel and the origin a place in a script, neither is configuration.
+impl PartialEq for Dest {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field named, so that a new one has to be placed here.
+        let Dest {
+            key,
+            forward,
+            weight,
+            upper_threshold,
+            lower_threshold,
+            counters: _,
+            stats: _,
+            origin: _,
+        } = self;
+        *key == other.key
+            && *forward == other.forward
+            && *weight == other.weight
+            && *upper_threshold == other.upper_threshold
+            && *lower_threshold == other.lower_threshold
+    }
+}
+
+impl Eq for Dest {}
+
 impl keyed::Keyed for Dest {
     type Key = DestKey;
     fn key(&self) -> DestKey {
@@ -211,6 +236,22 @@ impl keyed::Keyed for Dest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_stats_and_origin_are_not_configuration() {
+        let key = DestKey {
+            address: "10.0.1.1".parse().unwrap(),
+            port: 8080,
+        };
+        let mut declared = Dest::new(key);
+        declared.origin = Origin::at(std::sync::Arc::from("site.rhai"), 5, 9);
+        let mut observed = Dest::new(key);
+        observed.counters.inactive = 3;
+        observed.stats.conns = 40;
+        assert_eq!(declared, observed);
+        observed.lower_threshold = 2;
+        assert_ne!(declared, observed);
+    }
 
     #[test]
     fn forward_display() {

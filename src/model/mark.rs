@@ -77,7 +77,7 @@ impl<'de> Deserialize<'de> for PortRange {
 ///
 /// Matches: destination address in `addresses`, and, when `ports` is not empty,
 /// transport protocol in `protocols` with destination port in `ports`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MarkRule {
     pub mark: u32,
     pub addresses: BTreeSet<IpAddr>,
@@ -95,6 +95,28 @@ pub struct MarkRule {
 fn default_protocols() -> BTreeSet<Protocol> {
     BTreeSet::from([Protocol::Tcp])
 }
+
+/// Configuration only: the origin is a place in a script, not configuration.
+impl PartialEq for MarkRule {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field named, so that a new one has to be placed here.
+        let MarkRule {
+            mark,
+            addresses,
+            protocols,
+            ports,
+            comment,
+            origin: _,
+        } = self;
+        *mark == other.mark
+            && *addresses == other.addresses
+            && *protocols == other.protocols
+            && *ports == other.ports
+            && *comment == other.comment
+    }
+}
+
+impl Eq for MarkRule {}
 
 impl MarkRule {
     pub fn new(mark: u32) -> Self {
@@ -152,6 +174,16 @@ impl keyed::Keyed for MarkRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_origin_is_not_configuration() {
+        let mut a = MarkRule::new(10);
+        a.origin = Origin::at(std::sync::Arc::from("site.rhai"), 7, 3);
+        let mut b = MarkRule::new(10);
+        assert_eq!(a, b);
+        b.ports.insert(PortRange::single(80));
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn port_ranges_parse_and_print() {

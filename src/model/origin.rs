@@ -10,13 +10,14 @@ pub struct Pos {
 
 /// Where an object was declared, so errors can point at the script.
 ///
-/// It is not kernel state: two objects that differ only in origin are equal, which is
-/// what lets desired and observed models be compared with `==`. Never serialized.
+/// It is not kernel state: the model's objects leave it out of their equality, which
+/// is what lets desired and observed models be compared with `==`. Origins
+/// themselves compare by place. Never serialized.
 ///
 /// One pointer wide: every object and every setting of a script object carries one,
 /// and the objects a loop creates share the positions of its few calls (the script
 /// side hands out one shared `Origin` per position).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin(Option<Arc<Pos>>);
 
 impl Origin {
@@ -40,10 +41,17 @@ impl Origin {
     }
 }
 
-impl PartialEq for Origin {
-    fn eq(&self, _: &Self) -> bool {
-        true
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_compare_by_place() {
+        let at = |line| Origin::at(Arc::from("site.rhai"), line, 1);
+        assert_eq!(at(3), at(3));
+        assert_ne!(at(3), at(4));
+        assert_ne!(at(3), Origin::at(Arc::from("other.rhai"), 3, 1));
+        assert_ne!(at(3), Origin::NONE);
+        assert_eq!(Origin::NONE, Origin::default());
     }
 }
-
-impl Eq for Origin {}

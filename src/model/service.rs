@@ -151,7 +151,7 @@ impl PersistenceEngine {
 }
 
 /// A virtual service and its real servers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     #[serde(flatten)]
     pub key: ServiceKey,
@@ -212,15 +212,59 @@ impl Service {
 
     /// True when the service's own settings (not its destinations) are equal.
     pub fn same_settings(&self, other: &Service) -> bool {
-        self.key == other.key
-            && self.scheduler == other.scheduler
-            && self.flags == other.flags
-            && self.persistence == other.persistence
-            && self.netmask == other.netmask
-            && self.pe == other.pe
-            && self.one_packet == other.one_packet
+        // Every field named, so that a new one has to be placed here.
+        let Service {
+            key,
+            scheduler,
+            flags,
+            persistence,
+            netmask,
+            pe,
+            one_packet,
+            dests: _,
+            stats: _,
+            origin: _,
+        } = self;
+        *key == other.key
+            && *scheduler == other.scheduler
+            && *flags == other.flags
+            && *persistence == other.persistence
+            && *netmask == other.netmask
+            && *pe == other.pe
+            && *one_packet == other.one_packet
     }
 }
+
+/// Configuration only: the counters are observations of the kernel and the origin
+/// a place in a script, neither is configuration. So a busy service read from the
+/// kernel equals the one its script declares, and a plan is empty between them.
+impl PartialEq for Service {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field named, so that a new one has to be placed here.
+        let Service {
+            key,
+            scheduler,
+            flags,
+            persistence,
+            netmask,
+            pe,
+            one_packet,
+            dests,
+            stats: _,
+            origin: _,
+        } = self;
+        *key == other.key
+            && *scheduler == other.scheduler
+            && *flags == other.flags
+            && *persistence == other.persistence
+            && *netmask == other.netmask
+            && *pe == other.pe
+            && *one_packet == other.one_packet
+            && *dests == other.dests
+    }
+}
+
+impl Eq for Service {}
 
 impl keyed::Keyed for Service {
     type Key = ServiceKey;
@@ -232,6 +276,43 @@ impl keyed::Keyed for Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observations_and_origins_are_not_configuration() {
+        use crate::model::{Dest, DestKey};
+        let at = |line| Origin::at(std::sync::Arc::from("site.rhai"), line, 1);
+        let key = ServiceKey::inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80);
+        let dk = DestKey {
+            address: "10.0.1.1".parse().unwrap(),
+            port: 80,
+        };
+        let mut declared = Service::new(key);
+        declared.origin = at(3);
+        let mut d = Dest::new(dk);
+        d.origin = at(4);
+        declared.dests.insert(dk, d);
+        let mut observed = declared.clone();
+        observed.origin = Origin::NONE;
+        observed.stats.conns = 1000;
+        let od = observed.dests.get_mut(&dk).unwrap();
+        od.origin = Origin::NONE;
+        od.counters.active = 12;
+        od.stats.inbytes = 1 << 30;
+        assert_eq!(declared, observed);
+        assert!(declared.same_settings(&observed));
+        // A setting, of the service or of a destination, is configuration.
+        let mut other = observed.clone();
+        other.persistence = Some(300);
+        assert_ne!(declared, other);
+        assert!(!declared.same_settings(&other));
+        let mut other = observed.clone();
+        other.dests.get_mut(&dk).unwrap().weight = 5;
+        assert_ne!(declared, other);
+        assert!(
+            declared.same_settings(&other),
+            "destinations are not settings"
+        );
+    }
 
     #[test]
     fn key_display_matches_plan_text() {

@@ -3,9 +3,10 @@ use std::ops::{Deref, DerefMut};
 
 /// Traffic counters and rates (`IPVS_STATS_ATTR_*`, 64-bit).
 ///
-/// Counters are observations, never configuration: they compare equal always, so a
-/// busy service is not "different" from the script that declared it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+/// Counters are observations, never configuration: [`Service`](super::Service) and
+/// [`Dest`](super::Dest) leave them out of their equality, so a busy service is not
+/// "different" from the script that declared it. Stats themselves compare by value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     pub conns: u64,
     pub inpkts: u64,
@@ -19,33 +20,20 @@ pub struct Stats {
     pub outbps: u64,
 }
 
-impl PartialEq for Stats {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for Stats {}
-
 impl Stats {
     pub fn is_zero(&self) -> bool {
         self.conns == 0 && self.inpkts == 0 && self.outpkts == 0
     }
 }
 
-/// Connection counts of one destination (`IPVS_DEST_ATTR_*_CONNS`). Observations only.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+/// Connection counts of one destination (`IPVS_DEST_ATTR_*_CONNS`). Observations
+/// only: [`Dest`](super::Dest) leaves them out of its equality.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestCounters {
     pub active: u32,
     pub inactive: u32,
     pub persistent: u32,
 }
-
-impl PartialEq for DestCounters {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for DestCounters {}
 
 /// The [`Stats`] of a service or destination, allocated only when there are some.
 ///
@@ -77,13 +65,7 @@ impl StatsBox {
 impl From<Stats> for StatsBox {
     /// All-zero stats take no room.
     fn from(s: Stats) -> Self {
-        let zero = [
-            s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps,
-            s.outbps,
-        ]
-        .iter()
-        .all(|&n| n == 0);
-        StatsBox((!zero).then(|| Box::new(s)))
+        StatsBox((s != NO_STATS).then(|| Box::new(s)))
     }
 }
 
@@ -100,9 +82,10 @@ impl DerefMut for StatsBox {
     }
 }
 
+/// Equal when the stats read equal: none at all is the same as all zeros.
 impl PartialEq for StatsBox {
-    fn eq(&self, _: &Self) -> bool {
-        true
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
     }
 }
 impl Eq for StatsBox {}
@@ -134,5 +117,36 @@ mod tests {
         let j = serde_json::to_string(&s).unwrap();
         let back: StatsBox = serde_json::from_str(&j).unwrap();
         assert_eq!(back.conns, 3);
+    }
+
+    #[test]
+    fn equal_stats_are_equal_and_different_stats_differ() {
+        let a = Stats {
+            conns: 7,
+            inbytes: 1 << 40,
+            ..Stats::default()
+        };
+        let same = a;
+        assert_eq!(a, same);
+        for other in [
+            Stats { conns: 8, ..a },
+            Stats { outbps: 1, ..a },
+            Stats::default(),
+        ] {
+            assert_ne!(a, other);
+            assert_ne!(StatsBox::from(a), StatsBox::from(other));
+        }
+        assert_eq!(StatsBox::from(a), StatsBox::from(a));
+        // No stats and zero stats are the same reading.
+        let written = StatsBox(Some(Box::default()));
+        assert_eq!(written, StatsBox::default());
+        let c = DestCounters {
+            active: 1,
+            inactive: 2,
+            persistent: 3,
+        };
+        let same = c;
+        assert_eq!(c, same);
+        assert_ne!(c, DestCounters { active: 0, ..c });
     }
 }

@@ -404,7 +404,8 @@ impl FakeIpvs {
         let mut e = Encoder::new();
         super::service::encode_service(&mut e, s);
         // An IPv6 prefix outside 1..=128 is what makes the kernel's own check fail.
-        let mut stored = decode_service(&e.bytes()[4..]).map_err(|_| libc::EINVAL)?;
+        let bytes = e.finish().map_err(|_| libc::EMSGSIZE)?;
+        let mut stored = decode_service(&bytes[4..]).map_err(|_| libc::EINVAL)?;
         stored.dests = s.dests.clone();
         Ok(stored)
     }

@@ -24,7 +24,7 @@ pub mod wire;
 pub use fake::{FakeIpvs, Killed};
 pub use info::Info;
 pub use netlink::Netlink;
-pub use wire::DecodeError;
+pub use wire::{DecodeError, TooLong};
 
 use crate::backend::KernelError;
 
@@ -60,6 +60,8 @@ pub enum Error {
     Overrun,
     #[error("cannot read the kernel's IPVS state: {0}")]
     Decode(#[from] DecodeError),
+    #[error("cannot send a request: {0}")]
+    TooLong(#[from] TooLong),
     #[error("{0}")]
     Kernel(KernelError),
 }

@@ -21,7 +21,7 @@ use super::fault::Fault;
 use super::info::{Info, decode_info};
 use super::request::{
     Answer, CTRL_ATTR_FAMILY_ID, NLM_F_ACK, answer, encode_dump, encode_get_family, encode_op,
-    request,
+    op_cmd, request,
 };
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
@@ -213,6 +213,8 @@ impl Netlink {
             let base = self.seq.wrapping_add(1);
             self.tx.clear();
             let mut units = Units::default();
+            // Requests refused before sending (too long to encode), by batch index.
+            let mut unsent: Vec<(usize, KernelError)> = vec![];
             // The last place this batch may end: a request that starts a unit, with
             // the bytes encoded before it.
             let mut cut = (first, 0);
@@ -232,19 +234,34 @@ impl Netlink {
                     }
                     break;
                 }
-                encode_op(
+                if let Err(e) = encode_op(
                     &mut self.tx,
                     self.family,
                     base.wrapping_add(n as u32),
                     &ops[next],
-                );
+                ) {
+                    // Never sent: refused here, as the kernel refuses an oversized message.
+                    unsent.push((
+                        n,
+                        KernelError {
+                            errno: libc::EMSGSIZE,
+                            message: format!("{} cannot be sent: {e}", op_cmd(&ops[next]).name()),
+                        },
+                    ));
+                }
                 next += 1;
             }
+            unsent.retain(|(n, _)| *n < next - first);
             self.seq = base.wrapping_add((next - first - 1) as u32);
-            self.send()?;
             let batch = &ops[first..next];
             let mut slots: Vec<Option<Result<(), KernelError>>> = vec![None; batch.len()];
-            let mut left = batch.len();
+            for (n, e) in unsent {
+                slots[n] = Some(Err(e));
+            }
+            let mut left = slots.iter().filter(|s| s.is_none()).count();
+            if left > 0 {
+                self.send()?;
+            }
             receive(&self.sock, &mut self.rx, |seq, a| {
                 let k = seq.wrapping_sub(base) as usize;
                 if let (Some(slot), Answer::Ack { errno, text }) = (slots.get_mut(k), a) {
@@ -275,9 +292,10 @@ impl Netlink {
     }
 
     fn send(&mut self) -> Result<(), Error> {
+        let bytes = self.tx.finish()?;
         let sent = self
             .sock
-            .send(self.tx.bytes(), Msg::empty())
+            .send(bytes, Msg::empty())
             .map_err(|e| io_error("send", e))?;
         if sent != self.tx.len() {
             return Err(Error::Io {

@@ -6,7 +6,7 @@ use super::constants::*;
 use super::daemon::{encode_daemon, encode_daemon_state};
 use super::dest::{encode_dest, encode_dest_key};
 use super::service::{encode_service, encode_service_key};
-use super::wire::{DecodeError, Encoder, GENL_HDRLEN, Message, NLMSG_HDRLEN, Table};
+use super::wire::{DecodeError, Encoder, GENL_HDRLEN, Message, NLMSG_HDRLEN, Table, TooLong};
 use crate::backend::IpvsOp;
 use crate::model::ServiceKey;
 
@@ -64,8 +64,10 @@ pub fn request(
     e.end(m);
 }
 
-/// Appends the request for `op`, asking for an ACK.
-pub fn encode_op(e: &mut Encoder, family: u16, seq: u32, op: &IpvsOp) {
+/// Appends the request for `op`, asking for an ACK. A request too long for netlink's
+/// length fields is an error and leaves the encoder as it was.
+pub fn encode_op(e: &mut Encoder, family: u16, seq: u32, op: &IpvsOp) -> Result<(), TooLong> {
+    let start = e.len();
     request(e, family, NLM_F_ACK, seq, op_cmd(op), |e| match op {
         IpvsOp::AddService(s) | IpvsOp::EditService(s) => encode_service(e, s),
         IpvsOp::DelService(k) => encode_service_key(e, k),
@@ -81,6 +83,7 @@ pub fn encode_op(e: &mut Encoder, family: u16, seq: u32, op: &IpvsOp) {
         IpvsOp::AddDaemon(d) => encode_daemon(e, d),
         IpvsOp::DelDaemon(s) => encode_daemon_state(e, *s),
     });
+    e.check_since(start)
 }
 
 /// Appends a dump request; GET_DEST needs the service it lists.
@@ -198,7 +201,7 @@ mod tests {
         s.scheduler = Scheduler::Wrr;
         s.persistence = Some(1200);
         let mut e = Encoder::new();
-        encode_op(&mut e, 0x24, 1, &IpvsOp::AddService(s));
+        encode_op(&mut e, 0x24, 1, &IpvsOp::AddService(s)).unwrap();
         let want = hex("68000000 2400 0500 01000000 00000000
              01 01 0000
              5400 0180
@@ -226,7 +229,7 @@ mod tests {
         d.weight = 7;
         d.upper_threshold = 9;
         let mut e = Encoder::new();
-        encode_op(&mut e, 0x30, 42, &IpvsOp::AddDest(key, d));
+        encode_op(&mut e, 0x30, 42, &IpvsOp::AddDest(key, d)).unwrap();
         let m = Nlmsghdr::<u16, Genlmsghdr<IpvsCmd, IpvsCmdAttr>>::from_bytes(&mut Cursor::new(
             e.bytes(),
         ))
@@ -291,7 +294,7 @@ mod tests {
         ];
         let mut e = Encoder::new();
         for (i, op) in ops.iter().enumerate() {
-            encode_op(&mut e, 0x22, 100 + i as u32, op);
+            encode_op(&mut e, 0x22, 100 + i as u32, op).unwrap();
         }
         let got: Vec<(u8, u16, u32)> = messages(e.bytes())
             .map(|m| {
@@ -305,6 +308,26 @@ mod tests {
             .map(|(i, &c)| (c, NLM_F_REQUEST | NLM_F_ACK, 100 + i as u32))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_request_too_long_for_netlink_is_refused_and_leaves_the_batch_whole() {
+        let mut e = Encoder::new();
+        let key = ServiceKey::fwmark(Family::Inet, 1);
+        encode_op(&mut e, 0x22, 1, &IpvsOp::DelService(key)).unwrap();
+        let before = e.bytes().to_vec();
+        let huge = SyncDaemon::new(DaemonState::Master, "x".repeat(70_000));
+        let err = encode_op(&mut e, 0x22, 2, &IpvsOp::AddDaemon(huge)).unwrap_err();
+        assert_eq!(
+            (err.what, err.ty),
+            ("attribute", IPVS_DAEMON_ATTR_MCAST_IFN)
+        );
+        assert_eq!(e.finish().unwrap(), before);
+        encode_op(&mut e, 0x22, 3, &IpvsOp::DelService(key)).unwrap();
+        let seqs: Vec<u32> = messages(e.finish().unwrap())
+            .map(|m| m.unwrap().seq)
+            .collect();
+        assert_eq!(seqs, [1, 3]);
     }
 
     #[test]
@@ -363,7 +386,7 @@ mod tests {
         let t = Instant::now();
         let mut e = Encoder::with_capacity(2 << 20);
         for (i, op) in ops.iter().enumerate() {
-            encode_op(&mut e, 0x24, i as u32, op);
+            encode_op(&mut e, 0x24, i as u32, op).unwrap();
         }
         let mut decoded = 0;
         for m in messages(e.bytes()) {

@@ -4,7 +4,8 @@
 //! Wire traps handled here: every attribute and message is padded to 4 bytes; integers
 //! are host order unless the kernel reads them with `nla_get_be*` (ports, the v4
 //! netmask), which the object encoders spell out with [`Encoder::be16`] or raw bytes;
-//! strings the kernel parses as `NLA_NUL_STRING` must carry their NUL.
+//! strings the kernel parses as `NLA_NUL_STRING` must carry their NUL; an attribute's
+//! length is a u16 and a message's a u32, so what does not fit is refused, not wrapped.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -31,9 +32,27 @@ pub struct Open {
 }
 
 /// Writes netlink messages back to back into one buffer (one `sendmsg` batch).
+///
+/// Writing never fails; an attribute, nest or message too long for its length field
+/// marks the encoder instead, and [`Encoder::finish`] then refuses to hand out the
+/// bytes, so they can never be sent with a wrapped length.
 #[derive(Debug, Default, Clone)]
 pub struct Encoder {
     buf: Vec<u8>,
+    /// The first thing that did not fit, and where it starts in `buf`.
+    too_long: Option<(usize, TooLong)>,
+}
+
+/// An attribute or message longer than its length field can say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("netlink {what} {ty} is {len} bytes, more than its length field holds ({max})")]
+pub struct TooLong {
+    /// `attribute` (nested or not) or `message`.
+    pub what: &'static str,
+    /// The attribute type, or the message type.
+    pub ty: u16,
+    pub len: usize,
+    pub max: usize,
 }
 
 impl Encoder {
@@ -44,9 +63,20 @@ impl Encoder {
     pub fn with_capacity(n: usize) -> Self {
         Encoder {
             buf: Vec::with_capacity(n),
+            too_long: None,
         }
     }
 
+    /// The bytes to send, unless something did not fit its length field.
+    pub fn finish(&self) -> Result<&[u8], TooLong> {
+        match self.too_long {
+            Some((_, e)) => Err(e),
+            None => Ok(&self.buf),
+        }
+    }
+
+    /// The bytes written so far, whole or not.
+    #[cfg(test)]
     pub fn bytes(&self) -> &[u8] {
         &self.buf
     }
@@ -59,13 +89,29 @@ impl Encoder {
         self.buf.is_empty()
     }
 
-    /// Drops everything written after the first `len` bytes (whole messages only).
-    pub fn truncate(&mut self, len: usize) {
-        self.buf.truncate(len);
+    pub fn clear(&mut self) {
+        self.truncate(0);
     }
 
-    pub fn clear(&mut self) {
-        self.buf.clear();
+    /// When something written from byte `start` on did not fit, drops all of that,
+    /// so the encoder again holds only what it held at `start`, and says what it was.
+    pub fn check_since(&mut self, start: usize) -> Result<(), TooLong> {
+        match self.too_long {
+            Some((at, e)) if at >= start => {
+                self.truncate(start);
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Drops everything from byte `len` on, and with it what did not fit there
+    /// (whole messages only: a batch cut back to the start of a unit).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+        if self.too_long.is_some_and(|(at, _)| at >= len) {
+            self.too_long = None;
+        }
     }
 
     /// Starts a generic-netlink message: `nlmsghdr` then `genlmsghdr` (no family header).
@@ -97,21 +143,59 @@ impl Encoder {
 
     /// Closes a message or nest, writing its length.
     pub fn end(&mut self, open: Open) {
-        let len = self.buf.len() - open.start;
+        let at = open.start;
+        let len = self.buf.len() - at;
         if open.is_message {
-            self.buf[open.start..open.start + 4].copy_from_slice(&(len as u32).to_ne_bytes());
+            let ty = u16::from_ne_bytes([self.buf[at + 4], self.buf[at + 5]]);
+            let len = self.len32(at, ty, len);
+            self.buf[at..at + 4].copy_from_slice(&len.to_ne_bytes());
         } else {
-            self.buf[open.start..open.start + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+            let ty = u16::from_ne_bytes([self.buf[at + 2], self.buf[at + 3]]) & NLA_TYPE_MASK;
+            let len = self.len16(at, ty, len);
+            self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
         }
     }
 
     /// One attribute with a raw payload, padded to 4 bytes.
     pub fn attr(&mut self, ty: u16, payload: &[u8]) {
-        let len = NLA_HDRLEN + payload.len();
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
+        self.attr_parts(ty, &[payload]);
+    }
+
+    /// One attribute whose payload is `parts` one after the other.
+    fn attr_parts(&mut self, ty: u16, parts: &[&[u8]]) {
+        let at = self.buf.len();
+        let len = NLA_HDRLEN + parts.iter().map(|p| p.len()).sum::<usize>();
+        let len = self.len16(at, ty, len);
+        self.buf.extend_from_slice(&len.to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
-        self.buf.extend_from_slice(payload);
+        for p in parts {
+            self.buf.extend_from_slice(p);
+        }
         self.pad();
+    }
+
+    /// An attribute's (or nest's) length field; 0, and the encoder marked, when
+    /// `len` does not fit.
+    fn len16(&mut self, at: usize, ty: u16, len: usize) -> u16 {
+        u16::try_from(len).unwrap_or_else(|_| {
+            self.mark(at, "attribute", ty, len, u16::MAX.into());
+            0
+        })
+    }
+
+    /// A message's length field, likewise.
+    fn len32(&mut self, at: usize, ty: u16, len: usize) -> u32 {
+        u32::try_from(len).unwrap_or_else(|_| {
+            self.mark(at, "message", ty, len, u32::MAX as usize);
+            0
+        })
+    }
+
+    /// Keeps the first thing that did not fit.
+    fn mark(&mut self, at: usize, what: &'static str, ty: u16, len: usize, max: usize) {
+        if self.too_long.is_none() {
+            self.too_long = Some((at, TooLong { what, ty, len, max }));
+        }
     }
 
     pub fn u8(&mut self, ty: u16, v: u8) {
@@ -137,12 +221,7 @@ impl Encoder {
 
     /// A NUL-terminated string (`NLA_NUL_STRING`).
     pub fn string(&mut self, ty: u16, s: &str) {
-        let len = NLA_HDRLEN + s.len() + 1;
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
-        self.buf.extend_from_slice(&ty.to_ne_bytes());
-        self.buf.extend_from_slice(s.as_bytes());
-        self.buf.push(0);
-        self.pad();
+        self.attr_parts(ty, &[s.as_bytes(), &[0]]);
     }
 
     /// An address as `union nf_inet_addr`: always 16 bytes, IPv4 in the first four
@@ -399,6 +478,55 @@ mod tests {
         assert!(Table::<2>::parse(&[8, 0, 9, 0, 1, 2, 3, 4]).is_ok());
         let bad: Vec<_> = messages(&[40, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]).collect();
         assert_eq!(bad, [Err(DecodeError::Truncated)]);
+    }
+
+    #[test]
+    fn lengths_that_do_not_fit_are_refused_not_wrapped() {
+        // 4 + 65531 = 65535 is the longest attribute there is.
+        let mut e = Encoder::new();
+        e.attr(1, &[7; 65531]);
+        assert_eq!(e.finish().unwrap()[..4], [0xff, 0xff, 1, 0]);
+        let too_long = |what, ty, len| TooLong {
+            what,
+            ty,
+            len,
+            max: 65535,
+        };
+        let mut e = Encoder::new();
+        e.attr(2, &[7; 65532]);
+        assert_eq!(e.finish(), Err(too_long("attribute", 2, 65536)));
+        let mut e = Encoder::new();
+        e.string(3, &"x".repeat(70_000));
+        assert_eq!(e.finish(), Err(too_long("attribute", 3, 70_005)));
+        // Attributes that fit, in a nest that does not.
+        let mut e = Encoder::new();
+        let n = e.nest(4);
+        e.attr(1, &[0; 40_000]);
+        e.attr(2, &[0; 40_000]);
+        e.end(n);
+        assert_eq!(e.finish(), Err(too_long("attribute", 4, 80_012)));
+        let m = e.message(0x24, 5, 1, 1, 1);
+        e.end(m);
+        assert!(e.finish().is_err(), "the first refusal stays");
+    }
+
+    #[test]
+    fn what_did_not_fit_is_dropped_and_the_rest_kept() {
+        let mut e = Encoder::new();
+        e.u32(1, 1);
+        let start = e.len();
+        assert_eq!(e.check_since(start), Ok(()));
+        e.u8(2, 2);
+        e.attr(3, &[0; 70_000]);
+        assert_eq!(e.check_since(start).unwrap_err().ty, 3);
+        assert_eq!(e.finish().unwrap(), [8, 0, 1, 0, 1, 0, 0, 0]);
+        // A refusal before `start` is not dropped by a later check.
+        e.attr(4, &[0; 70_000]);
+        let later = e.len();
+        assert_eq!(e.check_since(later), Ok(()));
+        assert!(e.finish().is_err());
+        e.clear();
+        assert!(e.finish().unwrap().is_empty());
     }
 
     #[test]

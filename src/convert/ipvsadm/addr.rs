@@ -5,9 +5,9 @@
 //! lvsh never resolves names and does not guess: abbreviated forms and host names
 //! are errors that say what ipvsadm would have made of them.
 
-use super::ipvsadm_args::Tok;
-use super::ipvsadm_error::{Fault, Problem};
 use super::port_names;
+use super::problem::{Fault, Problem};
+use super::tok::Tok;
 use crate::model::Protocol;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

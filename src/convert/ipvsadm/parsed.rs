@@ -8,204 +8,12 @@
 //! word does not start with `-`. A single-dash word is always a bundle of short
 //! options (`-scheduler rr` is `-s cheduler` plus a stray `rr`, as in ipvsadm).
 
-use super::ipvsadm_error::{Fault, Problem};
+use super::opt::Takes::{Nothing, OptionalValue};
+use super::opt::{Opt, SPECS, Takes};
+use super::problem::{Fault, Problem};
+use super::tok::Tok;
 use crate::suggest::closest;
 use std::ops::Range;
-
-/// A word of a rules line, with its byte offset in the whole source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tok<'a> {
-    pub text: &'a str,
-    pub start: usize,
-}
-
-impl Tok<'_> {
-    pub fn span(&self) -> Range<usize> {
-        self.start..self.start + self.text.len()
-    }
-}
-
-/// Splits one line (starting at byte `offset` of the source) into words.
-///
-/// Like ipvsadm, words are separated by spaces, tabs and carriage returns, and a
-/// word `ipvsadm` is dropped wherever it stands. Unlike ipvsadm -R, which fails on
-/// them, a word starting with `#` begins a comment, and a first word naming the
-/// program by path (`/sbin/ipvsadm`) is dropped too.
-pub(crate) fn words(line: &str, offset: usize) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in line.char_indices().chain([(line.len(), ' ')]) {
-        let blank = matches!(c, ' ' | '\t' | '\r');
-        match (start, blank) {
-            (None, false) => start = Some(i),
-            (Some(s), true) => {
-                let text = &line[s..i];
-                if text.starts_with('#') {
-                    break;
-                }
-                let program = text == "ipvsadm" || (out.is_empty() && text.ends_with("/ipvsadm"));
-                if !program {
-                    out.push(Tok {
-                        text,
-                        start: offset + s,
-                    });
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Every option ipvsadm 1.31 knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Opt {
-    AddService,
-    EditService,
-    DeleteService,
-    Clear,
-    List,
-    Zero,
-    AddServer,
-    EditServer,
-    DeleteServer,
-    Set,
-    Help,
-    Version,
-    Restore,
-    Save,
-    StartDaemon,
-    StopDaemon,
-    TcpService,
-    UdpService,
-    SctpService,
-    FwmarkService,
-    Scheduler,
-    Persistent,
-    Netmask,
-    RealServer,
-    Masquerading,
-    Ipip,
-    Gatewaying,
-    Weight,
-    UThreshold,
-    LThreshold,
-    Numeric,
-    Connection,
-    McastInterface,
-    Syncid,
-    Timeout,
-    Daemon,
-    Stats,
-    Rate,
-    Thresholds,
-    PersistentConn,
-    NoSort,
-    Sort,
-    Exact,
-    Ipv6,
-    Ops,
-    Pe,
-    SchedFlags,
-    McastGroup,
-    McastPort,
-    McastTtl,
-    SyncMaxlen,
-    TunInfo,
-    TunType,
-    TunPort,
-    TunNocsum,
-    TunCsum,
-    TunRemcsum,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Takes {
-    Nothing,
-    Value,
-    OptionalValue,
-}
-
-struct Spec {
-    long: &'static str,
-    short: Option<char>,
-    opt: Opt,
-    takes: Takes,
-}
-
-const fn spec(long: &'static str, short: Option<char>, opt: Opt, takes: Takes) -> Spec {
-    Spec {
-        long,
-        short,
-        opt,
-        takes,
-    }
-}
-
-use Takes::{Nothing, OptionalValue, Value};
-
-/// ipvsadm's option table (ipvsadm.c, `parse_options`).
-const SPECS: &[Spec] = &[
-    spec("add-service", Some('A'), Opt::AddService, Nothing),
-    spec("edit-service", Some('E'), Opt::EditService, Nothing),
-    spec("delete-service", Some('D'), Opt::DeleteService, Nothing),
-    spec("clear", Some('C'), Opt::Clear, Nothing),
-    spec("list", Some('L'), Opt::List, Nothing),
-    spec("list", Some('l'), Opt::List, Nothing),
-    spec("zero", Some('Z'), Opt::Zero, Nothing),
-    spec("add-server", Some('a'), Opt::AddServer, Nothing),
-    spec("edit-server", Some('e'), Opt::EditServer, Nothing),
-    spec("delete-server", Some('d'), Opt::DeleteServer, Nothing),
-    spec("set", None, Opt::Set, Nothing),
-    spec("help", Some('h'), Opt::Help, Nothing),
-    spec("version", Some('v'), Opt::Version, Nothing),
-    spec("restore", Some('R'), Opt::Restore, Nothing),
-    spec("save", Some('S'), Opt::Save, Nothing),
-    spec("start-daemon", None, Opt::StartDaemon, Value),
-    spec("stop-daemon", None, Opt::StopDaemon, Value),
-    spec("tcp-service", Some('t'), Opt::TcpService, Value),
-    spec("udp-service", Some('u'), Opt::UdpService, Value),
-    spec("sctp-service", None, Opt::SctpService, Value),
-    spec("fwmark-service", Some('f'), Opt::FwmarkService, Value),
-    spec("scheduler", Some('s'), Opt::Scheduler, Value),
-    spec("persistent", Some('p'), Opt::Persistent, OptionalValue),
-    spec("netmask", Some('M'), Opt::Netmask, Value),
-    spec("real-server", Some('r'), Opt::RealServer, Value),
-    spec("masquerading", Some('m'), Opt::Masquerading, Nothing),
-    spec("ipip", Some('i'), Opt::Ipip, Nothing),
-    spec("gatewaying", Some('g'), Opt::Gatewaying, Nothing),
-    spec("weight", Some('w'), Opt::Weight, Value),
-    spec("u-threshold", Some('x'), Opt::UThreshold, Value),
-    spec("l-threshold", Some('y'), Opt::LThreshold, Value),
-    spec("numeric", Some('n'), Opt::Numeric, Nothing),
-    spec("connection", Some('c'), Opt::Connection, Nothing),
-    spec("mcast-interface", None, Opt::McastInterface, Value),
-    spec("syncid", None, Opt::Syncid, Value),
-    spec("timeout", None, Opt::Timeout, Nothing),
-    spec("daemon", None, Opt::Daemon, Nothing),
-    spec("stats", None, Opt::Stats, Nothing),
-    spec("rate", None, Opt::Rate, Nothing),
-    spec("thresholds", None, Opt::Thresholds, Nothing),
-    spec("persistent-conn", None, Opt::PersistentConn, Nothing),
-    spec("nosort", None, Opt::NoSort, Nothing),
-    spec("sort", None, Opt::Sort, Nothing),
-    spec("exact", Some('X'), Opt::Exact, Nothing),
-    spec("ipv6", Some('6'), Opt::Ipv6, Nothing),
-    spec("ops", Some('o'), Opt::Ops, Nothing),
-    spec("pe", None, Opt::Pe, Value),
-    spec("sched-flags", Some('b'), Opt::SchedFlags, Value),
-    spec("mcast-group", None, Opt::McastGroup, Value),
-    spec("mcast-port", None, Opt::McastPort, Value),
-    spec("mcast-ttl", None, Opt::McastTtl, Value),
-    spec("sync-maxlen", None, Opt::SyncMaxlen, Value),
-    spec("tun-info", None, Opt::TunInfo, Nothing),
-    spec("tun-type", None, Opt::TunType, Value),
-    spec("tun-port", None, Opt::TunPort, Value),
-    spec("tun-nocsum", None, Opt::TunNocsum, Nothing),
-    spec("tun-csum", None, Opt::TunCsum, Nothing),
-    spec("tun-remcsum", None, Opt::TunRemcsum, Nothing),
-];
 
 /// One option as written: `name` is `-t` (also inside a bundle) or `--tcp-service`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +172,7 @@ fn missing(name: &str, span: Range<usize>) -> Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::ipvsadm::tok::words;
 
     fn opts(line: &str) -> Vec<(Opt, Option<&str>)> {
         let w = words(line, 0);
@@ -376,22 +185,6 @@ mod tests {
 
     fn fault(line: &str) -> Fault {
         parse(&words(line, 0)).unwrap_err()
-    }
-
-    #[test]
-    fn words_split_on_blanks_and_drop_the_program_and_comments() {
-        let w = words("\tipvsadm  -A -t\r 10.0.0.1:80 # web", 0);
-        let t: Vec<_> = w.iter().map(|t| t.text).collect();
-        assert_eq!(t, ["-A", "-t", "10.0.0.1:80"]);
-        assert_eq!(w[0].start, 10);
-        assert_eq!(w[2].span(), 17..28);
-        let t: Vec<_> = words("/sbin/ipvsadm -C", 5)
-            .iter()
-            .map(|t| (t.text, t.start))
-            .collect();
-        assert_eq!(t, [("-C", 19)]);
-        assert!(words("# only a comment", 0).is_empty());
-        assert!(words("   ", 0).is_empty());
     }
 
     #[test]

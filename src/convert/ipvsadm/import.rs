@@ -14,10 +14,12 @@
 //! `-n` imports when its names are service names from lvsh's table (`http`), not
 //! host names (lvsh never resolves names).
 
-use super::ipvsadm_args::{parse, words};
-use super::ipvsadm_error::Fault;
-pub use super::ipvsadm_error::{ImportError, Problem};
-use super::ipvsadm_rule::{Command, Rule, rule};
+use super::command::Command;
+use super::import_error::ImportError;
+use super::parsed::parse;
+use super::problem::{Fault, Problem};
+use super::rule::{Rule, rule};
+use super::tok::words;
 use crate::model::{Balancer, Origin, ServiceKey};
 use std::collections::HashMap;
 use std::sync::Arc;

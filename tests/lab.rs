@@ -74,6 +74,7 @@ scenarios! {
     lvsh_repl_apply,
     lvsh_rollback,
     lvsh_save_roundtrip,
+    lvsh_sched_none,
     lvsh_show,
     lvsh_weight_keeps_connections,
     nft_json,

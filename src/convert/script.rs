@@ -629,6 +629,25 @@ mark(7).vip("2001:db8::7").udp().port(53);
     }
 
     #[test]
+    fn scheduler_none_is_written_by_name() {
+        let mut b = Balancer::default();
+        let s = svc(&mut b, tcp("10.1.0.100", 81));
+        s.scheduler = Scheduler::None;
+        s.flags.insert(SchedFlag::Flag1);
+        s.flags.insert(SchedFlag::Flag3);
+        let s = svc(&mut b, ServiceKey::fwmark(Family::Inet, 7));
+        s.scheduler = Scheduler::None;
+        s.persistence = Some(60);
+        add_rs(s, "10.1.0.11", 0);
+        let expected = r#"service("10.1.0.100", 81).scheduler("none").flags(["flag-1", "flag-3"]);
+
+mark(7).scheduler("none").persist(60)
+    .rs(rs("10.1.0.11"));
+"#;
+        assert_eq!(to_script(&b, ""), expected);
+    }
+
+    #[test]
     fn empty_model_is_only_the_header() {
         assert_eq!(to_script(&Balancer::default(), "nothing"), "// nothing\n");
         assert_eq!(to_script(&Balancer::default(), ""), "");

@@ -117,7 +117,7 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "scheduler",
         "name: string",
         "Service",
-        "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos (default wlc).",
+        "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos, or none (no scheduler: new connections get no real server) (default wlc).",
     ),
     (
         "Service",

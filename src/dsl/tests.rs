@@ -552,3 +552,37 @@ fn problems_of_the_start_model_say_so() {
         .unwrap();
     assert!(s.balancer().is_ok());
 }
+
+#[test]
+fn scheduler_none_is_the_kernel_s_no_scheduler() {
+    let e = eval(
+        r#"service("10.0.0.1", 80).scheduler("none").persist(60).rs(rs("10.0.1.1"));
+service("10.0.0.1", 81).scheduler("none").flags(["flag-1", "flag-3"]);"#,
+    )
+    .unwrap();
+    let s = &e.balancer.services[&key("10.0.0.1", 80)];
+    assert_eq!(s.scheduler, crate::model::Scheduler::None);
+    assert_eq!(s.persistence, Some(60));
+    // The kernel keeps flags under `none`; nothing reads them.
+    assert_eq!(e.output.len(), 1, "{:?}", e.output);
+    assert!(
+        e.output[0].contains("scheduler flags on tcp 10.0.0.1:81 have no effect"),
+        "{:?}",
+        e.output
+    );
+    // Flags named for sh or mh still need their scheduler.
+    let e = err(r#"service("10.0.0.1", 80).scheduler("none").flag("sh-port");"#);
+    assert!(
+        e.message().contains(
+            "scheduler flag `sh-port` needs the `sh` scheduler, but tcp 10.0.0.1:80 uses `none`"
+        ),
+        "{}",
+        e.message()
+    );
+    let e = err(r#"service("10.0.0.1", 80).scheduler("nne");"#);
+    assert!(
+        e.message().contains("did you mean `none`?"),
+        "{}",
+        e.message()
+    );
+}

@@ -7,7 +7,8 @@
 
 use super::{
     Balancer, DaemonState, Dest, DestKey, Family, Forward, MarkRule, Netmask, Origin,
-    PersistenceEngine, Protocol, Service, ServiceKey, SyncDaemon, TunnelChecksum, TunnelKind,
+    PersistenceEngine, Protocol, Scheduler, Service, ServiceKey, SyncDaemon, TunnelChecksum,
+    TunnelKind,
 };
 use std::net::IpAddr;
 
@@ -202,6 +203,18 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
                 o,
                 format!("the service is {}", key.protocol()),
             ),
+        );
+    }
+    // The kernel takes `none` with any flags, persistence, engine and ops (it binds
+    // no scheduler); the flags are then read by nobody.
+    if s.scheduler == Scheduler::None && !s.flags.is_empty() {
+        out.push(
+            Problem::warning(format!(
+                "scheduler flags on {key} have no effect: scheduler `none` binds no scheduler to read them"
+            ))
+            .help("the kernel keeps them; drop `.flag()`/`.flags()`, or pick the scheduler they are for")
+            .at(sub(), Field::Flags, o, "flags set here")
+            .at(sub(), Field::Scheduler, o, "scheduler `none`"),
         );
     }
     if let Some(mask) = s.netmask {
@@ -638,6 +651,33 @@ mod tests {
         s.dests
             .insert(dest("192.168.10.11", 80).key, dest("192.168.10.11", 80));
         assert!(validate(&with(s)).is_empty());
+    }
+
+    #[test]
+    fn scheduler_none_takes_everything_but_flags_warn() {
+        // Accepted by the kernel (lab: lvsh_sched_none) with persistence, netmask,
+        // engine and ops alike.
+        let mut s = Service::new(ServiceKey::inet(
+            Protocol::Udp,
+            "10.0.0.1".parse().unwrap(),
+            5060,
+        ));
+        s.scheduler = Scheduler::None;
+        s.persistence = Some(60);
+        s.set_netmask(Netmask::V4("255.255.255.0".parse().unwrap()));
+        s.pe = Some(PersistenceEngine::Sip);
+        s.one_packet = true;
+        s.dests
+            .insert(dest("10.0.0.11", 5060).key, dest("10.0.0.11", 5060));
+        assert!(validate(&with(s.clone())).is_empty());
+        s.flags.insert(crate::model::SchedFlag::Flag1);
+        let p = validate(&with(s));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].severity, Severity::Warning);
+        assert_eq!(
+            p[0].message,
+            "scheduler flags on udp 10.0.0.1:5060 have no effect: scheduler `none` binds no scheduler to read them"
+        );
     }
 
     #[test]

@@ -73,6 +73,7 @@ scenarios! {
     lvsh_ppc,
     lvsh_repl_apply,
     lvsh_rollback,
+    lvsh_roundtrip_marks,
     lvsh_save_roundtrip,
     lvsh_sched_none,
     lvsh_show,

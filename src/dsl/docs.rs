@@ -205,10 +205,17 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "Service",
+        "ipv4",
+        "",
+        "Service",
+        "Marks only: the fwmark service is IPv4, whatever family the vips have.",
+    ),
+    (
+        "Service",
         "ipv6",
         "",
         "Service",
-        "Marks only: an IPv6 fwmark service without vips.",
+        "Marks only: the fwmark service is IPv6 (without vips, or whatever family they have).",
     ),
     (
         "Service",

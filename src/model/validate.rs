@@ -495,14 +495,6 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
         }
         return;
     }
-    let fams = m.families();
-    if fams.len() > 1 {
-        out.push(
-            Problem::error(format!("mark {} mixes IPv4 and IPv6 addresses", m.mark))
-                .help("one fwmark service has one family: use one mark per family")
-                .at(sub(), Field::Vips, o, "mixed families"),
-        );
-    }
     if !m.ports.is_empty() && m.protocols.is_empty() {
         out.push(
             Problem::error(format!("mark {} matches ports but no protocol", m.mark))
@@ -510,15 +502,25 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
                 .at(sub(), Field::Protocols, o, "no protocol"),
         );
     }
-    for fam in fams {
+    // The kernel holds such a rule (one nft rule per family, each marking on its
+    // own), but IPVS looks up a marked packet among the fwmark services of the
+    // packet's family only.
+    for fam in m.families() {
         if !b.services.contains_key(&ServiceKey::fwmark(fam, m.mark)) {
             out.push(
-                Problem::error(format!(
+                Problem::warning(format!(
                     "mark {} marks {fam} traffic, but there is no {fam} fwmark service {}",
                     m.mark, m.mark
                 ))
-                .help("marked packets without a fwmark service are not balanced")
-                .at(sub(), Field::Object, o, "mark rule"),
+                .help(format!(
+                    "IPVS looks up marked {fam} packets among {fam} fwmark services only: add `mark({}).{}()`, or drop the {fam} vips",
+                    m.mark,
+                    match fam {
+                        Family::Inet => "ipv4",
+                        Family::Inet6 => "ipv6",
+                    }
+                ))
+                .at(sub(), Field::Vips, o, format!("{fam} vips")),
             );
         }
     }
@@ -841,24 +843,29 @@ mod tests {
     }
 
     #[test]
-    fn marks_need_vips_one_family_and_a_service() {
+    fn marks_need_vips_and_warn_without_a_service_of_their_family() {
         let mut m = MarkRule::new(10);
         m.ports.insert(crate::model::PortRange::single(80));
         let mut b = Balancer::default();
         b.marks.insert(10, m.clone());
         assert!(messages(&b)[0].contains("no address"));
+        // Both families in one rule, as the kernel can hold it: only the family
+        // without a fwmark service is worth a warning.
         m.addresses.insert("10.0.0.1".parse().unwrap());
         m.addresses.insert("2001:db8::1".parse().unwrap());
         b.marks.insert(10, m);
-        let msgs = messages(&b);
-        assert!(
-            msgs.iter().any(|x| x.contains("mixes IPv4 and IPv6")),
-            "{msgs:?}"
+        let fw6 = ServiceKey::fwmark(Family::Inet6, 10);
+        b.services.insert(fw6, Service::new(fw6));
+        let p = validate(&b);
+        assert_eq!(p.len(), 1, "{:?}", messages(&b));
+        assert_eq!(p[0].severity, Severity::Warning);
+        assert_eq!(
+            p[0].message,
+            "mark 10 marks ipv4 traffic, but there is no ipv4 fwmark service 10"
         );
-        assert!(
-            msgs.iter().any(|x| x.contains("no ipv4 fwmark service")),
-            "{msgs:?}"
-        );
+        let fw4 = ServiceKey::fwmark(Family::Inet, 10);
+        b.services.insert(fw4, Service::new(fw4));
+        assert!(validate(&b).is_empty());
     }
 
     #[test]

@@ -324,15 +324,20 @@ fn written_scripts_evaluate_to_the_same_model() {
 /// `save` of such a kernel must still re-apply.
 #[test]
 fn warnings_point_at_the_script_and_do_not_fail() {
-    for name in [
-        "netmask_without_persistence",
-        "pe_sip_on_tcp",
-        "pe_without_persistence",
+    let one = "1 service, 0 real servers";
+    for (name, summary) in [
+        (
+            "mark_without_service_of_its_family",
+            "1 service (1 fwmark), 0 real servers, 1 nft mark rule",
+        ),
+        ("netmask_without_persistence", one),
+        ("pe_sip_on_tcp", one),
+        ("pe_without_persistence", one),
     ] {
         let rel = format!("tests/warnings/{name}.rhai");
         Test::new()
             .args(["check", &rel])
-            .stdout(&format!("{rel}: ok, 1 service, 0 real servers\n"))
+            .stdout(&format!("{rel}: ok, {summary}\n"))
             .stderr_golden(&format!("warnings/{name}.stderr"))
             .run();
     }

@@ -12,7 +12,7 @@ use crate::model::{Balancer, Family, ServiceKey};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-const SAVED: [&str; 4] = ["article", "features", "messy", "names"];
+const SAVED: [&str; 5] = ["article", "features", "messy", "names", "sched_none"];
 
 fn path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -22,15 +22,18 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
         sections.push(head);
     }
 
-    // Fwmark services, each with the nft mark rule of its family when there is one.
+    // Fwmark services, each with the vips of its mark's nft rule it declares (those
+    // of its family, and those of a family the mark has no service of).
     let mut marks_used = BTreeSet::new();
-    let mut fwmarks: Vec<(&Service, Option<&MarkRule>)> = Vec::new();
+    let mut fwmarks: Vec<(&Service, Option<Declared>)> = Vec::new();
     for s in b.services.values() {
-        if let ServiceKey::Fwmark { family, fwmark } = s.key {
+        if let ServiceKey::Fwmark { fwmark, .. } = s.key {
+            let vips = b.mark_vips(s.key);
             let rule = b
                 .marks
                 .get(&fwmark)
-                .filter(|m| m.families() == BTreeSet::from([family]));
+                .filter(|_| !vips.is_empty())
+                .map(|rule| Declared { rule, vips });
             if rule.is_some() {
                 marks_used.insert(fwmark);
             }
@@ -93,7 +96,7 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
             .extend(service_statement(s, &vips));
     }
     for (s, rule) in &fwmarks {
-        blocks.push(mark_statement(s, *rule, &vips));
+        blocks.push(mark_statement(s, rule.as_ref(), &vips));
     }
     let mut body: Vec<String> = Vec::new();
     let mut previous_len = 0;
@@ -137,6 +140,13 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
     out
 }
 
+/// A mark's nft rule as one fwmark service's statement declares it.
+struct Declared<'a> {
+    rule: &'a MarkRule,
+    /// Not empty.
+    vips: Vec<IpAddr>,
+}
+
 /// Variables for addresses that more than one statement names.
 struct Vips {
     names: BTreeMap<IpAddr, String>,
@@ -144,7 +154,7 @@ struct Vips {
 }
 
 impl Vips {
-    fn new(inet: &[&Service], fwmarks: &[(&Service, Option<&MarkRule>)]) -> Self {
+    fn new(inet: &[&Service], fwmarks: &[(&Service, Option<Declared>)]) -> Self {
         let mut seen: Vec<IpAddr> = Vec::new();
         let mut count: BTreeMap<IpAddr, usize> = BTreeMap::new();
         let inet_addrs = inet.iter().filter_map(|s| match s.key {
@@ -153,8 +163,8 @@ impl Vips {
         });
         let mark_addrs = fwmarks
             .iter()
-            .filter_map(|(_, r)| *r)
-            .flat_map(|r| r.addresses.iter().copied());
+            .filter_map(|(_, r)| r.as_ref())
+            .flat_map(|r| r.vips.iter().copied());
         for a in inet_addrs.chain(mark_addrs) {
             let n = count.entry(a).or_default();
             if *n == 0 {
@@ -206,55 +216,59 @@ fn service_statement(s: &Service, vips: &Vips) -> Vec<String> {
     statement(head, s)
 }
 
-fn mark_statement(s: &Service, rule: Option<&MarkRule>, vips: &Vips) -> Vec<String> {
+fn mark_statement(s: &Service, declared: Option<&Declared>, vips: &Vips) -> Vec<String> {
     let ServiceKey::Fwmark { family, fwmark } = s.key else {
         unreachable!("fwmark services only")
     };
     let mut head = format!("mark({fwmark})");
-    match rule {
-        Some(r) => {
-            let addrs: Vec<String> = r.addresses.iter().map(|a| vips.expr(a)).collect();
-            if addrs.len() == 1 {
-                let _ = write!(head, ".vip({})", addrs[0]);
-            } else {
-                let _ = write!(head, ".vip([{}])", addrs.join(", "));
-            }
-            let protos: Vec<Protocol> = r.protocols.iter().copied().collect();
-            match protos.as_slice() {
-                [Protocol::Tcp] => {}
-                [Protocol::Udp] => head.push_str(".udp()"),
-                [Protocol::Sctp] => head.push_str(".sctp()"),
-                _ => {
-                    let names: Vec<String> = protos.iter().map(|p| quote(p.name())).collect();
-                    let _ = write!(head, ".protocols([{}])", names.join(", "));
-                }
-            }
-            let ports: Vec<String> = r
-                .ports
-                .iter()
-                .map(|p| {
-                    if p.first == p.last {
-                        p.first.to_string()
-                    } else {
-                        quote(&p.to_string())
-                    }
-                })
-                .collect();
-            match ports.as_slice() {
-                [] => {}
-                [one] if !one.starts_with('"') => {
-                    let _ = write!(head, ".port({one})");
-                }
-                _ => {
-                    let _ = write!(head, ".ports([{}])", ports.join(", "));
-                }
-            }
-            if let Some(c) = &r.comment {
-                let _ = write!(head, ".comment({})", quote(c));
+    // The vips decide the family unless some are of the other one (or there are none).
+    let implied = match declared {
+        Some(d) => d.vips.iter().all(|a| Family::of(a) == family),
+        None => family == Family::Inet,
+    };
+    if !implied {
+        let _ = write!(head, ".{family}()");
+    }
+    if let Some(Declared { rule: r, vips: own }) = declared {
+        let addrs: Vec<String> = own.iter().map(|a| vips.expr(a)).collect();
+        if addrs.len() == 1 {
+            let _ = write!(head, ".vip({})", addrs[0]);
+        } else {
+            let _ = write!(head, ".vip([{}])", addrs.join(", "));
+        }
+        let protos: Vec<Protocol> = r.protocols.iter().copied().collect();
+        match protos.as_slice() {
+            [Protocol::Tcp] => {}
+            [Protocol::Udp] => head.push_str(".udp()"),
+            [Protocol::Sctp] => head.push_str(".sctp()"),
+            _ => {
+                let names: Vec<String> = protos.iter().map(|p| quote(p.name())).collect();
+                let _ = write!(head, ".protocols([{}])", names.join(", "));
             }
         }
-        None if family == Family::Inet6 => head.push_str(".ipv6()"),
-        None => {}
+        let ports: Vec<String> = r
+            .ports
+            .iter()
+            .map(|p| {
+                if p.first == p.last {
+                    p.first.to_string()
+                } else {
+                    quote(&p.to_string())
+                }
+            })
+            .collect();
+        match ports.as_slice() {
+            [] => {}
+            [one] if !one.starts_with('"') => {
+                let _ = write!(head, ".port({one})");
+            }
+            _ => {
+                let _ = write!(head, ".ports([{}])", ports.join(", "));
+            }
+        }
+        if let Some(c) = &r.comment {
+            let _ = write!(head, ".comment({})", quote(c));
+        }
     }
     settings(&mut head, s);
     statement(head, s)
@@ -626,6 +640,100 @@ mark(7).vip("2001:db8::7").udp().port(53);
             to_script(&b, "saved from the kernel\n\n// edit freely"),
             expected
         );
+    }
+
+    #[test]
+    fn scheduler_none_is_written_by_name() {
+        let mut b = Balancer::default();
+        let s = svc(&mut b, tcp("10.1.0.100", 81));
+        s.scheduler = Scheduler::None;
+        s.flags.insert(SchedFlag::Flag1);
+        s.flags.insert(SchedFlag::Flag3);
+        let s = svc(&mut b, ServiceKey::fwmark(Family::Inet, 7));
+        s.scheduler = Scheduler::None;
+        s.persistence = Some(60);
+        add_rs(s, "10.1.0.11", 0);
+        let expected = r#"service("10.1.0.100", 81).scheduler("none").flags(["flag-1", "flag-3"]);
+
+mark(7).scheduler("none").persist(60)
+    .rs(rs("10.1.0.11"));
+"#;
+        assert_eq!(to_script(&b, ""), expected);
+    }
+
+    /// A mark's rule next to fwmark services of either family, the shapes the kernel
+    /// can hold: `(rule addresses, families with a fwmark service)`.
+    fn mark_shapes() -> Vec<Balancer> {
+        let shapes: &[(&[&str], &[Family])] = &[
+            (&["10.0.0.1"], &[Family::Inet]),
+            (&["10.0.0.1"], &[Family::Inet, Family::Inet6]),
+            (&["10.0.0.1"], &[Family::Inet6]),
+            (&["2001:db8::1"], &[Family::Inet]),
+            (&["10.0.0.1", "2001:db8::1"], &[Family::Inet, Family::Inet6]),
+            (&["10.0.0.1", "10.0.0.2", "2001:db8::1"], &[Family::Inet6]),
+            (&["10.0.0.1", "2001:db8::1"], &[Family::Inet]),
+            (&[], &[Family::Inet6]),
+        ];
+        shapes
+            .iter()
+            .map(|(addrs, fams)| {
+                let mut b = Balancer::default();
+                for &f in *fams {
+                    let s = svc(&mut b, ServiceKey::fwmark(f, 10));
+                    s.scheduler = Scheduler::Rr;
+                    add_rs(
+                        s,
+                        if f == Family::Inet {
+                            "10.1.0.11"
+                        } else {
+                            "2001:db8:1::11"
+                        },
+                        0,
+                    );
+                }
+                if !addrs.is_empty() {
+                    let mut m = MarkRule::new(10);
+                    m.addresses = addrs.iter().map(|a| a.parse().unwrap()).collect();
+                    m.protocols = BTreeSet::from([Protocol::Tcp, Protocol::Udp]);
+                    m.ports.insert(PortRange::single(53));
+                    b.marks.insert(10, m);
+                }
+                b
+            })
+            .collect()
+    }
+
+    /// `save` is lossless: the script of every shape evaluates to the same model.
+    #[test]
+    fn marks_next_to_fwmark_services_of_either_family_round_trip() {
+        for b in mark_shapes() {
+            let text = to_script(&b, "");
+            let back = crate::dsl::evaluate_source("saved.rhai", &text, None, &Default::default())
+                .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
+            assert_eq!(back.balancer, b, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_mark_of_both_families_is_declared_with_each_service() {
+        let shapes = mark_shapes();
+        assert_eq!(
+            to_script(&shapes[4], ""),
+            r#"mark(10).vip("10.0.0.1").protocols(["tcp", "udp"]).port(53).scheduler("rr")
+    .rs(rs("10.1.0.11"));
+
+mark(10).vip("2001:db8::1").protocols(["tcp", "udp"]).port(53).scheduler("rr")
+    .rs(rs("2001:db8:1::11"));
+"#
+        );
+        // An IPv4 rule next to the IPv6 service alone: the script names the family.
+        assert_eq!(
+            to_script(&shapes[2], ""),
+            r#"mark(10).ipv6().vip("10.0.0.1").protocols(["tcp", "udp"]).port(53).scheduler("rr")
+    .rs(rs("2001:db8:1::11"));
+"#
+        );
+        assert!(to_script(&shapes[3], "").starts_with(r#"mark(10).ipv4().vip("2001:db8::1")"#));
     }
 
     #[test]

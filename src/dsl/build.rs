@@ -71,6 +71,8 @@ const INSIDE: &str = "from this line of the imported module";
 pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
     let mut b = Balancer::default();
     let mut problems = Vec::new();
+    // The service that declared each mark's rule first.
+    let mut rule_of: HashMap<u32, ServiceKey> = HashMap::new();
     for h in &reg.services {
         let d = h.lock();
         if d.removed {
@@ -80,12 +82,32 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
         let svc = service(&d, key, &mut problems);
         if let Kind::Mark(m) = d.kind {
             if let Some(rule) = mark_rule(&d, m, &mut problems) {
-                match b.marks.get(&m) {
+                match b.marks.get_mut(&m) {
+                    // The other family's fwmark service: one rule set for both.
+                    Some(first)
+                        if rule_of.get(&m) != Some(&key)
+                            && (&first.protocols, &first.ports, &first.comment)
+                                == (&rule.protocols, &rule.ports, &rule.comment) =>
+                    {
+                        first.addresses.extend(rule.addresses);
+                    }
+                    Some(first) if rule_of.get(&m) != Some(&key) => problems.push(place(
+                        place(
+                            problem(
+                                format!("the nft rules of mark {m} differ between its ipv4 and ipv6 declarations"),
+                                "one mark's rules match the same protocols, ports and comment in both families: make them equal, or use another number",
+                            ),
+                            &d.origin,
+                            "declared again here",
+                        ),
+                        &first.origin,
+                        "first declared here",
+                    )),
                     Some(first) => problems.push(place(
                         place(
                             problem(
                                 format!("mark {m} is declared twice"),
-                                "one mark number feeds one fwmark service; use another number",
+                                "one mark number feeds one fwmark service of each family; use another number",
                             ),
                             &d.origin,
                             "declared again here",
@@ -94,6 +116,7 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                         "first declared here",
                     )),
                     None => {
+                        rule_of.insert(m, key);
                         b.marks.insert(m, rule);
                     }
                 }
@@ -274,9 +297,13 @@ fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Se
 /// The nft rule of a mark, when it has vips; mark-only settings that would be
 /// silently ignored are problems.
 fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<MarkRule> {
+    // Set when mixed vips leave the family open (reported here).
+    let mut unsure = false;
     if let Some((first, first_at)) = d.vips.first() {
         let fam = Family::of(first);
-        if let Some((other, at)) = d.vips.iter().find(|(a, _)| Family::of(a) != fam) {
+        let other = d.vips.iter().find(|(a, _)| Family::of(a) != fam);
+        if let (Some((other, at)), None) = (other, d.family.value) {
+            unsure = true;
             problems.push(place(
                 place(
                     problem(
@@ -284,27 +311,13 @@ fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<Ma
                             "mark {m} mixes {fam} and {} vips ({first} and {other})",
                             Family::of(other)
                         ),
-                        "a fwmark service has one family: use one mark per family",
+                        format!("a fwmark service has one family: declare `mark({m})` once per family with that family's vips, or name its family with `.ipv4()` or `.ipv6()`"),
                     ),
                     at,
                     format!("{} vip", Family::of(other)),
                 ),
                 first_at,
                 format!("{fam} vip"),
-            ));
-        }
-        if let (Some(at), Family::Inet) = (&d.ipv6, fam) {
-            problems.push(place(
-                place(
-                    problem(
-                        format!("mark {m} is declared `.ipv6()` but its vips are IPv4"),
-                        "drop `.ipv6()`: the vips decide the family",
-                    ),
-                    at,
-                    "`.ipv6()` here",
-                ),
-                first_at,
-                "IPv4 vip",
             ));
         }
     } else {
@@ -344,14 +357,14 @@ fn mark_rule(d: &ServiceDraft, m: u32, problems: &mut Vec<Problem>) -> Option<Ma
         return None;
     }
     let mut rule = MarkRule::new(m);
-    // Mixed families were reported above; keep the first family so validation
-    // does not report the same mistake again as a missing fwmark service.
+    // Mixed families without a named one were reported above; keep the first family
+    // so validation does not report the same mistake again as a missing service.
     let fam = d.family();
     rule.addresses = d
         .vips
         .iter()
         .map(|(a, _)| *a)
-        .filter(|a| Family::of(a) == fam)
+        .filter(|a| !unsure || Family::of(a) == fam)
         .collect();
     rule.ports = d.ports.iter().map(|(p, _)| *p).collect();
     rule.protocols = d

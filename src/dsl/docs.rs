@@ -152,7 +152,7 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "scheduler",
         "name: string",
         "Service",
-        "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos (default wlc).",
+        "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos, or none (no scheduler: new connections get no real server) (default wlc).",
     ),
     (
         "Service",
@@ -240,10 +240,17 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "Service",
+        "ipv4",
+        "",
+        "Service",
+        "Marks only: the fwmark service is IPv4, whatever family the vips have.",
+    ),
+    (
+        "Service",
         "ipv6",
         "",
         "Service",
-        "Marks only: an IPv6 fwmark service without vips.",
+        "Marks only: the fwmark service is IPv6 (without vips, or whatever family they have).",
     ),
     (
         "Service",

@@ -65,7 +65,8 @@ pub(crate) struct ServiceDraft {
     pub dests: Vec<Attached>,
     pub vips: Vec<(IpAddr, At)>,
     pub ports: Vec<(PortRange, At)>,
-    pub ipv6: Option<At>,
+    /// Marks only: the fwmark service's family as `.ipv4()`/`.ipv6()` named it.
+    pub family: Traced<Option<Family>>,
     pub comment: Traced<Option<String>>,
     /// Dropped with `.remove()`.
     pub removed: bool,
@@ -87,15 +88,19 @@ impl ServiceDraft {
             dests: Vec::new(),
             vips: Vec::new(),
             ports: Vec::new(),
-            ipv6: None,
+            family: Traced::new(None),
             comment: Traced::new(None),
             removed: false,
         }
     }
 
     /// The draft of a service the REPL starts from, with its real servers as new
-    /// handles (returned too, so the session can track them).
-    pub fn from_model(s: &Service, rule: Option<&MarkRule>) -> (Self, Vec<RealServerHandle>) {
+    /// handles (returned too, so the session can track them); a fwmark service with
+    /// the vips it declares of its mark's rule.
+    pub fn from_model(
+        s: &Service,
+        rule: Option<(&MarkRule, &[IpAddr])>,
+    ) -> (Self, Vec<RealServerHandle>) {
         let kind = match s.key {
             ServiceKey::Inet { address, port, .. } => Kind::Inet { address, port },
             ServiceKey::Fwmark { fwmark, .. } => Kind::Mark(fwmark),
@@ -120,16 +125,11 @@ impl ServiceDraft {
         });
         d.pe.value = s.pe;
         d.one_packet.value = s.one_packet;
-        if let ServiceKey::Fwmark {
-            family: Family::Inet6,
-            ..
-        } = s.key
-        {
-            d.ipv6 = Some(At::default());
+        if let ServiceKey::Fwmark { family, .. } = s.key {
+            d.family.value = Some(family);
         }
-        if let Some(r) = rule {
-            d.vips = r
-                .addresses
+        if let Some((r, vips)) = rule {
+            d.vips = vips
                 .iter()
                 .map(|a| (*a, At::of(r.origin.clone())))
                 .collect();
@@ -156,16 +156,16 @@ impl ServiceDraft {
         (d, handles)
     }
 
-    /// The family a mark's fwmark service gets: that of its first vip, else ipv6
-    /// when asked for, else ipv4.
+    /// The family a mark's fwmark service gets: the one `.ipv4()`/`.ipv6()` named,
+    /// else that of its first vip, else ipv4.
     pub fn family(&self) -> Family {
         match self.kind {
             Kind::Inet { address, .. } => Family::of(&address),
-            Kind::Mark(_) => match (self.vips.first(), &self.ipv6) {
-                (Some((a, _)), _) => Family::of(a),
-                (None, Some(_)) => Family::Inet6,
-                (None, None) => Family::Inet,
-            },
+            Kind::Mark(_) => self
+                .family
+                .value
+                .or_else(|| self.vips.first().map(|(a, _)| Family::of(a)))
+                .unwrap_or(Family::Inet),
         }
     }
 
@@ -234,8 +234,14 @@ impl fmt::Display for ServiceDraft {
                         self.ports.iter().map(|(p, _)| p.to_string()).collect();
                     write!(f, " ports {}", ports.join(","))?;
                 }
-                if self.ipv6.is_some() && self.vips.is_empty() {
-                    f.write_str(" ipv6")?;
+                let implied = self.vips.first().map(|(a, _)| Family::of(a));
+                if implied.unwrap_or(Family::Inet) != self.family()
+                    || self
+                        .vips
+                        .iter()
+                        .any(|(a, _)| Some(Family::of(a)) != implied)
+                {
+                    write!(f, " {}", self.family())?;
                 }
             }
         }
@@ -603,9 +609,14 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             .push((values::port_range(&Dynamic::from(p.to_string()))?, at));
         Ok(())
     });
+    method!(engine, ctx, "ipv4", |d, at| {
+        d.mark_only("ipv4")?;
+        d.family.set(Some(Family::Inet), at);
+        Ok(())
+    });
     method!(engine, ctx, "ipv6", |d, at| {
         d.mark_only("ipv6")?;
-        d.ipv6 = Some(at);
+        d.family.set(Some(Family::Inet6), at);
         Ok(())
     });
     method!(engine, ctx, "comment", |d, at, text: &str| {
@@ -676,9 +687,10 @@ mod tests {
     fn mark_family_follows_vips() {
         let mut d = ServiceDraft::new(Kind::Mark(10), At::default());
         assert_eq!(d.key(), ServiceKey::fwmark(Family::Inet, 10));
-        d.ipv6 = Some(At::default());
+        d.vips.push(("2001:db8::1".parse().unwrap(), At::default()));
         assert_eq!(d.family(), Family::Inet6);
-        d.vips.push(("10.0.0.1".parse().unwrap(), At::default()));
+        // A named family wins over the vips'.
+        d.family.value = Some(Family::Inet);
         assert_eq!(d.family(), Family::Inet);
     }
 }

@@ -221,21 +221,18 @@ impl Session {
 fn preload(ctx: &Ctx, start: &Balancer) {
     let mut reg = ctx.registry();
     for s in start.services.values() {
+        let vips = start.mark_vips(s.key);
         let rule = match s.key {
-            ServiceKey::Fwmark { family, fwmark } => start.marks.get(&fwmark).filter(|r| {
-                r.addresses
-                    .iter()
-                    .next()
-                    .map(Family::of)
-                    .unwrap_or(Family::Inet)
-                    == family
-            }),
+            ServiceKey::Fwmark { fwmark, .. } if !vips.is_empty() => {
+                start.marks.get(&fwmark).map(|r| (r, vips.as_slice()))
+            }
             _ => None,
         };
         let (d, servers) = ServiceDraft::from_model(s, rule);
         reg.services.push(Handle::new(d));
         reg.servers.extend(servers);
     }
+    // A rule without any fwmark service of its mark gets one of its first family.
     for r in start.marks.values() {
         let fam = r
             .addresses
@@ -243,12 +240,15 @@ fn preload(ctx: &Ctx, start: &Balancer) {
             .next()
             .map(Family::of)
             .unwrap_or(Family::Inet);
-        if !start
-            .services
-            .contains_key(&ServiceKey::fwmark(fam, r.mark))
-        {
-            let (d, _) =
-                ServiceDraft::from_model(&Service::new(ServiceKey::fwmark(fam, r.mark)), Some(r));
+        let has_service = [Family::Inet, Family::Inet6]
+            .into_iter()
+            .any(|f| start.services.contains_key(&ServiceKey::fwmark(f, r.mark)));
+        if !has_service {
+            let vips: Vec<_> = r.addresses.iter().copied().collect();
+            let (d, _) = ServiceDraft::from_model(
+                &Service::new(ServiceKey::fwmark(fam, r.mark)),
+                Some((r, &vips)),
+            );
             reg.services.push(Handle::new(d));
         }
     }

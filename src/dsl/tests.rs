@@ -556,3 +556,118 @@ fn problems_of_the_start_model_say_so() {
         .unwrap();
     assert!(s.balancer().is_ok());
 }
+
+#[test]
+fn scheduler_none_is_the_kernel_s_no_scheduler() {
+    let e = eval(
+        r#"service("10.0.0.1", 80).scheduler("none").persist(60).rs(rs("10.0.1.1"));
+service("10.0.0.1", 81).scheduler("none").flags(["flag-1", "flag-3"]);"#,
+    )
+    .unwrap();
+    let s = &e.balancer.services[&key("10.0.0.1", 80)];
+    assert_eq!(s.scheduler, crate::model::Scheduler::None);
+    assert_eq!(s.persistence, Some(60));
+    // The kernel keeps flags under `none`; nothing reads them.
+    assert_eq!(e.output.len(), 1, "{:?}", e.output);
+    assert!(
+        e.output[0].contains("scheduler flags on tcp 10.0.0.1:81 have no effect"),
+        "{:?}",
+        e.output
+    );
+    // Flags named for sh or mh still need their scheduler.
+    let e = err(r#"service("10.0.0.1", 80).scheduler("none").flag("sh-port");"#);
+    assert!(
+        e.message().contains(
+            "scheduler flag `sh-port` needs the `sh` scheduler, but tcp 10.0.0.1:80 uses `none`"
+        ),
+        "{}",
+        e.message()
+    );
+    let e = err(r#"service("10.0.0.1", 80).scheduler("nne");"#);
+    assert!(
+        e.message().contains("did you mean `none`?"),
+        "{}",
+        e.message()
+    );
+}
+
+#[test]
+fn one_mark_number_for_both_families() {
+    let fw4 = ServiceKey::fwmark(Family::Inet, 10);
+    let fw6 = ServiceKey::fwmark(Family::Inet6, 10);
+    // Declared once per family: one rule set, two fwmark services.
+    let e = eval(
+        r#"mark(10).vip("10.0.0.1").protocols(["tcp", "udp"]).port(53).rs(rs("10.1.0.11"));
+mark(10).vip("2001:db8::1").protocols(["tcp", "udp"]).port(53).rs(rs("2001:db8:1::11"));"#,
+    )
+    .unwrap();
+    assert!(e.output.is_empty(), "{:?}", e.output);
+    let b = e.balancer;
+    assert_eq!(b.services.keys().copied().collect::<Vec<_>>(), [fw4, fw6]);
+    assert_eq!(b.marks.len(), 1);
+    assert_eq!(b.marks[&10].addresses.len(), 2);
+    assert_eq!(
+        b.marks[&10].protocols,
+        [Protocol::Tcp, Protocol::Udp].into()
+    );
+
+    // All vips on one declaration that names its family.
+    let e = eval(r#"mark(10).ipv4().vip(["10.0.0.1", "2001:db8::1"]).port(53); mark(10).ipv6();"#)
+        .unwrap();
+    assert!(e.output.is_empty(), "{:?}", e.output);
+    assert_eq!(e.balancer.marks[&10].addresses.len(), 2);
+    assert_eq!(e.balancer.services.len(), 2);
+
+    // A rule for a family without its fwmark service: the kernel holds it, so a
+    // warning, not an error.
+    let e = eval(r#"mark(10).ipv6().vip("10.0.0.1").port(80);"#).unwrap();
+    assert_eq!(
+        e.balancer.services.keys().copied().collect::<Vec<_>>(),
+        [fw6]
+    );
+    assert_eq!(
+        e.balancer.marks[&10].addresses,
+        ["10.0.0.1".parse().unwrap()].into()
+    );
+    assert_eq!(e.output.len(), 1, "{:?}", e.output);
+    assert!(
+        e.output[0].contains("mark 10 marks ipv4 traffic, but there is no ipv4 fwmark service 10"),
+        "{:?}",
+        e.output
+    );
+
+    // Mixed vips with no named family: which service is meant is unclear.
+    let e = err(r#"mark(10).vip(["10.0.0.1", "2001:db8::1"]);"#);
+    assert!(
+        e.message().contains("mark 10 mixes ipv4 and ipv6 vips"),
+        "{}",
+        e.message()
+    );
+    // Rules of the two families that match different ports cannot be one rule set.
+    let e = err(r#"mark(10).vip("10.0.0.1").port(80); mark(10).vip("2001:db8::1").port(443);"#);
+    assert!(
+        e.message()
+            .contains("the nft rules of mark 10 differ between its ipv4 and ipv6 declarations"),
+        "{}",
+        e.message()
+    );
+}
+
+#[test]
+fn the_repl_starts_from_marks_of_either_family_unchanged() {
+    use crate::model::{MarkRule, Service};
+    let fw4 = ServiceKey::fwmark(Family::Inet, 10);
+    let fw6 = ServiceKey::fwmark(Family::Inet6, 10);
+    let mut m = MarkRule::new(10);
+    m.addresses = ["10.0.0.1".parse().unwrap(), "2001:db8::1".parse().unwrap()].into();
+    m.ports.insert(crate::model::PortRange::single(80));
+    for keys in [vec![fw4, fw6], vec![fw6], vec![fw4]] {
+        let mut start = Balancer::default();
+        start.marks.insert(10, m.clone());
+        for k in keys {
+            start.services.insert(k, Service::new(k));
+        }
+        let s = Session::new(Options::default(), start.clone());
+        assert_eq!(s.balancer().unwrap(), start);
+    }
+}

@@ -1,6 +1,8 @@
-use super::{DaemonState, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed};
+use super::{
+    DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed,
+};
 use serde::{Deserialize, Serialize};
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
 
 /// The whole load balancer: every IPVS object plus the owned nft mark rules.
 /// Scripts build one (desired), backends read one (observed), `plan` compares two.
@@ -58,6 +60,38 @@ impl Balancer {
 
     pub fn dest_count(&self) -> usize {
         self.services.values().map(|s| s.dests.len()).sum()
+    }
+
+    /// The addresses of the nft rule of fwmark service `key`'s mark that a script
+    /// declares on that service: those of its family, and those of a family the
+    /// mark has no fwmark service of (the kernel can hold such a rule; the script
+    /// then names the service's family). Empty for address services and services
+    /// the balancer does not hold.
+    pub fn mark_vips(&self, key: ServiceKey) -> Vec<IpAddr> {
+        let ServiceKey::Fwmark { family, fwmark } = key else {
+            return Vec::new();
+        };
+        let Some(rule) = self
+            .marks
+            .get(&fwmark)
+            .filter(|_| self.services.contains_key(&key))
+        else {
+            return Vec::new();
+        };
+        // Addresses without a service of their family go to the first service.
+        let homeless = |a: &IpAddr| {
+            let own = Family::of(a);
+            !self.services.contains_key(&ServiceKey::fwmark(own, fwmark))
+                && [Family::Inet, Family::Inet6]
+                    .into_iter()
+                    .find(|f| self.services.contains_key(&ServiceKey::fwmark(*f, fwmark)))
+                    == Some(family)
+        };
+        rule.addresses
+            .iter()
+            .filter(|a| Family::of(a) == family || homeless(a))
+            .copied()
+            .collect()
     }
 
     pub fn to_json(&self) -> String {
@@ -130,5 +164,28 @@ mod tests {
             ..Balancer::default()
         };
         assert!(scoped.managed(&observed).services.is_empty());
+    }
+
+    #[test]
+    fn mark_vips_go_to_their_family_s_service_or_to_the_one_there_is() {
+        let v4: IpAddr = "10.0.0.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let fw4 = ServiceKey::fwmark(Family::Inet, 10);
+        let fw6 = ServiceKey::fwmark(Family::Inet6, 10);
+        let mut b = Balancer::default();
+        let mut m = MarkRule::new(10);
+        m.addresses = [v4, v6].into();
+        b.marks.insert(10, m);
+        // No service at all: nobody declares it.
+        assert!(b.mark_vips(fw4).is_empty());
+        b.services.insert(fw6, Service::new(fw6));
+        assert_eq!(b.mark_vips(fw6), [v4, v6]);
+        b.services.insert(fw4, Service::new(fw4));
+        assert_eq!(b.mark_vips(fw4), [v4]);
+        assert_eq!(b.mark_vips(fw6), [v6]);
+        b.services.remove(&fw6);
+        assert_eq!(b.mark_vips(fw4), [v4, v6]);
+        let inet = ServiceKey::inet(Protocol::Tcp, v4, 80);
+        assert!(b.mark_vips(inet).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
-/// Every scheduler the kernel ships (`ip_vs_<name>.ko`).
+/// Every scheduler the kernel ships (`ip_vs_<name>.ko`), and `none`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
@@ -23,10 +23,15 @@ pub enum Scheduler {
     Ovf,
     Mh,
     Twos,
+    /// No scheduler bound: the kernel takes the name `none` (ip_vs_ctl.c binds no
+    /// module for it) and lists a service without one under that name. New
+    /// connections get no real server; those the kernel already holds (synced from
+    /// a master, or under a persistence template) still go through.
+    None,
 }
 
 impl Scheduler {
-    pub const ALL: [Scheduler; 14] = [
+    pub const ALL: [Scheduler; 15] = [
         Scheduler::Rr,
         Scheduler::Wrr,
         Scheduler::Lc,
@@ -41,6 +46,7 @@ impl Scheduler {
         Scheduler::Ovf,
         Scheduler::Mh,
         Scheduler::Twos,
+        Scheduler::None,
     ];
 
     /// The name the kernel knows it by (`IPVS_SVC_ATTR_SCHED_NAME`).
@@ -60,11 +66,17 @@ impl Scheduler {
             Scheduler::Ovf => "ovf",
             Scheduler::Mh => "mh",
             Scheduler::Twos => "twos",
+            Scheduler::None => "none",
         }
     }
 
     pub fn names() -> impl Iterator<Item = &'static str> {
         Scheduler::ALL.into_iter().map(Scheduler::name)
+    }
+
+    /// Whether a kernel module implements it (all but `none`).
+    pub fn is_module(self) -> bool {
+        self != Scheduler::None
     }
 }
 
@@ -203,6 +215,11 @@ mod tests {
             assert_eq!(s.name().parse::<Scheduler>(), Ok(s));
         }
         assert!("rrr".parse::<Scheduler>().is_err());
+        assert_eq!("none".parse::<Scheduler>(), Ok(Scheduler::None));
+        assert_eq!(
+            serde_json::to_string(&Scheduler::None).unwrap(),
+            r#""none""#
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use super::{
     Balancer, DaemonState, Dest, DestKey, Family, Forward, MarkRule, Netmask, Origin,
-    PersistenceEngine, Protocol, Scope, Service, ServiceKey, SyncDaemon, TunnelChecksum,
+    PersistenceEngine, Protocol, Scheduler, Scope, Service, ServiceKey, SyncDaemon, TunnelChecksum,
     TunnelKind,
 };
 use std::net::IpAddr;
@@ -267,6 +267,18 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
                 o,
                 format!("the service is {}", key.protocol()),
             ),
+        );
+    }
+    // The kernel takes `none` with any flags, persistence, engine and ops (it binds
+    // no scheduler); the flags are then read by nobody.
+    if s.scheduler == Scheduler::None && !s.flags.is_empty() {
+        out.push(
+            Problem::warning(format!(
+                "scheduler flags on {key} have no effect: scheduler `none` binds no scheduler to read them"
+            ))
+            .help("the kernel keeps them; drop `.flag()`/`.flags()`, or pick the scheduler they are for")
+            .at(sub(), Field::Flags, o, "flags set here")
+            .at(sub(), Field::Scheduler, o, "scheduler `none`"),
         );
     }
     if let Some(mask) = s.netmask {
@@ -547,14 +559,6 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
         }
         return;
     }
-    let fams = m.families();
-    if fams.len() > 1 {
-        out.push(
-            Problem::error(format!("mark {} mixes IPv4 and IPv6 addresses", m.mark))
-                .help("one fwmark service has one family: use one mark per family")
-                .at(sub(), Field::Vips, o, "mixed families"),
-        );
-    }
     if !m.ports.is_empty() && m.protocols.is_empty() {
         out.push(
             Problem::error(format!("mark {} matches ports but no protocol", m.mark))
@@ -562,15 +566,25 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
                 .at(sub(), Field::Protocols, o, "no protocol"),
         );
     }
-    for fam in fams {
+    // The kernel holds such a rule (one nft rule per family, each marking on its
+    // own), but IPVS looks up a marked packet among the fwmark services of the
+    // packet's family only.
+    for fam in m.families() {
         if !b.services.contains_key(&ServiceKey::fwmark(fam, m.mark)) {
             out.push(
-                Problem::error(format!(
+                Problem::warning(format!(
                     "mark {} marks {fam} traffic, but there is no {fam} fwmark service {}",
                     m.mark, m.mark
                 ))
-                .help("marked packets without a fwmark service are not balanced")
-                .at(sub(), Field::Object, o, "mark rule"),
+                .help(format!(
+                    "IPVS looks up marked {fam} packets among {fam} fwmark services only: add `mark({}).{}()`, or drop the {fam} vips",
+                    m.mark,
+                    match fam {
+                        Family::Inet => "ipv4",
+                        Family::Inet6 => "ipv6",
+                    }
+                ))
+                .at(sub(), Field::Vips, o, format!("{fam} vips")),
             );
         }
     }
@@ -703,6 +717,33 @@ mod tests {
         s.dests
             .insert(dest("192.168.10.11", 80).key, dest("192.168.10.11", 80));
         assert!(validate(&with(s)).is_empty());
+    }
+
+    #[test]
+    fn scheduler_none_takes_everything_but_flags_warn() {
+        // Accepted by the kernel (lab: lvsh_sched_none) with persistence, netmask,
+        // engine and ops alike.
+        let mut s = Service::new(ServiceKey::inet(
+            Protocol::Udp,
+            "10.0.0.1".parse().unwrap(),
+            5060,
+        ));
+        s.scheduler = Scheduler::None;
+        s.persistence = Some(60);
+        s.set_netmask(Netmask::V4("255.255.255.0".parse().unwrap()));
+        s.pe = Some(PersistenceEngine::Sip);
+        s.one_packet = true;
+        s.dests
+            .insert(dest("10.0.0.11", 5060).key, dest("10.0.0.11", 5060));
+        assert!(validate(&with(s.clone())).is_empty());
+        s.flags.insert(crate::model::SchedFlag::Flag1);
+        let p = validate(&with(s));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].severity, Severity::Warning);
+        assert_eq!(
+            p[0].message,
+            "scheduler flags on udp 10.0.0.1:5060 have no effect: scheduler `none` binds no scheduler to read them"
+        );
     }
 
     #[test]
@@ -866,24 +907,29 @@ mod tests {
     }
 
     #[test]
-    fn marks_need_vips_one_family_and_a_service() {
+    fn marks_need_vips_and_warn_without_a_service_of_their_family() {
         let mut m = MarkRule::new(10);
         m.ports.insert(crate::model::PortRange::single(80));
         let mut b = Balancer::default();
         b.marks.insert(10, m.clone());
         assert!(messages(&b)[0].contains("no address"));
+        // Both families in one rule, as the kernel can hold it: only the family
+        // without a fwmark service is worth a warning.
         m.addresses.insert("10.0.0.1".parse().unwrap());
         m.addresses.insert("2001:db8::1".parse().unwrap());
         b.marks.insert(10, m);
-        let msgs = messages(&b);
-        assert!(
-            msgs.iter().any(|x| x.contains("mixes IPv4 and IPv6")),
-            "{msgs:?}"
+        let fw6 = ServiceKey::fwmark(Family::Inet6, 10);
+        b.services.insert(fw6, Service::new(fw6));
+        let p = validate(&b);
+        assert_eq!(p.len(), 1, "{:?}", messages(&b));
+        assert_eq!(p[0].severity, Severity::Warning);
+        assert_eq!(
+            p[0].message,
+            "mark 10 marks ipv4 traffic, but there is no ipv4 fwmark service 10"
         );
-        assert!(
-            msgs.iter().any(|x| x.contains("no ipv4 fwmark service")),
-            "{msgs:?}"
-        );
+        let fw4 = ServiceKey::fwmark(Family::Inet, 10);
+        b.services.insert(fw4, Service::new(fw4));
+        assert!(validate(&b).is_empty());
     }
 
     #[test]

@@ -99,6 +99,11 @@ fn explain_op(op: &IpvsOp, errno: i32) -> String {
 fn missing_module(s: &Service) -> String {
     let sched = s.scheduler.name();
     match s.pe {
+        // `none` is no module: only the engine can be missing.
+        Some(pe) if !s.scheduler.is_module() => format!(
+            "persistence engine `{pe}` not available in this kernel (module ip_vs_pe_{pe} missing?)",
+            pe = pe.name()
+        ),
         Some(pe) => format!(
             "scheduler `{sched}` or persistence engine `{pe}` not available in this kernel \
              (module ip_vs_{sched} or ip_vs_pe_{pe} missing?)",
@@ -205,6 +210,12 @@ mod tests {
             msg(&IpvsOp::EditService(s.clone()), libc::ENOENT),
             "scheduler `twos` or persistence engine `sip` not available in this kernel \
              (module ip_vs_twos or ip_vs_pe_sip missing?)"
+        );
+        let mut unscheduled = s.clone();
+        unscheduled.scheduler = Scheduler::None;
+        assert_eq!(
+            msg(&IpvsOp::AddService(unscheduled), libc::ENOENT),
+            "persistence engine `sip` not available in this kernel (module ip_vs_pe_sip missing?)"
         );
         assert_eq!(
             msg(&IpvsOp::AddService(s.clone()), libc::EEXIST),

@@ -235,6 +235,7 @@ pub(crate) mod tests {
                 Scheduler::Sh,
                 Scheduler::Mh,
                 Scheduler::Twos,
+                Scheduler::None,
             ] {
                 let mut s = Service::new(key);
                 s.scheduler = sched;
@@ -387,7 +388,7 @@ pub(crate) mod tests {
         assert_eq!(
             err.to_string(),
             "service tcp 10.0.0.1:80 uses scheduler `xy`, which lvsh does not know \
-             (known: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos)"
+             (known: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos, none)"
         );
         let mut e = Encoder::new();
         e.u16(IPVS_SVC_ATTR_AF, AF_INET);
@@ -402,6 +403,35 @@ pub(crate) mod tests {
             decode_service(e.bytes()).unwrap_err(),
             DecodeError::Family(3)
         );
+    }
+
+    /// What the kernel sends for `ipvsadm -A -t 10.1.0.100:81 -s none -b flag-1,flag-3`:
+    /// the name `none` (no scheduler bound), the flags kept.
+    #[test]
+    fn scheduler_none_decodes() {
+        let mut e = Encoder::new();
+        e.u16(IPVS_SVC_ATTR_AF, AF_INET);
+        e.u16(IPVS_SVC_ATTR_PROTOCOL, 6);
+        e.attr(
+            IPVS_SVC_ATTR_ADDR,
+            &[10, 1, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
+        e.attr(IPVS_SVC_ATTR_PORT, &81u16.to_be_bytes());
+        e.string(IPVS_SVC_ATTR_SCHED_NAME, "none");
+        let flags = IP_VS_SVC_F_HASHED | IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED3;
+        let mut raw = [0xff; 8];
+        raw[..4].copy_from_slice(&flags.to_ne_bytes());
+        e.attr(IPVS_SVC_ATTR_FLAGS, &raw);
+        e.u32(IPVS_SVC_ATTR_TIMEOUT, 0);
+        e.attr(IPVS_SVC_ATTR_NETMASK, &[255; 4]);
+        let s = decode_service(e.bytes()).unwrap();
+        assert_eq!(s.scheduler, Scheduler::None);
+        assert_eq!(s.flags.names(s.scheduler), ["flag-1", "flag-3"]);
+        assert_eq!(s.persistence, None);
+        // And it encodes back under the same name.
+        let mut e = Encoder::new();
+        encode_service(&mut e, &s);
+        assert!(e.bytes().windows(5).any(|w| w == b"none\0"));
     }
 
     #[test]

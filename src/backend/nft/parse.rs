@@ -248,10 +248,7 @@ fn decode(stmts: &[Statement]) -> Option<Decoded> {
     }) = next
     {
         for e in elements(right)? {
-            match e {
-                Expression::String(s) => protocols.insert(s.parse().ok()?),
-                _ => return None,
-            };
+            protocols.insert(l4proto(e)?);
         }
         let (proto, field, right) = payload_match(it.next()?)?;
         if (proto, field) != ("th", "dport") {
@@ -281,6 +278,16 @@ fn decode(stmts: &[Statement]) -> Option<Decoded> {
         ports,
         mark: *mark,
     })
+}
+
+/// One element of the `meta l4proto` set: nft lists the name `/etc/protocols` gives
+/// the number, and the bare number on hosts without that file (no netbase package).
+fn l4proto(e: &Expression) -> Option<Protocol> {
+    match e {
+        Expression::String(s) => s.parse().ok(),
+        Expression::Number(n) => Protocol::from_number(u16::try_from(*n).ok()?),
+        _ => None,
+    }
 }
 
 fn payload_match<'a>(s: &'a Statement) -> Option<(&'a str, &'a str, &'a Expression<'a>)> {
@@ -440,6 +447,52 @@ mod tests {
         let m12 = &o.marks[&12];
         assert!(m12.ports.is_empty());
         assert_eq!(m12.protocols, MarkRule::new(12).protocols);
+    }
+
+    /// What nft 1.0.6 listed for lvsh's multi-protocol rules on a host without
+    /// `/etc/protocols` (a mount namespace with it emptied): the set holds numbers.
+    const LISTED_NUMERIC: &str = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}}, {"table": {"family": "inet", "name": "lvsh", "handle": 1}}, {"chain": {"family": "inet", "table": "lvsh", "name": "prerouting", "handle": 1, "type": "filter", "hook": "prerouting", "prio": -150, "policy": "accept"}}, {"rule": {"family": "inet", "table": "lvsh", "chain": "prerouting", "handle": 3, "comment": "lvsh mark 10", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "192.168.10.120"}}, {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": {"set": [6, 17]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": 53}}, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 10}}]}}, {"rule": {"family": "inet", "table": "lvsh", "chain": "prerouting", "handle": 5, "comment": "lvsh mark 10", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "2001:db8::10"}}, {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": {"set": [6, 17]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": 53}}, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 10}}]}}, {"rule": {"family": "inet", "table": "lvsh", "chain": "prerouting", "handle": 8, "comment": "lvsh mark 11: dns", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "2001:db8::11"}}, {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": {"set": [6, 17, 132]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": {"set": [53, {"range": [8000, 8100]}]}}}, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 11}}]}}]}"#;
+
+    #[test]
+    fn reads_protocol_numbers_nft_lists_without_etc_protocols() {
+        let o = parse_table(LISTED_NUMERIC).unwrap();
+        assert_eq!(o.foreign, vec![]);
+        let m10 = &o.marks[&10];
+        assert_eq!(
+            m10.addresses,
+            [
+                "192.168.10.120".parse().unwrap(),
+                "2001:db8::10".parse().unwrap()
+            ]
+            .into()
+        );
+        assert_eq!(m10.protocols, [Protocol::Tcp, Protocol::Udp].into());
+        assert_eq!(m10.ports, [PortRange::single(53)].into());
+        let m11 = &o.marks[&11];
+        assert_eq!(
+            m11.protocols,
+            [Protocol::Tcp, Protocol::Udp, Protocol::Sctp].into()
+        );
+        assert_eq!(
+            m11.ports,
+            [PortRange::single(53), "8000-8100".parse().unwrap()].into()
+        );
+        assert_eq!(m11.comment.as_deref(), Some("dns"));
+        // Names and numbers are the same rule.
+        let named = LISTED_NUMERIC
+            .replace("[6, 17]", r#"["tcp", "udp"]"#)
+            .replace("[6, 17, 132]", r#"["tcp", "udp", "sctp"]"#);
+        assert_eq!(parse_table(&named).unwrap(), o);
+    }
+
+    #[test]
+    fn unknown_protocol_numbers_are_foreign() {
+        // 1 is icmp: lvsh never writes it.
+        let s = LISTED_NUMERIC.replace("[6, 17, 132]", "[6, 1]");
+        let o = parse_table(&s).unwrap();
+        assert_eq!(o.marks.keys().copied().collect::<Vec<_>>(), [10]);
+        assert_eq!(o.foreign.len(), 1);
+        assert!(o.foreign[0].detail.contains("not a rule lvsh writes"));
     }
 
     #[test]

@@ -19,17 +19,28 @@ use std::{
 
 const CHILD: &str = "LVSH_NFT_TEST_CHILD";
 const PARENT_NETNS: &str = "LVSH_NFT_TEST_PARENT_NETNS";
+const PARENT_MNTNS: &str = "LVSH_NFT_TEST_PARENT_MNTNS";
 
-fn netns_id(pid: &str) -> String {
-    fs::read_link(format!("/proc/{pid}/ns/net"))
-        .expect("reading /proc/*/ns/net")
+fn ns_id(pid: &str, kind: &str) -> String {
+    fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+        .expect("reading /proc/*/ns/*")
         .display()
         .to_string()
+}
+
+fn netns_id(pid: &str) -> String {
+    ns_id(pid, "net")
 }
 
 /// Runs `body` in a fresh network namespace: in the child run it runs it, in the
 /// normal run it starts the child and checks that exactly this test passed there.
 fn in_new_netns(path: &str, body: impl FnOnce()) {
+    in_new_namespaces(path, false, body)
+}
+
+/// [`in_new_netns`], and with `mount` in a mount namespace of its own too, so the
+/// test may hide files nft reads.
+fn in_new_namespaces(path: &str, mount: bool, body: impl FnOnce()) {
     let test = path.split_once("::").expect("crate::path").1;
     if env::var(CHILD).as_deref() == Ok(test) {
         let parent = env::var(PARENT_NETNS).expect("parent netns passed down");
@@ -38,15 +49,29 @@ fn in_new_netns(path: &str, body: impl FnOnce()) {
             parent,
             "refusing to touch nft outside a namespace of its own"
         );
+        if mount {
+            let parent = env::var(PARENT_MNTNS).expect("parent mount namespace passed down");
+            assert_ne!(
+                ns_id("self", "mnt"),
+                parent,
+                "refusing to mount outside a namespace of its own"
+            );
+        }
         return body();
     }
     let exe = env::current_exe().expect("test binary path");
+    let namespaces: &[&str] = if mount {
+        &["--net", "--mount", "--"]
+    } else {
+        &["--net", "--"]
+    };
     let out = Command::new("unshare")
-        .args(["--net", "--"])
+        .args(namespaces)
         .arg(exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, test)
         .env(PARENT_NETNS, netns_id("self"))
+        .env(PARENT_MNTNS, ns_id("self", "mnt"))
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run `unshare` ({e}): these tests need util-linux, root and nftables")
@@ -494,6 +519,41 @@ netns_tests! {
         assert_eq!(here.unwrap(), BTreeMap::new());
         assert!(!tables().contains("lvsh"));
     }
+}
+
+/// Without `/etc/protocols` (hosts without netbase, and so lab images built on one)
+/// nft lists a `meta l4proto` set as numbers: every shape must still read back as
+/// written, or `plan` never settles and `save` loses the marks.
+#[test]
+fn every_shape_reads_back_without_etc_protocols() {
+    let path = concat!(
+        module_path!(),
+        "::every_shape_reads_back_without_etc_protocols"
+    );
+    in_new_namespaces(path, true, || {
+        let hide = Command::new("mount")
+            .args(["--bind", "/dev/null", "/etc/protocols"])
+            .status()
+            .expect("running mount");
+        assert!(
+            hide.success(),
+            "mount --bind /dev/null /etc/protocols: {hide}"
+        );
+        let mut cli = NftCli::new(None);
+        let marks = sample();
+        cli.replace(&marks).unwrap();
+        let text = nft(&["list", "table", "inet", "lvsh"], None);
+        assert!(text.contains("meta l4proto { 6, 17 }"), "{text}");
+        assert_eq!(cli.read().unwrap(), marks);
+        // The emitted text script too.
+        cli.replace(&BTreeMap::new()).unwrap();
+        let b = Balancer {
+            marks: marks.clone(),
+            ..Balancer::default()
+        };
+        cli.apply_text(&to_nft(&b)).unwrap();
+        assert_eq!(cli.read().unwrap(), marks);
+    });
 }
 
 fn listing_with_handles() -> Value {

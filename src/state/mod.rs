@@ -68,7 +68,7 @@ pub fn reread(
     let balancer = balancer.map_err(StateError::Ipvs)?;
     let table = match table {
         Some(table) => table.map_err(StateError::Nft)?,
-        None => nft::Observed {
+        None => nft::TableRead {
             marks: before.balancer.marks.clone(),
             foreign: before.foreign.clone(),
         },
@@ -78,7 +78,7 @@ pub fn reread(
 
 impl Observed {
     /// The IPVS state with the owned table's marks and drift.
-    pub fn new(mut balancer: Balancer, table: nft::Observed) -> Self {
+    pub fn new(mut balancer: Balancer, table: nft::TableRead) -> Self {
         balancer.marks = table.marks;
         Observed {
             balancer,

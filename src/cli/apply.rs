@@ -235,6 +235,14 @@ pub fn conclude(
 ) -> Result<i32, CliError> {
     let Some(prepared) = apply::prepare(observed, desired, mode)? else {
         clock.lap(Phase::Plan);
+        // The kernel already holds what was asked: an apply cut off earlier is
+        // settled (we hold the lock, so none is running).
+        if let Err(e) = live
+            .journal()
+            .settle("a later apply found the kernel as asked")
+        {
+            eprintln!("warning: {e}");
+        }
         if !ctx.quiet {
             ctx.out("No changes. The kernel matches the script.\n")?;
         }

@@ -260,7 +260,10 @@ pub fn conclude(
             &managed,
         ))?;
         ctx.out(&prepared.observed.foreign_notice())?;
-        ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
+        // Only drift in the table: no "No changes" line before it is repaired.
+        if !prepared.plan.is_empty() {
+            ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
+        }
     }
     clock.lap(Phase::Show);
     if consent.dry_run {
@@ -281,6 +284,7 @@ pub fn conclude(
         }
     }
     clock.lap(Phase::Show);
+    let foreign = prepared.observed.foreign.len();
     let journal = live.journal();
     let applied = apply::execute(
         &mut live.kernel(),
@@ -292,7 +296,13 @@ pub fn conclude(
     clock.book(Phase::Apply, applied.write_time);
     clock.book(Phase::Reread, applied.reread_time);
     if !ctx.quiet {
-        ctx.out(&format!("{applied}\n"))?;
+        if applied.added + applied.changed + applied.deleted == 0 {
+            ctx.out(&format!(
+                "Applied: table inet lvsh rewritten without the {foreign} object(s) lvsh did not write.\n"
+            ))?;
+        } else {
+            ctx.out(&format!("{applied}\n"))?;
+        }
     }
     if ctx.verbose {
         eprintln!("{}", clock.report(Some(applied.requests)));

@@ -198,10 +198,7 @@ fn a_refused_request_stops_the_sending_and_everything_is_rolled_back() {
         Outcome::RolledBack
     );
     let text = format!("{:?}", miette::Report::new(err));
-    assert!(
-        text.contains("nothing was changed"),
-        "{text}"
-    );
+    assert!(text.contains("nothing was changed"), "{text}");
 }
 
 #[test]

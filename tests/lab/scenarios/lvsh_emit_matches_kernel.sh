@@ -12,7 +12,8 @@ run ip link set eth1 up
 for name in ppc pcc pfmc nat-farm dual-stack generated; do
     step "scripts/$name.rhai"
     file=$SCRIPTS/$name.rhai
-    quietly lvsh apply --yes "$file"
+    # Each example replaces the previous one whole: a mass delete, deliberately.
+    quietly lvsh apply --yes --allow-mass-delete "$file"
     emitted=$(lvsh emit "$file" --to ipvsadm 2>/dev/null | sort)
     kernel=$(ipvsadm -S -n | sort)
     if [ "$emitted" = "$kernel" ]; then

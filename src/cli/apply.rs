@@ -312,19 +312,10 @@ pub fn conclude(
 
 /// `sha256:HEX` of a script file's content (not of its imports); `None` for stdin.
 pub fn script_hash(file: &Path) -> Option<String> {
-    use sha2::{Digest, Sha256};
     if file == Path::new("-") {
         return None;
     }
-    let bytes = std::fs::read(file).ok()?;
-    let digest = Sha256::digest(&bytes);
-    Some(format!(
-        "sha256:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    std::fs::read(file).ok().map(|bytes| state::sha256(&bytes))
 }
 
 /// Asks on the terminal; anything but yes cancels.

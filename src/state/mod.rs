@@ -2,6 +2,8 @@
 
 mod fingerprint;
 
+pub use fingerprint::sha256;
+
 use crate::{
     backend::{
         Ipvs, Nft, ipvs,

@@ -153,6 +153,7 @@ pub const DEFAULT_WEIGHT: u32 = 1;
 
 /// A real server of a service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dest {
     #[serde(flatten)]
     pub key: DestKey,
@@ -228,6 +229,7 @@ impl Eq for Dest {}
 
 impl keyed::Keyed for Dest {
     type Key = DestKey;
+    const WHAT: &'static str = "real server";
     fn key(&self) -> DestKey {
         self.key
     }

@@ -212,7 +212,7 @@ mod tests {
             err(&svc(
                 r#""protocol": "tcp", "address": "10.0.0.300", "port": 80"#
             ))
-            .starts_with("invalid IP address syntax")
+            .starts_with("`10.0.0.300` is not an IP address")
         );
         assert!(
             err(&svc(
@@ -229,6 +229,13 @@ mod tests {
                 r#""protocol": "tcp", "address": "10.0.0.1", "port": 80, "fwmark": 3"#
             ))
             .starts_with("a service has")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 80,
+                   "destinations": [{"address": "web1", "port": 80}]"#
+            ))
+            .starts_with("`web1` is not an IP address")
         );
         let twice = r#"{"services": [
             {"protocol": "tcp", "address": "10.0.0.1", "port": 80},

@@ -5,6 +5,7 @@ use std::{fmt, net::IpAddr};
 /// Identity of a real server inside its service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct DestKey {
+    #[serde(deserialize_with = "super::service::ip_address")]
     pub address: IpAddr,
     pub port: u16,
 }

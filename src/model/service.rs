@@ -95,6 +95,19 @@ impl fmt::Display for ServiceKey {
     }
 }
 
+/// An address in JSON, refused with its text: "`10.0.0.300` is not an IP address"
+/// rather than serde's "invalid IP address syntax".
+pub(crate) fn ip_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    let text = std::borrow::Cow::<str>::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!("`{}` is not an IP address", text.escape_debug()))
+    })
+}
+
+fn some_ip_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    ip_address(d).map(Some)
+}
+
 /// Read field by field rather than as an untagged enum: a bad address or port is
 /// then reported as such, not as "did not match any variant".
 impl<'de> Deserialize<'de> for ServiceKey {
@@ -102,6 +115,7 @@ impl<'de> Deserialize<'de> for ServiceKey {
         #[derive(Deserialize)]
         struct Fields {
             protocol: Option<Protocol>,
+            #[serde(default, deserialize_with = "some_ip_address")]
             address: Option<IpAddr>,
             port: Option<u16>,
             family: Option<Family>,

@@ -119,8 +119,19 @@ pub enum JournalError {
     #[diagnostic(help("`lvsh history` lists the applies recorded"))]
     NoEntry { id: u64 },
     #[error("the journal has no applies yet")]
+    #[diagnostic(help(
+        "lvsh records every apply that writes to the kernel; there is nothing to roll back"
+    ))]
     Empty,
+    #[error("apply {id} has no recorded state to go back to: `{}` is missing", path.display())]
+    #[diagnostic(help(
+        "the journal was changed by hand; `lvsh history` lists the applies recorded"
+    ))]
+    NoSnapshot { id: u64, path: PathBuf },
     #[error("journal entry `{}` is damaged", path.display())]
+    #[diagnostic(help(
+        "lvsh wrote it atomically, so something else changed it; move it away to silence this"
+    ))]
     Damaged {
         path: PathBuf,
         #[source]
@@ -200,11 +211,31 @@ impl Journal {
 
     /// Every entry, oldest first.
     pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
-        let ids = self.ids().map_err(|source| JournalError::Read {
+        self.ids_read()?
+            .into_iter()
+            .map(|id| self.entry(id))
+            .collect()
+    }
+
+    /// Every entry that can be read, oldest first, and what could not be: one
+    /// damaged file does not hide the rest of the history.
+    pub fn entries_lossy(&self) -> Result<(Vec<Entry>, Vec<JournalError>), JournalError> {
+        let mut good = vec![];
+        let mut bad = vec![];
+        for id in self.ids_read()? {
+            match self.entry(id) {
+                Ok(e) => good.push(e),
+                Err(e) => bad.push(e),
+            }
+        }
+        Ok((good, bad))
+    }
+
+    fn ids_read(&self) -> Result<Vec<u64>, JournalError> {
+        self.ids().map_err(|source| JournalError::Read {
             dir: self.dir.clone(),
             source,
-        })?;
-        ids.into_iter().map(|id| self.entry(id)).collect()
+        })
     }
 
     /// Entries that never ended, newest first. The caller knows whether their
@@ -225,8 +256,9 @@ impl Journal {
     }
 
     pub fn snapshot(&self, id: u64) -> Result<Snapshot, JournalError> {
-        self.read(&self.path(id, "snapshot.json"))?
-            .ok_or(JournalError::NoEntry { id })
+        let path = self.path(id, "snapshot.json");
+        self.read(&path)?
+            .ok_or(JournalError::NoSnapshot { id, path })
     }
 
     fn read<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<Option<T>, JournalError> {

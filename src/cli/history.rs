@@ -5,21 +5,29 @@ use crate::apply::{Entry, Journal, format_time};
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32, CliError> {
     let journal = Journal::for_netns(ctx.netns.as_deref());
-    let entries = journal.entries()?;
+    let (entries, damaged) = journal.entries_lossy()?;
     if json {
         let rows: Vec<_> = entries.iter().map(row_json).collect();
         ctx.out(&(serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n"))?;
-        return Ok(0);
-    }
-    if entries.is_empty() {
+    } else if entries.is_empty() && damaged.is_empty() {
         ctx.out(&format!(
             "No applies recorded in `{}`.\n",
             journal.dir().display()
         ))?;
-        return Ok(0);
+    } else if !entries.is_empty() {
+        ctx.out(&render(&entries))?;
     }
-    ctx.out(&render(&entries))?;
-    Ok(0)
+    // What could be read is listed; what could not is an error after it.
+    let mut damaged = damaged.into_iter();
+    match damaged.next() {
+        None => Ok(0),
+        Some(first) => {
+            for other in damaged {
+                eprintln!("{:?}", miette::Report::new(other));
+            }
+            Err(first.into())
+        }
+    }
 }
 
 fn outcome(e: &Entry) -> &'static str {

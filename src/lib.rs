@@ -10,5 +10,6 @@ pub mod dsl;
 pub mod model;
 pub mod plan;
 pub mod repl;
+mod report;
 pub mod state;
 mod suggest;

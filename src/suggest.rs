@@ -24,6 +24,8 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("realserver", &["rs"]),
     ("u_thresh", &["u_threshold"]),
     ("l_thresh", &["l_threshold"]),
+    ("ipv4", &["inet"]),
+    ("ipv6", &["inet6"]),
     ("upper_threshold", &["u_threshold"]),
     ("lower_threshold", &["l_threshold"]),
 ];
@@ -141,6 +143,8 @@ mod tests {
         assert_eq!(closest("ipip", methods), Some("tun"));
         // The state file's name for tunnelling is `tunnel`.
         assert_eq!(closest("ipip", ["nat", "dr", "tunnel"]), Some("tunnel"));
+        // The state file's names of the families.
+        assert_eq!(closest("ipv6", ["inet", "inet6"]), Some("inet6"));
         // A synonym only counts when its name is a candidate.
         assert_eq!(closest("masq", schedulers), None);
     }

@@ -82,6 +82,24 @@ pub fn members(text: &str, span: Range<usize>) -> Vec<(String, Range<usize>)> {
     out
 }
 
+/// The last element of the list `found` that ends at or before `offset`: the one
+/// serde had just read when it names the list's end.
+pub fn element_before(text: &str, found: &Found, offset: usize) -> Option<Found> {
+    let b = text.as_bytes();
+    if b.get(found.span.start) != Some(&b'[') {
+        return None;
+    }
+    let (i, span) = elements(b, found.span.clone())
+        .into_iter()
+        .enumerate()
+        .rfind(|(_, s)| s.end <= offset + 1)?;
+    Some(Found {
+        path: format!("{}[{i}]", found.path),
+        object: b[span.start] == b'{',
+        span,
+    })
+}
+
 fn elements(b: &[u8], span: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut i = skip_space(b, span.start + 1);
@@ -185,6 +203,16 @@ mod tests {
         assert_eq!(f.path, "services[0]");
         assert_eq!(locate(TEXT, 0).unwrap().path, "");
         assert_eq!(locate(TEXT, TEXT.len()), None);
+    }
+
+    #[test]
+    fn the_element_before_the_end_of_a_list() {
+        let f = locate(TEXT, at("]\n}")).unwrap();
+        assert_eq!(f.path, "services");
+        let e = element_before(TEXT, &f, at("]\n}")).unwrap();
+        assert_eq!(e.path, "services[1]");
+        assert!(e.object);
+        assert_eq!(element_before(TEXT, &locate(TEXT, 0).unwrap(), 5), None);
     }
 
     #[test]

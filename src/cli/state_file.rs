@@ -1,7 +1,7 @@
 //! A state file (`--state FILE.json`) that does not read: which entry is wrong and
 //! how, pointed at in the file, in words rather than serde's.
 
-use super::json_place::{Found, locate, members};
+use super::json_place::{Found, element_before, locate, members};
 use crate::{
     model::{Family, Protocol},
     suggest::did_you_mean,
@@ -101,9 +101,15 @@ fn explain_data(text: &str, offset: usize, what: &str) -> (String, String, std::
     let Some(found) = locate(text, offset) else {
         return (what.to_string(), HELP.to_string(), offset..offset + 1);
     };
+    // A duplicate is found once the list has it: serde names the list.
+    let found = if what.contains("duplicate object in list") {
+        element_before(text, &found, offset).unwrap_or(found)
+    } else {
+        found
+    };
     // serde reads some objects whole before it looks at them (flattened and
     // untagged keys) and then names the object's end: find the member at fault.
-    let found = if found.object {
+    let found = if found.object && !what.contains("duplicate object in list") {
         match key_fault(text, &found) {
             Some(fault) => return fault,
             None => member_with_value(text, found, what),
@@ -183,7 +189,9 @@ fn key_fault(text: &str, found: &Found) -> Option<(String, String, std::ops::Ran
     None
 }
 
-/// The member of `object` whose value serde quotes in `what` (`string "eighty"`).
+/// The member of `object` serde means: the one whose value it quotes in `what`
+/// (`string "eighty"`), or the one named like the type it could not read
+/// (`untagged enum Netmask`: `netmask`).
 fn member_with_value(text: &str, object: Found, what: &str) -> Found {
     let quoted = what
         .split_once("string \"")
@@ -194,18 +202,26 @@ fn member_with_value(text: &str, object: Found, what: &str) -> Found {
             let (v, _) = rest.split_once('`')?;
             serde_json::from_str::<serde_json::Value>(v).ok()
         });
-    let Some(value) = quoted else {
-        return object;
+    let type_name = what
+        .split_once("untagged enum ")
+        .map(|(_, t)| t.trim().to_lowercase());
+    let is_it = |key: &str, span: &std::ops::Range<usize>| match (&quoted, &type_name) {
+        (Some(value), _) => {
+            serde_json::from_str::<serde_json::Value>(&text[span.clone()])
+                .ok()
+                .as_ref()
+                == Some(value)
+        }
+        (None, Some(name)) => key == name,
+        (None, None) => false,
     };
     members(text, object.span.clone())
         .into_iter()
-        .find(|(_, s)| {
-            serde_json::from_str::<serde_json::Value>(&text[s.clone()]).ok() == Some(value.clone())
-        })
+        .find(|(k, s)| is_it(k, s))
         .map(|(k, span)| Found {
             path: format!("{}.{k}", object.path),
+            object: text.as_bytes()[span.start] == b'{',
             span,
-            object: false,
         })
         .unwrap_or(object)
 }
@@ -263,7 +279,7 @@ fn reword(what: &str, path: &str) -> (String, String) {
         ("expected a map", "expected an object"),
         (
             "duplicate object in list",
-            "an earlier entry has the same key",
+            "an earlier entry of the list has the same key",
         ),
     ] {
         what = what.replace(serde, ours);
@@ -359,6 +375,32 @@ mod tests {
             e.to_string()
                 .ends_with("unknown value `masq`, did you mean `nat`?"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn an_untagged_value_is_found_by_its_type() {
+        let e = error(&GOOD.replace("\"port\": 80,\n", "\"port\": 80, \"netmask\": \"foo\",\n"));
+        assert!(
+            e.to_string()
+                .ends_with("`services[0].netmask`: not a netmask: an IPv4 mask (\"255.255.255.0\") or an IPv6 prefix length (1-128)"),
+            "{e}"
+        );
+        assert_eq!(labelled(&e), "\"foo\"");
+    }
+
+    #[test]
+    fn a_duplicate_is_the_later_entry() {
+        let service = r#"{"protocol":"tcp","address":"10.0.0.1","port":80}"#;
+        let e = error(&format!("{{\"services\": [{service},\n{service}]}}"));
+        assert_eq!(
+            e.to_string(),
+            "`s.json` is not a state file: `services[1]`: an earlier entry of the list has the same key"
+        );
+        assert_eq!(labelled(&e), "{");
+        assert_eq!(
+            e.0.source.inner().find('\n').unwrap() + 1,
+            e.0.label.as_ref().unwrap().offset()
         );
     }
 

@@ -78,15 +78,16 @@ impl ScriptError {
         text: impl Into<String>,
     ) -> Self {
         let mut text = text.into();
-        // The token at a saturated place is not the one meant: mark one character.
-        let mut saturated = true;
-        if column >= RHAI_MAX_POSITION {
-            text.push_str(" (here or further right: rhai counts columns up to 65535)");
+        let saturated = if column >= RHAI_MAX_POSITION {
+            Some(" (here or further right: rhai counts columns up to 65535)")
         } else if line >= RHAI_MAX_POSITION {
-            text.push_str(" (here or further down: rhai counts lines up to 65535)");
+            Some(" (here or further down: rhai counts lines up to 65535)")
         } else {
-            saturated = false;
-        }
+            None
+        };
+        text.push_str(saturated.unwrap_or_default());
+        // The token at a saturated place is not the one meant: mark one character.
+        let saturated = saturated.is_some();
         let span_at = |code: &str, line, column| {
             let span = span_at(code, line, column);
             if saturated {
@@ -283,5 +284,21 @@ mod tests {
         assert!(text.contains("a.rhai:1:1"), "{text}");
         assert!(text.contains("b.rhai:2:3"), "{text}");
         assert!(text.contains("───┬───"), "the span covers the name: {text}");
+    }
+
+    #[test]
+    fn a_place_where_rhai_stops_counting_says_so() {
+        let mut s = Sources::default();
+        s.insert(
+            "a.rhai",
+            &format!("{}service(\"x\", 1);\n", " ".repeat(70_000)),
+        );
+        let e = ScriptError::new("bad").label(&s, "a.rhai", 1, 65535, "this call");
+        let label = e.0.labels[0].clone();
+        assert_eq!(label.len(), 1, "one character, not the token there");
+        assert!(
+            label.label().unwrap().contains("or further right"),
+            "{label:?}"
+        );
     }
 }

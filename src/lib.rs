@@ -11,5 +11,6 @@ pub mod model;
 mod not_text;
 pub mod plan;
 pub mod repl;
+mod report;
 pub mod state;
 mod suggest;

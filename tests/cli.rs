@@ -753,3 +753,152 @@ fn history_lists_the_journal_and_says_when_it_is_empty() {
         .stdout_contains(&["\"outcome\": \"applied\"", "\"outcome\": null"])
         .run();
 }
+
+/// A line of half a megabyte shows as a window around its span, in every kind of
+/// report; a value as long is cut in the message.
+#[test]
+fn long_lines_are_cut_in_every_report() {
+    let long = "x".repeat(500_000);
+    let cases = [
+        (
+            "script",
+            vec!["check", "-"],
+            format!("service(\"10.0.0.1\", 80).scheduler(\"{long}\");\n"),
+        ),
+        (
+            "syntax",
+            vec!["check", "-"],
+            format!("let a = ; // {long}\n"),
+        ),
+        (
+            "problem",
+            vec!["check", "-"],
+            format!("let s = \"{long}\"; service(\"10.0.0.1\", 0);\n"),
+        ),
+        (
+            "import",
+            vec!["import", "-"],
+            format!("-A -t 10.0.0.1:80 -s {long}\n"),
+        ),
+    ];
+    for (name, args, input) in cases {
+        let out = Test::new()
+            .args(args)
+            .stdin(&input)
+            .status(1)
+            .stderr_golden(&format!("long_lines/{name}.stderr"))
+            .run();
+        assert!(out.stderr.len() < 2000, "{name}: {}", out.stderr.len());
+    }
+    // A warning quotes a value of the command line: cut too.
+    let name = "y".repeat(100_000);
+    let out = Test::new()
+        .args(["check", "-", "--set", &format!("{name}=1")])
+        .stdin("service(\"10.0.0.1\", 80);")
+        .stdout("-: ok, 1 service, 0 real servers\n")
+        .stderr_any()
+        .run();
+    assert!(out.stderr.len() < 200, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("warning: --set `yyy") && out.stderr.contains('…'),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A state file on one long line (minified JSON) with a bad entry far into it.
+#[test]
+fn a_long_state_file_line_is_cut_around_the_bad_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let service = |i: u32, sched: &str| {
+        format!(
+            r#"{{"protocol":"tcp","address":"10.{}.{}.1","port":80,"scheduler":"{sched}"}}"#,
+            i / 256,
+            i % 256
+        )
+    };
+    let mut services: Vec<String> = (0..8000).map(|i| service(i, "rr")).collect();
+    services.push(service(8000, "RR"));
+    std::fs::write(
+        &state,
+        format!(r#"{{"services":[{}]}}"#, services.join(",")),
+    )
+    .unwrap();
+    let out = Test::new()
+        .args([
+            "plan",
+            "scripts/ppc.rhai",
+            "--state",
+            state.to_str().unwrap(),
+        ])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(out.stderr.len() < 2000, "{}", out.stderr.len());
+    let text = unwrapped(&out.stderr);
+    assert!(
+        text.contains("`services[8000].scheduler`: unknown value `RR`, did you mean `rr`?"),
+        "{text}"
+    );
+    assert!(text.contains("s.json:1:"), "{text}");
+    assert!(text.contains("1 ...er\":\"rr\"}"), "{text}");
+    assert!(text.contains("\"scheduler\":\"RR\"}]}"), "{text}");
+}
+
+/// Which entry of a state file is wrong, what is wrong, and where: no serde words.
+#[test]
+fn a_bad_state_file_entry_is_named_and_shown() {
+    let good = std::fs::read_to_string("tests/fixtures/scope/director.json").unwrap();
+    let cases = [
+        (
+            "missing_protocol",
+            good.replacen("\"protocol\": \"tcp\",", "", 1),
+        ),
+        (
+            "port_not_a_number",
+            good.replacen("\"port\": 80", "\"port\": \"eighty\"", 1),
+        ),
+        (
+            "scheduler_case",
+            good.replacen("\"scheduler\": \"rr\"", "\"scheduler\": \"RR\"", 1),
+        ),
+        ("not_json", good[..good.len() / 2].to_string()),
+    ];
+    for (name, text) in cases {
+        assert_ne!(text, good, "{name}: the fixture changed");
+        Test::new()
+            .args(["plan", "scripts/ppc.rhai", "--state", "-"])
+            .stdin(&text)
+            .status(1)
+            .stderr_golden(&format!("state_file/{name}.stderr"))
+            .run();
+    }
+}
+
+/// `-q` leaves errors only: no warnings, notices or script output.
+#[test]
+fn quiet_leaves_only_errors() {
+    let warned = "tests/warnings/pe_sip_on_tcp.rhai";
+    for args in [
+        vec!["-q", "check", warned],
+        vec!["check", warned, "--quiet", "--set", "unused=1"],
+        vec!["-q", "emit", warned, "--to", "json"],
+        vec!["-q", "emit", warned, "--to", "ipvsadm"],
+        vec!["-q", "plan", warned, "--empty"],
+    ] {
+        Test::new().args(&args).stderr("").run();
+    }
+    Test::new()
+        .args(["-q", "check", "-"])
+        .stdin("print(\"hello\"); service(\"10.0.0.1\", 80).pe(\"sip\").persist();")
+        .stdout("")
+        .stderr("")
+        .run();
+    // Errors still show.
+    Test::new()
+        .args(["-q", "check", "tests/invalid/unknown_scheduler.rhai"])
+        .status(1)
+        .stderr_contains(&["unknown scheduler `rrr`"])
+        .run();
+}

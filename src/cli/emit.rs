@@ -7,10 +7,8 @@ pub fn run(ctx: &Context, file: &Path, to: EmitFormat) -> Result<i32, CliError> 
     let b = input::evaluate(ctx, file)?;
     let text = match to {
         EmitFormat::Ipvsadm => {
-            if !ctx.quiet {
-                for what in ipvsadm::unexpressible(&b) {
-                    eprintln!("warning: {what}");
-                }
+            for what in ipvsadm::unexpressible(&b) {
+                ctx.note(&format!("warning: {what}\n"));
             }
             ipvsadm::to_ipvsadm(&b)
         }

@@ -1,3 +1,4 @@
+use super::state_file::StateFileError;
 use crate::{
     apply::{ApplyError, JournalError, LockError, SavedPlanError},
     backend::ipvs,
@@ -36,13 +37,9 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` is not a state file", path.display())]
-    #[diagnostic(help("a state file is the JSON written by `lvsh emit FILE --to json`"))]
-    StateFile {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    StateFile(#[from] StateFileError),
     #[error("`{}` looks like a saved plan but cannot be read", path.display())]
     #[diagnostic(help("a saved plan is the file written by `lvsh plan SCRIPT -o FILE`"))]
     PlanFile {

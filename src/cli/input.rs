@@ -1,6 +1,6 @@
 //! Reading what a command works on: scripts (file or `-`), state files, rules files.
 
-use super::{CliError, Context};
+use super::{CliError, Context, state_file::StateFileError};
 use crate::{
     dsl::{self, Evaluated},
     model::Balancer,
@@ -34,7 +34,8 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// Evaluates a script into a validated model; what it printed goes to stderr.
+/// Evaluates a script into a validated model; what it printed and its warnings go
+/// to stderr (not with `-q`).
 pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
     let Evaluated { balancer, output } = if path == Path::new("-") {
         let src = dsl::read_script(std::io::stdin().lock(), "-")?;
@@ -49,52 +50,59 @@ pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
         dsl::evaluate_file(path, &ctx.dsl)?
     };
     for line in output {
-        eprintln!("{line}");
+        ctx.note(&format!("{line}\n"));
     }
     Ok(balancer)
 }
 
 /// Reads a state file written by `emit --to json`.
 ///
-/// Parsed while it is read: the text of 40,000 destinations is 8 MB, more than the
-/// model it becomes, and would otherwise sit beside both models.
+/// A file is parsed while it is read: the text of 40,000 destinations is 8 MB, more
+/// than the model it becomes, and would otherwise sit beside both models. Only when
+/// it does not parse is the text read again, to show where it is wrong.
 pub fn read_state(path: &Path) -> Result<Balancer, CliError> {
     let read_error = |source| CliError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let input: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(path).map_err(read_error)?)
+    // serde reads a struct from an array too (`[]` would be an empty balancer), and
+    // would name the type of other values by its Rust name.
+    let wrong_top = |first: Option<u8>| -> Option<serde_json::Error> {
+        let other = match first? {
+            b'[' => "an array",
+            b'"' => "a string",
+            b'-' | b'0'..=b'9' => "a number",
+            _ => return None,
+        };
+        Some(serde::de::Error::invalid_type(
+            serde::de::Unexpected::Other(other),
+            &"a JSON object",
+        ))
     };
-    let mut reader = BufReader::with_capacity(64 * 1024, input);
-    // serde reads a struct from an array too (`[]` would be an empty balancer),
-    // and would name the type of other values by its Rust name.
-    let other = match first_byte(&mut reader).map_err(read_error)? {
-        Some(b'[') => Some("an array"),
-        Some(b'"') => Some("a string"),
-        Some(b'-' | b'0'..=b'9') => Some("a number"),
-        _ => None,
-    };
-    if let Some(other) = other {
-        return Err(CliError::StateFile {
-            path: path.to_path_buf(),
-            source: serde::de::Error::invalid_type(
-                serde::de::Unexpected::Other(other),
-                &"a JSON object",
-            ),
-        });
+    if path == Path::new("-") {
+        let text = read_text(path)?;
+        let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+        if let Some(e) = wrong_top(first) {
+            return Err(StateFileError::new("<stdin>", text, &e).into());
+        }
+        return serde_json::from_str(&text)
+            .map_err(|e| StateFileError::new("<stdin>", text, &e).into());
+    }
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    if let Some(e) = wrong_top(first_byte(&mut reader).map_err(read_error)?) {
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        return Err(StateFileError::new(&name, text, &e).into());
     }
     serde_json::from_reader(reader).map_err(|e| {
         if e.is_io() {
             // The reader's own error, as reading the whole file would have reported it.
-            read_error(std::io::Error::from(e))
-        } else {
-            CliError::StateFile {
-                path: path.to_path_buf(),
-                source: e,
-            }
+            return read_error(std::io::Error::from(e));
+        }
+        match std::fs::read_to_string(path) {
+            Ok(text) => StateFileError::new(&name, text, &e).into(),
+            Err(source) => read_error(source),
         }
     })
 }

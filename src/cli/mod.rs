@@ -8,12 +8,14 @@ mod error;
 mod history;
 mod import;
 mod input;
+mod json_place;
 mod live;
 mod plan;
 mod repl;
 mod rollback;
 mod save;
 mod show;
+mod state_file;
 
 pub use args::Cli;
 pub use error::CliError;
@@ -39,6 +41,14 @@ impl Context {
             .write_all(text.as_bytes())
             .and_then(|_| stdout.flush())
             .map_err(CliError::Output)
+    }
+
+    /// Writes what is not an error (warnings, notices, a script's `print`) to
+    /// stderr; `-q` leaves only errors.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprint!("{text}");
+        }
     }
 
     /// Writes to stdout through a buffer as `write` produces the text, for output
@@ -151,16 +161,7 @@ fn use_color(choice: ColorChoice, no_color: bool, terminal: bool) -> bool {
 }
 
 fn install_report_handler(color: bool) {
-    let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(color)
-                .unicode(std::io::stderr().is_terminal())
-                .context_lines(1)
-                .tab_width(4)
-                .build(),
-        )
-    }));
+    crate::report::Reporter::new(color, std::io::stderr().is_terminal()).install();
 }
 
 #[cfg(test)]

@@ -54,14 +54,12 @@ pub fn run(
         }
     }
     if let Some(path) = out {
-        if !ctx.quiet {
-            eprintln!(
-                "Saved the plan to `{}`: `lvsh apply {}` applies exactly it, while the kernel \
-                 stays as it is now.",
-                path.display(),
-                path.display()
-            );
-        }
+        ctx.note(&format!(
+            "Saved the plan to `{}`: `lvsh apply {}` applies exactly it, while the kernel \
+             stays as it is now.\n",
+            path.display(),
+            path.display()
+        ));
     }
     Ok(if detailed && pending { 2 } else { 0 })
 }
@@ -102,7 +100,9 @@ pub fn observe(ctx: &Context, source: &StateSource) -> Result<Observed, CliError
         (None, true) => Default::default(),
         (None, false) => {
             let mut live = live::Live::open(ctx)?;
-            live.warn_interrupted(false);
+            if !ctx.quiet {
+                live.warn_interrupted(false);
+            }
             return live.read();
         }
     };

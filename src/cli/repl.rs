@@ -30,7 +30,9 @@ pub fn run(
         (None, true) => Box::new(Offline::empty().with_render(|b| show::render(b, false))),
         (None, false) => {
             let live = Live::open(ctx)?;
-            live.warn_interrupted(false);
+            if !ctx.quiet {
+                live.warn_interrupted(false);
+            }
             Box::new(LiveKernel {
                 live,
                 netns: ctx.netns.clone(),

@@ -4,10 +4,12 @@ use crate::convert::script;
 /// `lvsh save`: the live state as a script that re-applies as a no-op.
 pub fn run(ctx: &Context) -> Result<i32, CliError> {
     let mut live = Live::open(ctx)?;
-    live.warn_interrupted(false);
+    if !ctx.quiet {
+        live.warn_interrupted(false);
+    }
     let observed = live.read()?;
     if !observed.foreign.is_empty() {
-        eprint!("warning: {}", observed.foreign_notice());
+        ctx.note(&format!("warning: {}", observed.foreign_notice()));
     }
     let header = "saved by lvsh from the live kernel; `lvsh apply` of this file changes nothing";
     ctx.out(&script::to_script(&observed.balancer, header))?;

@@ -8,7 +8,9 @@ use std::fmt::Write;
 /// `lvsh show [--json] [--stats]`.
 pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
     let mut kernel = live::Live::open(ctx)?;
-    kernel.warn_interrupted(false);
+    if !ctx.quiet {
+        kernel.warn_interrupted(false);
+    }
     let info = kernel.ipvs.info().map_err(CliError::Ipvs)?;
     let mut observed = kernel.read()?;
     if !stats {

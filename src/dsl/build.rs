@@ -50,23 +50,40 @@ impl Where for At {
 
 fn place(mut p: Problem, at: &impl Where, label: impl Into<String>) -> Problem {
     let (origin, inner) = at.split();
-    p.places.push(Place {
-        subject: None,
-        origin,
-        label: label.into(),
-    });
+    let label = label.into();
     if let Some(o) = inner {
         p.places.push(Place {
             subject: None,
+            origin,
+            label: label.clone(),
+        });
+        p.places.push(Place {
+            subject: None,
             origin: o,
-            label: INSIDE.to_string(),
+            label: inside(&label),
+        });
+    } else {
+        p.places.push(Place {
+            subject: None,
+            origin,
+            label,
         });
     }
     p
 }
 
-/// Label of the module line behind a call in the top-level script.
-const INSIDE: &str = "from this line of the imported module";
+/// The note on the module lines behind a call in the top-level script.
+pub(crate) const INSIDE: &str = "from this line of the imported module";
+
+/// The label of a place on a module line: [`INSIDE`], then the label of the call.
+fn inside(label: &str) -> String {
+    format!("{INSIDE}\n{label}")
+}
+
+/// The label of the call behind a place on a module line, for the place's label.
+pub(crate) fn inside_label(label: &str) -> Option<&str> {
+    label.strip_prefix(INSIDE)?.strip_prefix('\n')
+}
 
 pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
     let mut b = Balancer::default();
@@ -103,18 +120,8 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                         &first.origin,
                         "first declared here",
                     )),
-                    Some(first) => problems.push(place(
-                        place(
-                            problem(
-                                format!("mark {m} is declared twice"),
-                                "one mark number feeds one fwmark service of each family; use another number",
-                            ),
-                            &d.origin,
-                            "declared again here",
-                        ),
-                        &first.origin,
-                        "first declared here",
-                    )),
+                    // The same fwmark service twice: reported once, as a duplicate service.
+                    Some(_) => {}
                     None => {
                         rule_of.insert(m, key);
                         b.marks.insert(m, rule);
@@ -131,6 +138,8 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                 };
                 let help = if mode == Mode::Repl && first.origin.is_none() {
                     "it is already in the starting state; `service(addr, port, \"udp\")` or `mark(n)` re-opens it"
+                } else if matches!(key, ServiceKey::Fwmark { .. }) {
+                    "one mark number feeds one fwmark service of each family: declare it once and keep the handle (`let web = mark(n);`), or use another number"
                 } else {
                     "declare it once and keep the handle: `let web = service(..);`"
                 };
@@ -404,15 +413,15 @@ fn locate(problems: &mut [Problem], reg: &Registry) {
                 if !at.is_none() {
                     let (origin, module) = at.split();
                     pl.origin = origin;
-                    inner.extend(module);
+                    inner.extend(module.map(|o| (o, inside(&pl.label))));
                 }
             }
         }
-        for o in inner {
+        for (origin, label) in inner {
             p.places.push(Place {
                 subject: None,
-                origin: o,
-                label: INSIDE.to_string(),
+                origin,
+                label,
             });
         }
     }

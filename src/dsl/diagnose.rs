@@ -1,32 +1,26 @@
 //! Rhai errors and model problems as [`ScriptError`]s that point at the script.
 
-use super::docs;
 use super::error::{BindingError, ScriptError};
 use super::sources::Sources;
 use super::values::friendly_signature;
+use super::{build, docs};
 use crate::model::Problem;
-use crate::suggest::did_you_mean;
+use crate::report::clip_words;
+use crate::suggest::{closest, did_you_mean};
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 
 /// Stdlib recipe names, for "module not found" hints.
 pub(crate) const IMPORT_HELP: &str = "imports look in the built-in recipes (dr_pool, fwmark_pool, nat_farm), then the -I/--lib directories, then the importing script's directory; paths are relative, without `..`";
 
-/// The message, hint, error code and primary label text for one rhai error.
+/// The message, hint and primary label text for one rhai error.
 struct Described {
-    code: &'static str,
     message: String,
     help: Option<String>,
     label: &'static str,
 }
 
-fn described(
-    code: &'static str,
-    message: impl Into<String>,
-    help: Option<String>,
-    label: &'static str,
-) -> Described {
+fn described(message: impl Into<String>, help: Option<String>, label: &'static str) -> Described {
     Described {
-        code,
         message: message.into(),
         help,
         label,
@@ -60,7 +54,7 @@ fn parse_error(e: &ParseErrorType) -> Described {
     } else {
         msg
     };
-    described("lvsh::syntax", msg, help, "here")
+    described(msg, help, "here")
 }
 
 /// "function not found" with the signatures the name does take, or a guess.
@@ -74,7 +68,6 @@ fn not_found(sig: &str) -> Described {
     let known = docs::signatures(short);
     if !known.is_empty() && !name.contains("::") {
         return described(
-            "lvsh::arguments",
             format!("`{short}` does not take ({args})"),
             Some(format!("it takes: {}", known.join("; "))),
             "wrong arguments",
@@ -85,12 +78,11 @@ fn not_found(sig: &str) -> Described {
         let methods: Vec<&str> = docs::names_of(receiver).collect();
         let mut unique = methods.clone();
         unique.dedup();
+        let guess = closest(short, unique.iter().copied())
+            .map(|m| format!(", did you mean `.{m}()`?"))
+            .unwrap_or_default();
         return described(
-            "lvsh::unknown-function",
-            format!(
-                "{receiver} has no method `{short}`{}",
-                did_you_mean(short, unique.iter().copied())
-            ),
+            format!("{receiver} has no method `{short}`{guess}"),
             Some(format!("{receiver} methods: {}", unique.join(", "))),
             "unknown method",
         );
@@ -99,7 +91,6 @@ fn not_found(sig: &str) -> Described {
         .chain(docs::names_of("Service"))
         .chain(docs::names_of("RealServer"));
     described(
-        "lvsh::unknown-function",
         format!(
             "unknown function `{name}` ({args}){}",
             did_you_mean(short, all)
@@ -107,6 +98,60 @@ fn not_found(sig: &str) -> Described {
         removed_help(name),
         "unknown function",
     )
+}
+
+/// A property read or written (`rs(..).dr`, `s.persist = 30`): lvsh's objects have
+/// methods, no properties, so the property is most likely a method missing its `()`.
+fn property(message: &str) -> Option<Described> {
+    // rhai: "Unknown property 'dr' - a getter is not registered for type 'RealServer'",
+    // "No writable property 'x' - a setter is not registered for type 'T' to handle 'i64'".
+    let quoted: Vec<&str> = message.split('\'').skip(1).step_by(2).collect();
+    let (&name, &receiver) = (quoted.first()?, quoted.get(1)?);
+    let write = message.starts_with("No writable property");
+    let methods: Vec<&str> = docs::names_of(receiver).collect();
+    if methods.is_empty() {
+        return None;
+    }
+    let call = |m: &str| {
+        if write {
+            format!("`.{m}(..)`")
+        } else {
+            format!("`.{m}()`")
+        }
+    };
+    let to_set = if write { " to set" } else { "" };
+    let (guess, help) = if methods.contains(&name) {
+        (
+            Some(name),
+            format!(
+                "`{name}` is a method: call it with parentheses, {}",
+                call(name)
+            ),
+        )
+    } else {
+        let mut unique = methods.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        (
+            closest(name, unique.iter().copied()),
+            format!(
+                "{receiver} has methods, no properties: {}",
+                unique.join(", ")
+            ),
+        )
+    };
+    let guess = guess
+        .map(|m| format!(", did you mean {}?", call(m)))
+        .unwrap_or_default();
+    Some(described(
+        format!("{receiver} has no property `{name}`{to_set}{guess}"),
+        Some(help),
+        if write {
+            "property set here"
+        } else {
+            "property read here"
+        },
+    ))
 }
 
 /// Why a function of rhai's standard library is missing from lvsh's sandbox.
@@ -129,30 +174,23 @@ fn runtime_error(e: &EvalAltResult) -> Described {
     match e {
         E::ErrorRuntime(d, _) if d.is::<BindingError>() => {
             let b = d.clone().cast::<BindingError>();
-            described("lvsh::argument", b.message, b.help, "this call")
+            described(b.message, b.help, "this call")
         }
-        E::ErrorRuntime(d, _) => described(
-            "lvsh::runtime",
-            format!("script error: {d}"),
-            None,
-            "thrown here",
-        ),
+        E::ErrorRuntime(d, _) => described(format!("script error: {d}"), None, "thrown here"),
         E::ErrorParsing(p, _) => parse_error(p),
+        E::ErrorDotExpr(message, _) if property(message).is_some() => {
+            property(message).expect("checked")
+        }
         E::ErrorFunctionNotFound(sig, _) => not_found(sig),
-        E::ErrorVariableNotFound(v, _) => described(
-            "lvsh::runtime",
-            format!("unknown variable `{v}`"),
-            None,
-            "here",
-        ),
+        E::ErrorVariableNotFound(v, _) => {
+            described(format!("unknown variable `{v}`"), None, "here")
+        }
         E::ErrorModuleNotFound(m, _) => described(
-            "lvsh::import",
             format!("module `{m}` not found"),
             Some(IMPORT_HELP.to_string()),
             "imported here",
         ),
         E::ErrorTooManyOperations(_) => described(
-            "lvsh::limit",
             format!(
                 "the script runs too long (more than {} operations)",
                 super::engine::MAX_OPERATIONS
@@ -161,7 +199,6 @@ fn runtime_error(e: &EvalAltResult) -> Described {
             "stopped here",
         ),
         E::ErrorStackOverflow(_) => described(
-            "lvsh::limit",
             "function calls nest too deeply",
             Some(format!(
                 "lvsh allows {} nested calls; is there an endless recursion?",
@@ -170,7 +207,6 @@ fn runtime_error(e: &EvalAltResult) -> Described {
             "here",
         ),
         E::ErrorDataTooLarge(what, _) => described(
-            "lvsh::limit",
             format!("{what} too large"),
             Some(format!(
                 "lvsh limits strings to {} bytes, arrays to {} items and maps to {} entries",
@@ -180,16 +216,14 @@ fn runtime_error(e: &EvalAltResult) -> Described {
             )),
             "here",
         ),
-        E::ErrorTooManyModules(_) => described("lvsh::limit", "too many imports", None, "here"),
-        E::ErrorTerminated(..) => {
-            described("lvsh::interrupted", "interrupted", None, "stopped here")
-        }
+        E::ErrorTooManyModules(_) => described("too many imports", None, "here"),
+        E::ErrorTerminated(..) => described("interrupted", None, "stopped here"),
         other => {
             let mut e = other.to_string();
             if let Some(i) = e.rfind(" (line ") {
                 e.truncate(i);
             }
-            described("lvsh::runtime", e, None, "here")
+            described(e, None, "here")
         }
     }
 }
@@ -201,7 +235,7 @@ fn line_col(pos: Position) -> Option<(usize, usize)> {
 /// A parse error of the file `name`.
 pub(crate) fn from_parse(err: &ParseError, name: &str, sources: &Sources) -> ScriptError {
     let d = parse_error(err.err_type());
-    let mut e = ScriptError::new(d.code, d.message).with_help(d.help);
+    let mut e = ScriptError::new(d.message).with_help(d.help);
     if let Some((l, c)) = line_col(err.position()) {
         e = e.label(sources, name, l, c, d.label);
     }
@@ -261,7 +295,7 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
         Some(f) if f.starts_with("import") => "the module imported here fails".to_string(),
         Some(f) => format!("the error is inside `{f}`"),
     };
-    let mut out = ScriptError::new(d.code, d.message).with_help(d.help);
+    let mut out = ScriptError::new(d.message).with_help(d.help);
     let f = &frames[primary];
     if let Some((l, c)) = line_col(f.pos) {
         out = out.label(sources, &f.source, l, c, label);
@@ -279,8 +313,8 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
             None => "fails here".to_string(),
             Some(c) => format!("calls `{c}`"),
         };
-        let note = ScriptError::new("lvsh::note", format!("inside {within}"))
-            .label(sources, &f.source, l, c, text);
+        let note =
+            ScriptError::note(format!("inside {within}")).label(sources, &f.source, l, c, text);
         out.push_related(note);
     }
     out
@@ -308,26 +342,40 @@ fn problem(p: &Problem, sources: &Sources) -> ScriptError {
     } else {
         format!("{} (in the starting state)", p.message)
     };
-    let mut e = ScriptError::new("lvsh::invalid", message).with_help(p.help.clone());
+    let mut e = ScriptError::new(message).with_help(p.help.clone());
     for pl in &p.places {
-        if let Some(pos) = pl.origin.pos() {
-            e = e.label(sources, &pos.source, pos.line, pos.column, pl.label.clone());
-        }
+        let Some(pos) = pl.origin.pos() else {
+            continue;
+        };
+        e = match build::inside_label(&pl.label) {
+            Some(label) => e.note_label(
+                sources,
+                build::INSIDE,
+                &pos.source,
+                pos.line,
+                pos.column,
+                label,
+            ),
+            None => e.label(sources, &pos.source, pos.line, pos.column, pl.label.clone()),
+        };
     }
     e
 }
 
-/// Warnings as output lines: `warning: message (file:line:column)`.
+/// Warnings as output lines: `warning: message (file:line:column)`, long values cut.
 pub(crate) fn warnings(problems: &[Problem]) -> Vec<String> {
     problems
         .iter()
         .filter(|p| !p.is_error())
-        .map(|p| match p.places.iter().find_map(|pl| pl.origin.pos()) {
-            Some(pos) => format!(
-                "warning: {} ({}:{}:{})",
-                p.message, pos.source, pos.line, pos.column
-            ),
-            None => format!("warning: {}", p.message),
+        .map(|p| {
+            let message = clip_words(&p.message, "…");
+            match p.places.iter().find_map(|pl| pl.origin.pos()) {
+                Some(pos) => format!(
+                    "warning: {message} ({}:{}:{})",
+                    pos.source, pos.line, pos.column
+                ),
+                None => format!("warning: {message}"),
+            }
         })
         .collect()
 }

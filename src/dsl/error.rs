@@ -1,11 +1,14 @@
 //! The one error type of the DSL: a miette diagnostic with file, line, column, a
-//! span under the offending call, a hint, and further problems as related reports.
+//! span under the offending call, a hint, and further problems and notes as
+//! related reports.
 
 use super::sources::{Sources, span_at};
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 use std::{fmt, sync::Arc};
+
+/// rhai keeps lines and columns in 16 bits, stopping at the largest: a place there
+/// may be further down or further right.
+const RHAI_MAX_POSITION: usize = u16::MAX as usize;
 
 /// Where the primary label of an error points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +32,8 @@ pub struct ScriptError(Box<Inner>);
 #[derive(Debug)]
 struct Inner {
     message: String,
-    code: &'static str,
+    /// A note on the report it is related to (a place in a module), not a problem.
+    note: bool,
     help: Option<String>,
     source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
@@ -38,10 +42,10 @@ struct Inner {
 }
 
 impl ScriptError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         ScriptError(Box::new(Inner {
             message: message.into(),
-            code,
+            note: false,
             help: None,
             source: None,
             labels: Vec::new(),
@@ -50,13 +54,21 @@ impl ScriptError {
         }))
     }
 
+    /// A note on another report: a place that explains it, in another file.
+    pub(crate) fn note(message: impl Into<String>) -> Self {
+        let mut e = ScriptError::new(message);
+        e.0.note = true;
+        e
+    }
+
     pub(crate) fn with_help(mut self, help: Option<String>) -> Self {
         self.0.help = help;
         self
     }
 
     /// Adds a label at a script position. The first label decides the file of this
-    /// report; a label in another file becomes a related note with that file's text.
+    /// report; a label in another file becomes a related note with that file's text
+    /// (see [`ScriptError::note_label`]).
     pub(crate) fn label(
         mut self,
         sources: &Sources,
@@ -65,7 +77,25 @@ impl ScriptError {
         column: usize,
         text: impl Into<String>,
     ) -> Self {
-        let text = text.into();
+        let mut text = text.into();
+        let saturated = if column >= RHAI_MAX_POSITION {
+            Some(" (here or further right: rhai counts columns up to 65535)")
+        } else if line >= RHAI_MAX_POSITION {
+            Some(" (here or further down: rhai counts lines up to 65535)")
+        } else {
+            None
+        };
+        text.push_str(saturated.unwrap_or_default());
+        // The token at a saturated place is not the one meant: mark one character.
+        let saturated = saturated.is_some();
+        let span_at = |code: &str, line, column| {
+            let span = span_at(code, line, column);
+            if saturated {
+                SourceSpan::new(span.offset().into(), span.len().min(1))
+            } else {
+                span
+            }
+        };
         let Some(code) = sources.text(file) else {
             if self.0.location.is_none() {
                 self.0.location = Some(Location {
@@ -105,9 +135,34 @@ impl ScriptError {
                         .push(LabeledSpan::new_with_span(Some(text), span));
                 }
             }
-            Some(_) => {
-                let note =
-                    ScriptError::new("lvsh::note", text).label(sources, file, line, column, "here");
+            Some(_) => return self.note_label(sources, text, file, line, column, "here"),
+        }
+        self
+    }
+
+    /// Adds a label in a note `message` on this report: one note per message and
+    /// file, so several places on one module line make one note.
+    pub(crate) fn note_label(
+        mut self,
+        sources: &Sources,
+        message: impl Into<String>,
+        file: &str,
+        line: usize,
+        column: usize,
+        text: impl Into<String>,
+    ) -> Self {
+        let message = message.into();
+        let same = self.0.related.iter().position(|r| {
+            r.0.note && r.0.message == message && r.location().is_some_and(|l| l.file == file)
+        });
+        match same {
+            Some(i) => {
+                let note = self.0.related.remove(i);
+                let note = note.label(sources, file, line, column, text);
+                self.0.related.insert(i, note);
+            }
+            None => {
+                let note = ScriptError::note(message).label(sources, file, line, column, text);
                 self.0.related.push(note);
             }
         }
@@ -139,13 +194,7 @@ impl ScriptError {
 
     /// The report as plain text without colours, as tests and logs want it.
     pub fn render_plain(&self) -> String {
-        let mut out = String::new();
-        let handler =
-            GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
-        handler
-            .render_report(&mut out, self)
-            .expect("rendering into a String cannot fail");
-        out
+        crate::report::Reporter::plain().render(self)
     }
 }
 
@@ -158,8 +207,12 @@ impl fmt::Display for ScriptError {
 impl std::error::Error for ScriptError {}
 
 impl Diagnostic for ScriptError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.0.code))
+    fn severity(&self) -> Option<Severity> {
+        Some(if self.0.note {
+            Severity::Advice
+        } else {
+            Severity::Error
+        })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -222,7 +275,7 @@ mod tests {
         let mut s = Sources::default();
         s.insert("a.rhai", "service(\"x\", 1);\n");
         s.insert("b.rhai", "\n  service(\"x\", 1);\n");
-        let e = ScriptError::new("lvsh::duplicate", "duplicate service")
+        let e = ScriptError::new("duplicate service")
             .label(&s, "a.rhai", 1, 1, "declared again here")
             .label(&s, "b.rhai", 2, 3, "first declared here");
         assert_eq!(e.location().unwrap().to_string(), "a.rhai:1:1");
@@ -231,5 +284,21 @@ mod tests {
         assert!(text.contains("a.rhai:1:1"), "{text}");
         assert!(text.contains("b.rhai:2:3"), "{text}");
         assert!(text.contains("───┬───"), "the span covers the name: {text}");
+    }
+
+    #[test]
+    fn a_place_where_rhai_stops_counting_says_so() {
+        let mut s = Sources::default();
+        s.insert(
+            "a.rhai",
+            &format!("{}service(\"x\", 1);\n", " ".repeat(70_000)),
+        );
+        let e = ScriptError::new("bad").label(&s, "a.rhai", 1, 65535, "this call");
+        let label = e.0.labels[0].clone();
+        assert_eq!(label.len(), 1, "one character, not the token there");
+        assert!(
+            label.label().unwrap().contains("or further right"),
+            "{label:?}"
+        );
     }
 }

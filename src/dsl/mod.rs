@@ -57,9 +57,8 @@ pub struct Evaluated {
 
 /// Evaluates the script at `path`; its directory is searched for imports.
 pub fn evaluate_file(path: &Path, opts: &Options) -> Result<Evaluated, ScriptError> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        ScriptError::new("lvsh::io", format!("cannot read `{}`: {e}", path.display()))
-    })?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| ScriptError::new(format!("cannot read `{}`: {e}", path.display())))?;
     let text = read_script(file, &path.display().to_string())?;
     let dir = match path.parent() {
         Some(d) if d.as_os_str().is_empty() => Path::new("."),

@@ -3,6 +3,7 @@
 use super::error::{Fail, fail};
 use super::state::{Ctx, lock};
 use super::values::type_name;
+use crate::report::clip_words;
 use crate::suggest::did_you_mean;
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 use std::sync::Arc;
@@ -21,12 +22,15 @@ impl Ctx {
     pub fn unread_params(&self) -> Vec<String> {
         let read = lock(&self.params_read);
         let mut out = Vec::new();
+        let mut warned = Vec::new();
         for (k, _) in &self.params {
-            if !read.contains(k) && !out.iter().any(|l: &String| l.contains(&format!("`{k}`"))) {
-                out.push(format!(
+            if !read.contains(k) && !warned.contains(&k) {
+                warned.push(k);
+                let warning = format!(
                     "warning: --set `{k}` is not read by the script{}",
                     did_you_mean(k, read.iter().map(String::as_str))
-                ));
+                );
+                out.push(clip_words(&warning, "…").into_owned());
             }
         }
         out

@@ -50,13 +50,14 @@ pub fn read_script(r: impl Read, name: &str) -> Result<String, ScriptError> {
         format!("script `{name}`")
     };
     read_limited(r).map_err(|e| match e {
-        ReadError::TooLarge => ScriptError::new("lvsh::limit", too_large(&what)).with_help(Some(
+        ReadError::TooLarge => ScriptError::new(too_large(&what)).with_help(Some(
             "is this the right file? a larger balancer can be split into modules (`import`)"
                 .to_string(),
         )),
-        ReadError::NotText(at) => ScriptError::new("lvsh::io", not_text(&what, at))
-            .with_help(Some(NOT_TEXT_HELP.to_string())),
-        ReadError::Io(e) => ScriptError::new("lvsh::io", format!("cannot read {what}: {e}")),
+        ReadError::NotText(at) => {
+            ScriptError::new(not_text(&what, at)).with_help(Some(NOT_TEXT_HELP.to_string()))
+        }
+        ReadError::Io(e) => ScriptError::new(format!("cannot read {what}: {e}")),
     })
 }
 

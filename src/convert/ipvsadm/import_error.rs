@@ -60,10 +60,6 @@ impl fmt::Display for ImportError {
 impl std::error::Error for ImportError {}
 
 impl Diagnostic for ImportError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("lvsh::import"))
-    }
-
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.0.source_code)
     }

@@ -11,6 +11,8 @@ pub struct Live {
     pub ipvs: Netlink,
     pub nft: NftCli,
     netns: Option<String>,
+    /// `-q`: warnings are not printed.
+    quiet: bool,
 }
 
 impl Live {
@@ -20,6 +22,7 @@ impl Live {
             ipvs: Netlink::open(netns).map_err(CliError::Ipvs)?,
             nft: NftCli::new(netns),
             netns: ctx.netns.clone(),
+            quiet: ctx.quiet,
         })
     }
 
@@ -42,6 +45,9 @@ impl Live {
     /// caller holds the apply lock (else an apply running now is not cut off, and a
     /// held lock means one is running: nothing to say).
     pub fn warn_interrupted(&self, locked: bool) {
+        if self.quiet {
+            return;
+        }
         if !locked && ApplyLock::acquire(self.netns.as_deref()).is_err() {
             return;
         }

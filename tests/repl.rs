@@ -340,7 +340,7 @@ fn save_writes_a_script_that_reproduces_the_model() {
         }
     }
     enter(&mut s, ":save saved.rhai");
-    expect(&mut s, "Saved 2 services to `saved.rhai`.");
+    expect(&mut s, "Saved 2 services to `saved.rhai`: a flat snapshot");
     enter(&mut s, ":q");
     expect(&mut s, "Quit anyway? [y/N] ");
     enter(&mut s, "y");
@@ -357,6 +357,116 @@ fn save_writes_a_script_that_reproduces_the_model() {
         timeouts(#{tcp: 900});
     "#;
     assert_eq!(saved.balancer, model_of(script));
+}
+
+/// The README's example, typed line by line: a line starting with `.` continues the
+/// entry before it, which ran already.
+#[test]
+fn a_line_starting_with_a_dot_continues_the_entry_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = terminal(&["--empty"], &dir.path().join("h"), dir.path());
+    expect(&mut s, "lvsh> ");
+    entry(
+        &mut s,
+        "let web = service(\"10.0.0.1\", 80).scheduler(\"wlc\");",
+        "lvsh[1]> ",
+    );
+    enter(&mut s, "web.rs(rs(\"10.0.0.2\"))");
+    expect(&mut s, "wlc, 1 real server");
+    expect(&mut s, "lvsh[2]> ");
+    enter(&mut s, "    .rs(rs(\"10.0.0.3\"));");
+    expect(&mut s, "wlc, 2 real servers");
+    expect(&mut s, "lvsh[3]> ");
+    enter(&mut s, ":plan");
+    expect(&mut s, "+   rs 10.0.0.3:80         dr weight 1");
+    expect(&mut s, "Plan: 3 to add, 0 to change, 0 to delete.");
+    // One entry: one undo drops both lines.
+    entry(&mut s, ":undo", "lvsh[1]> ");
+    // Pasted in one burst, as without bracketed paste: the same.
+    s.send("web.rs(rs(\"10.0.0.2\"))\r    .rs(rs(\"10.0.0.3\"));\r")
+        .unwrap();
+    s.flush().unwrap();
+    expect(&mut s, "lvsh[3]> ");
+    // After an entry that ends with `;` there is nothing to continue.
+    enter(&mut s, ".rs(rs(\"10.0.0.4\"))");
+    expect(&mut s, "continues the entry just before it");
+    expect(&mut s, "lvsh[3]> ");
+    enter(&mut s, ":quit");
+    expect(&mut s, "Quit anyway? [y/N] ");
+    enter(&mut s, "y");
+    assert_eq!(exit_code(&mut s), 0);
+}
+
+/// On the later lines of an entry Tab knows what the earlier lines declared, and on
+/// a line that continues the entry before, what that entry's chain is.
+#[test]
+fn tab_completes_on_continuation_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = terminal(&["--empty"], &dir.path().join("h"), dir.path());
+    expect(&mut s, "lvsh> ");
+    entry(&mut s, "let web = service(\"10.0.0.1\", 80);", "lvsh[1]> ");
+    enter(&mut s, "for ip in [\"10.0.1.1\", \"10.0.1.2\"] {");
+    enter(&mut s, "    let backend = rs(ip).nat();");
+    s.send("    web.rs(backe\t").unwrap();
+    s.flush().unwrap();
+    expect(&mut s, "web.rs(backend");
+    s.send(".wei\t").unwrap();
+    s.flush().unwrap();
+    expect(&mut s, "backend.weight(");
+    enter(&mut s, "3));");
+    enter(&mut s, "}");
+    expect(&mut s, "lvsh[3]> ");
+    // `.t` after a real server: only its own methods (`tun(`), not `tcp()`/`ttl(`.
+    enter(&mut s, "web.server(\"10.0.1.1\")");
+    expect(&mut s, "rs 10.0.1.1 nat weight 3");
+    expect(&mut s, "lvsh[3]> ");
+    s.send("    .t\t").unwrap();
+    s.flush().unwrap();
+    expect(&mut s, ".tun(");
+    enter(&mut s, "\"gre\")");
+    expect(&mut s, "rs 10.0.1.1 tun gre");
+    s.send_control('d').unwrap();
+    expect(&mut s, "Quit anyway? [y/N] ");
+    s.send_control('d').unwrap();
+    assert_eq!(exit_code(&mut s), 0);
+}
+
+#[test]
+fn save_asks_before_replacing_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.rhai");
+    let script =
+        "import \"dr_pool\" as dr;\ndr::pool(param(\"vip\", \"10.0.0.1\"), 80, [\"10.0.1.1\"]);\n";
+    std::fs::write(&site, script).unwrap();
+    let mut s = terminal(&["site.rhai", "--empty"], &dir.path().join("h"), dir.path());
+    expect(&mut s, "lvsh[2]> ");
+    enter(&mut s, ":save site.rhai");
+    expect(
+        &mut s,
+        "`site.rhai` exists (the script this session started from). \
+         Replace it with a flat snapshot of the pending model? [y/N] ",
+    );
+    enter(&mut s, "n");
+    expect(&mut s, "Not saved.");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), script);
+    enter(&mut s, ":save site.rhai");
+    expect(&mut s, "[y/N] ");
+    enter(&mut s, "y");
+    expect(&mut s, "Saved 1 service to `site.rhai`: a flat snapshot");
+    let saved = std::fs::read_to_string(&site).unwrap();
+    assert!(
+        !saved.contains("import \"") && !saved.contains("dr::"),
+        "{saved}"
+    );
+    assert!(saved.contains("service(\"10.0.0.1\", 80)"), "{saved}");
+    // `:save!` does not ask.
+    std::fs::write(dir.path().join("other.rhai"), "").unwrap();
+    enter(&mut s, ":save! other.rhai");
+    expect(&mut s, "Saved 1 service to `other.rhai`");
+    s.send_control('d').unwrap();
+    expect(&mut s, "Quit anyway? [y/N] ");
+    s.send_control('d').unwrap();
+    assert_eq!(exit_code(&mut s), 0);
 }
 
 #[test]
@@ -447,6 +557,29 @@ fn piped_session_starting_from_a_script() {
 }
 
 #[test]
+fn piped_save_never_replaces_a_file_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.rhai");
+    std::fs::write(&file, "// mine\n").unwrap();
+    let input = format!(
+        "service(\"10.0.0.1\", 80)\n:save {0}\n:save! {0}\n",
+        file.display()
+    );
+    let (code, out, err) = piped(&["--empty"], &input);
+    assert_eq!(code, 1, "the first `:save` fails: {err}");
+    assert!(
+        err.contains("exists; `:save` does not replace a file"),
+        "{err}"
+    );
+    assert!(
+        out.contains("a flat snapshot of the pending model"),
+        "{out}"
+    );
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("service(\"10.0.0.1\", 80)"), "{saved}");
+}
+
+#[test]
 fn piped_help() {
     let (code, out, err) = piped(&["--empty"], ":help\n:help rs\n:help :sa\n");
     assert_eq!(code, 0, "{err}");
@@ -461,5 +594,6 @@ fn piped_help() {
         )
     );
     assert!(out.contains("  Service.rs(server: RealServer | string | array) -> Service\n"));
-    assert!(out.ends_with(":save FILE\n    write the pending model as a script\n"));
+    assert!(out.contains(":save FILE\n    write the pending model as a flat script"));
+    assert!(out.ends_with("`:save! FILE` does not\n"), "{out}");
 }

@@ -104,8 +104,61 @@ impl Session {
     /// Runs one entry. On any error, the pending model, the scope and the functions
     /// are as before. `Ok(Some(text))` is the entry's value, for display.
     pub fn eval(&mut self, name: &str, source: &str) -> Result<Option<String>, ScriptError> {
+        self.run(name, source, source)
+    }
+
+    /// Runs the entry that ends `document` from its line `first_line` (1-based), so
+    /// that errors, now and at `:plan`, cite lines of the whole input (`<stdin>:7:3`)
+    /// and show it.
+    pub fn eval_in(
+        &mut self,
+        name: &str,
+        document: &str,
+        first_line: usize,
+    ) -> Result<Option<String>, ScriptError> {
+        let skip = first_line.saturating_sub(1);
+        let start = match skip {
+            0 => 0,
+            n => document
+                .match_indices('\n')
+                .nth(n - 1)
+                .map_or(document.len(), |(i, _)| i + 1),
+        };
+        // Blank lines in front keep rhai's positions those of the document.
+        let source = format!("{}{}", "\n".repeat(skip), &document[start..]);
+        self.run(name, document, &source)
+    }
+
+    /// Runs the last entry again with more text (`source` extends it): on success it
+    /// replaces the last entry (one `:undo` drops both), on error the last entry
+    /// stays in effect. Without a last entry it is [`Session::eval`].
+    pub fn extend_last(&mut self, name: &str, source: &str) -> Result<Option<String>, ScriptError> {
+        let Some(before_last) = self.history.pop() else {
+            return self.eval(name, source);
+        };
+        let after_last = self.save();
+        self.restore(before_last.clone());
+        // On success `eval` pushes the state before the last entry: undo drops both.
+        match self.eval(name, source) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.restore(after_last);
+                self.history.push(before_last);
+                Err(e)
+            }
+        }
+    }
+
+    /// `source` runs; `shown` is the text errors show under `name` (the same, or
+    /// the whole input `source` is the end of).
+    fn run(
+        &mut self,
+        name: &str,
+        shown: &str,
+        source: &str,
+    ) -> Result<Option<String>, ScriptError> {
         let before = self.save();
-        self.ctx.sources().insert(name, source);
+        self.ctx.sources().insert(name, shown);
         self.ctx.set_main(name);
         let mut ast = self
             .engine

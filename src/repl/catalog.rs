@@ -47,7 +47,8 @@ impl Sig {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Catalog {
     pub sigs: Vec<Sig>,
-    /// Variables in scope with their type names (`Service`, `string`).
+    /// Variables in scope with their type names (`Service`, `string`; empty when
+    /// unknown), the innermost first.
     pub variables: Vec<(String, String)>,
     /// Functions the session defined, with their parameter names.
     pub script_fns: Vec<(String, Vec<String>)>,
@@ -78,12 +79,13 @@ impl Catalog {
         self.script_fns = session.script_functions();
     }
 
-    /// The type of a variable, if it is in scope.
+    /// The type of a variable, if it is in scope and known.
     pub fn variable_type(&self, name: &str) -> Option<&str> {
         self.variables
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, t)| t.as_str())
+            .filter(|t| !t.is_empty())
     }
 
     /// Signatures of the method `name`; of any receiver when `receiver` is `None`.

@@ -12,7 +12,11 @@ pub(crate) enum Command {
     Undo,
     Reset,
     Load(PathBuf),
-    Save(PathBuf),
+    /// `:save! FILE` forces: it overwrites an existing file without asking.
+    Save {
+        path: PathBuf,
+        force: bool,
+    },
     Help(Option<String>),
     Quit,
 }
@@ -58,7 +62,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
     Spec {
         name: "save",
         args: "FILE",
-        about: "write the pending model as a script",
+        about: "write the pending model as a flat script of literal calls; asks before \
+                replacing a file, `:save! FILE` does not",
     },
     Spec {
         name: "help",
@@ -85,14 +90,21 @@ pub(crate) fn is_command(line: &str) -> bool {
     line.trim_start().starts_with(':')
 }
 
-/// Parses `:name [argument]`.
+/// Parses `:name [argument]`; `:name! ..` forces (only `:save!`).
 pub(crate) fn parse(line: &str) -> Result<Command, ReplError> {
     let body = line.trim().strip_prefix(':').unwrap_or(line.trim());
     let (word, arg) = match body.split_once(char::is_whitespace) {
         Some((w, a)) => (w, a.trim()),
         None => (body, ""),
     };
+    let (word, force) = match word.strip_suffix('!') {
+        Some(w) if !w.is_empty() => (w, true),
+        _ => (word, false),
+    };
     let name = resolve(word)?;
+    if force && name != "save" {
+        return Err(ReplError::NoForce { command: name });
+    }
     let none = |command: &'static str| -> Result<(), ReplError> {
         if arg.is_empty() {
             Ok(())
@@ -122,7 +134,10 @@ pub(crate) fn parse(line: &str) -> Result<Command, ReplError> {
         "reset" => none(name).map(|_| Command::Reset)?,
         "quit" => none(name).map(|_| Command::Quit)?,
         "load" => Command::Load(file(name)?),
-        "save" => Command::Save(file(name)?),
+        "save" => Command::Save {
+            path: file(name)?,
+            force,
+        },
         "help" => Command::Help((!arg.is_empty()).then(|| arg.to_string())),
         _ => unreachable!("resolve returns names of COMMANDS"),
     })
@@ -191,7 +206,24 @@ mod tests {
         );
         assert_eq!(
             parse(":save \"my site.rhai\"").unwrap(),
-            Command::Save("my site.rhai".into())
+            Command::Save {
+                path: "my site.rhai".into(),
+                force: false
+            }
+        );
+        assert_eq!(
+            parse(":save! site.rhai").unwrap(),
+            Command::Save {
+                path: "site.rhai".into(),
+                force: true
+            }
+        );
+        assert_eq!(
+            parse(":sa! site.rhai").unwrap(),
+            Command::Save {
+                path: "site.rhai".into(),
+                force: true
+            }
         );
         assert_eq!(parse(":help").unwrap(), Command::Help(None));
         assert_eq!(
@@ -235,6 +267,14 @@ mod tests {
         );
         assert!(matches!(
             parse(":").unwrap_err(),
+            ReplError::UnknownCommand { .. }
+        ));
+        assert_eq!(
+            parse(":plan!").unwrap_err().to_string(),
+            "`:plan` takes no `!`"
+        );
+        assert!(matches!(
+            parse(":!").unwrap_err(),
             ReplError::UnknownCommand { .. }
         ));
     }

@@ -5,6 +5,7 @@
 use super::catalog::Catalog;
 use super::command::{COMMANDS, resolve};
 use super::lexer::{Lexed, Tok, lex};
+use super::locals::with_locals;
 use crate::model::{SchedFlag, Scheduler};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,7 @@ pub(crate) fn complete(line: &str, pos: usize, cat: &Catalog) -> Completion {
     if let Some(quote) = lexed.open_string {
         return in_string(&lexed, before, quote, cat);
     }
+    let cat = &with_locals(cat, &lexed, before);
     let (word, start, prev) = match lexed.tokens.last() {
         Some(&(at, Tok::Ident(w))) if at + w.len() == before.len() => {
             (w, at, lexed.tokens.len().checked_sub(2))
@@ -303,6 +305,22 @@ mod tests {
             offered("service(vip, 80)\n    .rs(rs(\"10.0.0.1\"))\n    .sch"),
             ["scheduler("]
         );
+    }
+
+    #[test]
+    fn names_declared_on_earlier_lines_of_the_entry() {
+        let entry = "for ip in [\"10.0.1.1\"] {\n    let server = rs(ip).nat();\n    ";
+        assert_eq!(
+            offered(&format!("{entry}web.rs(ser")),
+            ["server", "service("]
+        );
+        assert_eq!(offered(&format!("{entry}server.we")), ["weight("]);
+        assert_eq!(
+            offered(&format!("{entry}web.rs(rs(i")),
+            ["if", "import", "ip"]
+        );
+        assert_eq!(offered("fn pool(svc, ips) {\n  ip"), ["ips"]);
+        assert_eq!(offered("fn pool(svc) { svc }\npo"), ["pool("]);
     }
 
     #[test]

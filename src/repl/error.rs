@@ -35,6 +35,23 @@ pub enum ReplError {
         argument: String,
     },
 
+    #[error("`:{command}` takes no `!`")]
+    #[diagnostic(
+        code(lvsh::repl::command),
+        help("only `:save! FILE` does: it replaces an existing file without asking")
+    )]
+    NoForce { command: &'static str },
+
+    #[error("`{}` exists; `:save` does not replace a file without asking", .path.display())]
+    #[diagnostic(
+        code(lvsh::repl::save),
+        help(
+            "`:save! {}` replaces it with a flat snapshot of the pending model",
+            .path.display()
+        )
+    )]
+    Exists { path: PathBuf },
+
     #[error("nothing is called `{name}`")]
     #[diagnostic(code(lvsh::repl::help))]
     UnknownHelp {

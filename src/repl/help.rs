@@ -8,7 +8,8 @@ use std::fmt::Write;
 
 const KEYS: &str = "\
 Enter runs an entry once it is complete (open brackets, strings and chains ending
-in `.` continue on the next line). Every entry is one transaction: if it fails,
+in `.` continue on the next line); a line that starts with `.` continues the entry
+before it, which runs again with it. Every entry is one transaction: if it fails,
 nothing changes. Tab completes, Ctrl-C clears the line, Ctrl-D quits.
 ";
 
@@ -17,7 +18,18 @@ pub(crate) fn all(cat: &Catalog) -> String {
     let mut out = String::from("Commands (any unambiguous prefix works, e.g. `:p`):\n");
     for c in COMMANDS {
         let head = format!(":{} {}", c.name, c.args);
-        let _ = writeln!(out, "  {:<14}{}", head.trim_end(), c.about);
+        let mut line = format!("  {:<14}", head.trim_end());
+        // Wrapped at 80 columns, under the first word of the text.
+        for word in c.about.split(' ') {
+            if line.len() + 1 + word.len() > 80 && line.trim().len() > head.trim_end().len() {
+                let _ = writeln!(out, "{line}");
+                line = " ".repeat(16);
+            } else if !line.ends_with("  ") {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let _ = writeln!(out, "{line}");
     }
     out.push('\n');
     out.push_str(KEYS);
@@ -115,6 +127,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\nFunctions:\n  service(addr: string, port: int) -> Service\n"));
+        assert!(
+            text.contains(
+                "  :save FILE    write the pending model as a flat script of literal calls; asks\n                \
+                 before replacing a file, `:save! FILE` does not\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .all(|l| l.chars().count() <= 80 || !l.starts_with("  :"))
+        );
         assert!(text.contains("\nService methods (chainable):\n"));
         assert!(text.contains("\nRealServer methods (chainable):\n"));
         assert!(text.contains("  Service.scheduler(name: string) -> Service\n      rr wrr"));

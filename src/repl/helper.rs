@@ -3,7 +3,7 @@
 use super::catalog::Catalog;
 use super::complete::{Completion, complete};
 use super::hint::hint;
-use super::shell::is_incomplete;
+use super::shell::{is_incomplete, starts_chain};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::{Hint, Hinter};
@@ -14,6 +14,9 @@ use std::borrow::Cow;
 pub(crate) struct ReplHelper {
     /// Refreshed by the loop before every prompt.
     pub catalog: Catalog,
+    /// The entry before, when a line starting with `.` would continue it: such a
+    /// line completes and hints as the end of that entry. Refreshed with `catalog`.
+    pub continues: Option<String>,
     color: bool,
     files: FilenameCompleter,
 }
@@ -22,8 +25,21 @@ impl ReplHelper {
     pub fn new(catalog: Catalog, color: bool) -> Self {
         ReplHelper {
             catalog,
+            continues: None,
             color,
             files: FilenameCompleter::new(),
+        }
+    }
+}
+
+impl ReplHelper {
+    /// `line`, after the entry it continues if it does; and where `line` starts.
+    fn in_context<'a>(&self, line: &'a str) -> (Cow<'a, str>, usize) {
+        match &self.continues {
+            Some(before) if starts_chain(line) => {
+                (Cow::Owned(format!("{before}\n{line}")), before.len() + 1)
+            }
+            _ => (Cow::Borrowed(line), 0),
         }
     }
 }
@@ -39,10 +55,12 @@ impl Completer for ReplHelper {
         pos: usize,
         ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        match complete(line, pos, &self.catalog) {
+        let (text, shift) = self.in_context(line);
+        match complete(&text, shift + pos, &self.catalog) {
             Completion::Nothing => Ok((pos, Vec::new())),
+            Completion::Words { start, .. } if start < shift => Ok((pos, Vec::new())),
             Completion::Words { start, candidates } => Ok((
-                start,
+                start - shift,
                 candidates
                     .into_iter()
                     .map(|c| Pair {
@@ -76,7 +94,8 @@ impl Hinter for ReplHelper {
     type Hint = SignatureHint;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<SignatureHint> {
-        hint(line, pos, &self.catalog).map(SignatureHint)
+        let (text, shift) = self.in_context(line);
+        hint(&text, shift + pos, &self.catalog).map(SignatureHint)
     }
 }
 
@@ -122,6 +141,33 @@ mod tests {
         let (start, found) = offered(&h, &format!(":load {}/si", dir.path().display()));
         assert_eq!(start, ":load ".len());
         assert_eq!(found, [format!("{}/site.rhai", dir.path().display())]);
+    }
+
+    #[test]
+    fn a_line_starting_with_a_dot_completes_as_the_end_of_the_entry_before() {
+        let mut h = ReplHelper::new(Catalog::new(&[]), false);
+        // Without the entry before: methods of every type.
+        assert_eq!(
+            offered(&h, "  .s").1,
+            ["scheduler(", "sctp()", "server(", "syncid("]
+        );
+        h.continues = Some("rs(\"10.0.0.1\")".into());
+        assert_eq!(offered(&h, "  .t"), (3, vec!["tun(".to_string()]));
+        h.continues = None;
+        assert_eq!(offered(&h, "  .t").1, ["tcp()", "ttl(", "tun("]);
+        h.continues = Some("rs(\"10.0.0.1\") // a note".into());
+        assert_eq!(offered(&h, "  .t").1, ["tun("]);
+        h.continues = Some("web.rs(rs(\"10.0.0.2\"))".into());
+        h.catalog.variables = vec![("web".into(), "Service".into())];
+        assert_eq!(
+            offered(&h, "  .rs(rs(\"10.0.0.3\")).s").1,
+            ["scheduler(", "sctp()", "server("]
+        );
+        let history = MemHistory::new();
+        let hint = h.hint(".persist(", 9, &Context::new(&history)).unwrap();
+        assert_eq!(hint.display(), "  persist()  |  persist(secs: int)");
+        // Other lines are on their own.
+        assert_eq!(offered(&h, "serv"), (0, vec!["service(".to_string()]));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::catalog::Catalog;
 use super::complete::type_of;
 use super::lexer::{Tok, lex};
+use super::locals::with_locals;
 
 /// The hint for the cursor at `pos`, shown only at the end of the input and at an
 /// argument boundary, so it never hides what is being typed.
@@ -19,6 +20,7 @@ pub(crate) fn hint(line: &str, pos: usize, cat: &Catalog) -> Option<String> {
     if lexed.in_comment || lexed.open_string.is_some() {
         return None;
     }
+    let cat = &with_locals(cat, &lexed, line);
     let open = lexed.innermost_open()?;
     if lexed.tok(open) != Tok::Open('(') {
         return None;
@@ -96,6 +98,15 @@ mod tests {
         assert_eq!(
             at_end("web.rs(rs(\"10.0.0.1\").weight(").as_deref(),
             Some("  weight(n: int)")
+        );
+        // A variable and a function of the entry itself.
+        assert_eq!(
+            at_end("let d = sync_daemon(\"master\", \"eth0\");\nd.port(").as_deref(),
+            Some("  port(port: int)")
+        );
+        assert_eq!(
+            at_end("fn two(a, b) { a }\ntwo(").as_deref(),
+            Some("  two(a, b)")
         );
         // `port` of a service, not of a sync daemon.
         assert_eq!(

@@ -20,10 +20,13 @@ mod helper;
 mod hint;
 mod history;
 mod lexer;
+mod locals;
 mod offline;
 mod piped;
 mod shell;
 mod terminal;
+#[cfg(test)]
+mod test_buf;
 
 pub use error::ReplError;
 pub use offline::Offline;

@@ -1,8 +1,10 @@
 //! The REPL without a terminal: entries and `:commands` from stdin, no prompts,
-//! exit status 1 if anything failed. A statement runs once it is complete; a next
-//! line that starts with `.` continues its chain, as in a script file.
+//! exit status 1 if anything failed. A statement runs once it is complete and the
+//! next line that is not blank or a comment does not start with `.`: such a line
+//! continues its chain, as in a script file. Errors cite lines of the input.
 
-use super::shell::{Flow, Shell, is_blank, is_incomplete};
+use super::lexer::lex;
+use super::shell::{Asks, Flow, Shell, is_blank, is_incomplete, starts_chain};
 use super::{Kernel, ReplOptions, command};
 use std::io::{BufRead, Write};
 
@@ -16,6 +18,30 @@ pub(crate) fn run(kernel: Box<dyn Kernel>, opts: ReplOptions, input: impl BufRea
     )
 }
 
+/// The entry being read: where it starts, and where it ends once complete.
+struct Entry {
+    first_line: usize,
+    /// Its offset in the document.
+    start: usize,
+    /// Complete up to this offset of the document: it runs unless the next line
+    /// that says something continues it.
+    complete_at: Option<usize>,
+}
+
+/// Runs `e`, the end of `document`, unless it is only comments.
+fn run_entry(shell: &mut Shell, document: &str, e: &Entry) {
+    if !is_blank(&document[e.start..]) {
+        shell.input_lines(document, e.first_line);
+    }
+}
+
+/// Whitespace and comments, perhaps the start of a block comment: a line that
+/// neither ends a chain nor continues it.
+fn says_nothing(line: &str) -> bool {
+    let lexed = lex(line);
+    lexed.tokens.is_empty() && lexed.open_string.is_none()
+}
+
 pub(crate) fn run_with(
     kernel: Box<dyn Kernel>,
     opts: ReplOptions,
@@ -23,13 +49,14 @@ pub(crate) fn run_with(
     out: Box<dyn Write>,
     err: Box<dyn Write>,
 ) -> i32 {
-    let Some(mut shell) = Shell::start(kernel, &opts, out, err) else {
+    let Some(mut shell) = Shell::start(kernel, &opts, Asks::No, out, err) else {
         return 1;
     };
-    let mut lines = input.lines().peekable();
-    let mut entry = String::new();
+    // Every line read so far: entries are run as its end, so errors show it.
+    let mut document = String::new();
+    let mut entry: Option<Entry> = None;
     let mut read_error = None;
-    while let Some(line) = lines.next() {
+    for (n, line) in input.lines().enumerate() {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
@@ -37,30 +64,36 @@ pub(crate) fn run_with(
                 break;
             }
         };
-        if entry.is_empty() {
-            if command::is_command(&line) {
+        let waiting = entry.as_ref().and_then(|e| e.complete_at);
+        if let Some(end) = waiting {
+            if !says_nothing(&line) && !starts_chain(&line) {
+                let e = entry.take().expect("an entry is waiting");
+                run_entry(&mut shell, &document[..end], &e);
+            }
+        }
+        let start = document.len();
+        document.push_str(&line);
+        document.push('\n');
+        let current = match entry.as_mut() {
+            Some(e) => e,
+            None if command::is_command(&line) => {
                 if shell.input(&line) == Flow::Quit {
                     break;
                 }
                 continue;
             }
-            if is_blank(&line) {
-                continue;
-            }
-        }
-        entry.push_str(&line);
-        entry.push('\n');
-        if is_incomplete(&entry) {
-            continue;
-        }
-        let chained = matches!(lines.peek(), Some(Ok(next)) if next.trim_start().starts_with('.'));
-        if !chained {
-            shell.input(&entry);
-            entry.clear();
-        }
+            None if is_blank(&line) => continue,
+            None => entry.insert(Entry {
+                first_line: n + 1,
+                start,
+                complete_at: None,
+            }),
+        };
+        current.complete_at =
+            (!is_incomplete(&document[current.start..])).then_some(document.len());
     }
-    if !is_blank(&entry) {
-        shell.input(&entry);
+    if let Some(e) = entry {
+        run_entry(&mut shell, &document, &e);
     }
     let mut failed = shell.failures() > 0;
     if let Some(e) = read_error {
@@ -78,27 +111,7 @@ mod tests {
     use super::*;
     use crate::model::Balancer;
     use crate::repl::Offline;
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    #[derive(Clone, Default)]
-    struct Buf(Rc<RefCell<Vec<u8>>>);
-
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Buf {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.borrow().clone()).unwrap()
-        }
-    }
+    use crate::repl::test_buf::Buf;
 
     /// Runs `input` against an offline kernel holding `start`: (code, stdout, stderr).
     fn session(start: Balancer, input: &str) -> (i32, String, String) {
@@ -203,7 +216,13 @@ mod tests {
         );
         let (code, out, err) = session(Balancer::default(), &input);
         assert_eq!(code, 0, "{err}");
-        assert!(out.ends_with(&format!("Saved 2 services to `{}`.\n", file.display())));
+        assert!(
+            out.contains(&format!(
+                "\nSaved 2 services to `{}`: a flat snapshot of the pending model",
+                file.display()
+            )),
+            "{out}"
+        );
         let saved = crate::dsl::evaluate_file(&file, &Default::default()).unwrap();
         let typed = crate::dsl::evaluate_source(
             "t",
@@ -299,8 +318,83 @@ mod tests {
 
     #[test]
     fn an_unfinished_entry_at_the_end_is_still_reported() {
-        let (code, _, err) = session(Balancer::default(), "service(\"10.0.0.1\",\n");
+        let (code, _, err) = session(Balancer::default(), "\nservice(\"10.0.0.1\",\n");
         assert_eq!(code, 1);
-        assert!(err.contains("entry 1"), "{err}");
+        // Rhai reports the end of the input.
+        assert!(err.contains("[<stdin>:3:1]"), "{err}");
+    }
+
+    #[test]
+    fn errors_cite_lines_of_the_input() {
+        let (code, _, err) = session(
+            Balancer::default(),
+            "let vip = \"10.0.0.1\";\n:plan\n\n// web\nservice(vip, 80)\n  .rs(rs(\"10.0.1.1\"))\n  .scheduler(\"rrr\");\n",
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("[<stdin>:7:4]"), "{err}");
+        assert!(shows(&err, 7, "  .scheduler(\"rrr\");"), "{err}");
+        assert!(shows(&err, 6, "  .rs(rs(\"10.0.1.1\"))"), "{err}");
+        // A syntax error, and a problem found by `:plan` in an earlier entry.
+        let (_, _, err) = session(
+            Balancer::default(),
+            "let a = 1;\nservice(\"10.0.0.1\", 0);\nlet b = ;\n:plan\n",
+        );
+        assert!(err.contains("[<stdin>:3:9]"), "{err}");
+        assert!(err.contains("[<stdin>:2:1]"), "{err}");
+        assert!(shows(&err, 2, "service(\"10.0.0.1\", 0);"), "{err}");
+    }
+
+    /// Does the report show input line `n` with this text?
+    fn shows(report: &str, n: usize, text: &str) -> bool {
+        report.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix(&n.to_string())
+                .is_some_and(|rest| {
+                    rest.trim_start_matches(' ')
+                        .strip_prefix(['|', '│'])
+                        .is_some_and(|r| r.strip_prefix(' ') == Some(text))
+                })
+        })
+    }
+
+    #[test]
+    fn chains_continue_past_comments_and_blank_lines() {
+        let (code, out, err) = session(
+            Balancer::default(),
+            "service(\"10.0.0.1\", 80)\n\n  // the pool\n  .rs(rs(\"10.0.1.1\"))\n  /* and\n  one more */\n  .rs(rs(\"10.0.1.2\"));\nservice(\"10.0.0.1\", 80)\n",
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            out,
+            "service tcp 10.0.0.1:80 wlc, 2 real servers\n".repeat(2)
+        );
+    }
+
+    #[test]
+    fn save_never_replaces_a_file_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("site.rhai");
+        std::fs::write(&file, "import \"dr_pool\" as dr;\n").unwrap();
+        let input = format!(
+            "service(\"10.0.0.1\", 80);\n:save {0}\n:save! {0}\n",
+            file.display()
+        );
+        let (code, out, err) = session(Balancer::default(), &input);
+        assert_eq!(code, 1, "the first `:save` fails");
+        assert!(
+            err.contains(&format!(
+                "`{}` exists; `:save` does not replace a file",
+                file.display()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("`:save! "), "{err}");
+        assert!(out.contains("a flat snapshot"), "{out}");
+        let saved = std::fs::read_to_string(&file).unwrap();
+        assert!(saved.contains("service(\"10.0.0.1\", 80)"), "{saved}");
+        assert!(
+            saved.starts_with("// Saved from the lvsh REPL: a flat snapshot"),
+            "{saved}"
+        );
     }
 }

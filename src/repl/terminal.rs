@@ -2,7 +2,7 @@
 
 use super::helper::ReplHelper;
 use super::history;
-use super::shell::{Flow, Shell, Status};
+use super::shell::{Asks, Flow, Shell, Status};
 use super::{Kernel, ReplOptions};
 use rustyline::config::Configurer;
 use rustyline::error::ReadlineError;
@@ -16,6 +16,7 @@ pub(crate) fn run(kernel: Box<dyn Kernel>, opts: ReplOptions) -> i32 {
     let Some(mut shell) = Shell::start(
         kernel,
         &opts,
+        Asks::Yes,
         Box::new(std::io::stdout()),
         Box::new(std::io::stderr()),
     ) else {
@@ -38,6 +39,7 @@ pub(crate) fn run(kernel: Box<dyn Kernel>, opts: ReplOptions) -> i32 {
     loop {
         if let Some(h) = editor.helper_mut() {
             h.catalog = shell.catalog().clone();
+            h.continues = shell.continuable().map(str::to_string);
         }
         let prompt = prompt(shell.status(), opts.color);
         match editor.readline(&prompt) {
@@ -46,8 +48,20 @@ pub(crate) fn run(kernel: Box<dyn Kernel>, opts: ReplOptions) -> i32 {
                     continue;
                 }
                 history.add(&mut editor, &input);
-                if shell.input(&input) == Flow::Quit && may_quit(&mut editor, &shell) {
-                    break;
+                match shell.input(&input) {
+                    Flow::Continue => {}
+                    Flow::Quit => {
+                        if may_quit(&mut editor, &shell) {
+                            break;
+                        }
+                    }
+                    Flow::Overwrite(path) => {
+                        if confirm(&mut editor, &shell.overwrite_question(&path)) {
+                            shell.overwrite(&path);
+                        } else {
+                            shell.not_saved();
+                        }
+                    }
                 }
             }
             Err(ReadlineError::Interrupted) => continue,
@@ -108,10 +122,19 @@ fn may_quit(editor: &mut Ed, shell: &Shell) -> bool {
         return true;
     };
     match editor.readline(&format!("{what}. Quit anyway? [y/N] ")) {
-        Ok(answer) => matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"),
+        Ok(answer) => yes(&answer),
         Err(ReadlineError::Eof) => true,
         Err(_) => false,
     }
+}
+
+/// A yes to `question`; anything else, Ctrl-C and Ctrl-D are no.
+fn confirm(editor: &mut Ed, question: &str) -> bool {
+    editor.readline(question).is_ok_and(|a| yes(&a))
+}
+
+fn yes(answer: &str) -> bool {
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
 /// The history file, loaded at start and appended to after every entry, so a

@@ -66,6 +66,7 @@ scenarios! {
     lvsh_confirm,
     lvsh_edit_every_field,
     lvsh_emit_matches_kernel,
+    lvsh_emit_order,
     lvsh_errors,
     lvsh_netns,
     lvsh_pcc,

@@ -94,6 +94,7 @@ fn plan_against_its_own_state_is_empty() {
         let state = dir.path().join(format!("{name}.json"));
         std::fs::write(&state, json).unwrap();
         let state = state.to_str().unwrap();
+        // No kernel was read: the message names the state file.
         Test::new()
             .args([
                 "plan",
@@ -102,7 +103,9 @@ fn plan_against_its_own_state_is_empty() {
                 state,
                 "--detailed-exitcode",
             ])
-            .stdout("No changes. The kernel matches the script.\n")
+            .stdout(&format!(
+                "No changes. The state file `{state}` matches the script.\n"
+            ))
             .run();
         Test::new()
             .args([
@@ -115,6 +118,15 @@ fn plan_against_its_own_state_is_empty() {
             .status(2)
             .run();
     }
+}
+
+#[test]
+fn an_empty_plan_against_the_empty_balancer_says_so() {
+    Test::new()
+        .args(["plan", "-", "--empty"])
+        .stdin("// nothing yet\n")
+        .stdout("No changes. The empty balancer matches the script.\n")
+        .run();
 }
 
 #[test]
@@ -602,7 +614,9 @@ fn a_scoped_plan_leaves_what_is_outside_alone() {
         .run()
         .stdout;
     assert!(
-        merge.ends_with("No changes. The kernel matches the script.\n"),
+        merge.ends_with(&format!(
+            "No changes. The state file `{state}` matches the script.\n"
+        )),
         "{merge}"
     );
 }

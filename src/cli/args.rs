@@ -128,6 +128,18 @@ pub struct StateSource {
     pub empty: bool,
 }
 
+impl StateSource {
+    /// What the plan compares with, for its messages.
+    pub fn against(&self) -> crate::plan::Against {
+        use crate::plan::Against;
+        match (&self.state, self.empty) {
+            (Some(path), _) => Against::StateFile(path.clone()),
+            (None, true) => Against::Empty,
+            (None, false) => Against::Kernel,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate and validate a script; print a summary; touch nothing

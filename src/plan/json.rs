@@ -131,8 +131,16 @@ mod tests {
         let mut b = Balancer::default();
         b.services.insert(key, s);
         for (desired, observed, summary) in [
-            (&b, &Balancer::default(), json!({"add": 3, "change": 0, "delete": 0})),
-            (&Balancer::default(), &b, json!({"add": 0, "change": 0, "delete": 3})),
+            (
+                &b,
+                &Balancer::default(),
+                json!({"add": 3, "change": 0, "delete": 0}),
+            ),
+            (
+                &Balancer::default(),
+                &b,
+                json!({"add": 0, "change": 0, "delete": 3}),
+            ),
         ] {
             let plan = diff(desired, observed, Mode::Replace);
             let v: Value = serde_json::from_str(&plan.to_json()).unwrap();

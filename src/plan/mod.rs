@@ -103,11 +103,13 @@
 //! The order of `changes` is the order above. Fields are only ever added to this
 //! format, never renamed or removed.
 
+mod against;
 mod change;
 mod diff;
 mod json;
 mod render;
 
+pub use against::Against;
 pub use change::{Action, Change, Object, Snapshot};
 pub use diff::diff;
 

@@ -7,11 +7,11 @@
 //! equal to what `-S -n` prints, those are left out and reported by
 //! [`unexpressible`], with everything else ipvsadm rules cannot carry.
 
+use super::save_order;
 use crate::model::{
     Balancer, Dest, DestKey, Family, Forward, Protocol, SchedFlag, Scheduler, Service, ServiceKey,
     TunnelChecksum, TunnelKind,
 };
-use super::save_order;
 use std::fmt::Write;
 
 /// The rules `ipvsadm -S -n` would print for `b`: each service's `-A` line followed by

@@ -171,7 +171,10 @@ mod tests {
     }
 
     fn names(keys: &[ServiceKey]) -> Vec<String> {
-        services(keys.to_vec(), |k| *k).iter().map(ToString::to_string).collect()
+        services(keys.to_vec(), |k| *k)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -233,10 +236,18 @@ mod tests {
     #[test]
     fn ipv6_addresses_compare_word_by_word_with_the_same_wrap() {
         // 0x20010db8 - 0xb0000000 is positive as an int.
-        let keys = [tcp("2001:db8::1", 80), tcp("b000::1", 80), tcp("fd00::1", 80)];
+        let keys = [
+            tcp("2001:db8::1", 80),
+            tcp("b000::1", 80),
+            tcp("fd00::1", 80),
+        ];
         assert_eq!(
             names(&keys),
-            ["tcp [b000::1]:80", "tcp [fd00::1]:80", "tcp [2001:db8::1]:80"]
+            [
+                "tcp [b000::1]:80",
+                "tcp [fd00::1]:80",
+                "tcp [2001:db8::1]:80"
+            ]
         );
     }
 

@@ -223,6 +223,25 @@ fn set_passes_parameters() {
         .run();
 }
 
+/// A misspelt `--set` would leave the default in place and apply the wrong
+/// balancer: a name the script never reads is an error, nothing is planned.
+#[test]
+fn set_with_a_name_the_script_never_reads_is_an_error() {
+    let script = "service(param(\"vip\", \"10.0.0.1\"), param(\"port\", 80));\n";
+    Test::new()
+        .args(["plan", "-", "--empty", "--set", "prot=443"])
+        .stdin(script)
+        .status(1)
+        .stdout("")
+        .stderr_golden("usage/set_unknown_param.stderr")
+        .run();
+    Test::new()
+        .args(["plan", "-", "--empty", "--set", "port=443"])
+        .stdin(script)
+        .stdout_contains(&["+ service tcp 10.0.0.1:443"])
+        .run();
+}
+
 #[test]
 fn invalid_scripts_fail_with_a_pointed_diagnostic() {
     let dir = root().join("tests/invalid");

@@ -286,10 +286,7 @@ fn plan_undo_and_apply_against_a_state_file() {
     // The session starts from the state: nothing pending.
     expect(
         &mut s,
-        &format!(
-            "in sync with the state file `{}`.",
-            state.display()
-        ),
+        &format!("in sync with the state file `{}`.", state.display()),
     );
     expect(&mut s, "lvsh> ");
     enter(

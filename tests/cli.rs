@@ -317,6 +317,28 @@ fn import_then_emit_matches_what_the_kernel_saved() {
     assert!(n >= 5, "only {n} fixtures");
 }
 
+/// An empty (or truncated to nothing) rules file gives a script whose plan deletes
+/// everything: import warns, and the script says so in a comment.
+#[test]
+fn importing_an_empty_rules_file_warns_on_stderr_and_in_the_script() {
+    for rules in ["", "# only a comment\n\n"] {
+        Test::new()
+            .args(["import", "-"])
+            .stdin(rules)
+            .stdout_golden("usage/import_empty.rhai")
+            .stderr(
+                "warning: `<stdin>` holds no services: the script describes an empty balancer, \
+                 and `lvsh apply` of it deletes every IPVS service\n",
+            )
+            .run();
+    }
+    Test::new()
+        .args(["import", "-", "-q"])
+        .stdin("")
+        .stdout_golden("usage/import_empty.rhai")
+        .run();
+}
+
 /// A model written as a script evaluates back to the same model: what `import` and
 /// `save` rely on.
 #[test]
@@ -348,6 +370,10 @@ fn warnings_point_at_the_script_and_do_not_fail() {
         (
             "mark_without_service_of_its_family",
             "1 service (1 fwmark), 0 real servers, 1 nft mark rule",
+        ),
+        (
+            "mark_without_ports",
+            "1 service (1 fwmark), 1 real server, 1 nft mark rule",
         ),
         ("netmask_without_persistence", one),
         ("pe_sip_on_tcp", one),

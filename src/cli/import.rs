@@ -11,7 +11,22 @@ pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
         file.display().to_string()
     };
     let b = ipvsadm::from_ipvsadm(&name, &text)?;
-    let header = format!("imported by lvsh from {name}");
+    let mut header = format!("imported by lvsh from {name}");
+    // An empty or truncated rules file gives a script of nothing, whose plan
+    // deletes everything: say so where it is made, and in the script itself.
+    if b.services.is_empty() {
+        if !ctx.quiet {
+            eprintln!(
+                "warning: `{name}` holds no services: the script describes an empty \
+                 balancer, and `lvsh apply` of it deletes every IPVS service"
+            );
+        }
+        header.push_str(
+            "\n\nWARNING: the rules file holds no services. As it is, this script describes\n\
+             an empty balancer: `lvsh apply` of it deletes every IPVS service and the nft\n\
+             table `inet lvsh`. Add services, or apply with --merge to keep what is there.",
+        );
+    }
     ctx.out(&script::to_script(&b, &header))?;
     Ok(0)
 }

@@ -451,6 +451,41 @@ fn unknown_network_namespace_is_a_clear_error() {
         .run();
 }
 
+/// On a kernel without IPVS (this project's own machines), the error says why in
+/// modprobe's own words, as ipvsadm shows them, not only its exit status.
+#[test]
+fn a_kernel_without_ip_vs_is_explained_in_modprobe_s_words() {
+    let dry = std::process::Command::new("modprobe")
+        .args(["-n", "--", "ip_vs"])
+        .env("LC_ALL", "C")
+        .output();
+    let out = Test::new().args(["show"]).status_any().stderr_any().run();
+    // miette wraps long words too (a path): compare without any spaces.
+    let squeezed = |s: &str| s.replace(|c: char| c.is_whitespace() || c == '|', "");
+    let stderr = squeezed(&out.stderr);
+    match dry {
+        Ok(o) if !o.status.success() => {
+            let said = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            assert!(said.contains("ip_vs"), "modprobe said: {said}");
+            assert_eq!(out.status, 1);
+            for part in [
+                "the kernel has no IPVS: module `ip_vs` is not loaded and cannot be:",
+                said.as_str(),
+                "the running kernel has no `ip_vs` module",
+                "`check`, `emit`, and `plan` with --empty or --state work without IPVS",
+            ] {
+                assert!(
+                    stderr.contains(&squeezed(part)),
+                    "no {part:?} in\n{}",
+                    out.stderr
+                );
+            }
+        }
+        // A kernel with IPVS (or no modprobe to ask): lvsh gets past loading it.
+        _ => assert!(!stderr.contains("has no IPVS"), "{}", out.stderr),
+    }
+}
+
 #[test]
 fn netns_names_are_checked_before_anything_is_opened() {
     Test::new()

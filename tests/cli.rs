@@ -211,6 +211,116 @@ fn usage_errors_exit_1_not_2() {
         .run();
 }
 
+/// `lvsh --help` and every `lvsh COMMAND --help`, as golden files: a change to the
+/// help shows in review.
+#[test]
+fn help_texts() {
+    use clap::CommandFactory;
+    Test::new()
+        .args(["--help"])
+        .stdout_golden("help/lvsh.txt")
+        .run();
+    for sub in lvsh::cli::Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        Test::new()
+            .args([name, "--help"])
+            .stdout_golden(&format!("help/{name}.txt"))
+            .run();
+    }
+}
+
+/// README's command list names every command and every option `--help` shows.
+#[test]
+fn readme_lists_every_command_and_option() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("## The command line\n\n```\n").unwrap();
+    let block = &readme[start..];
+    let block = &block[..block[30..].find("```").unwrap() + 30];
+    let cli = lvsh::cli::Cli::command();
+    for global in cli.get_arguments().filter_map(|a| a.get_long()) {
+        if global != "help" && global != "version" {
+            assert!(
+                block.contains(&format!("--{global}")),
+                "--{global}:\n{block}"
+            );
+        }
+    }
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        // The command's lines: from `lvsh NAME` to the next command.
+        let from = block
+            .find(&format!("lvsh {name} "))
+            .unwrap_or_else(|| panic!("README lacks `lvsh {name}`:\n{block}"));
+        let rest = &block[from + 5..];
+        let lines = &rest[..rest.find("\nlvsh ").unwrap_or(rest.len())];
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            if let Some(long) = arg.get_long().filter(|l| *l != "help") {
+                let short = arg.get_short().map(|c| format!("-{c} "));
+                assert!(
+                    lines.contains(&format!("--{long}"))
+                        || short.is_some_and(|s| lines.contains(&s)),
+                    "README's `lvsh {name}` lacks --{long}:\n{lines}"
+                );
+            }
+        }
+    }
+}
+
+/// A global option a command has no use for is a usage error naming both.
+#[test]
+fn global_options_a_command_has_no_use_for_are_refused() {
+    Test::new()
+        .args(["import", "-", "--netns", "nosuch"])
+        .status(1)
+        .stderr_golden("usage/import_with_netns.stderr")
+        .run();
+    for (args, says) in [
+        (
+            &["plan", "scripts/ppc.rhai", "--empty", "--netns", "blue"][..],
+            "`--netns` means nothing for `lvsh plan`: `--empty` reads no kernel",
+        ),
+        (
+            &["show", "--set", "vip=10.0.0.1"],
+            "`--set` means nothing: `lvsh show` runs no script",
+        ),
+        (
+            &["history", "-I", "scripts"],
+            "`-I/--lib` means nothing: `lvsh history` runs no script",
+        ),
+        (
+            &["check", "scripts/ppc.rhai", "-I", "/nonexistent"],
+            "cannot use `/nonexistent`: No such file or directory",
+        ),
+        (
+            &["check", "scripts/ppc.rhai", "-I", "README.md"],
+            "`README.md` is not a directory",
+        ),
+    ] {
+        Test::new()
+            .args(args)
+            .status(1)
+            .stderr_contains(&[says])
+            .run();
+    }
+    // Options a command uses, and -q, -v, --color everywhere, are accepted.
+    Test::new()
+        .args([
+            "check",
+            "scripts/ppc.rhai",
+            "-I",
+            "scripts",
+            "-q",
+            "--color",
+            "never",
+        ])
+        .stdout("")
+        .run();
+}
+
 #[test]
 fn set_passes_parameters() {
     Test::new()

@@ -35,7 +35,7 @@ pub enum Error {
     #[error("lvsh needs root (CAP_NET_ADMIN) to talk to IPVS")]
     NotRoot,
     #[error("the kernel has no IPVS: {0}")]
-    NoIpvs(crate::backend::modprobe::NotLoaded),
+    NoIpvs(Box<crate::backend::modprobe::NotLoaded>),
     #[error(
         "network namespace `{0}` does not exist (no /run/netns/{0}; create it with `ip netns add {0}`)"
     )]

@@ -475,14 +475,14 @@ impl Netlink {
                 let loaded = modprobe::load("ip_vs");
                 match (self.lookup_family(IPVS_GENL_NAME)?, loaded) {
                     (Some(id), _) => Ok(id),
-                    (None, Err(why)) => Err(Error::NoIpvs(why)),
-                    (None, Ok(())) => Err(Error::NoIpvs(modprobe::NotLoaded {
+                    (None, Err(why)) => Err(Error::NoIpvs(Box::new(why))),
+                    (None, Ok(())) => Err(Error::NoIpvs(Box::new(modprobe::NotLoaded {
                         module: "ip_vs".into(),
                         cause: modprobe::Cause::Failed,
                         detail: "`modprobe ip_vs` succeeded, but generic netlink family `IPVS` \
                                  is still not registered"
                             .into(),
-                    })),
+                    }))),
                 }
             }
         }

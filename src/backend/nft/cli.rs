@@ -172,7 +172,7 @@ impl NftCli {
                 Err(why) => Err(Error::NoNfTables {
                     command,
                     stderr,
-                    why,
+                    why: Box::new(why),
                 }),
             };
         }
@@ -266,11 +266,11 @@ mod tests {
         let e = Error::NoNfTables {
             command: "nft -j list table inet lvsh".into(),
             stderr: "netlink: Error: cache initialization failed: Invalid argument\n".into(),
-            why: modprobe::NotLoaded {
+            why: Box::new(modprobe::NotLoaded {
                 module: "nf_tables".into(),
                 cause: modprobe::Cause::Missing,
                 detail: "modprobe: FATAL: Module nf_tables not found".into(),
-            },
+            }),
         };
         assert_eq!(
             e.to_string(),

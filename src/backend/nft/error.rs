@@ -47,7 +47,7 @@ pub enum Error {
     NoNfTables {
         command: String,
         stderr: String,
-        why: crate::backend::modprobe::NotLoaded,
+        why: Box<crate::backend::modprobe::NotLoaded>,
     },
 
     #[error("cannot read the JSON printed by `{command}`: {source}")]

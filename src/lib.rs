@@ -8,6 +8,7 @@ pub mod cli;
 pub mod convert;
 pub mod dsl;
 pub mod model;
+mod not_text;
 pub mod plan;
 pub mod repl;
 pub mod state;

@@ -437,8 +437,8 @@ fn importing_an_empty_rules_file_warns_on_stderr_and_in_the_script() {
             .stdin(rules)
             .stdout_golden("usage/import_empty.rhai")
             .stderr(
-                "warning: `<stdin>` holds no services: the script describes an empty balancer, \
-                 and `lvsh apply` of it deletes every IPVS service\n",
+                "warning: `<stdin>` holds no services: `lvsh apply` of this script deletes \
+                 every service\n",
             )
             .run();
     }
@@ -885,5 +885,63 @@ fn objects_outside_a_command_line_scope_are_errors() {
         .args(["--scope", "10.0.0.1", "repl", "--empty"])
         .status(1)
         .stderr_contains(&["`--scope` scopes a script, and the REPL works on the whole table"])
+        .run();
+}
+
+/// `lvsh history` reads the journal of the namespace asked for, under
+/// `LVSH_STATE_DIR`, and needs no kernel.
+#[test]
+fn history_lists_the_journal_and_says_when_it_is_empty() {
+    use lvsh::apply::{Header, Journal, Outcome, Snapshot};
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap();
+    Test::new()
+        .env("LVSH_STATE_DIR", state)
+        .args(["--netns", "lb1", "history"])
+        .stdout(&format!(
+            "No applies recorded in `{state}/netns-lb1/journal`.\n"
+        ))
+        .run();
+    let journal = Journal::at(dir.path().join("netns-lb1/journal"));
+    let snapshot = Snapshot {
+        before: Default::default(),
+        foreign: vec![],
+        plan: serde_json::json!({"changes": []}),
+    };
+    for (command, outcome) in [("apply", Some(Outcome::Applied)), ("apply", None)] {
+        let id = journal
+            .begin(
+                Header {
+                    id: 0,
+                    command: command.into(),
+                    started: 1_796_300_000,
+                    user: "ops".into(),
+                    pid: 7,
+                    script: Some("site.rhai".into()),
+                    script_sha256: Some(format!("sha256:{}", "0f".repeat(32))),
+                    added: 3,
+                    changed: 1,
+                    deleted: 0,
+                },
+                &snapshot,
+            )
+            .unwrap();
+        if let Some(o) = outcome {
+            journal.finish(id, o, "").unwrap();
+        }
+    }
+    Test::new()
+        .env("LVSH_STATE_DIR", state)
+        .args(["--netns", "lb1", "history"])
+        .stdout(
+            "ID  STARTED                  USER  WHAT                            CHANGES   OUTCOME\n\
+             1   2026-12-03 12:13:20 UTC  ops   apply site.rhai (0f0f0f0f0f0f)  +3 ~1 -0  applied\n\
+             2   2026-12-03 12:13:20 UTC  ops   apply site.rhai (0f0f0f0f0f0f)  +3 ~1 -0  CUT OFF (or running)\n",
+        )
+        .run();
+    Test::new()
+        .env("LVSH_STATE_DIR", state)
+        .args(["--netns", "lb1", "history", "--json"])
+        .stdout_contains(&["\"outcome\": \"applied\"", "\"outcome\": null"])
         .run();
 }

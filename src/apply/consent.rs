@@ -7,16 +7,21 @@ use crate::{
 };
 
 /// The services a plan deletes and the services the kernel holds, when the plan
-/// deletes more than half of them (all of one, two of three, ...): such an apply needs
-/// `--allow-mass-delete`. An empty script piped by mistake must not empty a director.
+/// deletes more than half of them (all of one, two of three, ...) and leaves the
+/// kernel with fewer than half: such an apply needs `--allow-mass-delete`. An empty
+/// or truncated script piped by mistake must not empty a director; a script that
+/// replaces its services with others (a new port, a new VIP) is not that.
 pub fn mass_delete(plan: &Plan, observed: &Balancer) -> Option<(usize, usize)> {
-    let deleted = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete && matches!(c.object, Object::Service(_)))
-        .count();
+    let count = |action| {
+        plan.changes
+            .iter()
+            .filter(|c| c.action == action && matches!(c.object, Object::Service(_)))
+            .count()
+    };
+    let (deleted, added) = (count(Action::Delete), count(Action::Add));
     let total = observed.services.len();
-    (deleted * 2 > total).then_some((deleted, total))
+    let left = total - deleted + added;
+    (deleted * 2 > total && left * 2 < total).then_some((deleted, total))
 }
 
 #[cfg(test)]

@@ -455,8 +455,8 @@ impl miette::Diagnostic for ApplyError {
                 "lvsh records every apply before changing anything; nothing was changed".to_string()
             }
             (_, Rollback::NotNeeded) => "nothing was changed".to_string(),
-            (_, Rollback::Restored) => "every change that had taken effect was rolled back: IPVS \
-                 and table `inet lvsh` are as before"
+            (_, Rollback::Restored) => "nothing was changed: every change that had taken effect \
+                 was rolled back, and IPVS and table `inet lvsh` are as before"
                 .to_string(),
             (Cause::NotConverged(_), Rollback::NotAttempted) => format!(
                 "something else changed IPVS or table `inet lvsh` at the same time, or the \

@@ -235,6 +235,14 @@ pub fn conclude(
 ) -> Result<i32, CliError> {
     let Some(prepared) = apply::prepare(observed, desired, mode)? else {
         clock.lap(Phase::Plan);
+        // The kernel already holds what was asked: an apply cut off earlier is
+        // settled (we hold the lock, so none is running).
+        if let Err(e) = live
+            .journal()
+            .settle("a later apply found the kernel as asked")
+        {
+            eprintln!("warning: {e}");
+        }
         if !ctx.quiet {
             ctx.out("No changes. The kernel matches the script.\n")?;
         }
@@ -252,7 +260,10 @@ pub fn conclude(
             &managed,
         ))?;
         ctx.out(&prepared.observed.foreign_notice())?;
-        ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
+        // Only drift in the table: no "No changes" line before it is repaired.
+        if !prepared.plan.is_empty() {
+            ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
+        }
     }
     clock.lap(Phase::Show);
     if consent.dry_run {
@@ -273,6 +284,7 @@ pub fn conclude(
         }
     }
     clock.lap(Phase::Show);
+    let foreign = prepared.observed.foreign.len();
     let journal = live.journal();
     let applied = apply::execute(
         &mut live.kernel(),
@@ -284,7 +296,13 @@ pub fn conclude(
     clock.book(Phase::Apply, applied.write_time);
     clock.book(Phase::Reread, applied.reread_time);
     if !ctx.quiet {
-        ctx.out(&format!("{applied}\n"))?;
+        if applied.added + applied.changed + applied.deleted == 0 {
+            ctx.out(&format!(
+                "Applied: table inet lvsh rewritten without the {foreign} object(s) lvsh did not write.\n"
+            ))?;
+        } else {
+            ctx.out(&format!("{applied}\n"))?;
+        }
     }
     if ctx.verbose {
         eprintln!("{}", clock.report(Some(applied.requests)));
@@ -294,19 +312,10 @@ pub fn conclude(
 
 /// `sha256:HEX` of a script file's content (not of its imports); `None` for stdin.
 pub fn script_hash(file: &Path) -> Option<String> {
-    use sha2::{Digest, Sha256};
     if file == Path::new("-") {
         return None;
     }
-    let bytes = std::fs::read(file).ok()?;
-    let digest = Sha256::digest(&bytes);
-    Some(format!(
-        "sha256:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    std::fs::read(file).ok().map(|bytes| state::sha256(&bytes))
 }
 
 /// Asks on the terminal; anything but yes cancels.

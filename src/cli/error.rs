@@ -24,6 +24,12 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{what} is not UTF-8 text: {at}")]
+    #[diagnostic(help("is this the right file? lvsh reads it as text"))]
+    NotText {
+        what: String,
+        at: crate::not_text::NotText,
+    },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: PathBuf,

@@ -11,14 +11,15 @@ pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
         file.display().to_string()
     };
     let b = ipvsadm::from_ipvsadm(&name, &text)?;
+    // `ipvsadm -S` of an empty table prints nothing, so this is no error; but the
+    // script it makes has no services, and `apply` of it removes the kernel's: say
+    // so where it is made, and in the script itself.
     let mut header = format!("imported by lvsh from {name}");
-    // An empty or truncated rules file gives a script of nothing, whose plan
-    // deletes everything: say so where it is made, and in the script itself.
     if b.services.is_empty() {
         if !ctx.quiet {
             eprintln!(
-                "warning: `{name}` holds no services: the script describes an empty \
-                 balancer, and `lvsh apply` of it deletes every IPVS service"
+                "warning: `{name}` holds no services: `lvsh apply` of this script deletes \
+                 every service"
             );
         }
         header.push_str(

@@ -7,24 +7,21 @@ use super::{
     live::Live,
 };
 use crate::{
-    apply::{ApplyLock, JournalError, Record, format_time},
+    apply::{ApplyLock, Entry, Journal, JournalError, Record, Snapshot, format_time},
     plan::Mode,
 };
 
 pub fn run(ctx: &Context, id: Option<u64>, consent: Consent) -> Result<i32, CliError> {
     let mut clock = Phases::start();
+    // A journal that cannot say where to go back to is reported before the kernel
+    // is opened (it needs neither root nor IPVS), and read again under the lock,
+    // where an apply that finished meanwhile may be the newest.
+    let journal = Journal::for_netns(ctx.netns.as_deref());
+    pick(&journal, id)?;
     let mut live = Live::open(ctx)?;
     let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
     let journal = live.journal();
-    let id = match id {
-        Some(id) => id,
-        None => {
-            let entries = journal.entries()?;
-            entries.last().ok_or(JournalError::Empty)?.header.id
-        }
-    };
-    let entry = journal.entry(id)?;
-    let snapshot = journal.snapshot(id)?;
+    let (id, entry, snapshot) = pick(&journal, id)?;
     let observed = live.read()?;
     clock.lap(Phase::Read);
     if !ctx.quiet {
@@ -65,4 +62,16 @@ pub fn run(ctx: &Context, id: Option<u64>, consent: Consent) -> Result<i32, CliE
         record,
         &mut clock,
     )
+}
+
+/// The entry to roll back (`None`: the newest) and the state before it.
+fn pick(journal: &Journal, id: Option<u64>) -> Result<(u64, Entry, Snapshot), JournalError> {
+    let id = match id {
+        Some(id) => id,
+        None => {
+            let entries = journal.entries()?;
+            entries.last().ok_or(JournalError::Empty)?.header.id
+        }
+    };
+    Ok((id, journal.entry(id)?, journal.snapshot(id)?))
 }

@@ -7,7 +7,7 @@
 //! read, so no error report can show its text. Symlinks that stay inside (a
 //! `current.rhai -> v2.rhai` switch) keep working.
 
-use super::script_text::{ReadError, read_limited, too_large};
+use super::script_text::{NOT_TEXT_HELP, ReadError, not_text, read_limited, too_large};
 use std::{
     fs::{File, OpenOptions},
     os::{fd::AsRawFd, unix::fs::OpenOptionsExt},
@@ -84,6 +84,10 @@ impl AllowedDirs {
             ReadError::TooLarge => Refused {
                 message: too_large(&format!("module `{shown}`")),
                 help: None,
+            },
+            ReadError::NotText(at) => Refused {
+                message: not_text(&format!("module `{shown}`"), at),
+                help: Some(NOT_TEXT_HELP.to_string()),
             },
             ReadError::Io(e) => io(e),
         })

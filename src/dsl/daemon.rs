@@ -87,7 +87,14 @@ fn role(name: &str) -> Result<DaemonState, Fail> {
 fn interface(name: &str) -> Result<String, Fail> {
     if name.is_empty() || name.len() > MAX_IFNAME || name.contains(['/', ' ', '\0']) {
         return Err(fail(
-            format!("`{name}` is not an interface name"),
+            if name.is_empty() {
+                "the interface name is empty".to_string()
+            } else {
+                format!(
+                    "`{}` is not an interface name",
+                    super::values::printable(name)
+                )
+            },
             Some(format!(
                 "interface names are 1..{MAX_IFNAME} bytes without `/` or spaces"
             )),

@@ -2,6 +2,7 @@
 //! standard input, the REPL's script and `:load`) and every imported module.
 
 use super::error::ScriptError;
+use crate::not_text::NotText;
 use std::io::{self, Read};
 
 /// Largest script or module lvsh reads. More is not a script (a log, an image,
@@ -11,6 +12,7 @@ pub const MAX_SCRIPT_BYTES: u64 = 1 << 20;
 #[derive(Debug)]
 pub(crate) enum ReadError {
     TooLarge,
+    NotText(NotText),
     Io(io::Error),
 }
 
@@ -23,13 +25,16 @@ pub(crate) fn read_limited(r: impl Read) -> Result<String, ReadError> {
     if bytes.len() as u64 > MAX_SCRIPT_BYTES {
         return Err(ReadError::TooLarge);
     }
-    String::from_utf8(bytes).map_err(|_| {
-        ReadError::Io(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        ))
-    })
+    NotText::decode(bytes).map_err(ReadError::NotText)
 }
+
+/// "`what` is not UTF-8 text: ..." for a script or module that is something else.
+pub(crate) fn not_text(what: &str, at: NotText) -> String {
+    format!("{what} is not UTF-8 text: {at}")
+}
+
+/// Why a file is refused as a script, when it is not text.
+pub(crate) const NOT_TEXT_HELP: &str = "is this the right file? scripts are UTF-8 text";
 
 /// "`what` is larger than ..." for a script or module over the limit.
 pub(crate) fn too_large(what: &str) -> String {
@@ -49,6 +54,8 @@ pub fn read_script(r: impl Read, name: &str) -> Result<String, ScriptError> {
             "is this the right file? a larger balancer can be split into modules (`import`)"
                 .to_string(),
         )),
+        ReadError::NotText(at) => ScriptError::new("lvsh::io", not_text(&what, at))
+            .with_help(Some(NOT_TEXT_HELP.to_string())),
         ReadError::Io(e) => ScriptError::new("lvsh::io", format!("cannot read {what}: {e}")),
     })
 }
@@ -73,7 +80,7 @@ mod tests {
         ));
         assert!(matches!(
             read_limited(&[0xff, 0xfe][..]),
-            Err(ReadError::Io(_))
+            Err(ReadError::NotText(NotText { byte: 0xff, .. }))
         ));
     }
 

@@ -45,6 +45,21 @@ pub(crate) fn friendly_signature(sig: &str) -> String {
         .replace("Map", "map")
 }
 
+/// `text` with control characters escaped (`\u{1b}`): a value from a
+/// script or `--set` must not move the cursor or clear the terminal of whoever
+/// reads the error.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 const ADDR_HELP: &str =
     "write an IPv4 (192.0.2.1) or IPv6 (2001:db8::1) address; host names are not resolved";
 
@@ -57,7 +72,7 @@ pub(crate) fn address(text: &str) -> Result<IpAddr, Fail> {
         .unwrap_or(t);
     inner.parse().map_err(|_| {
         fail(
-            format!("`{text}` is not an IP address"),
+            format!("`{}` is not an IP address", printable(text)),
             Some(ADDR_HELP.to_string()),
         )
     })
@@ -72,7 +87,7 @@ pub(crate) fn address_port(text: &str) -> Result<(IpAddr, Option<u16>), Fail> {
     let (host, port) = if let Some(rest) = t.strip_prefix('[') {
         let (h, p) = rest.split_once("]:").ok_or_else(|| {
             fail(
-                format!("`{text}` is not an address with port"),
+                format!("`{}` is not an address with port", printable(text)),
                 Some("write `[2001:db8::1]:80`".to_string()),
             )
         })?;
@@ -80,7 +95,7 @@ pub(crate) fn address_port(text: &str) -> Result<(IpAddr, Option<u16>), Fail> {
     } else {
         t.rsplit_once(':').ok_or_else(|| {
             fail(
-                format!("`{text}` is not an IP address"),
+                format!("`{}` is not an IP address", printable(text)),
                 Some(ADDR_HELP.to_string()),
             )
         })?
@@ -88,7 +103,7 @@ pub(crate) fn address_port(text: &str) -> Result<(IpAddr, Option<u16>), Fail> {
     let addr = address(host)?;
     if addr.is_ipv6() && !t.starts_with('[') {
         return Err(fail(
-            format!("`{text}` is ambiguous"),
+            format!("`{}` is ambiguous", printable(text)),
             Some("put IPv6 addresses with a port in brackets: `[2001:db8::1]:80`".to_string()),
         ));
     }
@@ -204,6 +219,18 @@ mod tests {
         assert_eq!(
             friendly_signature("service (&str | ImmutableString | String, i64)"),
             "service (string, int)"
+        );
+    }
+
+    #[test]
+    fn errors_show_control_characters_escaped() {
+        assert_eq!(
+            printable("10.0.0.1\0\u{1b}[2J é"),
+            "10.0.0.1\\u{0}\\u{1b}[2J é"
+        );
+        assert_eq!(
+            msg(address("\u{1b}[2J").unwrap_err()),
+            "`\\u{1b}[2J` is not an IP address"
         );
     }
 }

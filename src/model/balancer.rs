@@ -9,6 +9,7 @@ use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
 ///
 /// `==` compares what the kernel holds: the scope is left out.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Balancer {
     #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<ServiceKey, Service>,
@@ -187,5 +188,64 @@ mod tests {
         assert_eq!(b.mark_vips(fw4), [v4, v6]);
         let inet = ServiceKey::inet(Protocol::Tcp, v4, 80);
         assert!(b.mark_vips(inet).is_empty());
+    }
+
+    #[test]
+    fn json_errors_say_what_is_wrong() {
+        let err = |j: &str| Balancer::from_json(j).unwrap_err().to_string();
+        let svc = |fields: &str| format!(r#"{{"services": [{{{fields}}}]}}"#);
+        assert!(err(r#"{"servces": []}"#).starts_with("unknown field `servces`"));
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 80, "wieght": 1"#
+            ))
+            .starts_with("unknown field `wieght`")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 80,
+                   "destinations": [{"address": "10.0.0.2", "port": 80, "wieght": 1}]"#
+            ))
+            .starts_with("unknown field `wieght`")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.300", "port": 80"#
+            ))
+            .starts_with("`10.0.0.300` is not an IP address")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 70000"#
+            ))
+            .starts_with("invalid value: integer `70000`, expected u16")
+        );
+        assert!(
+            err(&svc(r#""protocol": "tcp", "address": "10.0.0.1""#))
+                .starts_with("a service has `protocol`, `address` and `port`, or `family`")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 80, "fwmark": 3"#
+            ))
+            .starts_with("a service has")
+        );
+        assert!(
+            err(&svc(
+                r#""protocol": "tcp", "address": "10.0.0.1", "port": 80,
+                   "destinations": [{"address": "web1", "port": 80}]"#
+            ))
+            .starts_with("`web1` is not an IP address")
+        );
+        let twice = r#"{"services": [
+            {"protocol": "tcp", "address": "10.0.0.1", "port": 80},
+            {"protocol": "tcp", "address": "10.0.0.1", "port": 80}]}"#;
+        assert!(err(twice).starts_with("service `tcp 10.0.0.1:80` is listed twice"));
+        let fwmark =
+            Balancer::from_json(r#"{"services": [{"family": "inet6", "fwmark": 7}]}"#).unwrap();
+        assert_eq!(
+            fwmark.services.keys().next(),
+            Some(&ServiceKey::fwmark(Family::Inet6, 7))
+        );
     }
 }

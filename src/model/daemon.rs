@@ -30,6 +30,7 @@ impl fmt::Display for DaemonState {
 /// Optional fields left `None` take the kernel's defaults (maxlen from the MTU, group
 /// 224.0.0.81 or ff02::81, port 8848, ttl 1); the kernel always reports them filled in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyncDaemon {
     pub state: DaemonState,
     pub interface: String,
@@ -115,6 +116,7 @@ impl SyncDaemon {
 
 impl keyed::Keyed for SyncDaemon {
     type Key = DaemonState;
+    const WHAT: &'static str = "sync daemon";
     fn key(&self) -> DaemonState {
         self.state
     }

@@ -5,6 +5,7 @@ use std::{fmt, net::IpAddr};
 /// Identity of a real server inside its service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct DestKey {
+    #[serde(deserialize_with = "super::service::ip_address")]
     pub address: IpAddr,
     pub port: u16,
 }
@@ -153,6 +154,7 @@ pub const DEFAULT_WEIGHT: u32 = 1;
 
 /// A real server of a service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dest {
     #[serde(flatten)]
     pub key: DestKey,
@@ -228,6 +230,7 @@ impl Eq for Dest {}
 
 impl keyed::Keyed for Dest {
     type Key = DestKey;
+    const WHAT: &'static str = "real server";
     fn key(&self) -> DestKey {
         self.key
     }

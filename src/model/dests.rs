@@ -150,7 +150,7 @@ impl Serialize for Dests {
 impl<'de> Deserialize<'de> for Dests {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Dests::from_unsorted(Vec::deserialize(d)?)
-            .map_err(|_| serde::de::Error::custom("duplicate object in list"))
+            .map_err(|key| serde::de::Error::custom(format!("real server `{key}` is listed twice")))
     }
 }
 

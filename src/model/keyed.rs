@@ -9,7 +9,9 @@ use std::{collections::BTreeMap, fmt, marker::PhantomData};
 
 /// An object that carries its own identity.
 pub trait Keyed {
-    type Key: Ord + Clone;
+    type Key: Ord + Clone + fmt::Display;
+    /// What the object is called in errors: "service".
+    const WHAT: &'static str;
     fn key(&self) -> Self::Key;
 }
 
@@ -38,8 +40,12 @@ where
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut map = BTreeMap::new();
             while let Some(v) = seq.next_element::<V>()? {
-                if map.insert(v.key(), v).is_some() {
-                    return Err(serde::de::Error::custom("duplicate object in list"));
+                let key = v.key();
+                if map.insert(key.clone(), v).is_some() {
+                    return Err(serde::de::Error::custom(format!(
+                        "{} `{key}` is listed twice",
+                        V::WHAT
+                    )));
                 }
             }
             Ok(map)

@@ -78,6 +78,7 @@ impl<'de> Deserialize<'de> for PortRange {
 /// Matches: destination address in `addresses`, and, when `ports` is not empty,
 /// transport protocol in `protocols` with destination port in `ports`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarkRule {
     pub mark: u32,
     pub addresses: BTreeSet<IpAddr>,
@@ -166,6 +167,7 @@ impl fmt::Display for MarkRule {
 
 impl keyed::Keyed for MarkRule {
     type Key = u32;
+    const WHAT: &'static str = "mark";
     fn key(&self) -> u32 {
         self.mark
     }

@@ -215,6 +215,7 @@ impl<'de> Deserialize<'de> for MarkRange {
 
 /// The addresses and mark numbers a script owns (see the module doc).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scope {
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub addresses: BTreeSet<Prefix>,

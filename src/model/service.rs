@@ -10,7 +10,7 @@ use std::{
 pub const DEFAULT_PERSIST_TIMEOUT: u32 = 360;
 
 /// Identity of a virtual service, as the kernel looks it up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
 pub enum ServiceKey {
     /// protocol + address + port; port 0 means every port of the address.
@@ -95,6 +95,55 @@ impl fmt::Display for ServiceKey {
     }
 }
 
+/// An address in JSON, refused with its text: "`10.0.0.300` is not an IP address"
+/// rather than serde's "invalid IP address syntax".
+pub(crate) fn ip_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    let text = std::borrow::Cow::<str>::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!("`{}` is not an IP address", text.escape_debug()))
+    })
+}
+
+fn some_ip_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    ip_address(d).map(Some)
+}
+
+/// Read field by field rather than as an untagged enum: a bad address or port is
+/// then reported as such, not as "did not match any variant".
+impl<'de> Deserialize<'de> for ServiceKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            protocol: Option<Protocol>,
+            #[serde(default, deserialize_with = "some_ip_address")]
+            address: Option<IpAddr>,
+            port: Option<u16>,
+            family: Option<Family>,
+            fwmark: Option<u32>,
+        }
+        let f = Fields::deserialize(d)?;
+        match f {
+            Fields {
+                protocol: Some(protocol),
+                address: Some(address),
+                port: Some(port),
+                family: None,
+                fwmark: None,
+            } => Ok(ServiceKey::inet(protocol, address, port)),
+            Fields {
+                protocol: None,
+                address: None,
+                port: None,
+                family: Some(family),
+                fwmark: Some(fwmark),
+            } => Ok(ServiceKey::fwmark(family, fwmark)),
+            _ => Err(serde::de::Error::custom(
+                "a service has `protocol`, `address` and `port`, or `family` and `fwmark`",
+            )),
+        }
+    }
+}
+
 /// Persistence granularity: which client addresses share one persistence entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -152,6 +201,7 @@ impl PersistenceEngine {
 
 /// A virtual service and its real servers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
     #[serde(flatten)]
     pub key: ServiceKey,
@@ -268,6 +318,7 @@ impl Eq for Service {}
 
 impl keyed::Keyed for Service {
     type Key = ServiceKey;
+    const WHAT: &'static str = "service";
     fn key(&self) -> ServiceKey {
         self.key
     }

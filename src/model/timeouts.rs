@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// `None` means the script leaves that timeout alone; the kernel always reports all
 /// three. The kernel itself treats 0 as "unchanged", so 0 is never a valid setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timeouts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp: Option<u32>,

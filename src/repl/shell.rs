@@ -111,9 +111,7 @@ impl Shell {
     /// ranges), so that a plan made after an apply is empty.
     fn pending(&self) -> Result<Balancer, crate::dsl::ScriptError> {
         let mut b = self.session.balancer()?;
-        for rule in b.marks.values_mut() {
-            *rule = crate::backend::nft::canonical(rule);
-        }
+        crate::state::canonical(&mut b);
         Ok(b)
     }
 

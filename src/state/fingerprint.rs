@@ -24,13 +24,18 @@ impl Observed {
             hash.update(b"\n");
             hash.update(f.to_string().as_bytes());
         }
-        format!("sha256:{}", hex(&hash.finalize()))
+        tagged(&hash.finalize())
     }
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// `sha256:HEX` of `bytes`: how lvsh names a content hash (fingerprints, scripts).
+pub fn sha256(bytes: &[u8]) -> String {
+    tagged(&Sha256::digest(bytes))
+}
+
+fn tagged(digest: &[u8]) -> String {
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 #[cfg(test)]
@@ -62,5 +67,9 @@ mod tests {
         assert!(a.starts_with("sha256:") && a.len() == 7 + 64, "{a}");
         assert_eq!(a, observed(1, 25).fingerprint());
         assert_ne!(a, observed(2, 0).fingerprint());
+        assert_eq!(
+            sha256(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

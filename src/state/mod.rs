@@ -2,6 +2,8 @@
 
 mod fingerprint;
 
+pub use fingerprint::sha256;
+
 use crate::{
     backend::{
         Ipvs, Nft, ipvs,
@@ -68,7 +70,7 @@ pub fn reread(
     let balancer = balancer.map_err(StateError::Ipvs)?;
     let table = match table {
         Some(table) => table.map_err(StateError::Nft)?,
-        None => nft::Observed {
+        None => nft::TableRead {
             marks: before.balancer.marks.clone(),
             foreign: before.foreign.clone(),
         },
@@ -78,7 +80,7 @@ pub fn reread(
 
 impl Observed {
     /// The IPVS state with the owned table's marks and drift.
-    pub fn new(mut balancer: Balancer, table: nft::Observed) -> Self {
+    pub fn new(mut balancer: Balancer, table: nft::TableRead) -> Self {
         balancer.marks = table.marks;
         Observed {
             balancer,

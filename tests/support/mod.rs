@@ -18,7 +18,8 @@ pub fn root() -> PathBuf {
 
 pub struct Test {
     args: Vec<String>,
-    stdin: Option<String>,
+    stdin: Option<Vec<u8>>,
+    dir: Option<PathBuf>,
     /// `None`: any exit status.
     status: Option<i32>,
     stdout: Expect,
@@ -44,6 +45,7 @@ impl Test {
         Test {
             args: vec![],
             stdin: None,
+            dir: None,
             status: Some(0),
             stdout: Expect::Any,
             stderr: Expect::Exact(String::new()),
@@ -59,6 +61,19 @@ impl Test {
 
     pub fn stdin(mut self, s: &str) -> Self {
         self.stdin = Some(s.into());
+        self
+    }
+
+    /// Standard input that need not be text.
+    pub fn stdin_bytes(mut self, bytes: &[u8]) -> Self {
+        self.stdin = Some(bytes.to_vec());
+        self
+    }
+
+    /// Runs lvsh in `dir` instead of the repository root, so that the paths it
+    /// prints are the relative ones the test gave.
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
         self
     }
 
@@ -117,7 +132,7 @@ impl Test {
     pub fn run(self) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvsh"));
         cmd.args(&self.args)
-            .current_dir(root())
+            .current_dir(self.dir.clone().unwrap_or_else(root))
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE")
             .env("COLUMNS", "100")
@@ -131,7 +146,8 @@ impl Test {
         {
             let mut stdin = child.stdin.take().unwrap();
             if let Some(input) = &self.stdin {
-                stdin.write_all(input.as_bytes()).unwrap();
+                // lvsh may stop reading early (a script over the size limit).
+                let _ = stdin.write_all(input);
             }
         }
         let out = child.wait_with_output().unwrap();
@@ -141,6 +157,12 @@ impl Test {
             status: out.status.code().unwrap_or(-1),
         };
         let what = format!("lvsh {}", self.args.join(" "));
+        // No input, however bad, may crash lvsh (checked before a golden is blessed).
+        assert!(
+            output.status != 101 && !output.stderr.contains("panicked at"),
+            "{what}: lvsh panicked\n{}",
+            output.stderr
+        );
         check(&what, "stdout", &self.stdout, &output.stdout);
         check(&what, "stderr", &self.stderr, &output.stderr);
         if let Some(status) = self.status {

@@ -12,6 +12,7 @@ pub mod constants;
 pub mod daemon;
 pub mod dest;
 pub mod explain;
+#[cfg(test)]
 pub mod fake;
 pub mod fault;
 pub mod info;
@@ -21,6 +22,7 @@ pub mod service;
 pub mod stats;
 pub mod wire;
 
+#[cfg(test)]
 pub use fake::{FakeIpvs, Killed};
 pub use info::Info;
 pub use netlink::Netlink;

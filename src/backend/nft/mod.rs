@@ -44,6 +44,7 @@
 
 mod cli;
 mod error;
+#[cfg(test)]
 mod fake;
 mod layout;
 mod parse;
@@ -54,12 +55,13 @@ mod real_tests;
 
 pub use cli::NftCli;
 pub use error::{Error, Foreign};
+#[cfg(test)]
 pub use fake::FakeNft;
 pub use layout::{
     CHAIN, COMMENT_MAX, FAMILY, PRIORITY, RuleSpec, TABLE, canonical, canonical_ports, rules,
     table_text, validate,
 };
-pub use parse::{Observed, parse_table};
+pub use parse::{TableRead, parse_table};
 pub use ruleset::replace_batch;
 
 use super::Nft;
@@ -68,18 +70,18 @@ use std::collections::BTreeMap;
 
 /// Reads the table and keeps foreign objects as data instead of an error: what
 /// `plan` needs to show drift next to the mark changes.
-pub fn read_observed(nft: &mut dyn Nft) -> Result<Observed, Error> {
+pub fn read_observed(nft: &mut dyn Nft) -> Result<TableRead, Error> {
     match nft.read() {
-        Ok(marks) => Ok(Observed {
+        Ok(marks) => Ok(TableRead {
             marks,
             foreign: Vec::new(),
         }),
-        Err(Error::Foreign { marks, foreign }) => Ok(Observed { marks, foreign }),
+        Err(Error::Foreign { marks, foreign }) => Ok(TableRead { marks, foreign }),
         Err(e) => Err(e),
     }
 }
 
-impl Observed {
+impl TableRead {
     /// The marks, or [`Error::Foreign`] when the table holds anything else.
     pub fn into_marks(self) -> Result<BTreeMap<u32, MarkRule>, Error> {
         if self.foreign.is_empty() {

@@ -22,13 +22,13 @@ use std::{
 
 /// What table `inet lvsh` holds: the marks lvsh recognises and everything else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Observed {
+pub struct TableRead {
     pub marks: BTreeMap<u32, MarkRule>,
     pub foreign: Vec<Foreign>,
 }
 
 /// Parses the JSON listing of table `inet lvsh`. Only malformed JSON is an error.
-pub fn parse_table(json: &str) -> Result<Observed, serde_json::Error> {
+pub fn parse_table(json: &str) -> Result<TableRead, serde_json::Error> {
     #[derive(serde::Deserialize)]
     struct Listing {
         nftables: Vec<Value>,
@@ -38,7 +38,7 @@ pub fn parse_table(json: &str) -> Result<Observed, serde_json::Error> {
     for item in &listing.nftables {
         p.item(item);
     }
-    Ok(Observed {
+    Ok(TableRead {
         marks: p.marks,
         foreign: p.foreign,
     })
@@ -499,7 +499,7 @@ mod tests {
     fn empty_listing_is_no_marks() {
         assert_eq!(
             parse_table(r#"{"nftables": []}"#).unwrap(),
-            Observed::default()
+            TableRead::default()
         );
         assert!(parse_table("Error: nope").is_err());
     }

@@ -26,6 +26,33 @@ pub(crate) enum Command {
 /// Said wherever a line does not start with a command.
 pub(crate) const START_WITH_A_COMMAND: &str = "a rule starts with a command: `-A`, `-E`, `-D`, `-a`, `-e`, `-d`, `-C`, `--set`, `--start-daemon` or `--stop-daemon`";
 
+/// What a file whose first word is `word` is, when it is a format people give
+/// `lvsh import` by mistake: a better help than the list of commands.
+pub(crate) fn foreign_format(word: &str) -> Option<&'static str> {
+    const NFT: &[&str] = &[
+        "table", "flush", "add", "insert", "delete", "chain", "define", "include",
+    ];
+    const LIST: &[&str] = &["IP", "Prot", "TCP", "UDP", "SCTP", "FWM"];
+    if NFT.contains(&word) {
+        Some(
+            "this looks like an nft ruleset; `lvsh import` reads ipvsadm rules \
+             (`ipvsadm -S -n`), and lvsh writes the nft rules itself from `mark(..)`",
+        )
+    } else if word.starts_with(['{', '[']) {
+        Some(
+            "this looks like JSON; `lvsh import` reads ipvsadm rules (`ipvsadm -S -n`), \
+             and `lvsh plan --state FILE` reads the JSON of `lvsh emit --to json`",
+        )
+    } else if LIST.contains(&word) {
+        Some(
+            "this looks like the table `ipvsadm -L -n` prints; `lvsh import` reads \
+             what `ipvsadm -S -n` prints",
+        )
+    } else {
+        None
+    }
+}
+
 /// The command `g` (the first option of a line) gives.
 pub(crate) fn command_of(g: &Given<'_>) -> Result<Command, Fault> {
     Ok(match g.opt {

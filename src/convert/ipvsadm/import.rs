@@ -378,4 +378,35 @@ mod tests {
         assert!(out.contains("rules.txt:1:22"), "{out}");
         assert!(out.contains("did you mean `rr`?"), "{out}");
     }
+
+    #[test]
+    fn files_of_other_formats_are_named_in_the_help() {
+        for (text, says) in [
+            ("table inet lvsh {\n}\n", "nft ruleset"),
+            ("flush ruleset\n", "nft ruleset"),
+            ("{\"services\": []}\n", "looks like JSON"),
+            (
+                "IP Virtual Server version 1.2.1 (size=4096)\n",
+                "`ipvsadm -L -n`",
+            ),
+            ("TCP  10.0.0.1:80 rr\n", "`ipvsadm -L -n`"),
+        ] {
+            let e = fail(text);
+            assert_eq!(e.problem(), &Problem::NoCommand, "{text}");
+            assert!(e.help_text().unwrap().contains(says), "{text}: {e:?}");
+        }
+        assert!(fail("web 10.0.0.1\n").help_text().unwrap().contains("`-A`"));
+    }
+
+    #[test]
+    fn an_unbracketed_ipv6_service_hears_about_brackets() {
+        let e = fail("-A -t 2001:db8::1:80 -s rr\n");
+        assert_eq!(e.problem(), &Problem::ZeroPortNotPersistent);
+        assert!(
+            e.help_text().unwrap().contains("`[2001:db8::1]:80`"),
+            "{e:?}"
+        );
+        let e = fail("-A -t 10.0.0.1:0 -s rr\n");
+        assert!(!e.help_text().unwrap().contains("brackets"), "{e:?}");
+    }
 }

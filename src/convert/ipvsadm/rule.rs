@@ -6,7 +6,7 @@
 //! and says so.
 
 use super::class::{Class, Seen, check_options};
-use super::command::{Command, START_WITH_A_COMMAND, command_of};
+use super::command::{Command, START_WITH_A_COMMAND, command_of, foreign_format};
 use super::dest::dest;
 use super::entry::Entry;
 use super::opt::Role;
@@ -16,7 +16,7 @@ use super::value::{MAX_TIMEOUT, netmask, number, sched_flags};
 use crate::model::{
     DaemonState, Dest, Protocol, SchedFlags, Service, ServiceKey, SyncDaemon, Timeouts,
 };
-use std::ops::Range;
+use std::{net::IpAddr, ops::Range};
 
 /// A checked rule: what to do, and the objects it names.
 #[derive(Debug)]
@@ -36,7 +36,8 @@ pub(crate) struct Rule {
 pub(crate) fn rule(p: &Parsed<'_>) -> Result<Rule, Fault> {
     let Some(first) = p.given.first() else {
         let w = p.leftovers.first().expect("a line with words");
-        return Err(Fault::new(Problem::NoCommand, w.span()).help(START_WITH_A_COMMAND));
+        let help = foreign_format(w.text).unwrap_or(START_WITH_A_COMMAND);
+        return Err(Fault::new(Problem::NoCommand, w.span()).help(help));
     };
     let command = command_of(first)?;
     let mut e = Entry::default();
@@ -143,10 +144,15 @@ fn service(e: &Entry<'_>, flags: SchedFlags) -> Result<Service, Fault> {
 /// What the kernel refuses of an added or edited service.
 fn check_service(e: &Entry<'_>, s: &Service, seen: &Seen<'_, '_>) -> Result<(), Fault> {
     if e.fwmark == 0 && e.port == 0 && s.persistence.is_none() {
-        return Err(
-            Fault::new(Problem::ZeroPortNotPersistent, e.service_span.clone())
-                .help("add `-p` for persistence, or give the service a port"),
-        );
+        let help = if matches!(e.address, Some(IpAddr::V6(_))) {
+            // `2001:db8::1:80` is a whole address: the port was meant to be 80.
+            "add `-p` for persistence, or give the service a port; an IPv6 address \
+             with a port takes brackets, `[2001:db8::1]:80` (without them `:80` is \
+             part of the address)"
+        } else {
+            "add `-p` for persistence, or give the service a port"
+        };
+        return Err(Fault::new(Problem::ZeroPortNotPersistent, e.service_span.clone()).help(help));
     }
     if e.one_packet && e.fwmark == 0 && e.protocol != Some(Protocol::Udp) {
         let g = seen.given(Class::Ops);

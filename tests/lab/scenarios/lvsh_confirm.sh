@@ -25,7 +25,7 @@ step "a kernel changed while the question was open is not applied to"
 out=$(on_terminal "sleep 3; ipvsadm -A -t 10.9.9.9:80 -s wlc; echo y")
 echo "$out"
 case $out in
-    *"the kernel changed while the plan was shown; nothing was applied"*) ok "refused: kernel changed" ;;
+    *"the kernel changed since the plan was made; nothing was applied"*) ok "refused: kernel changed" ;;
     *) fail "applied although the kernel changed" ;;
 esac
 expect_eq "ipvsadm -S -n (only the change made meanwhile)" "$(ipvsadm -S -n)" "-A -t 10.9.9.9:80 -s wlc"

@@ -11,7 +11,8 @@ run ip link set eth1 up
 for name in ppc pcc pfmc nat-farm dual-stack generated; do
     step "scripts/$name.rhai"
     file=$SCRIPTS/$name.rhai
-    quietly lvsh apply --yes "$file"
+    # Each example replaces the previous one whole: a mass delete, deliberately.
+    quietly lvsh apply --yes --allow-mass-delete "$file"
     emitted=$(lvsh emit "$file" --to ipvsadm 2>/dev/null)
     kernel=$(ipvsadm -S -n)
     if [ "$emitted" = "$kernel" ]; then
@@ -28,7 +29,7 @@ expect_eq "generated.rhai's daemon" "$(ipvsadm -l --daemon)" \
 
 step "drift by hand: a weight, a new real server, a deleted service"
 file=$SCRIPTS/nat-farm.rhai
-quietly lvsh apply --yes "$file"
+quietly lvsh apply --yes --allow-mass-delete "$file"
 saved=$(ipvsadm -S -n)
 run ipvsadm -e -t 198.51.100.80:80 -r 10.10.0.3:8080 -m -w 7 -x 2000 -y 1500
 run ipvsadm -a -t 198.51.100.80:80 -r 10.10.0.9:8080 -m
@@ -53,7 +54,7 @@ expect_eq "ipvsadm -S -n after the repair" "$(ipvsadm -S -n)" "$saved"
 
 step "drift in the owned nft table: a hand-made rule and a changed mark"
 file=$SCRIPTS/pfmc.rhai
-quietly lvsh apply --yes "$file"
+quietly lvsh apply --yes --allow-mass-delete "$file"
 saved_nft=$(nft list table inet lvsh)
 run nft add rule inet lvsh prerouting ip saddr 10.9.9.9 drop
 run nft add rule inet lvsh prerouting ip daddr 192.168.10.121 tcp dport 25 meta mark set 10
@@ -70,7 +71,7 @@ run lvsh plan "$file" --detailed-exitcode
 expect_eq "nft list table inet lvsh after the repair" "$(nft list table inet lvsh)" "$saved_nft"
 
 step "--merge adds and changes, deletes nothing; --dry-run changes nothing"
-quietly lvsh apply --yes "$SCRIPTS/ppc.rhai"
+quietly lvsh apply --yes --allow-mass-delete "$SCRIPTS/ppc.rhai"
 before=$(ipvsadm -S -n)
 run lvsh apply --yes --dry-run "$SCRIPTS/pcc.rhai"
 expect_eq "ipvsadm -S -n after --dry-run" "$(ipvsadm -S -n)" "$before"

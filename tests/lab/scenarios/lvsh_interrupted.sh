@@ -87,6 +87,17 @@ for k in 0 1 4 9 13; do
     expect_line "history" "$(lvsh history | tail -2 | head -1 | awk '{print $NF}')" "interrupted"
 done
 
+step "SIGKILL after 6 batches, then the script applied again: it finishes, the warning goes"
+reset
+LVSH_FAULT=batch:16,kill-after:6 lvsh apply --yes "$LAB_TMP/new.rhai" >"$LAB_TMP/out" 2>&1
+expect_eq "exit status of the killed apply" "$?" 137
+cut_safe "after 6 batches"
+run lvsh apply --yes --allow-mass-delete "$LAB_TMP/new.rhai"
+out=$(lvsh plan --detailed-exitcode "$LAB_TMP/new.rhai" 2>&1)
+expect_eq "lvsh plan of the new script" "$?" 0
+case "$out" in *"cut off"*) echo "$out"; fail "still warns after the script was applied" ;; esac
+expect_line "history" "$(lvsh history | tail -2 | head -1 | awk '{print $NF}')" "interrupted"
+
 for sig in INT TERM; do
     step "SIG$sig (twice) during the write: the apply rolls back, says so, exits 1"
     reset

@@ -96,7 +96,7 @@ owns("192.168.10.0/24");
 owns_marks(10..20);
 RHAI
 )
-lvsh_apply "$empty"
+lvsh_apply "$empty" --allow-mass-delete
 expect_eq "ipvsadm -S -n" "$(ipvsadm -S -n)" "$others"
 expect_eq "the sync daemon" "$(ipvsadm -l --daemon)" "$daemon"
 expect_eq "marks in inet lvsh" "$(marks)" ""
@@ -120,7 +120,7 @@ owns("192.168.30.0/24");
 owns_marks([20, 21]);
 RHAI
 )
-lvsh_apply "$mail_empty"
+lvsh_apply "$mail_empty" --allow-mass-delete
 expect_eq "marks in inet lvsh" "$(marks)" "10 "
 run lvsh plan "$web" --detailed-exitcode
 expect_eq "theirs" "$(theirs)" "$their_lines"

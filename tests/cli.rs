@@ -94,6 +94,7 @@ fn plan_against_its_own_state_is_empty() {
         let state = dir.path().join(format!("{name}.json"));
         std::fs::write(&state, json).unwrap();
         let state = state.to_str().unwrap();
+        // No kernel was read: the message names the state file.
         Test::new()
             .args([
                 "plan",
@@ -102,7 +103,9 @@ fn plan_against_its_own_state_is_empty() {
                 state,
                 "--detailed-exitcode",
             ])
-            .stdout("No changes. The kernel matches the script.\n")
+            .stdout(&format!(
+                "No changes. The state file `{state}` matches the script.\n"
+            ))
             .run();
         Test::new()
             .args([
@@ -115,6 +118,15 @@ fn plan_against_its_own_state_is_empty() {
             .status(2)
             .run();
     }
+}
+
+#[test]
+fn an_empty_plan_against_the_empty_balancer_says_so() {
+    Test::new()
+        .args(["plan", "-", "--empty"])
+        .stdin("// nothing yet\n")
+        .stdout("No changes. The empty balancer matches the script.\n")
+        .run();
 }
 
 #[test]
@@ -199,6 +211,116 @@ fn usage_errors_exit_1_not_2() {
         .run();
 }
 
+/// `lvsh --help` and every `lvsh COMMAND --help`, as golden files: a change to the
+/// help shows in review.
+#[test]
+fn help_texts() {
+    use clap::CommandFactory;
+    Test::new()
+        .args(["--help"])
+        .stdout_golden("help/lvsh.txt")
+        .run();
+    for sub in lvsh::cli::Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        Test::new()
+            .args([name, "--help"])
+            .stdout_golden(&format!("help/{name}.txt"))
+            .run();
+    }
+}
+
+/// README's command list names every command and every option `--help` shows.
+#[test]
+fn readme_lists_every_command_and_option() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("## The command line\n\n```\n").unwrap();
+    let block = &readme[start..];
+    let block = &block[..block[30..].find("```").unwrap() + 30];
+    let cli = lvsh::cli::Cli::command();
+    for global in cli.get_arguments().filter_map(|a| a.get_long()) {
+        if global != "help" && global != "version" {
+            assert!(
+                block.contains(&format!("--{global}")),
+                "--{global}:\n{block}"
+            );
+        }
+    }
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        // The command's lines: from `lvsh NAME` to the next command.
+        let from = block
+            .find(&format!("lvsh {name} "))
+            .unwrap_or_else(|| panic!("README lacks `lvsh {name}`:\n{block}"));
+        let rest = &block[from + 5..];
+        let lines = &rest[..rest.find("\nlvsh ").unwrap_or(rest.len())];
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            if let Some(long) = arg.get_long().filter(|l| *l != "help") {
+                let short = arg.get_short().map(|c| format!("-{c} "));
+                assert!(
+                    lines.contains(&format!("--{long}"))
+                        || short.is_some_and(|s| lines.contains(&s)),
+                    "README's `lvsh {name}` lacks --{long}:\n{lines}"
+                );
+            }
+        }
+    }
+}
+
+/// A global option a command has no use for is a usage error naming both.
+#[test]
+fn global_options_a_command_has_no_use_for_are_refused() {
+    Test::new()
+        .args(["import", "-", "--netns", "nosuch"])
+        .status(1)
+        .stderr_golden("usage/import_with_netns.stderr")
+        .run();
+    for (args, says) in [
+        (
+            &["plan", "scripts/ppc.rhai", "--empty", "--netns", "blue"][..],
+            "`--netns` means nothing for `lvsh plan`: `--empty` reads no kernel",
+        ),
+        (
+            &["show", "--set", "vip=10.0.0.1"],
+            "`--set` means nothing: `lvsh show` runs no script",
+        ),
+        (
+            &["history", "-I", "scripts"],
+            "`-I/--lib` means nothing: `lvsh history` runs no script",
+        ),
+        (
+            &["check", "scripts/ppc.rhai", "-I", "/nonexistent"],
+            "cannot use `/nonexistent`: No such file or directory",
+        ),
+        (
+            &["check", "scripts/ppc.rhai", "-I", "README.md"],
+            "`README.md` is not a directory",
+        ),
+    ] {
+        Test::new()
+            .args(args)
+            .status(1)
+            .stderr_contains(&[says])
+            .run();
+    }
+    // Options a command uses, and -q, -v, --color everywhere, are accepted.
+    Test::new()
+        .args([
+            "check",
+            "scripts/ppc.rhai",
+            "-I",
+            "scripts",
+            "-q",
+            "--color",
+            "never",
+        ])
+        .stdout("")
+        .run();
+}
+
 #[test]
 fn set_passes_parameters() {
     Test::new()
@@ -208,6 +330,25 @@ fn set_passes_parameters() {
              for i in 0..param(\"n\", 1) { s.rs(rs(`10.0.0.${i + 1}`).nat()); }",
         )
         .stdout("-: ok, 1 service, 3 real servers\n")
+        .run();
+}
+
+/// A misspelt `--set` would leave the default in place and apply the wrong
+/// balancer: a name the script never reads is an error, nothing is planned.
+#[test]
+fn set_with_a_name_the_script_never_reads_is_an_error() {
+    let script = "service(param(\"vip\", \"10.0.0.1\"), param(\"port\", 80));\n";
+    Test::new()
+        .args(["plan", "-", "--empty", "--set", "prot=443"])
+        .stdin(script)
+        .status(1)
+        .stdout("")
+        .stderr_golden("usage/set_unknown_param.stderr")
+        .run();
+    Test::new()
+        .args(["plan", "-", "--empty", "--set", "port=443"])
+        .stdin(script)
+        .stdout_contains(&["+ service tcp 10.0.0.1:443"])
         .run();
 }
 
@@ -233,14 +374,6 @@ fn invalid_scripts_fail_with_a_pointed_diagnostic() {
     assert!(n >= 25, "only {n} invalid scripts");
 }
 
-fn line_set(text: &str) -> std::collections::BTreeSet<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
-}
-
 /// ipvsadm 1.31 prints fwmarks above 2^31-1 as negative numbers; lvsh does not.
 fn unsigned_fwmarks(saved: &str) -> String {
     let mut out = String::new();
@@ -263,7 +396,7 @@ fn unsigned_fwmarks(saved: &str) -> String {
 }
 
 /// `lvsh import` of a rules file, then `emit --to ipvsadm` of the script it wrote,
-/// gives the lines `ipvsadm -S -n` printed in the lab after restoring that file.
+/// gives what `ipvsadm -S -n` printed in the lab after restoring that file.
 #[test]
 fn import_then_emit_matches_what_the_kernel_saved() {
     let dir = tempfile::tempdir().unwrap();
@@ -286,16 +419,34 @@ fn import_then_emit_matches_what_the_kernel_saved() {
             .stderr_any()
             .run()
             .stdout;
+        // Line for line, in ipvsadm's order.
         let saved = unsigned_fwmarks(&saved);
-        assert_eq!(
-            line_set(&emitted),
-            line_set(&saved),
-            "{}:\n{script}",
-            rules.display()
-        );
+        assert_eq!(emitted, saved, "{}:\n{script}", rules.display());
         n += 1;
     }
     assert!(n >= 5, "only {n} fixtures");
+}
+
+/// An empty (or truncated to nothing) rules file gives a script whose plan deletes
+/// everything: import warns, and the script says so in a comment.
+#[test]
+fn importing_an_empty_rules_file_warns_on_stderr_and_in_the_script() {
+    for rules in ["", "# only a comment\n\n"] {
+        Test::new()
+            .args(["import", "-"])
+            .stdin(rules)
+            .stdout_golden("usage/import_empty.rhai")
+            .stderr(
+                "warning: `<stdin>` holds no services: `lvsh apply` of this script deletes \
+                 every service\n",
+            )
+            .run();
+    }
+    Test::new()
+        .args(["import", "-", "-q"])
+        .stdin("")
+        .stdout_golden("usage/import_empty.rhai")
+        .run();
 }
 
 /// A model written as a script evaluates back to the same model: what `import` and
@@ -329,6 +480,10 @@ fn warnings_point_at_the_script_and_do_not_fail() {
         (
             "mark_without_service_of_its_family",
             "1 service (1 fwmark), 0 real servers, 1 nft mark rule",
+        ),
+        (
+            "mark_without_ports",
+            "1 service (1 fwmark), 1 real server, 1 nft mark rule",
         ),
         ("netmask_without_persistence", one),
         ("pe_sip_on_tcp", one),
@@ -404,6 +559,41 @@ fn unknown_network_namespace_is_a_clear_error() {
             "ip netns list",
         ])
         .run();
+}
+
+/// On a kernel without IPVS (this project's own machines), the error says why in
+/// modprobe's own words, as ipvsadm shows them, not only its exit status.
+#[test]
+fn a_kernel_without_ip_vs_is_explained_in_modprobe_s_words() {
+    let dry = std::process::Command::new("modprobe")
+        .args(["-n", "--", "ip_vs"])
+        .env("LC_ALL", "C")
+        .output();
+    let out = Test::new().args(["show"]).status_any().stderr_any().run();
+    // miette wraps long words too (a path): compare without any spaces.
+    let squeezed = |s: &str| s.replace(|c: char| c.is_whitespace() || c == '|', "");
+    let stderr = squeezed(&out.stderr);
+    match dry {
+        Ok(o) if !o.status.success() => {
+            let said = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            assert!(said.contains("ip_vs"), "modprobe said: {said}");
+            assert_eq!(out.status, 1);
+            for part in [
+                "the kernel has no IPVS: module `ip_vs` is not loaded and cannot be:",
+                said.as_str(),
+                "the running kernel has no `ip_vs` module",
+                "`check`, `emit`, and `plan` with --empty or --state work without IPVS",
+            ] {
+                assert!(
+                    stderr.contains(&squeezed(part)),
+                    "no {part:?} in\n{}",
+                    out.stderr
+                );
+            }
+        }
+        // A kernel with IPVS (or no modprobe to ask): lvsh gets past loading it.
+        _ => assert!(!stderr.contains("has no IPVS"), "{}", out.stderr),
+    }
 }
 
 #[test]
@@ -614,7 +804,9 @@ fn a_scoped_plan_leaves_what_is_outside_alone() {
         .run()
         .stdout;
     assert!(
-        merge.ends_with("No changes. The kernel matches the script.\n"),
+        merge.ends_with(&format!(
+            "No changes. The state file `{state}` matches the script.\n"
+        )),
         "{merge}"
     );
 }

@@ -66,6 +66,8 @@ scenarios! {
     lvsh_confirm,
     lvsh_edit_every_field,
     lvsh_emit_matches_kernel,
+    lvsh_emit_order,
+    lvsh_missing_modules,
     lvsh_errors,
     lvsh_netns,
     lvsh_pcc,

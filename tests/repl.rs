@@ -90,6 +90,8 @@ fn exit_code(s: &mut PtySession) -> i32 {
 fn multi_line_entries_continue_until_complete() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = terminal(&["--empty"], &dir.path().join("h"), dir.path());
+    // Offline, the greeting names what it compares with: no kernel was read.
+    expect(&mut s, "in sync with the empty balancer.");
     expect(&mut s, "lvsh> ");
     enter(&mut s, "service(\"10.0.0.1\",");
     enter(&mut s, "  80).");
@@ -282,7 +284,10 @@ fn plan_undo_and_apply_against_a_state_file() {
         dir.path(),
     );
     // The session starts from the state: nothing pending.
-    expect(&mut s, "in sync with the kernel");
+    expect(
+        &mut s,
+        &format!("in sync with the state file `{}`.", state.display()),
+    );
     expect(&mut s, "lvsh> ");
     enter(
         &mut s,

@@ -7,6 +7,7 @@ use crate::model::{
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod ipvs;
+pub mod modprobe;
 pub mod nft;
 
 /// One IPVS request. `apply` builds these from a plan; a backend sends many per batch.

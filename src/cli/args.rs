@@ -8,10 +8,11 @@ use std::path::PathBuf;
 #[command(
     name = "lvsh",
     version,
-    about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai scripts",
-    long_about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai \
-                  scripts. A script describes the whole load balancer; lvsh shows the plan against \
-                  the live kernel and applies it as one transaction.",
+    // One text for -h and --help: a long_about would give `lvsh --help` a layout of
+    // its own, unlike every command's.
+    about = "Configure Linux Virtual Server (IPVS) and the nft rules that feed it from Rhai \
+             scripts. A script describes the whole load balancer; lvsh shows the plan against \
+             the live kernel and applies it as one transaction.",
     after_help = "Exit status: 0 done, or nothing to do; 1 failed and the kernel is as it was \
                   (this includes usage and script errors); 2 changes pending (plan \
                   --detailed-exitcode); 3 failed and the kernel is NOT as it was (lvsh prints \
@@ -24,36 +25,53 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command accepts on the command line. Those that mean nothing for
+/// a command are refused with a usage error (see `cli::globals`); `-v`, `-q` and
+/// `--color` are accepted everywhere, as there is nothing to get wrong with them.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Work in the network namespace /run/netns/NAME
-    #[arg(long, global = true, value_name = "NAME", value_parser = parse_netns)]
+    /// Work in the network namespace /run/netns/NAME (commands that read the kernel)
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_netns, help_heading = GLOBAL)]
     pub netns: Option<String>,
-    /// Also resolve `import` in DIR (repeatable)
-    #[arg(short = 'I', long = "lib", global = true, value_name = "DIR")]
+    /// Also resolve a script's `import` in DIR (repeatable; commands that run a script)
+    #[arg(short = 'I', long = "lib", global = true, value_name = "DIR", value_parser = parse_lib_dir, help_heading = GLOBAL)]
     pub lib: Vec<PathBuf>,
-    /// Pass a parameter to the script, read with param("NAME")
-    #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param)]
+    /// Pass a parameter to the script, read with param("NAME") (commands that run a script)
+    #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param, help_heading = GLOBAL)]
     pub set: Vec<(String, String)>,
     /// Manage only ADDR, PREFIX or mark:N[-M] (repeatable), as if the script called `owns`
-    #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope)]
+    /// (check, plan, apply, emit)
+    #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope, help_heading = GLOBAL)]
     pub scope: Vec<Scope>,
     /// More output
-    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    #[arg(short, long, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: bool,
     /// Only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     /// When to use colors
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = GLOBAL)]
     pub color: ColorChoice,
 }
+
+const GLOBAL: &str = "Global options";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// An `-I` directory must be one: a typo would otherwise only show as a failed
+/// `import` later, or never.
+fn parse_lib_dir(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => Ok(path),
+        Ok(_) => Err(format!("`{s}` is not a directory")),
+        Err(e) => Err(format!("cannot use `{s}`: {e}")),
+    }
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -128,6 +146,18 @@ pub struct StateSource {
     pub empty: bool,
 }
 
+impl StateSource {
+    /// What the plan compares with, for its messages.
+    pub fn against(&self) -> crate::plan::Against {
+        use crate::plan::Against;
+        match (&self.state, self.empty) {
+            (Some(path), _) => Against::StateFile(path.clone()),
+            (None, true) => Against::Empty,
+            (None, false) => Against::Kernel,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate and validate a script; print a summary; touch nothing
@@ -137,6 +167,7 @@ pub enum Command {
     },
     /// Show what apply would change
     Plan {
+        /// The script (`-` for standard input)
         file: PathBuf,
         #[command(flatten)]
         source: StateSource,
@@ -180,6 +211,7 @@ pub enum Command {
     },
     /// Show the live IPVS table and the owned nft table
     Show {
+        /// The live state as JSON, the format of `emit --to json` (what `--state` reads)
         #[arg(long)]
         json: bool,
         /// Include traffic counters and rates
@@ -190,8 +222,11 @@ pub enum Command {
     Save,
     /// Print the script's model in another format
     Emit {
+        /// The script (`-` for standard input)
         file: PathBuf,
-        #[arg(long, value_enum)]
+        /// ipvsadm: `ipvsadm -R` input as `ipvsadm -S -n` prints it; nft: an `nft -f`
+        /// script of table `inet lvsh`; json: the model (what `--state` reads)
+        #[arg(long, value_enum, value_name = "FORMAT")]
         to: EmitFormat,
     },
     /// Interactive shell: build the balancer step by step, :plan and :apply it
@@ -225,13 +260,12 @@ pub struct ConsentArgs {
     pub allow_mass_delete: bool,
 }
 
+// Described on `--to`: help on the values themselves would give `emit --help` a
+// layout of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EmitFormat {
-    /// `ipvsadm -R` input, in `ipvsadm -S -n` format
     Ipvsadm,
-    /// An `nft -f` script for table `inet lvsh`
     Nft,
-    /// The model as JSON (what `--state` reads)
     Json,
 }
 

@@ -103,13 +103,14 @@ impl CliError {
     }
 }
 
-fn ipvs_help(e: &ipvs::Error) -> &'static str {
+fn ipvs_help(e: &ipvs::Error) -> String {
     match e {
-        ipvs::Error::NotRoot => "run lvsh as root, or give it CAP_NET_ADMIN",
-        ipvs::Error::NoIpvs(_) => {
-            "load the module with `modprobe ip_vs`; `plan --empty` and `emit` work without it"
-        }
-        ipvs::Error::NoNetns(_) => "`ip netns list` shows the namespaces there are",
-        _ => "run again with -v for details",
+        ipvs::Error::NotRoot => "run lvsh as root, or give it CAP_NET_ADMIN".into(),
+        ipvs::Error::NoIpvs(why) => format!(
+            "{}; `check`, `emit`, and `plan` with --empty or --state work without IPVS",
+            why.hint()
+        ),
+        ipvs::Error::NoNetns(_) => "`ip netns list` shows the namespaces there are".into(),
+        _ => "run again with -v for details".into(),
     }
 }

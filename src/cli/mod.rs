@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod emit;
 mod error;
+mod globals;
 mod history;
 mod import;
 mod input;
@@ -21,7 +22,7 @@ pub use args::Cli;
 pub use error::CliError;
 
 use args::{ColorChoice, Command};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
 
 /// What every command needs from the global options.
@@ -74,6 +75,9 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if let Some((_, why)) = globals::refused(&cli) {
+        return usage_error(globals::name(&cli.command), why);
+    }
     let no_color = std::env::var_os("NO_COLOR").is_some();
     // Plans go to stdout and errors to stderr: each is colored when it is a terminal.
     let color = use_color(cli.global.color, no_color, std::io::stdout().is_terminal());
@@ -101,6 +105,19 @@ pub fn run() -> i32 {
             code
         }
     }
+}
+
+/// A usage error of `lvsh COMMAND`, printed as clap prints its own, with the
+/// command's usage line; exit status 1, as for every usage error.
+fn usage_error(command: &str, why: String) -> i32 {
+    let mut cli = Cli::command();
+    cli.build();
+    let e = match cli.find_subcommand_mut(command) {
+        Some(sub) => sub.error(clap::error::ErrorKind::ArgumentConflict, why),
+        None => cli.error(clap::error::ErrorKind::ArgumentConflict, why),
+    };
+    let _ = e.print();
+    1
 }
 
 fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {

@@ -50,7 +50,8 @@ pub fn run(
         ctx.out(&notice)?;
         // "The kernel matches the script" would be false with drift in the table.
         if !plan.is_empty() || notice.is_empty() {
-            ctx.out_with(|w| plan.write_text(ctx.color, w))?;
+            let against = source.against();
+            ctx.out_with(|w| plan.write_text_against(ctx.color, &against, w))?;
         }
     }
     if let Some(path) = out {

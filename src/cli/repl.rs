@@ -25,6 +25,7 @@ pub fn run(
                 input::read_state(path)?,
                 format!("state file `{}`", path.display()),
             )
+            .with_against(source.against())
             .with_render(|b| show::render(b, false)),
         ),
         (None, true) => Box::new(Offline::empty().with_render(|b| show::render(b, false))),

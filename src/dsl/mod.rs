@@ -97,7 +97,7 @@ pub fn evaluate_source(
     }
     let mut output = std::mem::take(&mut *lock(&ctx.output));
     output.extend(diagnose::warnings(&built.problems));
-    output.extend(ctx.unread_params());
+    output.extend(ctx.check_unread_params()?);
     Ok(Evaluated {
         balancer: built.balancer,
         output,

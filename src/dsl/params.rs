@@ -1,6 +1,6 @@
 //! `param(name)` / `param(name, default)`: values given with `--set NAME=VALUE`.
 
-use super::error::{Fail, fail};
+use super::error::{Fail, ScriptError, fail};
 use super::state::{Ctx, lock};
 use super::values::type_name;
 use crate::report::clip_words;
@@ -18,23 +18,77 @@ impl Ctx {
             .map(|(_, v)| v.clone())
     }
 
-    /// `--set` names the script never read, with a guess at what was meant.
-    pub fn unread_params(&self) -> Vec<String> {
-        let read = lock(&self.params_read);
-        let mut out = Vec::new();
-        let mut warned = Vec::new();
-        for (k, _) in &self.params {
-            if !read.contains(k) && !warned.contains(&k) {
-                warned.push(k);
-                let warning = format!(
-                    "warning: --set `{k}` is not read by the script{}",
-                    did_you_mean(k, read.iter().map(String::as_str))
-                );
-                out.push(clip_words(&warning, "…").into_owned());
+    /// Checks the `--set` names the script did not read. A name that appears in no
+    /// script text is an error: a misspelt `--set prot=443` would otherwise leave
+    /// `param("port", 80)` at its default, and automation would apply the wrong
+    /// balancer. A name the script spells but did not reach (a branch not taken)
+    /// is only a warning, returned as a line.
+    pub fn check_unread_params(&self) -> Result<Vec<String>, ScriptError> {
+        let read = lock(&self.params_read).clone();
+        let sources = self.sources();
+        let texts: Vec<&str> = sources.texts().collect();
+        let mut known: Vec<String> = read.iter().cloned().collect();
+        for text in &texts {
+            known.extend(param_names(text));
+        }
+        known.sort();
+        known.dedup();
+        let mut warnings = Vec::new();
+        let mut error: Option<ScriptError> = None;
+        let mut seen = Vec::new();
+        for (k, v) in &self.params {
+            if read.contains(k) || seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let guess = did_you_mean(k, known.iter().map(String::as_str));
+            if texts.iter().any(|t| spells(t, k)) {
+                let warning =
+                    format!("warning: --set `{k}` was not read by the script in this run{guess}");
+                warnings.push(clip_words(&warning, "…").into_owned());
+                continue;
+            }
+            let e = ScriptError::new(format!(
+                "`--set {k}={v}`: the script never reads a parameter `{k}`{guess}"
+            ))
+            .with_help(Some(match known.as_slice() {
+                [] => "the script reads no parameters; remove the option".to_string(),
+                names => format!(
+                    "the script reads {} with param(); fix the name or remove the option",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }));
+            match &mut error {
+                None => error = Some(e),
+                Some(first) => first.push_related(e),
             }
         }
-        out
+        match error {
+            Some(e) => Err(e),
+            None => Ok(warnings),
+        }
     }
+}
+
+/// Whether `text` has `name` as a string literal (`"port"` or `` `port` ``), as a
+/// `param()` call on a path the run did not take would.
+fn spells(text: &str, name: &str) -> bool {
+    text.contains(&format!("\"{name}\"")) || text.contains(&format!("`{name}`"))
+}
+
+/// The names of the `param("NAME"` calls in `text`, for "did you mean".
+fn param_names(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.match_indices("param(").filter_map(|(i, m)| {
+        let rest = text[i + m.len()..].trim_start();
+        let rest = rest.strip_prefix('"')?;
+        let name = &rest[..rest.find('"')?];
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        valid.then(|| name.to_string())
+    })
 }
 
 /// Converts the text of `--set name=text` to the type of `default`.
@@ -117,6 +171,52 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsl::{Options, evaluate_source};
+
+    fn run(src: &str, set: &[(&str, &str)]) -> Result<Vec<String>, String> {
+        let opts = Options {
+            params: set
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Options::default()
+        };
+        evaluate_source("t.rhai", src, None, &opts)
+            .map(|e| e.output)
+            .map_err(|e| format!("{e} / {}", e.help_text().unwrap_or_default()))
+    }
+
+    #[test]
+    fn a_set_name_the_script_never_reads_is_an_error_with_a_guess() {
+        let src = "service(param(\"vip\", \"10.0.0.1\"), param(\"port\", 80));";
+        let e = run(src, &[("prot", "443")]).unwrap_err();
+        assert_eq!(
+            e,
+            "`--set prot=443`: the script never reads a parameter `prot`, did you mean \
+             `port`? / the script reads `port`, `vip` with param(); fix the name or remove \
+             the option"
+        );
+        let e = run("service(\"10.0.0.1\", 80);", &[("port", "443")]).unwrap_err();
+        assert!(e.contains("the script reads no parameters"), "{e}");
+        assert_eq!(run(src, &[("port", "443")]).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_name_read_only_on_another_path_is_a_warning() {
+        let src = "if param(\"tls\", false) { service(\"10.0.0.1\", param(\"tls_port\", 443)); }";
+        assert_eq!(
+            run(src, &[("tls_port", "8443")]).unwrap(),
+            ["warning: --set `tls_port` was not read by the script in this run"]
+        );
+    }
+
+    #[test]
+    fn param_names_are_found_in_the_text() {
+        let names: Vec<String> =
+            param_names("param(\"a\") + param( \"b_2\", 1) + param(x) + param(\"no-name\")")
+                .collect();
+        assert_eq!(names, ["a", "b_2"]);
+    }
 
     #[test]
     fn values_take_the_type_of_the_default() {

@@ -38,6 +38,11 @@ impl Sources {
         self.texts.get(name).cloned()
     }
 
+    /// Every text: the script and the modules it imported.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.texts.values().map(|t| t.as_ref())
+    }
+
     pub fn intern(&mut self, name: &str) -> Arc<str> {
         let i = self.name_index(name);
         self.names[i].clone()

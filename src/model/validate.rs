@@ -566,6 +566,26 @@ fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
                 .at(sub(), Field::Protocols, o, "no protocol"),
         );
     }
+    // `mark(10).vip(vip)` alone is easy to write and marks all traffic to the vip:
+    // ssh, ICMP, everything, balanced by one fwmark service.
+    if m.ports.is_empty() {
+        let vips: Vec<String> = m.addresses.iter().map(ToString::to_string).collect();
+        out.push(
+            // Warnings print as one line: the hint is in the message.
+            Problem::warning(format!(
+                "mark {} marks every packet to {} (any protocol, any port); add \
+                 `.ports([..])` to mark only those, or `.ports([\"1-65535\"])` to mean every port",
+                m.mark,
+                vips.join(", ")
+            ))
+            .help(
+                "add `.ports([80, 443])` to mark only those ports; to balance every port on \
+                 purpose, say so with `.ports([\"1-65535\"])` (and `.protocols([\"tcp\", \"udp\"])` \
+                 for UDP too)",
+            )
+            .at(sub(), Field::Vips, o, "no `.ports()`"),
+        );
+    }
     // The kernel holds such a rule (one nft rule per family, each marking on its
     // own), but IPVS looks up a marked packet among the fwmark services of the
     // packet's family only.
@@ -933,6 +953,31 @@ mod tests {
     }
 
     #[test]
+    fn a_mark_without_ports_warns_that_it_marks_everything_to_its_vips() {
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.120".parse().unwrap());
+        let mut b = Balancer::default();
+        b.marks.insert(10, m.clone());
+        let fw = ServiceKey::fwmark(Family::Inet, 10);
+        b.services.insert(fw, Service::new(fw));
+        let p = validate(&b);
+        assert_eq!(p.len(), 1, "{:?}", messages(&b));
+        assert_eq!(p[0].severity, Severity::Warning);
+        assert!(
+            p[0].message.starts_with(
+                "mark 10 marks every packet to 192.168.10.120 (any protocol, any port); add \
+                 `.ports([..])`"
+            ),
+            "{}",
+            p[0].message
+        );
+        // Every port, said on purpose: no warning.
+        m.ports.insert("1-65535".parse().unwrap());
+        b.marks.insert(10, m);
+        assert!(validate(&b).is_empty(), "{:?}", messages(&b));
+    }
+
+    #[test]
     fn shadowed_services_are_warnings() {
         let mut b = with(Service::new(inet(80)));
         let mut m = MarkRule::new(10);
@@ -992,6 +1037,7 @@ mod tests {
             b.services.insert(key, persistent(key));
             let mut m = MarkRule::new(n);
             m.addresses.insert("192.168.10.121".parse().unwrap());
+            m.ports.insert(crate::model::PortRange::single(443));
             b.marks.insert(n, m);
         }
         assert!(validate(&b).is_empty(), "{:?}", messages(&b));

@@ -135,6 +135,14 @@ pub struct Change {
 }
 
 impl Change {
+    /// The real servers a service deletion takes with it (0 for any other change).
+    pub fn dests_deleted_along(&self) -> usize {
+        match (self.action, &self.before) {
+            (Action::Delete, Some(Snapshot::Service(s))) => s.dests.len(),
+            _ => 0,
+        }
+    }
+
     pub(crate) fn add(object: Object, after: Snapshot) -> Self {
         Change {
             action: Action::Add,

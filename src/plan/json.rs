@@ -116,6 +116,38 @@ mod tests {
         );
     }
 
+    /// A service deleted with its real servers counts as their addition would.
+    #[test]
+    fn the_summary_counts_real_servers_deleted_with_their_service() {
+        let key = ServiceKey::inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80);
+        let mut s = Service::new(key);
+        for a in ["10.0.1.1", "10.0.1.2"] {
+            let dk = DestKey {
+                address: a.parse().unwrap(),
+                port: 80,
+            };
+            s.dests.insert(dk, Dest::new(dk));
+        }
+        let mut b = Balancer::default();
+        b.services.insert(key, s);
+        for (desired, observed, summary) in [
+            (
+                &b,
+                &Balancer::default(),
+                json!({"add": 3, "change": 0, "delete": 0}),
+            ),
+            (
+                &Balancer::default(),
+                &b,
+                json!({"add": 0, "change": 0, "delete": 3}),
+            ),
+        ] {
+            let plan = diff(desired, observed, Mode::Replace);
+            let v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+            assert_eq!(v["summary"], summary);
+        }
+    }
+
     #[test]
     fn json_is_pretty_and_has_no_trailing_newline() {
         let text = Plan::default().to_json();

@@ -86,6 +86,8 @@
 //! ```
 //!
 //! - `action`: `"add"`, `"edit"` or `"delete"`; `summary.change` counts the edits.
+//!   `summary` counts every real server once, like the text's `Plan:` line: a
+//!   service deleted with two real servers is one change and 3 in `summary.delete`.
 //! - `object.type` and its keys:
 //!   - `"service"`, `key`: `{protocol, address, port}` or `{family, fwmark}`;
 //!   - `"dest"`, `service` (a service key as above) and `key`: `{address, port}`;
@@ -101,11 +103,13 @@
 //! The order of `changes` is the order above. Fields are only ever added to this
 //! format, never renamed or removed.
 
+mod against;
 mod change;
 mod diff;
 mod json;
 mod render;
 
+pub use against::Against;
 pub use change::{Action, Change, Object, Snapshot};
 pub use diff::diff;
 
@@ -132,14 +136,16 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// Numbers of additions, edits and deletions.
+    /// Numbers of additions, edits and deletions. Real servers count one each,
+    /// added or deleted alike: those deleted with their service too, although they
+    /// are part of its change.
     pub fn counts(&self) -> (usize, usize, usize) {
         self.changes
             .iter()
             .fold((0, 0, 0), |(a, e, d), c| match c.action {
                 Action::Add => (a + 1, e, d),
                 Action::Edit => (a, e + 1, d),
-                Action::Delete => (a, e, d + 1),
+                Action::Delete => (a, e, d + 1 + c.dests_deleted_along()),
             })
     }
 }

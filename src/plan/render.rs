@@ -13,7 +13,7 @@
 
 mod words;
 
-use super::{Action, Change, Object, Plan, Snapshot};
+use super::{Action, Against, Change, Object, Plan, Snapshot};
 use crate::model::{DaemonState, DestKey, ServiceKey};
 use std::{
     fmt::{Display, Write as _},
@@ -25,21 +25,21 @@ use words::{
     TimeoutsEdit,
 };
 
-const EMPTY: &str = "No changes. The kernel matches the script.\n";
-
 /// Labels longer than this do not widen the column for every other line.
 const MAX_LABEL: usize = 44;
 
 impl Plan {
-    /// Human-readable text; every line, the closing summary included, ends in `\n`.
-    /// `color` adds ANSI colors: green additions, yellow edits, red deletions.
+    /// Human-readable text of a plan against the kernel; every line, the closing
+    /// summary included, ends in `\n`. `color` adds ANSI colors: green additions,
+    /// yellow edits, red deletions.
     pub fn render(&self, color: bool) -> String {
-        let mut out = Vec::with_capacity(if self.is_empty() {
-            EMPTY.len()
-        } else {
-            self.changes.len() * 64
-        });
-        self.write_text(color, &mut out)
+        self.render_against(color, &Against::Kernel)
+    }
+
+    /// [`Plan::render`] of a plan against `against`, which an empty plan names.
+    pub fn render_against(&self, color: bool, against: &Against) -> String {
+        let mut out = Vec::with_capacity(self.changes.len() * 64 + 64);
+        self.write_text_against(color, against, &mut out)
             .expect("writing to memory does not fail");
         String::from_utf8(out).expect("the plan is written as text")
     }
@@ -47,8 +47,18 @@ impl Plan {
     /// [`Plan::render`]'s text, written to `w` line by line instead of returned: a
     /// plan of 50,000 changes is megabytes of text.
     pub fn write_text(&self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
+        self.write_text_against(color, &Against::Kernel, w)
+    }
+
+    /// [`Plan::write_text`] of a plan against `against`.
+    pub fn write_text_against(
+        &self,
+        color: bool,
+        against: &Against,
+        w: &mut dyn io::Write,
+    ) -> io::Result<()> {
         if self.is_empty() {
-            return w.write_all(EMPTY.as_bytes());
+            return w.write_all(against.no_changes().as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
         services(&self.changes, &mut lines);

@@ -43,6 +43,10 @@ pub trait Kernel {
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report>;
     /// The live state rendered for people.
     fn show(&mut self) -> Result<String, miette::Report>;
+    /// What `observe` reads, named in "in sync with the kernel".
+    fn against(&self) -> crate::plan::Against {
+        crate::plan::Against::Kernel
+    }
 }
 
 /// How the REPL runs.

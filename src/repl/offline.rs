@@ -5,13 +5,15 @@ use super::Kernel;
 use super::error::ReplError;
 use crate::convert::script::to_script;
 use crate::model::{Balancer, Timeouts};
-use crate::plan::{Mode, diff};
+use crate::plan::{Against, Mode, diff};
 use std::path::Path;
 
 pub struct Offline {
     model: Balancer,
     /// What the model stands for: "an empty balancer", "state file `x.json`".
     label: String,
+    /// What the prompt says the session is in sync with.
+    against: Against,
     /// `:show`; `None` = the model as a script.
     render: Option<fn(&Balancer) -> String>,
 }
@@ -19,16 +21,24 @@ pub struct Offline {
 impl Offline {
     /// A kernel holding `model`; `label` names it in `:show` and `:apply`.
     pub fn new(model: Balancer, label: impl Into<String>) -> Self {
+        let label = label.into();
         Offline {
             model,
-            label: label.into(),
+            against: Against::Named(label.clone()),
+            label,
             render: None,
         }
     }
 
     /// `--empty`.
     pub fn empty() -> Self {
-        Offline::new(Balancer::default(), "an empty balancer")
+        Offline::new(Balancer::default(), "an empty balancer").with_against(Against::Empty)
+    }
+
+    /// Names what the model stands for in "in sync with .." and in empty plans.
+    pub fn with_against(mut self, against: Against) -> Self {
+        self.against = against;
+        self
     }
 
     /// `--state FILE.json`: the JSON of `lvsh emit --to json`.
@@ -41,10 +51,10 @@ impl Offline {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Offline::new(
-            model,
-            format!("state file `{}`", path.display()),
-        ))
+        Ok(
+            Offline::new(model, format!("state file `{}`", path.display()))
+                .with_against(Against::StateFile(path.to_path_buf())),
+        )
     }
 
     /// Renders `:show` with `render` instead of as a script.
@@ -81,6 +91,10 @@ impl Kernel for Offline {
              The kernel was not touched.\n",
             self.label
         ))
+    }
+
+    fn against(&self) -> Against {
+        self.against.clone()
     }
 
     fn show(&mut self) -> Result<String, miette::Report> {

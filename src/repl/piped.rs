@@ -117,7 +117,8 @@ mod tests {
     fn session(start: Balancer, input: &str) -> (i32, String, String) {
         let (out, err) = (Buf::default(), Buf::default());
         let code = run_with(
-            Box::new(Offline::new(start, "test")),
+            // Stands in for the kernel, so messages say "the kernel".
+            Box::new(Offline::new(start, "test").with_against(crate::plan::Against::Kernel)),
             ReplOptions::default(),
             input.as_bytes(),
             Box::new(out.clone()),

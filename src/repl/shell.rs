@@ -9,7 +9,7 @@ use super::{Kernel, ReplOptions, help};
 use crate::convert::script::to_script;
 use crate::dsl::Session;
 use crate::model::Balancer;
-use crate::plan::{Mode, diff};
+use crate::plan::{Against, Mode, diff};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -49,9 +49,10 @@ pub(crate) enum Status {
 }
 
 impl Status {
-    pub fn describe(self) -> String {
+    /// `against`: what the session compares with (the kernel, a state file..).
+    pub fn describe(self, against: &Against) -> String {
         match self {
-            Status::InSync => "in sync with the kernel".to_string(),
+            Status::InSync => format!("in sync with {}", against.describe()),
             Status::Pending(1) => "1 change pending".to_string(),
             Status::Pending(n) => format!("{n} changes pending"),
             Status::Invalid => "the pending model is not valid yet (`:plan` says why)".to_string(),
@@ -137,6 +138,11 @@ impl Shell {
         let mut b = self.session.balancer()?;
         crate::state::canonical(&mut b);
         Ok(b)
+    }
+
+    /// What the session compares with.
+    pub fn against(&self) -> Against {
+        self.kernel.against()
     }
 
     pub fn status(&self) -> Status {
@@ -293,7 +299,10 @@ impl Shell {
             Command::Undo => {
                 if self.session.undo() {
                     self.changed();
-                    let s = format!("Undid the last entry; {}.", self.status().describe());
+                    let s = format!(
+                        "Undid the last entry; {}.",
+                        self.status().describe(&self.against())
+                    );
                     self.say(&s);
                 } else {
                     self.say("Nothing to undo.");
@@ -305,12 +314,19 @@ impl Shell {
                     self.load(&script);
                 }
                 self.changed();
-                let s = format!("Back to the start; {}.", self.status().describe());
+                let s = format!(
+                    "Back to the start; {}.",
+                    self.status().describe(&self.against())
+                );
                 self.say(&s);
             }
             Command::Load(path) => {
                 if self.load(&path) {
-                    let s = format!("Loaded `{}`; {}.", path.display(), self.status().describe());
+                    let s = format!(
+                        "Loaded `{}`; {}.",
+                        path.display(),
+                        self.status().describe(&self.against())
+                    );
                     self.say(&s);
                 }
             }
@@ -359,7 +375,8 @@ impl Shell {
         if !self.observe() {
             return;
         }
-        let text = diff(&desired, &self.observed, Mode::Replace).render(self.color);
+        let text = diff(&desired, &self.observed, Mode::Replace)
+            .render_against(self.color, &self.against());
         self.say(text.trim_end());
     }
 
@@ -371,7 +388,7 @@ impl Shell {
             return;
         }
         let plan = diff(&desired, &self.observed, Mode::Replace);
-        self.say(plan.render(self.color).trim_end());
+        self.say(plan.render_against(self.color, &self.against()).trim_end());
         if plan.is_empty() {
             return;
         }

@@ -34,7 +34,7 @@ pub(crate) fn run(kernel: Box<dyn Kernel>, opts: ReplOptions) -> i32 {
     let _interrupts = IgnoreInterrupts::new();
     println!(
         "lvsh repl: {}. `:help` lists commands and functions, Ctrl-D quits.",
-        shell.status().describe()
+        shell.status().describe(&shell.against())
     );
     loop {
         if let Some(h) = editor.helper_mut() {

@@ -36,8 +36,8 @@ use crate::backend::KernelError;
 pub enum Error {
     #[error("lvsh needs root (CAP_NET_ADMIN) to talk to IPVS")]
     NotRoot,
-    #[error("the kernel has no IPVS (module `ip_vs` not loadable): {0}")]
-    NoIpvs(String),
+    #[error("the kernel has no IPVS: {0}")]
+    NoIpvs(Box<crate::backend::modprobe::NotLoaded>),
     #[error(
         "network namespace `{0}` does not exist (no /run/netns/{0}; create it with `ip netns add {0}`)"
     )]

@@ -25,17 +25,14 @@ use super::request::{
 };
 use super::service::{decode_service, encode_service_key};
 use super::wire::{DecodeError, Encoder, Table, messages};
-use crate::backend::{GoOn, Ipvs, IpvsOp, KernelError};
+use crate::backend::{GoOn, Ipvs, IpvsOp, KernelError, modprobe};
 use crate::model::{Balancer, Dest, Dests, Service, ServiceKey, SyncDaemon, Timeouts};
 use neli::{
     consts::socket::{Msg, NlFamily},
     socket::NlSocket,
     utils::Groups,
 };
-use std::{
-    collections::BTreeSet, fs::File, io, os::fd::AsRawFd, path::Path, process::Command,
-    time::Duration,
-};
+use std::{collections::BTreeSet, fs::File, io, os::fd::AsRawFd, path::Path, time::Duration};
 
 /// Bytes of requests per `sendmsg`.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -475,17 +472,17 @@ impl Netlink {
         match self.lookup_family(IPVS_GENL_NAME)? {
             Some(id) => Ok(id),
             None => {
-                let loaded = load_module();
+                let loaded = modprobe::load("ip_vs");
                 match (self.lookup_family(IPVS_GENL_NAME)?, loaded) {
                     (Some(id), _) => Ok(id),
-                    (None, Err(why)) => Err(Error::NoIpvs(format!(
-                        "generic netlink family `IPVS` is not registered and {why}"
-                    ))),
-                    (None, Ok(())) => Err(Error::NoIpvs(
-                        "generic netlink family `IPVS` is still not registered after loading \
-                         the module"
+                    (None, Err(why)) => Err(Error::NoIpvs(Box::new(why))),
+                    (None, Ok(())) => Err(Error::NoIpvs(Box::new(modprobe::NotLoaded {
+                        module: "ip_vs".into(),
+                        cause: modprobe::Cause::Failed,
+                        detail: "`modprobe ip_vs` succeeded, but generic netlink family `IPVS` \
+                                 is still not registered"
                             .into(),
-                    )),
+                    }))),
                 }
             }
         }
@@ -667,37 +664,6 @@ fn netns_error(name: &str, action: &'static str, source: io::Error) -> Error {
         name: name.to_string(),
         action,
         source,
-    }
-}
-
-/// `modprobe -q -- ip_vs`, with the modprobe the kernel itself would use.
-fn load_module() -> Result<(), String> {
-    let prog = std::fs::read_to_string("/proc/sys/kernel/modprobe")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|p| !p.is_empty() && Path::new(p).exists())
-        .unwrap_or_else(|| "modprobe".to_string());
-    match Command::new(&prog)
-        .args(["-q", "--", "ip_vs"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .output()
-    {
-        Ok(o) if o.status.success() => Ok(()),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            let err = err.trim();
-            Err(format!(
-                "`{prog} -q -- ip_vs` failed ({}){}",
-                o.status,
-                if err.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {err}")
-                }
-            ))
-        }
-        Err(e) => Err(format!("`{prog}` could not be run: {e}")),
     }
 }
 

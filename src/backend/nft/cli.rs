@@ -6,7 +6,10 @@
 //! The crate still provides the JSON schema types and their serde.
 
 use super::{Error, FAMILY, TABLE, parse_table, replace_batch};
-use crate::{backend::Nft, model::MarkRule};
+use crate::{
+    backend::{Nft, modprobe},
+    model::MarkRule,
+};
 use nftables::schema::Nftables;
 use std::{
     collections::BTreeMap,
@@ -91,6 +94,10 @@ impl NftCli {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<Output, Error> {
+        self.run_once(args, stdin, false)
+    }
+
+    fn run_once(&self, args: &[&str], stdin: Option<&str>, retried: bool) -> Result<Output, Error> {
         let command = self.command_line(args);
         let mut cmd = Command::new(self.program()?);
         cmd.args(args.iter().map(|&a| if a == "-" { STDIN } else { a }))
@@ -152,15 +159,35 @@ impl NftCli {
             source,
         })?;
         if out.status.success() {
-            Ok(out)
-        } else {
-            Err(Error::Failed {
-                command,
-                status: out.status,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
+            return Ok(out);
         }
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // On a kernel without nf_tables nft says only "cache initialization failed:
+        // Invalid argument" (or, without nfnetlink, "Unable to initialize Netlink
+        // socket: Protocol not supported"): load it as ipvsadm loads ip_vs, and
+        // run nft once more (a failed `nft -f` changed nothing), or say why not.
+        if !retried && no_nf_tables(&stderr) {
+            return match modprobe::load("nf_tables") {
+                Ok(()) => self.run_once(args, stdin, true),
+                Err(why) => Err(Error::NoNfTables {
+                    command,
+                    stderr,
+                    why: Box::new(why),
+                }),
+            };
+        }
+        Err(Error::Failed {
+            command,
+            status: out.status,
+            stderr,
+        })
     }
+}
+
+/// Whether nft's error means the kernel has no nf_tables (or no nfnetlink) loaded.
+fn no_nf_tables(stderr: &str) -> bool {
+    stderr.contains("cache initialization failed: Invalid argument")
+        || stderr.contains("Unable to initialize Netlink socket: Protocol not supported")
 }
 
 /// Rule lines of `nft -a list table` by handle (`ip saddr 10.9.9.9 drop # handle 4`).
@@ -222,6 +249,36 @@ impl Nft for NftCli {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What nft 1.0.6 printed in the lab after `rmmod nf_tables`, then `rmmod nfnetlink`.
+    #[test]
+    fn nft_s_words_for_a_kernel_without_nf_tables_are_recognised() {
+        assert!(no_nf_tables(
+            "netlink: Error: cache initialization failed: Invalid argument\n"
+        ));
+        assert!(no_nf_tables(
+            "mnl.c:60: Unable to initialize Netlink socket: Protocol not supported\n"
+        ));
+        assert!(!no_nf_tables("Error: No such file or directory\n"));
+        assert!(!no_nf_tables(
+            "Error: Could not process rule: Operation not permitted\n"
+        ));
+        let e = Error::NoNfTables {
+            command: "nft -j list table inet lvsh".into(),
+            stderr: "netlink: Error: cache initialization failed: Invalid argument\n".into(),
+            why: Box::new(modprobe::NotLoaded {
+                module: "nf_tables".into(),
+                cause: modprobe::Cause::Missing,
+                detail: "modprobe: FATAL: Module nf_tables not found".into(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "`nft -j list table inet lvsh` failed: netlink: Error: cache initialization \
+             failed: Invalid argument; the kernel has no nf_tables: module `nf_tables` is not \
+             loaded and cannot be: modprobe: FATAL: Module nf_tables not found"
+        );
+    }
 
     #[test]
     fn netns_names_live_in_run_netns() {

@@ -41,6 +41,15 @@ pub enum Error {
         stderr: String,
     },
 
+    /// nft failed, and the kernel has no nf_tables: what nft says, then why.
+    #[error("`{command}` failed: {}; the kernel has no nf_tables: {why}", stderr.trim_end())]
+    #[diagnostic(code(lvsh::nft::no_nf_tables), help("{}", why.hint()))]
+    NoNfTables {
+        command: String,
+        stderr: String,
+        why: Box<crate::backend::modprobe::NotLoaded>,
+    },
+
     #[error("cannot read the JSON printed by `{command}`: {source}")]
     #[diagnostic(code(lvsh::nft::json))]
     Json {

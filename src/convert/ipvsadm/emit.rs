@@ -7,18 +7,18 @@
 //! equal to what `-S -n` prints, those are left out and reported by
 //! [`unexpressible`], with everything else ipvsadm rules cannot carry.
 
+use super::save_order;
 use crate::model::{
     Balancer, Dest, DestKey, Family, Forward, Protocol, SchedFlag, Scheduler, Service, ServiceKey,
     TunnelChecksum, TunnelKind,
 };
 use std::fmt::Write;
-use std::net::IpAddr;
 
 /// The rules `ipvsadm -S -n` would print for `b`: each service's `-A` line followed by
-/// its `-a` lines, in ipvsadm's order (address services, then fwmark services).
+/// its `-a` lines, sorted as ipvsadm sorts them (see [`save_order`]).
 pub fn to_ipvsadm(b: &Balancer) -> String {
     let mut out = String::new();
-    for s in sorted_services(b) {
+    for s in save_order::services(b.services.values().collect(), |s: &&Service| s.key) {
         let svc = service_option(&s.key);
         let _ = write!(out, "-A {svc} -s {}", s.scheduler);
         if let Some(timeout) = s.persistence {
@@ -38,9 +38,8 @@ pub fn to_ipvsadm(b: &Balancer) -> String {
             let _ = write!(out, " -b {}", flags.join(","));
         }
         out.push('\n');
-        let mut dests: Vec<&Dest> = s.dests.values().collect();
-        dests.sort_by_key(|d| (d.key.address, d.key.port));
-        for d in dests {
+        let dests: Vec<&Dest> = s.dests.values().collect();
+        for d in save_order::dests(dests, |d| d.key) {
             let _ = write!(
                 out,
                 "-a {svc} -r {} {} -w {}",
@@ -102,7 +101,7 @@ pub fn unexpressible(b: &Balancer) -> Vec<String> {
             d.state, d.interface
         ));
     }
-    for s in sorted_services(b) {
+    for s in save_order::services(b.services.values().collect(), |s: &&Service| s.key) {
         let key = &s.key;
         if s.netmask.is_some() && s.persistence.is_none() {
             lost.push(format!(
@@ -185,26 +184,6 @@ fn dest_losses(s: &Service, d: &Dest) -> Vec<String> {
         _ => {}
     }
     lost
-}
-
-/// Services in `ipvsadm -S` order: fwmark 0 first, then family, protocol, address, port.
-fn sorted_services(b: &Balancer) -> Vec<&Service> {
-    let mut v: Vec<&Service> = b.services.values().collect();
-    v.sort_by_key(|s| match s.key {
-        ServiceKey::Inet {
-            protocol,
-            address,
-            port,
-        } => (
-            0,
-            Family::of(&address),
-            protocol.number(),
-            Some(address),
-            port,
-        ),
-        ServiceKey::Fwmark { family, fwmark } => (fwmark, family, 0, None::<IpAddr>, 0),
-    });
-    v
 }
 
 /// `-t 10.0.0.1:80`, `-u [2001:db8::1]:53`, `--sctp-service …`, `-f 10`, `-f 10 -6`.

@@ -20,6 +20,7 @@ mod parsed;
 mod port_names;
 mod problem;
 mod rule;
+mod save_order;
 mod tok;
 mod value;
 

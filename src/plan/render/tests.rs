@@ -109,9 +109,27 @@ fn the_article_example() {
 -   rs 10.0.0.6:53                nat weight 2
 + mark 10                         ip daddr 192.168.10.120 tcp dport {80, 443} → fwmark 10
 ~ timeouts                        tcp 900 → 600
-Plan: 3 to add, 3 to change, 2 to delete.
+Plan: 3 to add, 3 to change, 4 to delete.
 "
     );
+}
+
+/// The summary counts what the lines show: each `+`, `~` and `-` line is one, the
+/// real servers deleted with their service included (as added ones are).
+#[test]
+fn the_summary_counts_every_signed_line() {
+    let (desired, observed) = article();
+    for (desired, observed) in [(&desired, &observed), (&observed, &desired)] {
+        let text = diff(desired, observed, Mode::Replace).render(false);
+        let count = |sign: char| text.lines().filter(|l| l.starts_with(sign)).count();
+        let summary = format!(
+            "Plan: {} to add, {} to change, {} to delete.",
+            count('+'),
+            count('~'),
+            count('-')
+        );
+        assert_eq!(text.lines().last(), Some(summary.as_str()), "{text}");
+    }
 }
 
 #[test]
@@ -142,7 +160,7 @@ fn color_only_when_asked() {
     assert!(lines[4].starts_with("\x1b[31m-   rs") && lines[4].ends_with("\x1b[0m"));
     assert_eq!(
         lines.last().unwrap(),
-        &"\x1b[1mPlan:\x1b[0m 3 to add, 3 to change, 2 to delete."
+        &"\x1b[1mPlan:\x1b[0m 3 to add, 3 to change, 4 to delete."
     );
     // Stripped of its escapes, the colored text is the plain text.
     let stripped = colored
@@ -375,7 +393,7 @@ fn deleted_services_count_their_real_servers() {
 - service tcp 10.0.0.1:80  rr (and its real server)
 -   rs 10.0.1.1:80         dr weight 1
 - service tcp 10.0.0.2:80  lc
-Plan: 0 to add, 0 to change, 2 to delete.
+Plan: 0 to add, 0 to change, 3 to delete.
 "
     );
     assert_eq!(

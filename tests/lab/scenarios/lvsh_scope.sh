@@ -70,7 +70,7 @@ RHAI
 )
 out=$(lvsh apply --yes "$web2")
 echo "$out"
-expect_line "the summary" "$out" "Applied: 5 added, 1 changed, 2 deleted."
+expect_line "the summary" "$out" "Applied: 5 added, 1 changed, 3 deleted."
 expect_eq "theirs" "$(theirs)" "$their_lines"
 expect_eq "the sync daemon" "$(ipvsadm -l --daemon)" "$daemon"
 expect_eq "ours" "$(ours | sort)" "-A -f 11 -s rr -p 600

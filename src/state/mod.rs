@@ -18,7 +18,11 @@ pub enum StateError {
     #[error("cannot read the IPVS table")]
     Ipvs(#[source] ipvs::Error),
     #[error("cannot read nft table `inet lvsh`")]
-    Nft(#[source] nft::Error),
+    Nft(
+        #[source]
+        #[diagnostic_source]
+        nft::Error,
+    ),
 }
 
 /// The kernel's state, and what table `inet lvsh` holds that lvsh did not write.

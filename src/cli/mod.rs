@@ -11,7 +11,8 @@ mod live;
 mod plan;
 mod repl;
 mod save;
-mod show;
+#[doc(hidden)] // public for the fuzz targets, which render what they decode
+pub mod show;
 
 pub use args::Cli;
 pub use error::CliError;

@@ -307,8 +307,8 @@ impl Default for Entry<'_> {
 /// Checks the options of one line and builds its rule.
 pub(crate) fn rule(p: &Parsed<'_>) -> Result<Rule, Fault> {
     let Some(first) = p.given.first() else {
-        let w = p.leftovers.first().expect("a line with words");
-        return Err(Fault::new(Problem::NoCommand, w.span())
+        let span = p.leftovers.first().map_or(p.span.clone(), Tok::span);
+        return Err(Fault::new(Problem::NoCommand, span)
             .help("a rule starts with a command: `-A`, `-E`, `-D`, `-a`, `-e`, `-d`, `-C`, `--set`, `--start-daemon` or `--stop-daemon`"));
     };
     let command = command_of(first)?;

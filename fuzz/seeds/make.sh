@@ -46,5 +46,5 @@ rustup toolchain list 2>/dev/null | grep -q '^nightly' && toolchain=(+nightly)
 for target in script ipvsadm_import state_json ipvs_netlink nft_json; do
     mkdir -p "fuzz/corpus/$target"
     cp "$seeds/$target"/* "fuzz/corpus/$target/"
-    (cd fuzz && cargo "${toolchain[@]}" fuzz cmin "$target" -- -timeout=30 -rss_limit_mb=2048)
+    (cd fuzz && cargo "${toolchain[@]}" fuzz cmin -s none --codegen-units 16 "$target" -- -timeout=10 -rss_limit_mb=2048)
 done

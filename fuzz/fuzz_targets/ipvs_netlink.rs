@@ -10,9 +10,7 @@ use lvsh::backend::{
     IpvsOp,
     ipvs::{
         config::decode_timeouts,
-        constants::{
-            IPVS_CMD_ATTR_DAEMON, IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IpvsCmd,
-        },
+        constants::{IPVS_CMD_ATTR_DAEMON, IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IpvsCmd},
         daemon::decode_daemon,
         dest::decode_dest,
         explain::{command_error, op_error},
@@ -106,7 +104,12 @@ fn refused(errno: i32, text: Option<&str>) {
     for op in &ops {
         let _ = op_error(op, errno, text).to_string();
     }
-    for cmd in [IpvsCmd::GetService, IpvsCmd::Zero, IpvsCmd::Flush, IpvsCmd::GetInfo] {
+    for cmd in [
+        IpvsCmd::GetService,
+        IpvsCmd::Zero,
+        IpvsCmd::Flush,
+        IpvsCmd::GetInfo,
+    ] {
         let _ = command_error(cmd, errno, text).to_string();
     }
 }

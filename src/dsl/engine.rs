@@ -148,7 +148,8 @@ mod tests {
         }
     }
 
-    /// Found by the `script` fuzz target: each `pad` to a large string is one
+    /// Found with a hand-made input of the `script` fuzz target (the fuzzer itself
+    /// only ever ran with its smaller limits): each `pad` to a large string is one
     /// operation, so a loop of them ran for hours within the operation limit.
     #[test]
     fn expensive_operations_are_stopped_by_the_clock() {

@@ -3,8 +3,9 @@
 # root in a fresh clone):
 #   bash tests/run-all.sh
 # It installs what the kernel lab needs when it is missing (Debian packages,
-# as root), then runs every check: rustfmt, clippy, and `cargo test` (unit,
-# integration and lab tests). On a machine where the lab cannot run, the lab
+# as root) and cargo-fuzz, then runs every check: rustfmt, clippy, `cargo test`
+# (unit, integration and lab tests), and every fuzz target for 20 s from its
+# committed corpus (fuzz/README.md). On a machine where the lab cannot run, the lab
 # tests fail and say why: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,11 @@ for component in rustfmt clippy; do
     fi
 done
 
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    section "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+
 section "cargo fmt --check"
 cargo fmt --check
 
@@ -49,5 +55,8 @@ cargo clippy --all-targets -- -D warnings
 
 section "cargo test"
 cargo test
+
+section "fuzz targets, 20 s each"
+bash fuzz/run.sh 20
 
 section "all checks passed"

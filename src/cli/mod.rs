@@ -15,7 +15,8 @@ mod plan;
 mod repl;
 mod rollback;
 mod save;
-mod show;
+#[doc(hidden)] // public for the fuzz targets, which render what they decode
+pub mod show;
 mod state_file;
 
 pub use args::Cli;

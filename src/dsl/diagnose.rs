@@ -217,6 +217,18 @@ fn runtime_error(e: &EvalAltResult) -> Described {
             "here",
         ),
         E::ErrorTooManyModules(_) => described("too many imports", None, "here"),
+        E::ErrorTerminated(token, _)
+            if token.clone().into_string().ok().as_deref() == Some(super::engine::OUT_OF_TIME) =>
+        {
+            described(
+                format!(
+                    "the script runs too long (more than {} seconds)",
+                    super::engine::MAX_RUN_TIME.as_secs()
+                ),
+                Some("is there an endless loop? lvsh stops scripts that run too long".to_string()),
+                "stopped here",
+            )
+        }
         E::ErrorTerminated(..) => described("interrupted", None, "stopped here"),
         other => {
             let mut e = other.to_string();
@@ -378,4 +390,28 @@ pub(crate) fn warnings(problems: &[Problem]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_time_says_so_and_other_terminations_are_interruptions() {
+        let sources = Sources::default();
+        let stopped = |token: &str| {
+            let e = EvalAltResult::ErrorTerminated(token.into(), Position::NONE);
+            from_rhai(&e, "test.rhai", &sources)
+        };
+        let e = stopped(super::super::engine::OUT_OF_TIME);
+        assert_eq!(
+            e.message(),
+            format!(
+                "the script runs too long (more than {} seconds)",
+                super::super::engine::MAX_RUN_TIME.as_secs()
+            )
+        );
+        assert!(e.help_text().unwrap().contains("endless loop"));
+        assert_eq!(stopped("ctrl-c").message(), "interrupted");
+    }
 }

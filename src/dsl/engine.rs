@@ -2,10 +2,10 @@
 //! resolver, captured print/debug, and the lvsh bindings.
 
 use super::resolver::Resolver;
-use super::state::Ctx;
+use super::state::{Ctx, lock};
 use super::{daemon, params, real_server, scope, service, timeouts};
 use rhai::{
-    Engine, INT, ImmutableString, Module, Shared,
+    Dynamic, Engine, INT, ImmutableString, Module, Shared,
     packages::{
         ArithmeticPackage, BasicArrayPackage, BasicBlobPackage, BasicFnPackage,
         BasicIteratorPackage, BasicMapPackage, BasicMathPackage, BasicStringPackage,
@@ -15,10 +15,25 @@ use rhai::{
 use std::{
     path::PathBuf,
     sync::{Arc, OnceLock},
+    time::{Duration, Instant},
 };
 
 /// A script that runs longer than this is stopped (an endless loop, most likely).
-pub(crate) const MAX_OPERATIONS: u64 = 50_000_000;
+/// Under the fuzzer a fiftieth, so that the many endless loops it writes cost it little.
+pub(crate) const MAX_OPERATIONS: u64 = if cfg!(fuzzing) { 1_000_000 } else { 50_000_000 };
+/// Operations count steps, not the work inside one (`pad` of a string to a megabyte is
+/// one operation), so a script is also stopped when it has run this long.
+pub(crate) const MAX_RUN_TIME: Duration = if cfg!(fuzzing) {
+    Duration::from_secs(1)
+} else {
+    Duration::from_secs(60)
+};
+/// The clock is read every this many operations: one operation takes at most some
+/// tens of milliseconds (a sort of the largest array), so the limit is kept within
+/// a second or two.
+const CLOCK_EVERY: u64 = 16;
+/// What the engine is terminated with when [`MAX_RUN_TIME`] is up.
+pub(crate) const OUT_OF_TIME: &str = "lvsh: out of time";
 pub(crate) const MAX_CALL_LEVELS: usize = 64;
 pub(crate) const MAX_EXPR_DEPTH: usize = 64;
 pub(crate) const MAX_FN_EXPR_DEPTH: usize = 32;
@@ -119,6 +134,11 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     e.set_strict_variables(true);
     e.disable_symbol("eval");
     e.set_max_operations(MAX_OPERATIONS);
+    let c = ctx.clone();
+    e.on_progress(move |ops| {
+        (ops % CLOCK_EVERY == 0 && Instant::now() > *lock(&c.deadline))
+            .then(|| Dynamic::from(OUT_OF_TIME))
+    });
     e.set_max_call_levels(MAX_CALL_LEVELS);
     e.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH);
     e.set_max_string_size(MAX_STRING);
@@ -197,6 +217,7 @@ mod tests {
             assert!(REMOVED.contains(&f), "`{f}` is not listed as removed");
         }
     }
+    use rhai::EvalAltResult;
 
     #[test]
     fn ints_print_as_rhai_prints_them() {
@@ -206,5 +227,26 @@ mod tests {
                 format!("{}", rhai::Dynamic::from(n))
             );
         }
+    }
+
+    /// Found with a hand-made input of the `script` fuzz target (the fuzzer itself
+    /// only ever ran with its smaller limits): each `pad` to a large string is one
+    /// operation, so a loop of them ran for hours within the operation limit.
+    #[test]
+    fn expensive_operations_are_stopped_by_the_clock() {
+        let ctx = Ctx::new(Mode::Script, Vec::new());
+        let engine = build(&ctx, resolver(&ctx, &[], None));
+        *lock(&ctx.deadline) = Instant::now() + Duration::from_millis(200);
+        let started = Instant::now();
+        let err = engine
+            .run(r#"let m = #{}; for i in 0..1000000 { m.x = "x"; m.x.pad(100000, "y"); }"#)
+            .unwrap_err();
+        match *err {
+            EvalAltResult::ErrorTerminated(token, _) => {
+                assert_eq!(token.into_string().unwrap(), OUT_OF_TIME)
+            }
+            other => panic!("not stopped by the clock: {other}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 }

@@ -88,6 +88,7 @@ pub fn evaluate_source(
         .compile(source)
         .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;
     ast.set_source(name);
+    ctx.start_clock();
     engine
         .run_ast(&ast)
         .map_err(|e| diagnose::from_rhai(&e, name, &ctx.sources()))?;

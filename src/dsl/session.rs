@@ -166,6 +166,7 @@ impl Session {
             .map_err(|e| diagnose::from_parse(&e, name, &self.ctx.sources()))?;
         ast.set_source(name);
         let merged = self.functions.merge(&ast);
+        self.ctx.start_clock();
         match self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &merged)

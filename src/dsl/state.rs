@@ -2,14 +2,15 @@
 //! registered objects, script texts, captured output and `--set` parameters.
 
 use super::{
-    daemon::DaemonDraft, real_server::RealServerDraft, service::ServiceDraft, sources::Sources,
-    timeouts::TimeoutsDraft,
+    daemon::DaemonDraft, engine::MAX_RUN_TIME, real_server::RealServerDraft, service::ServiceDraft,
+    sources::Sources, timeouts::TimeoutsDraft,
 };
 use crate::model::{Origin, Scope};
 use rhai::NativeCallContext;
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex, MutexGuard},
+    time::Instant,
 };
 
 /// A script object: every copy of a handle refers to the same object, so
@@ -194,6 +195,8 @@ pub(crate) struct Ctx {
     pub params_read: Mutex<HashSet<String>>,
     /// Name of the top-level script (or REPL entry) being evaluated.
     pub main: Mutex<Arc<str>>,
+    /// When that evaluation is stopped ([`MAX_RUN_TIME`] after it started).
+    pub deadline: Mutex<Instant>,
 }
 
 impl Ctx {
@@ -206,6 +209,7 @@ impl Ctx {
             params,
             params_read: Mutex::new(HashSet::new()),
             main: Mutex::new(Arc::from("")),
+            deadline: Mutex::new(Instant::now() + MAX_RUN_TIME),
         })
     }
 
@@ -215,6 +219,11 @@ impl Ctx {
 
     pub fn sources(&self) -> MutexGuard<'_, Sources> {
         lock(&self.sources)
+    }
+
+    /// Starts the time limit of a top-level evaluation (a script, a REPL entry).
+    pub fn start_clock(&self) {
+        *lock(&self.deadline) = Instant::now() + MAX_RUN_TIME;
     }
 
     pub fn set_main(&self, name: &str) {

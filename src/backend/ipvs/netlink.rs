@@ -589,7 +589,8 @@ fn receive(
 }
 
 /// The nest of type `ty` in one dump entry's top-level attributes.
-fn entry(attrs: &[u8], ty: u16) -> Result<Option<&[u8]>, DecodeError> {
+#[doc(hidden)] // public for the fuzz target of the decoders
+pub fn entry(attrs: &[u8], ty: u16) -> Result<Option<&[u8]>, DecodeError> {
     Ok(CmdTable::parse(attrs)?.get(ty))
 }
 

@@ -127,6 +127,16 @@ pub enum Answer<'a> {
     Other,
 }
 
+/// The errno of an `nlmsgerr` or a dump's status: the kernel sends it negated, 0 for
+/// success. A positive value, or one whose negation overflows, is no errno.
+fn errno(b: &[u8]) -> Result<i32, DecodeError> {
+    let code = i32::from_ne_bytes(b.try_into().map_err(|_| DecodeError::Truncated)?);
+    match code.checked_neg() {
+        Some(errno) if errno >= 0 => Ok(errno),
+        _ => Err(DecodeError::Errno(code)),
+    }
+}
+
 /// Classifies one message.
 pub fn answer<'a>(m: &Message<'a>) -> Result<Answer<'a>, DecodeError> {
     let p = m.payload;
@@ -135,7 +145,7 @@ pub fn answer<'a>(m: &Message<'a>) -> Result<Answer<'a>, DecodeError> {
             if p.len() < 4 + NLMSG_HDRLEN {
                 return Err(DecodeError::Truncated);
             }
-            let errno = -i32::from_ne_bytes(p[0..4].try_into().unwrap());
+            let errno = errno(&p[0..4])?;
             let mut text = None;
             if m.flags & NLM_F_ACK_TLVS != 0 {
                 // the request copy: its header only when CAPPED, else all of it
@@ -155,7 +165,7 @@ pub fn answer<'a>(m: &Message<'a>) -> Result<Answer<'a>, DecodeError> {
         }
         NLMSG_DONE => {
             let errno = match p.get(0..4) {
-                Some(b) => -i32::from_ne_bytes(b.try_into().unwrap()),
+                Some(b) => errno(b)?,
                 None => 0,
             };
             Ok(Answer::Done { errno })
@@ -485,5 +495,32 @@ mod tests {
         let short = msg(NLMSG_ERROR, 0, &[0; 8]);
         let m = messages(&short).next().unwrap().unwrap();
         assert_eq!(answer(&m), Err(DecodeError::Truncated));
+    }
+
+    /// Found by the `ipvs_netlink` fuzz target: an error code of i32::MIN panicked
+    /// (its negation overflows); a positive one became a negative errno.
+    #[test]
+    fn error_codes_that_are_no_errno_are_decode_errors() {
+        let crash = [
+            0x24, 0, 0, 0, 0x02, 0, 0, 0x01, 0x01, 0, 0, 0, 0x92, 0x10, 0, 0, // nlmsghdr
+            0, 0, 0, 0x80, // error i32::MIN
+            0x24, 0, 0, 0, 0, 0x92, 0, 0, 0x01, 0x05, 0, 0, 0, 0, 0, 0, // request copy
+        ];
+        let m = messages(&crash).next().unwrap().unwrap();
+        assert_eq!(answer(&m), Err(DecodeError::Errno(i32::MIN)));
+        let mut p = 5i32.to_ne_bytes().to_vec();
+        p.extend_from_slice(&[0; 16]);
+        let positive = msg(NLMSG_ERROR, NLM_F_CAPPED, &p);
+        let m = messages(&positive).next().unwrap().unwrap();
+        assert_eq!(answer(&m), Err(DecodeError::Errno(5)));
+        for code in [i32::MIN, 1] {
+            let done = msg(NLMSG_DONE, NLM_F_MULTI, &code.to_ne_bytes());
+            let m = messages(&done).next().unwrap().unwrap();
+            assert_eq!(answer(&m), Err(DecodeError::Errno(code)));
+        }
+        assert_eq!(
+            DecodeError::Errno(5).to_string(),
+            "the kernel answered with error code 5, which is no negated errno"
+        );
     }
 }

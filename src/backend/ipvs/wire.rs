@@ -266,6 +266,8 @@ pub enum DecodeError {
         "service {service} uses persistence engine `{name}`, which lvsh does not know (known: sip)"
     )]
     UnknownPe { service: String, name: String },
+    #[error("the kernel answered with error code {0}, which is no negated errno")]
+    Errno(i32),
     #[error("unknown address family {0} (expected AF_INET 2 or AF_INET6 10)")]
     Family(u16),
     #[error("service uses protocol number {0}; lvsh knows tcp (6), udp (17) and sctp (132)")]

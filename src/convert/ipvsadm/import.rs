@@ -409,4 +409,18 @@ mod tests {
         let e = fail("-A -t 10.0.0.1:0 -s rr\n");
         assert!(!e.help_text().unwrap().contains("brackets"), "{e:?}");
     }
+
+    /// Found by the `ipvsadm_import` fuzz target: a line of only `--` (the end of
+    /// the options, then nothing) panicked looking for a word to point at.
+    #[test]
+    fn a_line_of_only_the_end_of_options_has_no_command() {
+        for text in ["--", "-A -t 10.0.0.1:80\n  -- \n"] {
+            let e = fail(text);
+            assert_eq!(e.problem(), &Problem::NoCommand, "{text:?}");
+            assert_eq!(&text[e.span()], "--");
+        }
+        let e = fail("-- -A -t 10.0.0.1:80");
+        assert_eq!(e.problem(), &Problem::NoCommand);
+        assert_eq!(e.span(), 3..5);
+    }
 }

@@ -39,10 +39,16 @@ impl Given<'_> {
 pub(crate) struct Parsed<'a> {
     pub given: Vec<Given<'a>>,
     pub leftovers: Vec<Tok<'a>>,
+    /// From the first word to the end of the last (a line of only `--` has no
+    /// option and no leftover to point at).
+    pub span: Range<usize>,
 }
 
 pub(crate) fn parse<'a>(words: &[Tok<'a>]) -> Result<Parsed<'a>, Fault> {
     let mut out = Parsed::default();
+    if let (Some(first), Some(last)) = (words.first(), words.last()) {
+        out.span = first.start..last.span().end;
+    }
     let mut i = 0;
     let mut rest_are_leftovers = false;
     while i < words.len() {

@@ -35,9 +35,13 @@ pub(crate) struct Rule {
 /// Checks the options of one line and builds its rule.
 pub(crate) fn rule(p: &Parsed<'_>) -> Result<Rule, Fault> {
     let Some(first) = p.given.first() else {
-        let w = p.leftovers.first().expect("a line with words");
-        let help = foreign_format(w.text).unwrap_or(START_WITH_A_COMMAND);
-        return Err(Fault::new(Problem::NoCommand, w.span()).help(help));
+        // A line of only `--` has no leftover word either: point at the line.
+        let first_word = p.leftovers.first();
+        let help = first_word
+            .and_then(|w| foreign_format(w.text))
+            .unwrap_or(START_WITH_A_COMMAND);
+        let span = first_word.map_or(p.span.clone(), |w| w.span());
+        return Err(Fault::new(Problem::NoCommand, span).help(help));
     };
     let command = command_of(first)?;
     let mut e = Entry::default();

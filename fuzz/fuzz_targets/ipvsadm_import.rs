@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lvsh::convert::{ipvsadm_import::from_ipvsadm, script::to_script};
+use lvsh::convert::{ipvsadm::from_ipvsadm, script::to_script};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -413,38 +413,25 @@ fn property_every_fault_at_every_position_ends_as_before_or_recoverable() {
             f
         };
 
-        // A refusal at every request: rolled back, exactly.
+        // The apply fails and the kernel ends exactly as it was.
+        let restored = |mut f: Fakes, what: String| {
+            let initial = f.observe();
+            let err = f.apply(&desired, None).unwrap_err();
+            assert_eq!(err.rollback, Rollback::Restored, "{what}");
+            assert!(f.observe().same_config(&initial), "{what}");
+        };
+        // A refusal at every request.
         for op in 1..=steps.ipvs.len() {
             let mut f = fresh();
             f.ipvs.fail_op(op, libc::EINVAL);
-            let initial = f.observe();
-            let err = f.apply(&desired, None).unwrap_err();
-            assert_eq!(
-                err.rollback,
-                Rollback::Restored,
-                "round {round}, refusal at {op}"
-            );
-            assert!(
-                f.observe().same_config(&initial),
-                "round {round}, refusal at {op}"
-            );
+            restored(f, format!("round {round}, refusal at {op}"));
             cases += 1;
         }
         // A socket error after every batch: rolled back from what the kernel holds.
         for b in 1..=batches {
             let mut f = fresh();
             f.ipvs.fail_socket_after_batch(b);
-            let initial = f.observe();
-            let err = f.apply(&desired, None).unwrap_err();
-            assert_eq!(
-                err.rollback,
-                Rollback::Restored,
-                "round {round}, socket at {b}"
-            );
-            assert!(
-                f.observe().same_config(&initial),
-                "round {round}, socket at {b}"
-            );
+            restored(f, format!("round {round}, socket at {b}"));
             cases += 1;
         }
         // An nft failure at each of its writes.

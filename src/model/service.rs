@@ -290,27 +290,8 @@ impl Service {
 /// kernel equals the one its script declares, and a plan is empty between them.
 impl PartialEq for Service {
     fn eq(&self, other: &Self) -> bool {
-        // Every field named, so that a new one has to be placed here.
-        let Service {
-            key,
-            scheduler,
-            flags,
-            persistence,
-            netmask,
-            pe,
-            one_packet,
-            dests,
-            stats: _,
-            origin: _,
-        } = self;
-        *key == other.key
-            && *scheduler == other.scheduler
-            && *flags == other.flags
-            && *persistence == other.persistence
-            && *netmask == other.netmask
-            && *pe == other.pe
-            && *one_packet == other.one_packet
-            && *dests == other.dests
+        // `same_settings` names every field, so a new one has to be placed there.
+        self.same_settings(other) && self.dests == other.dests
     }
 }
 

@@ -14,3 +14,4 @@ pub mod repl;
 mod report;
 pub mod state;
 mod suggest;
+pub mod watch;

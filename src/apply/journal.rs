@@ -149,10 +149,7 @@ impl Journal {
     /// The journal of `netns` (`None`: the namespace lvsh runs in), under
     /// `LVSH_STATE_DIR` or [`STATE_DIR`]. Nothing is created until an apply begins.
     pub fn for_netns(netns: Option<&str>) -> Journal {
-        let root = std::env::var_os("LVSH_STATE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(STATE_DIR));
-        Journal::at(root.join(namespace_dir(netns)).join("journal"))
+        Journal::at(namespace_state_dir(netns).join("journal"))
     }
 
     pub fn at(dir: PathBuf) -> Journal {
@@ -354,6 +351,15 @@ pub fn user() -> String {
     }
 }
 
+/// Where lvsh keeps what it knows about `netns` (journal, run-time state), under
+/// `LVSH_STATE_DIR` or [`STATE_DIR`].
+pub fn namespace_state_dir(netns: Option<&str>) -> PathBuf {
+    let root = std::env::var_os("LVSH_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(STATE_DIR));
+    root.join(namespace_dir(netns))
+}
+
 /// The directory name of a namespace's state: its `/run/netns` name, `default` for
 /// the namespace of PID 1, else `netns-INODE` (a namespace made with `unshare`).
 fn namespace_dir(netns: Option<&str>) -> String {
@@ -379,7 +385,7 @@ fn namespace_dir(netns: Option<&str>) -> String {
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the whole
 /// new one: a temporary file beside it, fsynced, renamed over it.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut f = File::create(&tmp)?;
     f.write_all(bytes)?;
@@ -389,7 +395,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Makes renames in `dir` durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

@@ -1,4 +1,4 @@
-//! One `apply` at a time per network namespace.
+//! One `apply` at a time per network namespace, and one `watch`.
 
 use std::{
     fs::{File, OpenOptions},
@@ -14,6 +14,9 @@ pub enum LockError {
     #[error("another `lvsh apply` is running in this network namespace")]
     #[diagnostic(help("wait for it to finish; it holds the lock `{}`", path.display()))]
     Busy { path: PathBuf },
+    #[error("`lvsh watch` is already running in this network namespace")]
+    #[diagnostic(help("one watch per namespace; it holds the lock `{}`", path.display()))]
+    WatchRunning { path: PathBuf },
     #[error("cannot take the apply lock `{}`", path.display())]
     Io {
         path: PathBuf,
@@ -37,6 +40,51 @@ impl ApplyLock {
     }
 
     pub fn acquire_in(dir: &Path, netns: Option<&str>) -> Result<Self, LockError> {
+        Self::take(dir, netns, "lock", libc::LOCK_EX | libc::LOCK_NB)
+    }
+
+    /// Like [`ApplyLock::acquire`], waiting up to `patience` for a running apply.
+    pub fn acquire_waiting(
+        netns: Option<&str>,
+        patience: std::time::Duration,
+    ) -> Result<Self, LockError> {
+        let until = std::time::Instant::now() + patience;
+        loop {
+            match Self::acquire(netns) {
+                Err(LockError::Busy { .. }) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Held by `lvsh watch` for its whole life: a second watch is refused, and
+    /// `plan`/`apply` see that health holds are live.
+    pub fn watch(netns: Option<&str>) -> Result<Self, LockError> {
+        Self::watch_in(Path::new(LOCK_DIR), netns)
+    }
+
+    pub fn watch_in(dir: &Path, netns: Option<&str>) -> Result<Self, LockError> {
+        Self::take(dir, netns, "watch", libc::LOCK_EX | libc::LOCK_NB).map_err(|e| match e {
+            LockError::Busy { path } => LockError::WatchRunning { path },
+            e => e,
+        })
+    }
+
+    /// Whether a `lvsh watch` runs for `netns` now.
+    pub fn watch_running(netns: Option<&str>) -> bool {
+        Self::watch_running_in(Path::new(LOCK_DIR), netns)
+    }
+
+    pub fn watch_running_in(dir: &Path, netns: Option<&str>) -> bool {
+        matches!(
+            Self::take(dir, netns, "watch", libc::LOCK_SH | libc::LOCK_NB),
+            Err(LockError::Busy { .. })
+        )
+    }
+
+    fn take(dir: &Path, netns: Option<&str>, kind: &str, op: i32) -> Result<Self, LockError> {
         let ns_path = match netns {
             Some(name) => PathBuf::from("/run/netns").join(name),
             None => PathBuf::from("/proc/self/ns/net"),
@@ -47,7 +95,7 @@ impl ApplyLock {
         };
         let inode = std::fs::metadata(&ns_path).map_err(io(&ns_path))?.ino();
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let path = dir.join(format!("netns-{inode}.lock"));
+        let path = dir.join(format!("netns-{inode}.{kind}"));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -55,7 +103,7 @@ impl ApplyLock {
             .open(&path)
             .map_err(io(&path))?;
         // SAFETY: flock on a file descriptor we own; no memory is shared.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
         if rc != 0 {
             let err = std::io::Error::last_os_error();
             return Err(if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
@@ -80,6 +128,20 @@ mod tests {
         assert!(matches!(err, LockError::Busy { .. }), "{err:?}");
         drop(first);
         ApplyLock::acquire_in(dir.path(), None).unwrap();
+    }
+
+    #[test]
+    fn a_running_watch_is_seen_and_a_second_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!ApplyLock::watch_running_in(dir.path(), None));
+        let watch = ApplyLock::watch_in(dir.path(), None).unwrap();
+        assert!(ApplyLock::watch_running_in(dir.path(), None));
+        let err = ApplyLock::watch_in(dir.path(), None).unwrap_err();
+        assert!(matches!(err, LockError::WatchRunning { .. }), "{err:?}");
+        // The apply lock is a different one.
+        ApplyLock::acquire_in(dir.path(), None).unwrap();
+        drop(watch);
+        assert!(!ApplyLock::watch_running_in(dir.path(), None));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use consent::mass_delete;
 pub use describe::describe;
 pub use journal::{
     End, Entry, Header, Journal, JournalError, Outcome, STATE_DIR, Snapshot, format_time,
-    now as journal_now,
+    namespace_state_dir, now as journal_now, sync_dir, write_atomic,
 };
 pub use lock::{ApplyLock, LockError};
 pub use restore::{Rollback, restore};

@@ -1,5 +1,5 @@
 use super::{
-    DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed,
+    Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed,
 };
 use serde::{Deserialize, Serialize};
 use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
@@ -7,7 +7,7 @@ use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
 /// The whole load balancer: every IPVS object plus the owned nft mark rules.
 /// Scripts build one (desired), backends read one (observed), `plan` compares two.
 ///
-/// `==` compares what the kernel holds: the scope is left out.
+/// `==` compares what the kernel holds: the scope and the checks are left out.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Balancer {
@@ -22,6 +22,9 @@ pub struct Balancer {
     /// What a scoped script owns; `None` = the whole table. Desired models only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// Health checks and what they do (`lvsh watch`); the kernel never sees them.
+    #[serde(default, skip_serializing_if = "Checks::is_empty")]
+    pub checks: Checks,
 }
 
 impl PartialEq for Balancer {
@@ -32,6 +35,7 @@ impl PartialEq for Balancer {
             timeouts,
             daemons,
             scope: _,
+            checks: _,
         } = self;
         *services == other.services
             && *marks == other.marks

@@ -277,6 +277,7 @@ impl Scope {
                 .map(|(role, d)| (*role, d.clone()))
                 .collect(),
             scope: None,
+            checks: Default::default(),
         }
     }
 }

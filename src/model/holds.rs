@@ -234,6 +234,7 @@ mod tests {
             state: DrainState::Drained,
             started: 1,
             deadline: None,
+            prior_weight: 10,
             remove: true,
             ended: Some(3),
             outcome: None,

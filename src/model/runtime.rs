@@ -75,6 +75,9 @@ pub struct Drain {
     /// Unix time after which the drain ends whatever the connections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// The kernel's weight when the drain began: what `undrain` gives back when no
+    /// script says otherwise.
+    pub prior_weight: u32,
     /// Delete the destination once drained.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remove: bool,
@@ -91,6 +94,9 @@ pub struct Drain {
 pub struct ServerRuntime {
     pub service: ServiceKey,
     pub dest: DestKey,
+    /// The script's weight as `watch` last loaded it (for `lvsh status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_weight: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +120,7 @@ impl Runtime {
             .or_insert_with(|| ServerRuntime {
                 service,
                 dest,
+                script_weight: None,
                 health: None,
                 drain: None,
             })
@@ -130,7 +137,7 @@ impl Runtime {
     /// Drops records that hold nothing any more.
     pub fn prune(&mut self) {
         self.servers
-            .retain(|_, s| s.health.is_some() || s.drain.is_some());
+            .retain(|_, s| s.health.is_some() || s.drain.is_some() || s.script_weight.is_some());
     }
 }
 

@@ -104,6 +104,7 @@ mod tests {
             state: DrainState::Draining,
             started: 1,
             deadline: Some(61),
+            prior_weight: 5,
             remove: false,
             ended: None,
             outcome: None,

@@ -7,7 +7,7 @@ use std::{
 };
 
 /// Where the lock files live; a tmpfs, so a reboot clears stale ones.
-const LOCK_DIR: &str = "/run/lvsh";
+pub const LOCK_DIR: &str = "/run/lvsh";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LockError {
@@ -48,9 +48,17 @@ impl ApplyLock {
         netns: Option<&str>,
         patience: std::time::Duration,
     ) -> Result<Self, LockError> {
+        Self::acquire_waiting_in(Path::new(LOCK_DIR), netns, patience)
+    }
+
+    pub fn acquire_waiting_in(
+        dir: &Path,
+        netns: Option<&str>,
+        patience: std::time::Duration,
+    ) -> Result<Self, LockError> {
         let until = std::time::Instant::now() + patience;
         loop {
-            match Self::acquire(netns) {
+            match Self::acquire_in(dir, netns) {
                 Err(LockError::Busy { .. }) if std::time::Instant::now() < until => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }

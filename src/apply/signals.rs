@@ -25,6 +25,21 @@ struct Watcher {
 
 static WATCHER: OnceLock<Result<&'static Watcher, String>> = OnceLock::new();
 
+/// Where a daemon wants its signals; set once, for the process's life.
+type Route = Box<dyn Fn(i32) + Send + Sync>;
+static ROUTE: OnceLock<Route> = OnceLock::new();
+
+/// Hands SIGINT, SIGTERM and SIGHUP to `deliver` instead of their default action
+/// (`lvsh watch`: reload on SIGHUP, stop on the others). During a write SIGINT and
+/// SIGTERM still stop it and roll back first; SIGHUP then waits: a reload must not
+/// undo the write it arrived during.
+pub fn route(deliver: impl Fn(i32) + Send + Sync + 'static) -> std::io::Result<()> {
+    if ROUTE.set(Box::new(deliver)).is_err() {
+        return Err(std::io::Error::other("signals are already routed"));
+    }
+    watcher().map(|_| ())
+}
+
 fn watcher() -> std::io::Result<&'static Watcher> {
     WATCHER
         .get_or_init(|| {
@@ -32,7 +47,15 @@ fn watcher() -> std::io::Result<&'static Watcher> {
             let w: &'static Watcher = Box::leak(Box::default());
             std::thread::spawn(move || {
                 for sig in signals.forever() {
-                    if !w.deferring.load(Ordering::SeqCst) {
+                    if let Some(deliver) = ROUTE.get() {
+                        let deferring = w.deferring.load(Ordering::SeqCst);
+                        if !deferring || sig == SIGHUP {
+                            deliver(sig);
+                            continue;
+                        }
+                        // Also told: the daemon stops once the write has ended.
+                        deliver(sig);
+                    } else if !w.deferring.load(Ordering::SeqCst) {
                         // Not inside a write: the signal does what it always does.
                         let _ = emulate_default_handler(sig);
                         continue;

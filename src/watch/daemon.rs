@@ -1,0 +1,456 @@
+//! `lvsh watch`: loads the script, runs the probes, and writes every change of an
+//! effective weight through `apply`'s transaction (lock, journal, verify or roll
+//! back). Starting and stopping write nothing when the kernel already holds what
+//! the script and the persisted run-time state say.
+
+use super::{Engine, Event, ProbeKey, Store, Unprobed};
+use crate::{
+    apply::{self, ApplyError, ApplyLock, Journal, Kernel, LockError, Record, journal_now},
+    model::{Balancer, ProbeResult},
+    plan::Mode,
+};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    path::PathBuf,
+    pin::Pin,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+
+/// Runs one probe; the daemon's only way to reach a real server.
+pub type Prober =
+    Arc<dyn Fn(ProbeKey) -> Pin<Box<dyn Future<Output = ProbeResult> + Send>> + Send + Sync>;
+
+/// Tells systemd (`READY=1`, `STATUS=`, `RELOADING=1`, `STOPPING=1`).
+pub type Notify<'k> = Box<dyn FnMut(&[sd_notify::NotifyState]) + 'k>;
+
+/// What the daemon asks of its surroundings.
+pub struct Io<'k> {
+    pub kernel: Kernel<'k>,
+    pub journal: Journal,
+    pub store: Store,
+    /// Where the apply lock lives (tests use their own).
+    pub lock_dir: PathBuf,
+    pub netns: Option<String>,
+    /// The script, as a file name for the journal and logs.
+    pub script: String,
+    /// Evaluates the script; the error is the rendered report.
+    pub evaluate: Box<dyn FnMut() -> Result<Balancer, String> + 'k>,
+    /// A fingerprint of the script and what it may import; a change reloads.
+    pub inputs: Box<dyn FnMut() -> u64 + 'k>,
+    pub prober: Prober,
+    /// One line per event (transitions, applies, reloads, errors).
+    pub log: Box<dyn FnMut(&str) + 'k>,
+    pub notify: Notify<'k>,
+    pub allow_mass_delete: bool,
+}
+
+/// Signals and requests the daemon acts on between probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Reload,
+    Stop,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WatchError {
+    #[error("the script does not evaluate; watch did not start")]
+    Script(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lock(#[from] LockError),
+    #[error("cannot read the kernel's state")]
+    Read(#[source] crate::state::StateError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] super::StoreError),
+    #[error("the first apply failed; watch did not start")]
+    Apply(#[source] ApplyError),
+    #[error("the script deletes {deleted} of the kernel's {total} services; watch did not start")]
+    #[diagnostic(help("start it with `--allow-mass-delete` if that is meant"))]
+    MassDelete { deleted: usize, total: usize },
+}
+
+/// How long a tick that could not take the apply lock waits before it tries again,
+/// and how long a failed write waits.
+const LOCK_PATIENCE: Duration = Duration::from_secs(2);
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Slow start steps and drain progress are looked at this often.
+const RAMP_EVERY: Duration = Duration::from_secs(1);
+/// Inputs are looked at this often for a change.
+const INPUTS_EVERY: Duration = Duration::from_secs(2);
+/// Last results are written at most this often; transitions at once.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The daemon; returns when asked to stop.
+pub async fn run(
+    mut io: Io<'_>,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+) -> Result<(), WatchError> {
+    let desired = (io.evaluate)().map_err(WatchError::Script)?;
+    let mut inputs = (io.inputs)();
+    let mut engine = {
+        let _lock = lock(&io)?;
+        let observed = io.kernel.read().map_err(WatchError::Read)?;
+        let runtime = io.store.load()?;
+        let (engine, unprobed) = Engine::load(desired, runtime, &observed.balancer, journal_now());
+        say_unprobed(&mut io, &unprobed);
+        io.store.save(&engine.runtime)?;
+        match write_whole(&mut io, &engine, observed, "watch")? {
+            Some(line) => (io.log)(&line),
+            None => (io.log)("the kernel holds what the script says; nothing written"),
+        }
+        engine
+    };
+    let probes = engine.probes().count();
+    (io.log)(&format!(
+        "watching {} with {probes} probe{}",
+        io.script,
+        if probes == 1 { "" } else { "s" }
+    ));
+    (io.notify)(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status_line(&engine)),
+    ]);
+
+    let (results_tx, mut results) = mpsc::unbounded_channel::<(ProbeKey, ProbeResult)>();
+    let mut schedule = Schedule::new(&engine, Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dirty = false;
+    let mut unsaved = false;
+    let mut retry_at: Option<Instant> = None;
+    let mut last_ramp = Instant::now();
+    let mut last_inputs = Instant::now();
+    let mut last_save = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            Some((key, result)) = results.recv() => {
+                schedule.done(&key);
+                let events = engine.observe(&key, result, journal_now());
+                for e in &events {
+                    (io.log)(&transition_line(e));
+                }
+                if events.is_empty() {
+                    unsaved = true;
+                } else {
+                    dirty = true;
+                    // Health is durable before the weight it causes is written.
+                    save(&mut io, &engine);
+                    last_save = Instant::now();
+                    unsaved = false;
+                }
+            }
+            request = requests.recv() => match request {
+                Some(Request::Reload) => {
+                    reload(&mut io, &mut engine, &mut schedule, "SIGHUP");
+                    inputs = (io.inputs)();
+                }
+                Some(Request::Stop) | None => break,
+            },
+        }
+        let now = Instant::now();
+        for key in schedule.due(now) {
+            let prober = io.prober.clone();
+            let tx = results_tx.clone();
+            tokio::spawn(async move {
+                let result = prober(key.clone()).await;
+                let _ = tx.send((key, result));
+            });
+        }
+        if now - last_inputs >= INPUTS_EVERY {
+            last_inputs = now;
+            let fresh = (io.inputs)();
+            if fresh != inputs {
+                inputs = fresh;
+                reload(&mut io, &mut engine, &mut schedule, "a changed script");
+            }
+        }
+        let wall = journal_now();
+        let periodic = now - last_ramp >= RAMP_EVERY
+            && (engine.ramping(wall) || engine.runtime.servers.values().any(draining));
+        if periodic {
+            last_ramp = now;
+        }
+        if (dirty || periodic) && retry_at.is_none_or(|t| now >= t) {
+            match tick_write(&mut io, &mut engine) {
+                Ok(()) => {
+                    dirty = false;
+                    retry_at = None;
+                }
+                Err(why) => {
+                    (io.log)(&format!(
+                        "weights not written ({why}); trying again in {}s",
+                        RETRY_AFTER.as_secs()
+                    ));
+                    retry_at = Some(now + RETRY_AFTER);
+                }
+            }
+        }
+        if unsaved && now - last_save >= SAVE_EVERY {
+            save(&mut io, &engine);
+            last_save = now;
+            unsaved = false;
+        }
+    }
+    (io.notify)(&[sd_notify::NotifyState::Stopping]);
+    save(&mut io, &engine);
+    (io.log)("stopping; the kernel's table is left as it is");
+    Ok(())
+}
+
+fn draining(r: &crate::model::ServerRuntime) -> bool {
+    r.drain
+        .as_ref()
+        .is_some_and(|d| d.state == crate::model::DrainState::Draining)
+}
+
+fn lock(io: &Io<'_>) -> Result<ApplyLock, LockError> {
+    ApplyLock::acquire_waiting_in(&io.lock_dir, io.netns.as_deref(), LOCK_PATIENCE)
+}
+
+fn save(io: &mut Io<'_>, engine: &Engine) {
+    if let Err(e) = io.store.save(&engine.runtime) {
+        (io.log)(&format!("error: {e}"));
+    }
+}
+
+/// Applies the whole script with its holds (at start and on reload), as `lvsh
+/// apply` would; the summary line, or `None` when nothing was written.
+fn write_whole(
+    io: &mut Io<'_>,
+    engine: &Engine,
+    observed: crate::state::Observed,
+    command: &str,
+) -> Result<Option<String>, WatchError> {
+    let target = engine.effective(journal_now());
+    let Some(prepared) =
+        apply::prepare(observed, &target, Mode::Replace).map_err(WatchError::Apply)?
+    else {
+        return Ok(None);
+    };
+    if let Some((deleted, total)) = apply::mass_delete(&prepared.plan, &prepared.observed.balancer)
+        && !io.allow_mass_delete
+    {
+        return Err(WatchError::MassDelete { deleted, total });
+    }
+    let plan_text = plan_text(&prepared.plan);
+    let record = Record {
+        command: command.into(),
+        script: Some(io.script.clone()),
+        script_sha256: None,
+    };
+    let applied = apply::execute(
+        &mut io.kernel,
+        prepared,
+        &target,
+        Mode::Replace,
+        Some((&io.journal, record)),
+    )
+    .map_err(WatchError::Apply)?;
+    Ok(Some(
+        format!("{}\n{plan_text}", applied).trim_end().to_string(),
+    ))
+}
+
+/// Writes the effective weights of the script's servers, touching nothing else.
+fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<(), String> {
+    let _lock = lock(io).map_err(|e| e.to_string())?;
+    let observed = io.kernel.read().map_err(|e| e.to_string())?;
+    let now = journal_now();
+    let target = engine.target(&observed.balancer, now);
+    let Some(mut prepared) =
+        apply::prepare(observed, &target, Mode::Replace).map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    // Objects in `inet lvsh` that lvsh did not write are the next apply's business:
+    // a weight change never rewrites the table.
+    prepared.steps.nft_before = None;
+    prepared.steps.nft_after = None;
+    if prepared.steps.is_empty() {
+        return Ok(());
+    }
+    let changes = plan_text(&prepared.plan);
+    let record = Record {
+        command: "watch".into(),
+        script: Some(io.script.clone()),
+        script_sha256: None,
+    };
+    match apply::execute(
+        &mut io.kernel,
+        prepared,
+        &target,
+        Mode::Replace,
+        Some((&io.journal, record)),
+    ) {
+        Ok(_) => {
+            for line in changes.lines().filter(|l| !l.trim().is_empty()) {
+                (io.log)(&format!("wrote {}", line.trim()));
+            }
+            Ok(())
+        }
+        Err(e) => Err(apply_error_line(&e)),
+    }
+}
+
+/// Re-evaluates the script; on an error the running configuration stays.
+fn reload(io: &mut Io<'_>, engine: &mut Engine, schedule: &mut Schedule, why: &str) {
+    (io.notify)(&[sd_notify::NotifyState::Reloading]);
+    (io.log)(&format!("reloading after {why}"));
+    let result = (|| -> Result<Option<String>, String> {
+        let desired = (io.evaluate)()?;
+        let _lock = lock(io).map_err(|e| e.to_string())?;
+        let observed = io.kernel.read().map_err(|e| e.to_string())?;
+        let mut next = Engine::default();
+        std::mem::swap(&mut next, engine);
+        let unprobed = next.reload(desired, &observed.balancer, journal_now());
+        *engine = next;
+        say_unprobed(io, &unprobed);
+        save(io, engine);
+        write_whole(io, engine, observed, "watch reload").map_err(|e| match &e {
+            WatchError::Apply(a) => apply_error_line(a),
+            _ => e.to_string(),
+        })
+    })();
+    match result {
+        Ok(Some(summary)) => {
+            for line in summary.lines() {
+                (io.log)(line);
+            }
+        }
+        Ok(None) => (io.log)("reloaded; the kernel already holds it"),
+        Err(e) => (io.log)(&format!(
+            "reload failed; the running configuration stays:\n{e}"
+        )),
+    }
+    schedule.update(engine, Instant::now());
+    (io.notify)(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status_line(engine)),
+    ]);
+}
+
+/// An apply's failure on one line, with what it did to the kernel.
+fn apply_error_line(e: &ApplyError) -> String {
+    use miette::Diagnostic;
+    match e.help() {
+        Some(help) => format!("{e}; {help}"),
+        None => e.to_string(),
+    }
+}
+
+fn plan_text(plan: &crate::plan::Plan) -> String {
+    let mut out = Vec::new();
+    plan.write_text(false, &mut out)
+        .expect("writing to memory does not fail");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn say_unprobed(io: &mut Io<'_>, unprobed: &[Unprobed]) {
+    for u in unprobed {
+        (io.log)(&format!(
+            "rs {} of {}: not checked: {}",
+            u.dest, u.service, u.why
+        ));
+    }
+}
+
+/// `rs 10.0.0.2:80 of tcp 192.0.2.1:80: up -> down (connection refused, 0.3 ms)`.
+pub fn transition_line(e: &Event) -> String {
+    format!(
+        "rs {} of {}: {} -> {} ({}, {} ms)",
+        e.dest,
+        e.service,
+        e.transition.from.name(),
+        e.transition.to.name(),
+        e.result.reason,
+        e.result.latency_ms
+    )
+}
+
+/// systemd's one-line status: `12 up, 1 down, 2 unknown; 1 draining`.
+fn status_line(engine: &Engine) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in engine.runtime.servers.values() {
+        if let Some(h) = &r.health {
+            *counts.entry(h.state.name()).or_default() += 1;
+        }
+        if let Some(d) = &r.drain {
+            *counts.entry(d.state.name()).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return "no checked servers".into();
+    }
+    counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// When each probe runs next. Probes start spread over their interval (no burst of
+/// 2,000 connects at once) and never overlap themselves.
+struct Schedule {
+    next: BTreeMap<ProbeKey, Instant>,
+    running: BTreeSet<ProbeKey>,
+}
+
+impl Schedule {
+    fn new(engine: &Engine, now: Instant) -> Self {
+        let mut s = Schedule {
+            next: BTreeMap::new(),
+            running: BTreeSet::new(),
+        };
+        s.update(engine, now);
+        s
+    }
+
+    /// Follows a reload: new probes are scheduled, gone ones dropped.
+    fn update(&mut self, engine: &Engine, now: Instant) {
+        let keys: BTreeSet<&ProbeKey> = engine.probes().collect();
+        self.next.retain(|k, _| keys.contains(k));
+        for key in keys {
+            self.next
+                .entry(key.clone())
+                .or_insert_with(|| now + spread(key));
+        }
+    }
+
+    /// The probes to start now.
+    fn due(&mut self, now: Instant) -> Vec<ProbeKey> {
+        let mut due = vec![];
+        for (key, at) in self.next.iter_mut() {
+            if *at <= now && !self.running.contains(key) {
+                let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));
+                // Keeps the phase: a late tick does not drift the schedule.
+                while *at <= now {
+                    *at += every;
+                }
+                due.push(key.clone());
+            }
+        }
+        self.running.extend(due.iter().cloned());
+        due
+    }
+
+    fn done(&mut self, key: &ProbeKey) {
+        self.running.remove(key);
+    }
+}
+
+/// A stable offset within the probe's interval, from its key.
+fn spread(key: &ProbeKey) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    let every = u64::from(key.check.every_ms.max(1));
+    Duration::from_millis(h.finish() % every)
+}
+
+#[cfg(test)]
+mod tests;

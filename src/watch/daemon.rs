@@ -3,7 +3,7 @@
 //! back). Starting and stopping write nothing when the kernel already holds what
 //! the script and the persisted run-time state say.
 
-use super::{Engine, Event, ProbeKey, Store, Unprobed};
+use super::{Engine, Event, Metrics, ProbeKey, Store, Unprobed};
 use crate::{
     apply::{self, ApplyError, ApplyLock, Journal, Kernel, LockError, Record, journal_now},
     model::{Balancer, ProbeResult},
@@ -81,6 +81,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 const RAMP_EVERY: Duration = Duration::from_secs(1);
 /// Inputs are looked at this often for a change.
 const INPUTS_EVERY: Duration = Duration::from_secs(2);
+/// The kernel's counters are read this often for the metrics.
+const COUNTERS_EVERY: Duration = Duration::from_secs(5);
 /// Last results are written at most this often; transitions at once.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
@@ -88,6 +90,7 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 pub async fn run(
     mut io: Io<'_>,
     mut requests: mpsc::UnboundedReceiver<Request>,
+    mut metrics: Option<Metrics>,
 ) -> Result<(), WatchError> {
     let desired = (io.evaluate)().map_err(WatchError::Script)?;
     let mut inputs = (io.inputs)();
@@ -104,6 +107,10 @@ pub async fn run(
         }
         engine
     };
+    if let Some(m) = &mut metrics {
+        m.serve();
+        (io.log)(&format!("metrics at http://{}/metrics", m.addr));
+    }
     let probes = engine.probes().count();
     (io.log)(&format!(
         "watching {} with {probes} probe{}",
@@ -125,14 +132,22 @@ pub async fn run(
     let mut last_ramp = Instant::now();
     let mut last_inputs = Instant::now();
     let mut last_save = Instant::now();
+    let mut last_read: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             Some((key, result)) = results.recv() => {
                 schedule.done(&key);
+                if let Some(m) = &metrics {
+                    let took = Duration::from_millis(u64::from(result.latency_ms));
+                    m.probe(&key.check.kind, result.ok, took);
+                }
                 let events = engine.observe(&key, result, journal_now());
                 for e in &events {
                     (io.log)(&transition_line(e));
+                    if let Some(m) = &metrics {
+                        m.transition(&e.service, &e.dest, e.transition.to);
+                    }
                 }
                 if events.is_empty() {
                     unsaved = true;
@@ -176,8 +191,13 @@ pub async fn run(
             last_ramp = now;
         }
         if (dirty || periodic) && retry_at.is_none_or(|t| now >= t) {
-            match tick_write(&mut io, &mut engine) {
-                Ok(()) => {
+            let started = Instant::now();
+            let written = tick_write(&mut io, &mut engine);
+            if let (Some(m), Ok(true) | Err(_)) = (&metrics, &written) {
+                m.applied(started.elapsed(), written.is_ok());
+            }
+            match written {
+                Ok(_) => {
                     dirty = false;
                     retry_at = None;
                 }
@@ -188,6 +208,15 @@ pub async fn run(
                     ));
                     retry_at = Some(now + RETRY_AFTER);
                 }
+            }
+        }
+        if let Some(m) = &metrics
+            && last_read.is_none_or(|t| now - t >= COUNTERS_EVERY)
+        {
+            last_read = Some(now);
+            match io.kernel.read() {
+                Ok(observed) => m.servers(&engine.desired, &engine.runtime, &observed.balancer),
+                Err(e) => (io.log)(&format!("error: cannot read the kernel's counters: {e}")),
             }
         }
         if unsaved && now - last_save >= SAVE_EVERY {
@@ -256,8 +285,9 @@ fn write_whole(
     ))
 }
 
-/// Writes the effective weights of the script's servers, touching nothing else.
-fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<(), String> {
+/// Writes the effective weights of the script's servers, touching nothing else;
+/// whether anything was written.
+fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
     let _lock = lock(io).map_err(|e| e.to_string())?;
     let observed = io.kernel.read().map_err(|e| e.to_string())?;
     let now = journal_now();
@@ -265,14 +295,14 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<(), String> {
     let Some(mut prepared) =
         apply::prepare(observed, &target, Mode::Replace).map_err(|e| e.to_string())?
     else {
-        return Ok(());
+        return Ok(false);
     };
     // Objects in `inet lvsh` that lvsh did not write are the next apply's business:
     // a weight change never rewrites the table.
     prepared.steps.nft_before = None;
     prepared.steps.nft_after = None;
     if prepared.steps.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let changes = plan_text(&prepared.plan);
     let record = Record {
@@ -291,7 +321,7 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<(), String> {
             for line in changes.lines().filter(|l| !l.trim().is_empty()) {
                 (io.log)(&format!("wrote {}", line.trim()));
             }
-            Ok(())
+            Ok(true)
         }
         Err(e) => Err(apply_error_line(&e)),
     }

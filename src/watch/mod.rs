@@ -4,9 +4,11 @@
 mod daemon;
 mod engine;
 mod health;
+mod metrics;
 mod store;
 
 pub use daemon::{Io, Prober, Request, WatchError, run, transition_line};
 pub use engine::{Engine, Event, ProbeKey, Slot, Unprobed};
 pub use health::{Tracker, Transition};
+pub use metrics::Metrics;
 pub use store::{Store, StoreError};

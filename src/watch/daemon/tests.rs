@@ -119,7 +119,7 @@ impl World {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let daemon = run(io, rx);
+            let daemon = run(io, rx, None);
             tokio::pin!(daemon);
             let mut rounds = 0;
             loop {

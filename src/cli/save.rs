@@ -7,7 +7,20 @@ pub fn run(ctx: &Context) -> Result<i32, CliError> {
     if !ctx.quiet {
         live.warn_interrupted(false);
     }
-    let observed = live.read()?;
+    let mut observed = live.read()?;
+    // The services that steer `via_vip()` probes belong to `lvsh watch`, which makes
+    // them from the script's checks; a plan of the saved script leaves them alone.
+    let before = observed.balancer.services.len();
+    observed
+        .balancer
+        .services
+        .retain(|k, _| !crate::model::is_probe_service(k));
+    let probes = before - observed.balancer.services.len();
+    if probes > 0 {
+        ctx.note(&format!(
+            "note: {probes} probe service(s) of `lvsh watch` left out; watch makes them from the script's checks\n"
+        ));
+    }
     if !observed.foreign.is_empty() {
         ctx.note(&format!("warning: {}", observed.foreign_notice()));
     }

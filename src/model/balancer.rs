@@ -1,3 +1,4 @@
+use super::check::PROBE_MARKS;
 use super::{
     Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed,
 };
@@ -27,6 +28,12 @@ pub struct Balancer {
     pub checks: Checks,
 }
 
+/// Whether `key` is one of the fwmark services `lvsh watch` makes for `via_vip()`
+/// probes.
+pub fn is_probe_service(key: &ServiceKey) -> bool {
+    matches!(key, ServiceKey::Fwmark { fwmark, .. } if PROBE_MARKS.contains(fwmark))
+}
+
 impl PartialEq for Balancer {
     fn eq(&self, other: &Self) -> bool {
         let Balancer {
@@ -49,11 +56,21 @@ impl Eq for Balancer {}
 impl Balancer {
     /// The part of `observed` that this desired model manages, which is what a plan
     /// compares it with: all of it, or with a scope what [`Scope::restrict`] keeps.
+    ///
+    /// The probe services of `lvsh watch` ([`PROBE_MARKS`]) are left out unless this
+    /// model holds them: no plan of a script ever deletes them.
     pub fn managed<'a>(&self, observed: &'a Balancer) -> Cow<'a, Balancer> {
-        match &self.scope {
+        let base = match &self.scope {
             None => Cow::Borrowed(observed),
             Some(scope) => Cow::Owned(scope.restrict(observed, self)),
+        };
+        let foreign_probe = |k: &ServiceKey| is_probe_service(k) && !self.services.contains_key(k);
+        if !base.services.keys().any(foreign_probe) {
+            return base;
         }
+        let mut owned = base.into_owned();
+        owned.services.retain(|k, _| !foreign_probe(k));
+        Cow::Owned(owned)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -5,6 +5,11 @@ use super::{Dest, DestKey, ServiceKey, keyed};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 
+/// Firewall marks `lvsh watch` gives the fwmark services that steer `via_vip()`
+/// probes (`0x4c560000`-`0x4c56ffff`, "LV"): scripts may not use them, and plans of
+/// scripts leave those services alone.
+pub const PROBE_MARKS: std::ops::RangeInclusive<u32> = 0x4c56_0000..=0x4c56_ffff;
+
 /// Probe timing defaults: tighter than keepalived's 60 s, with a real rise.
 pub const DEFAULT_EVERY_MS: u32 = 2_000;
 pub const DEFAULT_TIMEOUT_MS: u32 = 1_000;

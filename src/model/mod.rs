@@ -20,9 +20,10 @@ mod stats;
 mod timeouts;
 pub mod validate;
 
-pub use balancer::Balancer;
+pub use balancer::{Balancer, is_probe_service};
 pub use check::{
-    Check, CheckKind, Checks, DestChecks, HttpCheck, OnDown, ServiceChecks, StatusRange,
+    Check, CheckKind, Checks, DestChecks, HttpCheck, OnDown, PROBE_MARKS, ServiceChecks,
+    StatusRange,
 };
 pub use daemon::{DaemonState, SyncDaemon};
 pub use dest::{DEFAULT_WEIGHT, Dest, DestKey, Forward, TunnelChecksum, TunnelKind};

@@ -4,9 +4,14 @@
 
 use super::health::{Tracker, Transition};
 use crate::model::{
-    Balancer, Check, DestKey, Health, HealthState, ProbeResult, Runtime, ServiceKey, effective,
+    Balancer, Check, Dest, DestKey, Family, Forward, Health, HealthState, PROBE_MARKS, ProbeResult,
+    Runtime, Scheduler, Service, ServiceKey, effective, is_probe_service,
 };
-use std::{collections::BTreeMap, net::SocketAddr};
+use sha2::{Digest, Sha256};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    net::SocketAddr,
+};
 
 /// One probe: the same check of the same address and port is run once, however
 /// many services share the server.
@@ -15,6 +20,15 @@ pub struct ProbeKey {
     pub check: Check,
     /// Where the probe goes.
     pub connect: SocketAddr,
+    /// `via_vip()`: the real server it is steered to, and the mark of the fwmark
+    /// service that steers it (`SO_MARK` on the probe's socket).
+    pub via: Option<Via>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Via {
+    pub server: DestKey,
+    pub mark: u32,
 }
 
 /// A probe, its health and the real servers it decides.
@@ -47,6 +61,8 @@ pub struct Engine {
     pub desired: Balancer,
     pub runtime: Runtime,
     slots: BTreeMap<ProbeKey, Slot>,
+    /// The fwmark services that steer `via_vip()` probes, each with its one server.
+    probe_services: BTreeMap<ServiceKey, Service>,
 }
 
 impl Engine {
@@ -70,7 +86,7 @@ impl Engine {
                     runtime.entry(*skey, dkey).health = None;
                     continue;
                 };
-                let connect = match probe_address(&desired, skey, &dkey, check) {
+                let connect = match probe_address(&desired, skey, dest, check) {
                     Ok(a) => a,
                     Err(why) => {
                         unprobed.push(Unprobed {
@@ -84,6 +100,11 @@ impl Engine {
                 let key = ProbeKey {
                     check: check.clone(),
                     connect,
+                    // The mark is given below, once every probe is known.
+                    via: check.via_vip.then_some(Via {
+                        server: dkey,
+                        mark: 0,
+                    }),
                 };
                 slots
                     .entry(key)
@@ -115,6 +136,8 @@ impl Engine {
             }
             true
         });
+        let (slots, probe_services) = steer(slots, &desired);
+        let mut slots = slots;
         for slot in slots.values_mut() {
             // One health per probe: the first decided record of its servers wins.
             let resumed = slot
@@ -156,6 +179,7 @@ impl Engine {
                 desired,
                 runtime,
                 slots,
+                probe_services,
             },
             unprobed,
         )
@@ -250,12 +274,21 @@ impl Engine {
             }
         }
         target
+            .services
+            .retain(|k, _| !is_probe_service(k) || self.probe_services.contains_key(k));
+        for (k, svc) in &self.probe_services {
+            target.services.insert(*k, svc.clone());
+        }
+        target
     }
 
     /// The whole desired table with every hold applied: what a load or reload
     /// applies.
     pub fn effective(&self, now: u64) -> Balancer {
-        effective(&self.desired, &self.runtime, now).0
+        let mut b = effective(&self.desired, &self.runtime, now).0;
+        b.services
+            .extend(self.probe_services.iter().map(|(k, s)| (*k, s.clone())));
+        b
     }
 
     /// Whether a weight is ramping (slow start), so the daemon re-plans each second.
@@ -267,32 +300,86 @@ impl Engine {
     }
 }
 
-/// Where a check of `dest` of `service` connects: the server's address and the
-/// check's port, else the server's, else (a fwmark server without a port) the
-/// first port of the service's mark rule.
+/// Where a check of `dest` of `service` connects: the server's address (with
+/// `via_vip()` the service's VIP) and the check's port, else the server's, else the
+/// service's, else (a fwmark service) the first port of its mark rule.
 fn probe_address(
     desired: &Balancer,
     service: &ServiceKey,
-    dest: &DestKey,
+    dest: &Dest,
     check: &Check,
 ) -> Result<SocketAddr, String> {
-    let port = check
-        .port
-        .or((dest.port != 0).then_some(dest.port))
-        .or(match service {
-            ServiceKey::Inet { port, .. } if *port != 0 => Some(*port),
-            ServiceKey::Fwmark { fwmark, .. } => desired
-                .marks
-                .get(fwmark)
-                .and_then(|m| m.ports.iter().next().map(|r| r.first)),
-            _ => None,
-        });
+    let rule = match service {
+        ServiceKey::Fwmark { fwmark, .. } => desired.marks.get(fwmark),
+        ServiceKey::Inet { .. } => None,
+    };
+    let rule_port = rule.and_then(|m| m.ports.iter().next().map(|r| r.first));
+    let service_port = (service.port() != 0).then_some(service.port());
+    let dest_port = (dest.key.port != 0).then_some(dest.key.port);
     let needs_port = !matches!(check.kind, crate::model::CheckKind::Exec { .. });
-    match port {
-        Some(p) => Ok(SocketAddr::new(dest.address, p)),
-        None if !needs_port => Ok(SocketAddr::new(dest.address, 0)),
+    if !check.via_vip {
+        let port = check.port.or(dest_port).or(service_port).or(rule_port);
+        return match port {
+            Some(p) => Ok(SocketAddr::new(dest.key.address, p)),
+            None if !needs_port => Ok(SocketAddr::new(dest.key.address, 0)),
+            None => Err("no port to probe: give the check one with `.port(N)`".into()),
+        };
+    }
+    if !matches!(dest.forward, Forward::Route | Forward::Tunnel { .. }) {
+        return Err("`via_vip()` needs a server that forwards by dr or tunnel".into());
+    }
+    let family = Family::of(&dest.key.address);
+    let vip = match service {
+        ServiceKey::Inet { address, .. } => Some(*address),
+        ServiceKey::Fwmark { .. } => rule
+            .and_then(|m| m.addresses.iter().find(|a| Family::of(a) == family))
+            .copied(),
+    };
+    let Some(vip) = vip else {
+        return Err("`via_vip()` needs a VIP: give the mark one with `.vip(...)`".into());
+    };
+    match check.port.or(service_port).or(rule_port).or(dest_port) {
+        Some(p) => Ok(SocketAddr::new(vip, p)),
         None => Err("no port to probe: give the check one with `.port(N)`".into()),
     }
+}
+
+/// Gives each `via_vip()` probe its mark and builds the fwmark services that steer
+/// them. A mark comes from a hash of the probe's VIP and server, so restarts and
+/// reloads find the same marks (and write nothing); a collision takes the next free
+/// one, in a fixed order.
+fn steer(
+    slots: BTreeMap<ProbeKey, Slot>,
+    desired: &Balancer,
+) -> (BTreeMap<ProbeKey, Slot>, BTreeMap<ServiceKey, Service>) {
+    let size = PROBE_MARKS.end() - PROBE_MARKS.start() + 1;
+    let mut used = BTreeSet::new();
+    let mut out = BTreeMap::new();
+    let mut services = BTreeMap::new();
+    for (mut key, slot) in slots {
+        if let Some(via) = &mut key.via {
+            let digest = Sha256::digest(format!("{} {}", key.connect, via.server));
+            let mut n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % size;
+            while !used.insert(n) {
+                n = (n + 1) % size;
+            }
+            via.mark = PROBE_MARKS.start() + n;
+            let (s, d) = slot.users[0];
+            let family = Family::of(&d.address);
+            let svc_key = ServiceKey::fwmark(family, via.mark);
+            let mut svc = Service::new(svc_key);
+            svc.scheduler = Scheduler::Rr;
+            if let Some(dest) = desired.services.get(&s).and_then(|x| x.dests.get(&d)) {
+                let mut one = Dest::new(dest.key);
+                one.forward = dest.forward.clone();
+                one.weight = 1;
+                svc.dests.insert(one.key, one);
+            }
+            services.insert(svc_key, svc);
+        }
+        out.insert(key, slot);
+    }
+    (out, services)
 }
 
 #[cfg(test)]
@@ -483,5 +570,61 @@ mod tests {
         let (e, unprobed) = Engine::load(b.clone(), Runtime::default(), &b, 0);
         assert!(unprobed.is_empty());
         assert_eq!(e.probes().next().unwrap().connect.port(), 443);
+    }
+
+    #[test]
+    fn via_vip_probes_get_a_steering_service_that_plans_of_scripts_leave_alone() {
+        let mut b = script(&[80]);
+        b.checks.service_mut(svc(80)).check = Some(Check {
+            via_vip: true,
+            ..Check::new(CheckKind::Tcp)
+        });
+        let kernel = b.clone();
+        let (e, unprobed) = Engine::load(b.clone(), Runtime::default(), &kernel, 0);
+        assert!(unprobed.is_empty());
+        let keys: Vec<_> = e.probes().cloned().collect();
+        assert_eq!(keys.len(), 2);
+        for k in &keys {
+            assert_eq!(
+                k.connect,
+                "192.0.2.1:80".parse().unwrap(),
+                "probes go to the VIP"
+            );
+            let via = k.via.as_ref().unwrap();
+            assert!(PROBE_MARKS.contains(&via.mark));
+            let steer = &e.effective(0).services[&ServiceKey::fwmark(Family::Inet, via.mark)];
+            let only: Vec<_> = steer.dests.keys().copied().collect();
+            assert_eq!(only, vec![via.server]);
+        }
+        assert_ne!(
+            keys[0].via.as_ref().unwrap().mark,
+            keys[1].via.as_ref().unwrap().mark
+        );
+        // The same marks after a restart: nothing to write.
+        let (again, _) = Engine::load(b.clone(), e.runtime.clone(), &kernel, 5);
+        assert_eq!(again.probes().cloned().collect::<Vec<_>>(), keys);
+        let with_probes = e.target(&kernel, 0);
+        assert_eq!(with_probes.services.len(), 3);
+        // A plan of the script alone does not see them.
+        assert_eq!(b.managed(&with_probes).services.len(), 1);
+        assert!(
+            crate::plan::diff(&b, &b.managed(&with_probes), crate::plan::Mode::Replace).is_empty()
+        );
+    }
+
+    #[test]
+    fn via_vip_on_a_nat_server_is_not_probed() {
+        let mut b = script(&[80]);
+        for d in b.services.get_mut(&svc(80)).unwrap().dests.values_mut() {
+            d.forward = Forward::Masq;
+        }
+        b.checks.service_mut(svc(80)).check = Some(Check {
+            via_vip: true,
+            ..Check::new(CheckKind::Tcp)
+        });
+        let (e, unprobed) = Engine::load(b.clone(), Runtime::default(), &b, 0);
+        assert_eq!(unprobed.len(), 2);
+        assert!(unprobed[0].why.contains("dr or tunnel"));
+        assert_eq!(e.probes().count(), 0);
     }
 }

@@ -371,7 +371,7 @@ fn steer(
             svc.scheduler = Scheduler::Rr;
             if let Some(dest) = desired.services.get(&s).and_then(|x| x.dests.get(&d)) {
                 let mut one = Dest::new(dest.key);
-                one.forward = dest.forward.clone();
+                one.forward = dest.forward;
                 one.weight = 1;
                 svc.dests.insert(one.key, one);
             }

@@ -1,0 +1,169 @@
+//! `lvsh watch FILE`: the run-time daemon in the foreground (systemd `Type=notify`).
+
+use super::{CliError, Context, input, live::Live};
+use crate::{
+    apply::{self, ApplyLock, LOCK_DIR, format_time, journal_now},
+    model::ProbeResult,
+    state,
+    watch::{self, ProbeKey, Prober, Request, Store},
+};
+use std::{
+    hash::{Hash, Hasher},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::SystemTime,
+};
+
+pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i32, CliError> {
+    let netns = ctx.netns.as_deref();
+    // One watch per namespace, for the daemon's whole life.
+    let _watching = ApplyLock::watch(netns)?;
+    let mut live = Live::open(ctx)?;
+    live.warn_interrupted(false);
+    let journal = live.journal();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    apply::route_signals(move |sig| {
+        let _ = tx.send(if sig == libc::SIGHUP {
+            Request::Reload
+        } else {
+            Request::Stop
+        });
+    })
+    .map_err(CliError::Signals)?;
+    let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some();
+    let script = file.display().to_string();
+    let roots = input_roots(ctx, file);
+    let io = watch::Io {
+        kernel: live.kernel(),
+        journal,
+        store: Store::for_netns(netns),
+        lock_dir: PathBuf::from(LOCK_DIR),
+        netns: ctx.netns.clone(),
+        script,
+        evaluate: Box::new(|| {
+            input::evaluate(ctx, file)
+                .map(|mut desired| {
+                    state::canonical(&mut desired);
+                    desired
+                })
+                .map_err(|e| format!("{:?}", miette::Report::new(e)))
+        }),
+        inputs: Box::new(move || fingerprint(&roots)),
+        prober: prober(),
+        log: Box::new(move |line| {
+            if under_systemd {
+                eprintln!("{line}");
+            } else {
+                eprintln!("{} {line}", format_time(journal_now()));
+            }
+        }),
+        notify: Box::new(|states| {
+            let _ = sd_notify::notify(states);
+        }),
+        allow_mass_delete: false,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let metrics = metrics.map(|addr| runtime.block_on(watch::Metrics::bind(addr)));
+    let metrics = metrics.transpose().map_err(CliError::Metrics)?;
+    runtime.block_on(watch::run(io, rx, metrics))?;
+    Ok(0)
+}
+
+/// The real probes: each check run from this host, its answer as a result.
+fn prober() -> Prober {
+    Arc::new(|key: ProbeKey| {
+        Box::pin(async move {
+            let target = watch::probe::Target {
+                connect: key.connect,
+                mark: None,
+                server: key.connect,
+            };
+            let outcome = watch::probe::probe(&key.check, &target).await;
+            ProbeResult {
+                ok: outcome.ok,
+                at: journal_now(),
+                latency_ms: u32::try_from(outcome.latency.as_millis()).unwrap_or(u32::MAX),
+                reason: outcome.reason,
+            }
+        })
+    })
+}
+
+/// Where the script may import from: its directory and the `-I` directories.
+fn input_roots(ctx: &Context, file: &Path) -> Vec<PathBuf> {
+    let mut roots = vec![file.to_path_buf()];
+    if let Some(dir) = file.parent() {
+        roots.push(if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.to_path_buf()
+        });
+    }
+    roots.extend(ctx.dsl.lib_dirs.iter().cloned());
+    roots
+}
+
+/// A fingerprint of the names, sizes and times of the script and every `.rhai`
+/// file it could import (three directory levels deep): a change reloads.
+fn fingerprint(roots: &[PathBuf]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for root in roots {
+        visit(root, 0, &mut h);
+    }
+    h.finish()
+}
+
+fn visit(path: &Path, depth: u32, h: &mut impl Hasher) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        path.hash(h);
+        return;
+    };
+    if meta.is_dir() {
+        if depth > 3 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for p in names {
+            if p.is_dir() || p.extension().is_some_and(|e| e == "rhai") {
+                visit(&p, depth + 1, h);
+            }
+        }
+        return;
+    }
+    path.hash(h);
+    meta.len().hash(h);
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .hash(h);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_script_and_its_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("lb.rhai");
+        std::fs::write(&script, "1").unwrap();
+        let roots = vec![script.clone(), dir.path().to_path_buf()];
+        let first = fingerprint(&roots);
+        assert_eq!(fingerprint(&roots), first);
+        std::fs::write(dir.path().join("lib.rhai"), "2").unwrap();
+        let second = fingerprint(&roots);
+        assert_ne!(second, first, "a new module");
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        assert_eq!(fingerprint(&roots), second, "not a script");
+        std::fs::write(&script, "12").unwrap();
+        assert_ne!(fingerprint(&roots), second, "the script changed");
+    }
+}

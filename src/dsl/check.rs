@@ -267,7 +267,7 @@ fn bytes(v: &Dynamic, what: &str) -> Result<Vec<u8>, Fail> {
             format!("the {what} is empty"),
             Some(
                 match what {
-                    "payload" => {
+                    "udp payload" => {
                         "a service answers a request, not an empty datagram: `udp(\"ping\")`"
                     }
                     _ => "drop `.expect_reply()` to accept any reply",
@@ -378,7 +378,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "udp",
         move |nc: NativeCallContext, payload: Dynamic| -> Result<CheckDraft, Fail> {
-            let payload = bytes(&payload, "payload")?;
+            let payload = bytes(&payload, "udp payload")?;
             Ok(CheckDraft::new(
                 CheckKind::Udp {
                     payload,

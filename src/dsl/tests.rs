@@ -800,7 +800,7 @@ fn check_arguments_are_refused_at_the_call() {
             "tcp().expect(200);",
             "`.expect()` is for http and https checks, not tcp",
         ),
-        ("udp(\"\");", "the payload is empty"),
+        ("udp(\"\");", "the udp payload is empty"),
         ("udp([1, 256]);", "byte 256 is out of range 0..255"),
         (
             "exec(\"true\");",

@@ -888,3 +888,15 @@ fn a_session_starts_from_a_model_with_checks() {
         .every_ms;
     assert_eq!(every, 5000);
 }
+
+#[test]
+fn a_check_of_every_port_needs_its_own() {
+    let e = err(r#"service("10.0.0.1", 0).persist().check(tcp()).rs(rs("10.0.1.1"));"#);
+    assert_eq!(
+        e.message(),
+        "the tcp check of real server 10.0.1.1:0 has no port to probe"
+    );
+    assert!(e.help_text().unwrap().contains("balances every port"));
+    ok(r#"service("10.0.0.1", 0).persist().check(tcp().port(22)).rs(rs("10.0.1.1"));"#);
+    ok(r#"service("10.0.0.1", 0).persist().check(exec("/bin/true")).rs(rs("10.0.1.1"));"#);
+}

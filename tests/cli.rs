@@ -12,6 +12,7 @@ const SCRIPTS: &[&str] = &[
     "nat-farm",
     "generated",
     "recipes",
+    "health",
 ];
 
 fn script(name: &str) -> String {
@@ -489,6 +490,17 @@ fn warnings_point_at_the_script_and_do_not_fail() {
         ("netmask_without_persistence", one),
         ("pe_sip_on_tcp", one),
         ("pe_without_persistence", one),
+        ("sorry_without_check", "1 service, 1 real server"),
+        (
+            "sorry_with_an_unchecked_server",
+            "1 service, 2 real servers, health checks on 1 service",
+        ),
+        ("on_down_without_check", "1 service, 1 real server"),
+        ("slow_start_without_check", "1 service, 1 real server"),
+        (
+            "check_on_sorry_server",
+            "1 service, 1 real server, health checks on 1 service",
+        ),
     ] {
         let rel = format!("tests/warnings/{name}.rhai");
         Test::new()

@@ -36,6 +36,13 @@ pub fn summary(b: &Balancer) -> String {
     if !b.daemons.is_empty() {
         parts.push(n(b.daemons.len(), "sync daemon", "sync daemons"));
     }
+    let checked = b.checks.checked_services();
+    if checked > 0 {
+        parts.push(format!(
+            "health checks on {}",
+            n(checked, "service", "services")
+        ));
+    }
     if let Some(scope) = &b.scope {
         parts.push(format!("owns {scope}"));
     }

@@ -7,8 +7,9 @@
 //! A VIP used by several services gets a `let`.
 
 use crate::model::{
-    Balancer, DEFAULT_PERSIST_TIMEOUT, Dest, Family, Forward, MarkRule, Netmask, Protocol,
-    Scheduler, Service, ServiceKey, SyncDaemon, Timeouts, TunnelChecksum, TunnelKind,
+    Balancer, Check, CheckKind, DEFAULT_PERSIST_TIMEOUT, Dest, Family, Forward, HttpCheck,
+    MarkRule, Netmask, OnDown, Protocol, Scheduler, Service, ServiceChecks, ServiceKey, SyncDaemon,
+    Timeouts, TunnelChecksum, TunnelKind,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -90,13 +91,19 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
             blocks.push(Vec::new());
         }
         group_addr = Some(address);
-        blocks
-            .last_mut()
-            .expect("pushed")
-            .extend(service_statement(s, &vips));
+        blocks.last_mut().expect("pushed").extend(service_statement(
+            s,
+            &vips,
+            b.checks.service(&s.key),
+        ));
     }
     for (s, rule) in &fwmarks {
-        blocks.push(mark_statement(s, rule.as_ref(), &vips));
+        blocks.push(mark_statement(
+            s,
+            rule.as_ref(),
+            &vips,
+            b.checks.service(&s.key),
+        ));
     }
     let mut body: Vec<String> = Vec::new();
     let mut previous_len = 0;
@@ -197,7 +204,7 @@ impl Vips {
     }
 }
 
-fn service_statement(s: &Service, vips: &Vips) -> Vec<String> {
+fn service_statement(s: &Service, vips: &Vips, checks: Option<&ServiceChecks>) -> Vec<String> {
     let ServiceKey::Inet {
         protocol,
         address,
@@ -213,10 +220,15 @@ fn service_statement(s: &Service, vips: &Vips) -> Vec<String> {
         Protocol::Sctp => head.push_str(".sctp()"),
     }
     settings(&mut head, s);
-    statement(head, s)
+    statement(head, s, checks)
 }
 
-fn mark_statement(s: &Service, declared: Option<&Declared>, vips: &Vips) -> Vec<String> {
+fn mark_statement(
+    s: &Service,
+    declared: Option<&Declared>,
+    vips: &Vips,
+    checks: Option<&ServiceChecks>,
+) -> Vec<String> {
     let ServiceKey::Fwmark { family, fwmark } = s.key else {
         unreachable!("fwmark services only")
     };
@@ -271,7 +283,7 @@ fn mark_statement(s: &Service, declared: Option<&Declared>, vips: &Vips) -> Vec<
         }
     }
     settings(&mut head, s);
-    statement(head, s)
+    statement(head, s, checks)
 }
 
 /// The service's own settings that differ from the defaults.
@@ -313,16 +325,137 @@ fn settings(head: &mut String, s: &Service) {
     }
 }
 
-/// `head` and one indented `.rs(...)` line per real server, ending with `;`.
-fn statement(head: String, s: &Service) -> Vec<String> {
+/// `head`, the service's check and `on_down` lines, one indented `.rs(...)` line per
+/// real server and the sorry server's line, ending with `;`.
+fn statement(head: String, s: &Service, checks: Option<&ServiceChecks>) -> Vec<String> {
     let mut lines = vec![head];
+    if let Some(c) = checks {
+        if let Some(check) = &c.check {
+            lines.push(format!("    .check({})", check_expr(check)));
+        }
+        if c.on_down != OnDown::default() {
+            lines.push(format!("    .on_down({})", quote(c.on_down.name())));
+        }
+    }
     for d in s.dests.values() {
-        lines.push(format!("    .rs({})", real_server(d, s.key.port())));
+        let mut rs = real_server(d, s.key.port());
+        if let Some(own) = checks.and_then(|c| c.dests.get(&d.key)) {
+            if let Some(check) = &own.check {
+                let _ = write!(rs, ".check({})", check_expr(check));
+            }
+            if let Some(secs) = own.slow_start {
+                let _ = write!(rs, ".slow_start({secs})");
+            }
+        }
+        lines.push(format!("    .rs({rs})"));
+    }
+    if let Some(sorry) = checks.and_then(|c| c.sorry.as_ref()) {
+        lines.push(format!("    .sorry({})", real_server(sorry, s.key.port())));
     }
     if let Some(last) = lines.last_mut() {
         last.push(';');
     }
     lines
+}
+
+/// A check as the expression that builds it, with the settings that differ from
+/// the defaults: `http("/healthz").expect(200).every(5)`.
+fn check_expr(c: &Check) -> String {
+    let mut out = match &c.kind {
+        CheckKind::Tcp => "tcp()".to_owned(),
+        CheckKind::Http(h) => {
+            format!("{}({})", c.kind.name(), quote(&h.path))
+        }
+        CheckKind::Udp { payload, .. } => format!("udp({})", bytes(payload)),
+        CheckKind::Exec { program, args } if args.is_empty() => {
+            format!("exec({})", quote(program))
+        }
+        CheckKind::Exec { program, args } => {
+            let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+            format!("exec({}, [{}])", quote(program), args.join(", "))
+        }
+    };
+    match &c.kind {
+        CheckKind::Http(h) => {
+            if h.expect != HttpCheck::new("/", false).expect {
+                let code = |r: &crate::model::StatusRange| {
+                    if r.0 == r.1 {
+                        r.0.to_string()
+                    } else {
+                        quote(&r.to_string())
+                    }
+                };
+                match h.expect.as_slice() {
+                    [one] => {
+                        let _ = write!(out, ".expect({})", code(one));
+                    }
+                    many => {
+                        let codes: Vec<String> = many.iter().map(code).collect();
+                        let _ = write!(out, ".expect([{}])", codes.join(", "));
+                    }
+                }
+            }
+            if let Some(host) = &h.host {
+                let _ = write!(out, ".host({})", quote(host));
+            }
+            if let Some(text) = &h.contains {
+                let _ = write!(out, ".contains({})", quote(text));
+            }
+            if h.insecure {
+                out.push_str(".insecure()");
+            }
+            if let Some(sni) = &h.sni {
+                let _ = write!(out, ".sni({})", quote(sni));
+            }
+        }
+        CheckKind::Udp {
+            expect: Some(reply),
+            ..
+        } => {
+            let _ = write!(out, ".expect_reply({})", bytes(reply));
+        }
+        _ => {}
+    }
+    if let Some(p) = c.port {
+        let _ = write!(out, ".port({p})");
+    }
+    if c.via_vip {
+        out.push_str(".via_vip()");
+    }
+    let default = Check::new(CheckKind::Tcp);
+    if c.every_ms != default.every_ms {
+        let _ = write!(out, ".every({})", seconds(c.every_ms));
+    }
+    if c.timeout_ms != default.timeout_ms {
+        let _ = write!(out, ".timeout({})", seconds(c.timeout_ms));
+    }
+    if c.rise != default.rise {
+        let _ = write!(out, ".rise({})", c.rise);
+    }
+    if c.fall != default.fall {
+        let _ = write!(out, ".fall({})", c.fall);
+    }
+    out
+}
+
+/// Milliseconds as the seconds a script writes: `2`, `1.5`.
+fn seconds(ms: u32) -> String {
+    if ms % 1000 == 0 {
+        (ms / 1000).to_string()
+    } else {
+        (f64::from(ms) / 1000.0).to_string()
+    }
+}
+
+/// A payload as a string literal, or as an array of bytes when it is not text.
+fn bytes(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(text) => quote(text),
+        Err(_) => {
+            let list: Vec<String> = b.iter().map(u8::to_string).collect();
+            format!("[{}]", list.join(", "))
+        }
+    }
 }
 
 fn real_server(d: &Dest, service_port: u16) -> String {
@@ -746,6 +879,111 @@ mark(10).vip("2001:db8::1").protocols(["tcp", "udp"]).port(53).scheduler("rr")
             ..Balancer::default()
         };
         assert_eq!(to_script(&b, ""), "timeouts(900, 120, 300);\n");
+    }
+
+    /// A model with a check of every kind and every setting, as a script.
+    fn checked() -> (Balancer, &'static str) {
+        use crate::model::{DestChecks, StatusRange};
+        let mut b = Balancer::default();
+        let web = tcp("192.168.10.120", 80);
+        let s = svc(&mut b, web);
+        s.scheduler = Scheduler::Rr;
+        add_rs(s, "192.168.10.11", 80);
+        add_rs(s, "192.168.10.12", 80);
+        let mut http = HttpCheck::new("/healthz", true);
+        http.expect = vec![StatusRange(200, 200), StatusRange(301, 302)];
+        http.host = Some("www.example.com".into());
+        http.contains = Some("ok \"all\"".into());
+        http.insecure = true;
+        http.sni = Some("sni.example.com".into());
+        let mut check = Check::new(CheckKind::Http(http));
+        check.every_ms = 1500;
+        check.timeout_ms = 250;
+        check.rise = 1;
+        check.fall = 5;
+        let sc = b.checks.service_mut(web);
+        sc.check = Some(check);
+        sc.on_down = OnDown::Remove;
+        let mut sorry = Dest::new(crate::model::DestKey {
+            address: "192.168.10.99".parse().unwrap(),
+            port: 8080,
+        });
+        sorry.forward = Forward::Masq;
+        sc.sorry = Some(sorry);
+        let own = crate::model::DestKey {
+            address: "192.168.10.12".parse().unwrap(),
+            port: 80,
+        };
+        let mut tcp_check = Check::new(CheckKind::Tcp);
+        tcp_check.port = Some(8080);
+        sc.dests.insert(
+            own,
+            DestChecks {
+                dest: own,
+                check: Some(tcp_check),
+                slow_start: Some(30),
+            },
+        );
+        let dns = ServiceKey::inet(Protocol::Udp, "192.168.10.120".parse().unwrap(), 53);
+        add_rs(svc(&mut b, dns), "192.168.10.11", 53);
+        b.checks.service_mut(dns).check = Some(Check::new(CheckKind::Udp {
+            payload: vec![0, 1, 0xff],
+            expect: Some(b"ok".to_vec()),
+        }));
+        let fw = ServiceKey::fwmark(Family::Inet, 10);
+        add_rs(svc(&mut b, fw), "192.168.10.11", 0);
+        let mut m = MarkRule::new(10);
+        m.addresses.insert("192.168.10.121".parse().unwrap());
+        m.ports.insert(PortRange::single(443));
+        b.marks.insert(10, m);
+        let mut via = Check::new(CheckKind::Tcp);
+        via.via_vip = true;
+        b.checks.service_mut(fw).check = Some(via);
+        let db = tcp("192.168.10.122", 5432);
+        add_rs(svc(&mut b, db), "192.168.10.13", 5432).forward = Forward::Masq;
+        b.checks.service_mut(db).check = Some(Check::new(CheckKind::Exec {
+            program: "/usr/local/bin/check-db".into(),
+            args: vec!["--quick".into(), "a b".into()],
+        }));
+        let expected = r#"let vip = "192.168.10.120";
+
+service(vip, 53).udp()
+    .check(udp([0, 1, 255]).expect_reply("ok"))
+    .rs(rs("192.168.10.11"));
+service(vip, 80).scheduler("rr")
+    .check(https("/healthz").expect([200, "301-302"]).host("www.example.com").contains("ok \"all\"").insecure().sni("sni.example.com").every(1.5).timeout(0.25).rise(1).fall(5))
+    .on_down("remove")
+    .rs(rs("192.168.10.11"))
+    .rs(rs("192.168.10.12").check(tcp().port(8080)).slow_start(30))
+    .sorry(rs("192.168.10.99:8080").nat());
+
+service("192.168.10.122", 5432)
+    .check(exec("/usr/local/bin/check-db", ["--quick", "a b"]))
+    .rs(rs("192.168.10.13").nat());
+
+mark(10).vip("192.168.10.121").port(443)
+    .check(tcp().via_vip())
+    .rs(rs("192.168.10.11"));
+"#;
+        (b, expected)
+    }
+
+    #[test]
+    fn checks_are_written_back() {
+        let (b, expected) = checked();
+        assert_eq!(to_script(&b, ""), expected);
+    }
+
+    /// A model with checks round-trips through its script (`==` leaves checks out,
+    /// so they are compared on their own).
+    #[test]
+    fn checks_round_trip() {
+        let (b, _) = checked();
+        let text = to_script(&b, "");
+        let back = crate::dsl::evaluate_source("saved.rhai", &text, None, &Default::default())
+            .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
+        assert_eq!(back.balancer, b, "{text}");
+        assert_eq!(back.balancer.checks, b.checks, "{text}");
     }
 
     #[test]

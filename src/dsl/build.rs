@@ -1,14 +1,16 @@
 //! From the objects a script registered to a [`Balancer`], with every problem the
 //! model alone cannot see (duplicates, flag names, mark settings), then validation.
 
+use super::real_server::RealServerDraft;
 use super::service::{Kind, NetmaskSpec, ServiceDraft};
 use super::state::{At, Mode, Registry};
+use crate::model::validate::CheckField;
 use crate::model::{
-    Balancer, Dest, DestKey, Family, Field, Forward, MarkRule, Netmask, Origin, Place, Problem,
-    Protocol, Service, ServiceKey, Severity, Subject, validate,
+    Balancer, Dest, DestChecks, DestKey, Family, Field, Forward, MarkRule, Netmask, OnDown, Origin,
+    Place, Problem, Protocol, Service, ServiceChecks, ServiceKey, Severity, Subject, validate,
 };
 use std::{
-    collections::{BTreeSet, HashMap, btree_map::Entry},
+    collections::{BTreeSet, HashMap, HashSet, btree_map::Entry},
     net::Ipv4Addr,
 };
 
@@ -154,6 +156,9 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                 ));
             }
             Entry::Vacant(slot) => {
+                if let Some(checks) = service_checks(&d, &svc, &mut problems) {
+                    b.checks.services.insert(key, checks);
+                }
                 slot.insert(svc);
             }
         }
@@ -186,6 +191,7 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
     problems.extend(validate(&b));
     if !problems.is_empty() {
         locate(&mut problems, reg);
+        distinct(&mut problems);
     }
     Built {
         balancer: b,
@@ -274,33 +280,115 @@ fn service(d: &ServiceDraft, key: ServiceKey, problems: &mut Vec<Problem>) -> Se
             ));
             continue;
         }
-        let mut forward = r.forward.value;
-        if let Some(sum) = r.checksum.value {
-            match &mut forward {
-                Forward::Tunnel { checksum, .. } => *checksum = sum,
-                _ => problems.push(place(
-                    problem(
-                        format!(
-                            "`.{}()` only applies to tunnels, but real server {dk} uses {}",
-                            sum.name(),
-                            forward.name()
-                        ),
-                        "add `.tun(\"gre\")` or `.tun(\"gue\", port)`, or drop the checksum option",
-                    ),
-                    r.checksum.origin(&r.origin),
-                    "checksum option",
-                )),
-            }
-        }
-        let mut dest = Dest::new(dk);
-        dest.forward = forward;
-        dest.weight = r.weight.value;
-        dest.upper_threshold = r.upper.value;
-        dest.lower_threshold = r.lower.value;
-        dest.origin = r.origin.primary().clone();
+        let dest = dest_of(&r, dk, problems);
         s.dests.insert(dk, dest);
     }
     s
+}
+
+/// The destination a real server becomes at `dk`.
+fn dest_of(r: &RealServerDraft, dk: DestKey, problems: &mut Vec<Problem>) -> Dest {
+    let mut forward = r.forward.value;
+    if let Some(sum) = r.checksum.value {
+        match &mut forward {
+            Forward::Tunnel { checksum, .. } => *checksum = sum,
+            _ => problems.push(place(
+                problem(
+                    format!(
+                        "`.{}()` only applies to tunnels, but real server {dk} uses {}",
+                        sum.name(),
+                        forward.name()
+                    ),
+                    "add `.tun(\"gre\")` or `.tun(\"gue\", port)`, or drop the checksum option",
+                ),
+                r.checksum.origin(&r.origin),
+                "checksum option",
+            )),
+        }
+    }
+    let mut dest = Dest::new(dk);
+    dest.forward = forward;
+    dest.weight = r.weight.value;
+    dest.upper_threshold = r.upper.value;
+    dest.lower_threshold = r.lower.value;
+    dest.origin = r.origin.primary().clone();
+    dest
+}
+
+/// The run-time settings of service `s`, if it has any: its check, `on_down`, sorry
+/// server, and each real server's own check and slow start.
+fn service_checks(
+    d: &ServiceDraft,
+    s: &Service,
+    problems: &mut Vec<Problem>,
+) -> Option<ServiceChecks> {
+    let port = d.dest_port();
+    let mut sc = ServiceChecks::new(s.key);
+    sc.check = d.check.value.as_ref().map(|c| c.check.clone());
+    sc.on_down = d.on_down.value;
+    if let Some(h) = &d.sorry.value {
+        let r = h.lock();
+        let (address, p) = r.key(port);
+        let dk = DestKey { address, port: p };
+        sc.sorry = Some(dest_of(&r, dk, problems));
+        // Only the real servers are checked; the sorry server is what is left.
+        for (set, at, what) in [
+            (
+                r.check.value.is_some(),
+                &r.check.at,
+                "`.check()`: it is never checked",
+            ),
+            (
+                r.slow_start.value.is_some(),
+                &r.slow_start.at,
+                "`.slow_start()`: it comes in at its full weight",
+            ),
+        ] {
+            if set {
+                problems.push(place(
+                    Problem {
+                        severity: Severity::Warning,
+                        message: format!("the sorry server {dk} of {} ignores its {what}", s.key),
+                        help: None,
+                        places: Vec::new(),
+                    },
+                    at,
+                    "ignored",
+                ));
+            }
+        }
+    }
+    for a in &d.dests {
+        let r = a.rs.lock();
+        if r.check.value.is_none() && r.slow_start.value.is_none() {
+            continue;
+        }
+        let (address, p) = r.key(port);
+        let dk = DestKey { address, port: p };
+        sc.dests.entry(dk).or_insert_with(|| DestChecks {
+            dest: dk,
+            check: r.check.value.as_ref().map(|c| c.check.clone()),
+            slow_start: r.slow_start.value,
+        });
+    }
+    let empty = sc.check.is_none()
+        && sc.sorry.is_none()
+        && sc.on_down == OnDown::default()
+        && sc.dests.is_empty();
+    (!empty).then_some(sc)
+}
+
+/// Drops repeats: a check shared by several services is one mistake, in one place.
+fn distinct(problems: &mut Vec<Problem>) {
+    let mut seen = HashSet::new();
+    problems.retain(|p| {
+        let places: Vec<(Option<_>, &str)> = p
+            .places
+            .iter()
+            .map(|pl| (pl.origin.pos().cloned(), pl.label.as_str()))
+            .collect();
+        seen.insert((p.message.clone(), format!("{places:?}")))
+    });
 }
 
 /// The nft rule of a mark, when it has vips; mark-only settings that would be
@@ -459,16 +547,14 @@ fn field_origin(
                 .iter()
                 .find(|a| a.rs.lock().key(port) == (dk.address, dk.port))?;
             let r = a.rs.lock();
-            Some(
-                match field {
-                    Field::Forward => r.forward.origin(&r.origin),
-                    Field::Weight => r.weight.origin(&r.origin),
-                    Field::UpperThreshold => r.upper.origin(&r.origin),
-                    Field::LowerThreshold => r.lower.origin(&r.origin),
-                    _ => &r.origin,
-                }
-                .clone(),
-            )
+            Some(server_field(&r, field))
+        }
+        Subject::Sorry(key) => {
+            let d = reg.services[*by_key.get(key)?].lock();
+            let h = d.sorry.value.clone()?;
+            drop(d);
+            let r = h.lock();
+            Some(server_field(&r, field))
         }
         Subject::Daemon(state) => {
             let h = reg.daemons.iter().find(|h| {
@@ -498,9 +584,40 @@ fn field_origin(
     }
 }
 
+/// Where a setting of a real server (or sorry server) was set.
+fn server_field(r: &RealServerDraft, field: Field) -> At {
+    let o = &r.origin;
+    match field {
+        Field::Forward => r.forward.origin(o),
+        Field::Weight => r.weight.origin(o),
+        Field::UpperThreshold => r.upper.origin(o),
+        Field::LowerThreshold => r.lower.origin(o),
+        Field::SlowStart => r.slow_start.origin(o),
+        Field::Check(f) => return check_field(&r.check, f, o),
+        _ => o,
+    }
+    .clone()
+}
+
+/// Where a setting of the check held by `.check()` was set: the method, else the
+/// check's constructor; the `.check()` call for the check as a whole.
+fn check_field(
+    check: &super::state::Traced<Option<super::check::CheckDraft>>,
+    f: CheckField,
+    fallback: &At,
+) -> At {
+    match &check.value {
+        Some(c) if f != CheckField::Object => c.at(f).clone(),
+        _ => check.origin(fallback).clone(),
+    }
+}
+
 fn service_field(d: &ServiceDraft, field: Field) -> At {
     let o = &d.origin;
     match field {
+        Field::Check(f) => return check_field(&d.check, f, o),
+        Field::OnDown => d.on_down.origin(o),
+        Field::Sorry => d.sorry.origin(o),
         Field::Protocol => d.protocol.origin(o),
         Field::Protocols => d.mark_protocols.origin(o),
         Field::Scheduler => d.scheduler.origin(o),

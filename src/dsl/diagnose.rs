@@ -74,7 +74,7 @@ fn not_found(sig: &str) -> Described {
         );
     }
     let receiver = args.split(',').next().unwrap_or("").trim();
-    if ["Service", "RealServer", "SyncDaemon"].contains(&receiver) {
+    if ["Service", "RealServer", "SyncDaemon", "Check"].contains(&receiver) {
         let methods: Vec<&str> = docs::names_of(receiver).collect();
         let mut unique = methods.clone();
         unique.dedup();

@@ -120,6 +120,48 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "Scopes the script to several marks and ranges.",
     ),
     (
+        "",
+        "tcp",
+        "",
+        "Check",
+        "A health check that connects over TCP; up when the connection opens.",
+    ),
+    (
+        "",
+        "http",
+        "path: string",
+        "Check",
+        "A health check that GETs `path` over HTTP; up on status 200-299 unless `.expect()` says otherwise.",
+    ),
+    (
+        "",
+        "https",
+        "path: string",
+        "Check",
+        "As `http(path)` over TLS, with the certificate verified unless `.insecure()`.",
+    ),
+    (
+        "",
+        "udp",
+        "payload: string | array",
+        "Check",
+        "A health check that sends a datagram (text, or an array of bytes); up when a reply comes back.",
+    ),
+    (
+        "",
+        "exec",
+        "program: string",
+        "Check",
+        "A health check that runs `program` (an absolute path; only under `lvsh watch`); up on exit status 0.",
+    ),
+    (
+        "",
+        "exec",
+        "program: string, args: array",
+        "Check",
+        "As `exec(program)` with arguments.",
+    ),
+    (
         "Service",
         "tcp",
         "",
@@ -281,6 +323,27 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "The attached real server \"addr\" or \"addr:port\", to edit it.",
     ),
     (
+        "Service",
+        "check",
+        "check: Check",
+        "Service",
+        "The health check of the real servers without one of their own (acted on by `lvsh watch`).",
+    ),
+    (
+        "Service",
+        "on_down",
+        "action: string",
+        "Service",
+        "What a failed real server becomes: \"quiesce\" (weight 0, the default) or \"remove\".",
+    ),
+    (
+        "Service",
+        "sorry",
+        "server: RealServer",
+        "Service",
+        "The sorry server, added only while every real server is down.",
+    ),
+    (
         "RealServer",
         "dr",
         "",
@@ -351,6 +414,104 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "Lower connection threshold, at most the upper one.",
     ),
     (
+        "RealServer",
+        "check",
+        "check: Check",
+        "RealServer",
+        "This server's own health check, instead of the service's.",
+    ),
+    (
+        "RealServer",
+        "slow_start",
+        "secs: int",
+        "RealServer",
+        "Seconds (1..3600) over which the weight climbs back after the server rises.",
+    ),
+    (
+        "Check",
+        "every",
+        "secs: int | float",
+        "Check",
+        "Probe interval in seconds, 0.1..3600 (default 2).",
+    ),
+    (
+        "Check",
+        "timeout",
+        "secs: int | float",
+        "Check",
+        "Seconds a probe may take, shorter than the interval (default 1).",
+    ),
+    (
+        "Check",
+        "rise",
+        "n: int",
+        "Check",
+        "Passed probes in a row that bring a server up, 1..100 (default 2).",
+    ),
+    (
+        "Check",
+        "fall",
+        "n: int",
+        "Check",
+        "Failed probes in a row that take a server down, 1..100 (default 3).",
+    ),
+    (
+        "Check",
+        "port",
+        "port: int",
+        "Check",
+        "Probe this port instead of the real server's.",
+    ),
+    (
+        "Check",
+        "via_vip",
+        "",
+        "Check",
+        "Probe the VIP, steered to the one real server (dr and tun servers): proves it takes the VIP's traffic.",
+    ),
+    (
+        "Check",
+        "expect",
+        "codes: int | string | array",
+        "Check",
+        "http(s): the status codes that pass, e.g. 200, \"200-399\", [200, 204] (default 200-299).",
+    ),
+    (
+        "Check",
+        "host",
+        "name: string",
+        "Check",
+        "http(s): the `Host:` header (and the TLS server name).",
+    ),
+    (
+        "Check",
+        "contains",
+        "text: string",
+        "Check",
+        "http(s): the body must hold `text`.",
+    ),
+    (
+        "Check",
+        "insecure",
+        "",
+        "Check",
+        "https: do not verify the certificate.",
+    ),
+    (
+        "Check",
+        "sni",
+        "name: string",
+        "Check",
+        "https: the TLS server name, when it differs from the host.",
+    ),
+    (
+        "Check",
+        "expect_reply",
+        "reply: string | array",
+        "Check",
+        "udp: the reply must hold these bytes.",
+    ),
+    (
         "SyncDaemon",
         "syncid",
         "id: int",
@@ -418,7 +579,7 @@ pub(crate) fn signatures(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Names of the methods of a type (`Service`, `RealServer`, `SyncDaemon`), or of
+/// Names of the methods of a type (`Service`, `RealServer`, `SyncDaemon`, `Check`), or of
 /// the global functions for "".
 pub(crate) fn names_of(receiver: &str) -> impl Iterator<Item = &'static str> + '_ {
     TABLE.iter().filter(move |t| t.0 == receiver).map(|t| t.1)

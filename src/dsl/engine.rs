@@ -3,7 +3,7 @@
 
 use super::resolver::Resolver;
 use super::state::{Ctx, lock};
-use super::{daemon, params, real_server, scope, service, timeouts};
+use super::{check, daemon, params, real_server, scope, service, timeouts};
 use rhai::{
     Dynamic, Engine, INT, ImmutableString, Module, Shared,
     packages::{
@@ -159,6 +159,7 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     });
     service::register(&mut e, ctx);
     real_server::register(&mut e, ctx);
+    check::register(&mut e, ctx);
     daemon::register(&mut e, ctx);
     timeouts::register(&mut e, ctx);
     params::register(&mut e, ctx);

@@ -6,6 +6,7 @@
 
 mod allowed_dirs;
 mod build;
+mod check;
 mod daemon;
 mod diagnose;
 mod docs;

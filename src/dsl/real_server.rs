@@ -1,9 +1,10 @@
 //! `rs(addr)`: the RealServer handle and its methods.
 
+use super::check::CheckDraft;
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, Traced};
 use super::values::{self, int_in};
-use crate::model::validate::{MAX_THRESHOLD, MAX_WEIGHT};
+use crate::model::validate::{MAX_SLOW_START, MAX_THRESHOLD, MAX_WEIGHT};
 use crate::model::{Dest, Forward, TunnelChecksum, TunnelKind};
 use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, NativeCallContext};
@@ -23,6 +24,9 @@ pub(crate) struct RealServerDraft {
     pub weight: Traced<u32>,
     pub upper: Traced<u32>,
     pub lower: Traced<u32>,
+    /// Decides this server's health instead of the service's check.
+    pub check: Traced<Option<CheckDraft>>,
+    pub slow_start: Traced<Option<u32>>,
 }
 
 impl RealServerDraft {
@@ -36,6 +40,8 @@ impl RealServerDraft {
             weight: Traced::new(crate::model::DEFAULT_WEIGHT),
             upper: Traced::new(0),
             lower: Traced::new(0),
+            check: Traced::new(None),
+            slow_start: Traced::new(None),
         }
     }
 
@@ -68,6 +74,12 @@ impl fmt::Display for RealServerDraft {
         }
         if self.lower.value != 0 {
             write!(f, " l_threshold {}", self.lower.value)?;
+        }
+        if let Some(c) = &self.check.value {
+            write!(f, " check {}", c.check.kind.name())?;
+        }
+        if let Some(s) = self.slow_start.value {
+            write!(f, " slow_start {s}")?;
         }
         Ok(())
     }
@@ -190,6 +202,23 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             int_in(n, 0, MAX_THRESHOLD as INT, "upper threshold")? as u32,
             at,
         );
+        Ok(())
+    });
+    method!(engine, ctx, "check", |d, at, c: CheckDraft| {
+        d.check.set(Some(c), at);
+        Ok(())
+    });
+    method!(engine, ctx, "slow_start", |d, at, secs: INT| {
+        let secs = int_in(secs, 1, MAX_SLOW_START as INT, "slow start").map_err(|_| {
+            fail(
+                format!("slow start {secs} s is out of range 1..{MAX_SLOW_START}"),
+                Some(
+                    "the seconds over which a risen server's weight climbs back to the script's"
+                        .to_string(),
+                ),
+            )
+        })?;
+        d.slow_start.set(Some(secs as u32), at);
         Ok(())
     });
     method!(engine, ctx, "l_threshold", |d, at, n: INT| {

@@ -1,13 +1,14 @@
 //! `service(addr, port)` and `mark(n)`: the Service handle and its methods.
 
+use super::check::CheckDraft;
 use super::error::{Fail, fail};
 use super::real_server::{self, RealServerDraft};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
 use super::values::{self, int_in, type_name};
 use crate::model::validate::MAX_TIMEOUT;
 use crate::model::{
-    DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, PersistenceEngine, PortRange, Protocol,
-    SchedFlag, Scheduler, Service, ServiceKey,
+    DEFAULT_PERSIST_TIMEOUT, Family, MarkRule, Netmask, OnDown, PersistenceEngine, PortRange,
+    Protocol, SchedFlag, Scheduler, Service, ServiceChecks, ServiceKey,
 };
 use crate::suggest::did_you_mean;
 use rhai::{Array, Dynamic, Engine, INT, NativeCallContext};
@@ -68,6 +69,11 @@ pub(crate) struct ServiceDraft {
     /// Marks only: the fwmark service's family as `.ipv4()`/`.ipv6()` named it.
     pub family: Traced<Option<Family>>,
     pub comment: Traced<Option<String>>,
+    /// The health check of real servers without one of their own.
+    pub check: Traced<Option<CheckDraft>>,
+    pub on_down: Traced<OnDown>,
+    /// Stands in while every real server is down.
+    pub sorry: Traced<Option<RealServerHandle>>,
     /// Dropped with `.remove()`.
     pub removed: bool,
 }
@@ -90,16 +96,20 @@ impl ServiceDraft {
             ports: Vec::new(),
             family: Traced::new(None),
             comment: Traced::new(None),
+            check: Traced::new(None),
+            on_down: Traced::new(OnDown::default()),
+            sorry: Traced::new(None),
             removed: false,
         }
     }
 
     /// The draft of a service the REPL starts from, with its real servers as new
     /// handles (returned too, so the session can track them); a fwmark service with
-    /// the vips it declares of its mark's rule.
+    /// the vips it declares of its mark's rule, and with its health checks.
     pub fn from_model(
         s: &Service,
         rule: Option<(&MarkRule, &[IpAddr])>,
+        checks: Option<&ServiceChecks>,
     ) -> (Self, Vec<RealServerHandle>) {
         let kind = match s.key {
             ServiceKey::Inet { address, port, .. } => Kind::Inet { address, port },
@@ -141,10 +151,17 @@ impl ServiceDraft {
             d.mark_protocols.value = Some(r.protocols.clone());
             d.comment.value = r.comment.clone();
         }
-        let handles: Vec<RealServerHandle> = s
+        let mut handles: Vec<RealServerHandle> = s
             .dests
             .values()
-            .map(|dest| Handle::new(RealServerDraft::from_model(dest)))
+            .map(|dest| {
+                let mut r = RealServerDraft::from_model(dest);
+                if let Some(dc) = checks.and_then(|c| c.dests.get(&dest.key)) {
+                    r.check.value = dc.check.as_ref().map(CheckDraft::from_model);
+                    r.slow_start.value = dc.slow_start;
+                }
+                Handle::new(r)
+            })
             .collect();
         d.dests = handles
             .iter()
@@ -153,6 +170,15 @@ impl ServiceDraft {
                 at: h.lock().origin.clone(),
             })
             .collect();
+        if let Some(c) = checks {
+            d.check.value = c.check.as_ref().map(CheckDraft::from_model);
+            d.on_down.value = c.on_down;
+            if let Some(sorry) = &c.sorry {
+                let h = Handle::new(RealServerDraft::from_model(sorry));
+                d.sorry.value = Some(h.clone());
+                handles.push(h);
+            }
+        }
         (d, handles)
     }
 
@@ -249,6 +275,15 @@ impl fmt::Display for ServiceDraft {
         if let Some(p) = self.persistence.value {
             write!(f, " persist {p}")?;
         }
+        if let Some(c) = &self.check.value {
+            write!(f, " check {}", c.check.kind.name())?;
+        }
+        if self.on_down.value != OnDown::default() {
+            write!(f, " on_down {}", self.on_down.value.name())?;
+        }
+        if let Some(r) = &self.sorry.value {
+            write!(f, " sorry {}", r.lock().address)?;
+        }
         if self.removed {
             f.write_str(" (removed)")?;
         }
@@ -344,6 +379,21 @@ fn protocol(name: &str) -> Result<Protocol, Fail> {
                 did_you_mean(name, Protocol::ALL.map(Protocol::name))
             ),
             Some("protocols: tcp, udp, sctp".to_string()),
+        )
+    })
+}
+
+fn on_down(name: &str) -> Result<OnDown, Fail> {
+    OnDown::parse(name).ok_or_else(|| {
+        fail(
+            format!(
+                "unknown on_down action `{name}`{}",
+                did_you_mean(name, ["quiesce", "remove"])
+            ),
+            Some(
+                "\"quiesce\" (weight 0, the default: connections go on) or \"remove\" (the real server is deleted)"
+                    .to_string(),
+            ),
         )
     })
 }
@@ -632,6 +682,18 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     });
     method!(engine, ctx, "remove", |d, _| {
         d.removed = true;
+        Ok(())
+    });
+    method!(engine, ctx, "check", |d, at, c: CheckDraft| {
+        d.check.set(Some(c), at);
+        Ok(())
+    });
+    method!(engine, ctx, "on_down", |d, at, name: &str| {
+        d.on_down.set(on_down(name)?, at);
+        Ok(())
+    });
+    method!(engine, ctx, "sorry", |d, at, rs: RealServerHandle| {
+        d.sorry.set(Some(rs), at);
         Ok(())
     });
     method!(engine, ctx, "remove_rs", |d, _, server: &str| {

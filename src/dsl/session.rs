@@ -3,6 +3,7 @@
 
 use super::Options;
 use super::build;
+use super::check::CheckDraft;
 use super::daemon::DaemonDraft;
 use super::diagnose;
 use super::docs::{self, FnDoc};
@@ -282,7 +283,7 @@ fn preload(ctx: &Ctx, start: &Balancer) {
             }
             _ => None,
         };
-        let (d, servers) = ServiceDraft::from_model(s, rule);
+        let (d, servers) = ServiceDraft::from_model(s, rule, start.checks.service(&s.key));
         reg.services.push(Handle::new(d));
         reg.servers.extend(servers);
     }
@@ -302,6 +303,7 @@ fn preload(ctx: &Ctx, start: &Balancer) {
             let (d, _) = ServiceDraft::from_model(
                 &Service::new(ServiceKey::fwmark(fam, r.mark)),
                 Some((r, &vips)),
+                None,
             );
             reg.services.push(Handle::new(d));
         }
@@ -356,6 +358,8 @@ fn text(v: &Dynamic) -> String {
         h.lock().to_string()
     } else if let Some(h) = v.clone().try_cast::<DaemonHandle>() {
         h.lock().to_string()
+    } else if let Some(c) = v.clone().try_cast::<CheckDraft>() {
+        c.to_string()
     } else if v.is_array() {
         let items: Vec<String> = v.clone().cast::<Array>().iter().map(text).collect();
         format!("[{}]", items.join(", "))

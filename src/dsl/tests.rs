@@ -437,6 +437,24 @@ fn the_function_table_matches_the_engine() {
         "maxlen",
         "group",
         "ttl",
+        "http",
+        "https",
+        "exec",
+        "check",
+        "on_down",
+        "sorry",
+        "slow_start",
+        "every",
+        "timeout",
+        "rise",
+        "fall",
+        "via_vip",
+        "expect",
+        "host",
+        "contains",
+        "insecure",
+        "sni",
+        "expect_reply",
     ];
     for name in ours {
         assert!(
@@ -664,4 +682,221 @@ fn the_repl_starts_from_marks_of_either_family_unchanged() {
         let s = Session::new(Options::default(), start.clone());
         assert_eq!(s.balancer().unwrap(), start);
     }
+}
+
+/// The language of issue 12, as its example writes it.
+const HEALTH: &str = r#"
+let vip = "192.168.10.120";
+service(vip, 80).scheduler("rr").persist(120)
+    .check(http("/healthz").expect(200).every(2).timeout(1).rise(2).fall(3))
+    .rs(rs("192.168.10.11").dr())
+    .rs(rs("192.168.10.12").dr().check(tcp().port(8080)))
+    .sorry(rs("192.168.10.99").dr());
+
+mark(10).vip(vip).ports([80, 443]).persist(1200)
+    .check(tcp().via_vip())
+    .on_down("remove")
+    .rs(rs("192.168.10.11").dr().slow_start(30));
+"#;
+
+#[test]
+fn health_checks_fill_the_model() {
+    use crate::model::{CheckKind, DestKey, OnDown, StatusRange};
+    let b = ok(HEALTH);
+    let web = key("192.168.10.120", 80);
+    let sc = b.checks.service(&web).unwrap();
+    let check = sc.check.as_ref().unwrap();
+    let CheckKind::Http(h) = &check.kind else {
+        panic!("{check:?}")
+    };
+    assert_eq!((h.path.as_str(), h.tls), ("/healthz", false));
+    assert_eq!(h.expect, [StatusRange(200, 200)]);
+    assert_eq!(
+        (check.every_ms, check.timeout_ms, check.rise, check.fall),
+        (2000, 1000, 2, 3)
+    );
+    let rs12 = DestKey {
+        address: "192.168.10.12".parse().unwrap(),
+        port: 80,
+    };
+    let own = b.checks.check_of(&web, &rs12).unwrap();
+    assert_eq!((own.kind.name(), own.port), ("tcp", Some(8080)));
+    assert_eq!(
+        sc.sorry.as_ref().unwrap().key.to_string(),
+        "192.168.10.99:80"
+    );
+    assert_eq!(sc.on_down, OnDown::Quiesce);
+    let fw = ServiceKey::fwmark(Family::Inet, 10);
+    let sc = b.checks.service(&fw).unwrap();
+    assert!(sc.check.as_ref().unwrap().via_vip);
+    assert_eq!(sc.on_down, OnDown::Remove);
+    let rs11 = DestKey {
+        address: "192.168.10.11".parse().unwrap(),
+        port: 0,
+    };
+    assert_eq!(sc.slow_start_of(&rs11), Some(30));
+    // The kernel's part is the same with or without the checks.
+    let plain = ok(r#"
+let vip = "192.168.10.120";
+service(vip, 80).scheduler("rr").persist(120)
+    .rs(rs("192.168.10.11").dr()).rs(rs("192.168.10.12").dr());
+mark(10).vip(vip).ports([80, 443]).persist(1200).rs(rs("192.168.10.11").dr());
+"#);
+    assert_eq!(b, plain);
+    assert!(plain.checks.is_empty());
+}
+
+#[test]
+fn checks_are_values_that_methods_copy() {
+    let b = ok(r#"
+let c = http("/").every(5);
+let fast = c.every(1).timeout(0.5);
+c.rise(7);
+service("10.0.0.1", 80).check(c).rs(rs("10.0.1.1").check(fast));
+service("10.0.0.2", 80).check(c.port(8080)).rs(rs("10.0.1.1"));
+"#);
+    let one = b.checks.service(&key("10.0.0.1", 80)).unwrap();
+    let c = one.check.as_ref().unwrap();
+    assert_eq!(
+        (c.every_ms, c.rise, c.port),
+        (5000, 2, None),
+        "unchanged by its copies"
+    );
+    let fast = one.dests.values().next().unwrap().check.as_ref().unwrap();
+    assert_eq!((fast.every_ms, fast.timeout_ms), (1000, 500));
+    let two = b.checks.service(&key("10.0.0.2", 80)).unwrap();
+    assert_eq!(two.check.as_ref().unwrap().port, Some(8080));
+}
+
+#[test]
+fn check_arguments_are_refused_at_the_call() {
+    let cases = [
+        ("tcp().rise(0);", "check rise 0 is out of range 1..100"),
+        (
+            "tcp().every(0.05);",
+            "check interval 0.05 s is out of range 0.1..3600 s",
+        ),
+        (
+            "tcp().timeout(0);",
+            "check timeout 0 s is out of range 0.001..3600 s",
+        ),
+        (
+            "http(\"healthz\");",
+            "http path `healthz` does not start with `/`",
+        ),
+        (
+            "http(\"/\").expect(\"399-200\");",
+            "status range 399-200 is reversed",
+        ),
+        (
+            "http(\"/\").expect([200, 600]);",
+            "status code 600 is out of range 100..599",
+        ),
+        (
+            "http(\"/\").insecure();",
+            "`.insecure()` on a plain http check: it has no TLS",
+        ),
+        (
+            "tcp().expect(200);",
+            "`.expect()` is for http and https checks, not tcp",
+        ),
+        ("udp(\"\");", "the udp payload is empty"),
+        ("udp([1, 256]);", "byte 256 is out of range 0..255"),
+        (
+            "exec(\"true\");",
+            "exec program `true` is not an absolute path",
+        ),
+        (
+            "exec(\"/bin/true\").via_vip();",
+            "`.via_vip()` on an exec check",
+        ),
+        (
+            "rs(\"10.0.0.1\").slow_start(0);",
+            "slow start 0 s is out of range 1..3600",
+        ),
+        (
+            "service(\"10.0.0.1\", 80).on_down(\"quiese\");",
+            "unknown on_down action `quiese`, did you mean `quiesce`?",
+        ),
+    ];
+    for (src, msg) in cases {
+        let e = err(src);
+        assert!(e.message().starts_with(msg), "{src}: {}", e.message());
+        assert_eq!(e.location().unwrap().line, 1, "{src}");
+    }
+}
+
+#[test]
+fn a_shared_check_is_reported_once_where_it_was_made() {
+    let e = err(r#"let c = tcp().every(1)
+    .timeout(1);
+service("10.0.0.1", 80).check(c).rs(rs("10.0.1.1"));
+service("10.0.0.2", 80).check(c).rs(rs("10.0.1.1"));
+"#);
+    assert_eq!(e.reports().count(), 1, "{}", e.render_plain());
+    assert_eq!(
+        e.message(),
+        "check timeout 1 s is not shorter than its interval 1 s"
+    );
+    assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:6");
+    assert!(e.render_plain().contains("interval"));
+}
+
+#[test]
+fn via_vip_points_at_the_check_and_the_forwarding() {
+    let e = err(r#"service("10.0.0.1", 80)
+    .check(tcp().via_vip())
+    .rs(rs("10.0.1.1").dr())
+    .rs(rs("10.0.1.2").nat());
+"#);
+    assert_eq!(
+        e.message(),
+        "`.via_vip()` cannot check real server 10.0.1.2:80: it is reached by nat"
+    );
+    assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:18");
+    let text = e.render_plain();
+    assert!(text.contains("forwarding is nat"), "{text}");
+}
+
+#[test]
+fn a_session_starts_from_a_model_with_checks() {
+    let start = ok(HEALTH);
+    let mut s = Session::new(Options::default(), start.clone());
+    let b = s.balancer().unwrap();
+    assert_eq!(b.checks, start.checks);
+    let shown = s
+        .eval(
+            "<1>",
+            "service(\"192.168.10.120\", 80).check(tcp().every(5))",
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shown,
+        "service tcp 192.168.10.120:80 rr persist 120 check tcp sorry 192.168.10.99, 2 real servers"
+    );
+    assert_eq!(
+        s.eval("<2>", "https(\"/\").expect([200, \"301-302\"]).port(8443)")
+            .unwrap()
+            .unwrap(),
+        "https check / expect 200,301-302 port 8443, every 2 s, timeout 1 s, rise 2, fall 3"
+    );
+    let every = s.balancer().unwrap().checks.services[&key("192.168.10.120", 80)]
+        .check
+        .as_ref()
+        .unwrap()
+        .every_ms;
+    assert_eq!(every, 5000);
+}
+
+#[test]
+fn a_check_of_every_port_needs_its_own() {
+    let e = err(r#"service("10.0.0.1", 0).persist().check(tcp()).rs(rs("10.0.1.1"));"#);
+    assert_eq!(
+        e.message(),
+        "the tcp check of real server 10.0.1.1:0 has no port to probe"
+    );
+    assert!(e.help_text().unwrap().contains("balances every port"));
+    ok(r#"service("10.0.0.1", 0).persist().check(tcp().port(22)).rs(rs("10.0.1.1"));"#);
+    ok(r#"service("10.0.0.1", 0).persist().check(exec("/bin/true")).rs(rs("10.0.1.1"));"#);
 }

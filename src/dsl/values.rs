@@ -1,5 +1,6 @@
 //! Turning script values into model values, with errors that say what is allowed.
 
+use super::check::CheckDraft;
 use super::error::{Fail, fail};
 use super::state::{DaemonHandle, RealServerHandle, ServiceHandle};
 use crate::model::PortRange;
@@ -28,6 +29,8 @@ pub(crate) fn type_name(v: &Dynamic) -> &'static str {
         "RealServer"
     } else if v.is::<DaemonHandle>() {
         "SyncDaemon"
+    } else if v.is::<CheckDraft>() {
+        "Check"
     } else {
         "value"
     }

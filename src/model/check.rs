@@ -1,9 +1,9 @@
 //! Health checks as data: what `lvsh watch` probes and what it does with the answer.
 //! The kernel never sees any of this, so none of it takes part in a plan's diff.
 
-use super::{Dest, DestKey, ServiceKey, keyed};
+use super::{Balancer, Dest, DestKey, Family, ServiceKey, keyed};
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, fmt};
+use std::{collections::BTreeMap, fmt, net::IpAddr};
 
 /// Firewall marks `lvsh watch` gives the fwmark services that steer `via_vip()`
 /// probes (`0x4c560000`-`0x4c56ffff`, "LV"): scripts may not use them, and plans of
@@ -47,6 +47,52 @@ impl Check {
             fall: DEFAULT_FALL,
             port: None,
             via_vip: false,
+        }
+    }
+
+    /// The port a probe of `dest` goes to: the check's own, else the server's, else
+    /// (a port-less fwmark destination) the lowest port its mark's rule matches.
+    /// `None` for exec checks, which have no port, and when there is none to choose.
+    pub fn probe_port(&self, b: &Balancer, service: &ServiceKey, dest: &DestKey) -> Option<u16> {
+        if matches!(self.kind, CheckKind::Exec { .. }) {
+            return None;
+        }
+        if let Some(p) = self.port {
+            return Some(p);
+        }
+        if dest.port != 0 {
+            return Some(dest.port);
+        }
+        match service {
+            ServiceKey::Inet { port, .. } => Some(*port).filter(|p| *p != 0),
+            ServiceKey::Fwmark { fwmark, .. } => b
+                .marks
+                .get(fwmark)
+                .and_then(|m| m.ports.iter().next())
+                .map(|r| r.first),
+        }
+    }
+
+    /// The address a probe of `dest` goes to: the server's own, or with `via_vip`
+    /// the service's (for a fwmark service, the first vip of its family that its
+    /// mark's rule declares). `None` for exec checks and for a `via_vip` check of
+    /// a fwmark service without vips.
+    pub fn probe_address(
+        &self,
+        b: &Balancer,
+        service: &ServiceKey,
+        dest: &DestKey,
+    ) -> Option<IpAddr> {
+        match (&self.kind, self.via_vip, service) {
+            (CheckKind::Exec { .. }, ..) => None,
+            (_, false, _) => Some(dest.address),
+            (_, true, ServiceKey::Inet { address, .. }) => Some(*address),
+            // A probe of another family would be looked up among that family's
+            // fwmark services.
+            (_, true, ServiceKey::Fwmark { family, .. }) => b
+                .mark_vips(*service)
+                .into_iter()
+                .find(|a| Family::of(a) == *family),
         }
     }
 }
@@ -264,6 +310,14 @@ impl Checks {
     /// The check deciding `dest` of `service`, if any.
     pub fn check_of(&self, service: &ServiceKey, dest: &DestKey) -> Option<&Check> {
         self.services.get(service).and_then(|s| s.check_of(dest))
+    }
+
+    /// How many services have a check, of their own or on one of their servers.
+    pub fn checked_services(&self) -> usize {
+        self.services
+            .values()
+            .filter(|s| s.check.is_some() || s.dests.values().any(|d| d.check.is_some()))
+            .count()
     }
 }
 

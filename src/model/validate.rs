@@ -12,6 +12,10 @@ use super::{
 };
 use std::net::IpAddr;
 
+mod checks;
+pub use checks::{MAX_EVERY_MS, MAX_RISE_FALL, MAX_SLOW_START, MIN_EVERY_MS};
+pub(crate) use checks::{name_problem, path_problem, seconds};
+
 /// ipvsadm's `MAX_TIMEOUT`: the longest persistence and connection timeout it takes.
 pub const MAX_TIMEOUT: u32 = 86400 * 31;
 /// ipvsadm's weight range is `0..=65535` (the kernel takes any non-negative int).
@@ -38,6 +42,8 @@ pub enum Subject {
     Mark(u32),
     Daemon(DaemonState),
     Timeouts,
+    /// The sorry server of a service.
+    Sorry(ServiceKey),
 }
 
 /// The setting of the subject that is wrong, so a front end can point at the call
@@ -69,6 +75,26 @@ pub enum Field {
     TimeoutTcp,
     TimeoutTcpFin,
     TimeoutUdp,
+    /// A setting of the health check a service or real server holds.
+    Check(CheckField),
+    OnDown,
+    Sorry,
+    SlowStart,
+}
+
+/// The setting of a health check a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckField {
+    /// The check as a whole (its constructor).
+    Object,
+    Every,
+    Timeout,
+    Rise,
+    Fall,
+    Port,
+    ViaVip,
+    /// What its kind alone takes: path, status codes, TLS options, payload, program.
+    Kind,
 }
 
 /// One place a problem points at.
@@ -149,13 +175,14 @@ pub fn validate(b: &Balancer) -> Vec<Problem> {
     for svc in b.services.values() {
         service(svc, &mut out);
         for d in svc.dests.values() {
-            dest(svc, d, has_daemon, &mut out);
+            dest(svc, d, Subject::Dest(svc.key, d.key), has_daemon, &mut out);
         }
         shadowed(svc, b, &mut out);
     }
     for m in b.marks.values() {
         mark(m, b, &mut out);
     }
+    checks::checks(b, has_daemon, &mut out);
     timeouts(b, &mut out);
     for d in b.daemons.values() {
         daemon(d, &mut out);
@@ -339,20 +366,23 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
     }
 }
 
-fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
+/// The rules of a destination of `s`, reported about `subject` (a real server, or
+/// the sorry server that stands in for them).
+fn dest(s: &Service, d: &Dest, subject: Subject, has_daemon: bool, out: &mut Vec<Problem>) {
     let key = s.key;
     let dk = d.key;
-    let sub = || Subject::Dest(key, dk);
+    let noun = match subject {
+        Subject::Sorry(_) => "sorry server",
+        _ => "real server",
+    };
+    let sub = || subject.clone();
     let o = &d.origin;
     if !is_unicast(&dk.address) {
         // Kernel: the address must be unicast (or local), else EINVAL.
         out.push(
-            Problem::error(format!(
-                "real server {} is not a unicast address",
-                dk.address
-            ))
-            .help("the kernel only forwards to unicast (or local) addresses")
-            .at(sub(), Field::Object, o, "not unicast"),
+            Problem::error(format!("{noun} {} is not a unicast address", dk.address))
+                .help("the kernel only forwards to unicast (or local) addresses")
+                .at(sub(), Field::Object, o, "not unicast"),
         );
     }
     if d.weight > MAX_WEIGHT {
@@ -380,7 +410,7 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
     // Kernel: l_threshold > u_threshold is ERANGE, also when u is 0 (no limit).
     if d.lower_threshold > d.upper_threshold {
         let mut p = Problem::error(format!(
-            "lower threshold {} is above upper threshold {} on real server {dk}",
+            "lower threshold {} is above upper threshold {} on {noun} {dk}",
             d.lower_threshold, d.upper_threshold
         ));
         p = if d.upper_threshold == 0 {
@@ -401,7 +431,7 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
         if !d.forward.is_tunnel() {
             out.push(
                 Problem::error(format!(
-                    "real server {} is {dfam}, but {key} is {}: mixed families need tunnelling",
+                    "{noun} {} is {dfam}, but {key} is {}: mixed families need tunnelling",
                     dk.address,
                     key.family()
                 ))
@@ -417,7 +447,7 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
             // Kernel: the sync protocol cannot describe mixed-family connections.
             out.push(
                 Problem::error(format!(
-                    "real server {} of {key} mixes address families while a sync daemon runs",
+                    "{noun} {} of {key} mixes address families while a sync daemon runs",
                     dk.address
                 ))
                 .help("the kernel refuses mixed-family real servers while connection sync is on")
@@ -431,12 +461,12 @@ fn dest(s: &Service, d: &Dest, has_daemon: bool, out: &mut Vec<Problem>) {
         if matches!(d.forward, Forward::Route | Forward::Tunnel { .. }) && dk.port != port {
             out.push(
                 Problem::error(format!(
-                    "real server {dk} has port {}, but {} cannot change the port of {key}",
+                    "{noun} {dk} has port {}, but {} cannot change the port of {key}",
                     dk.port,
                     if d.forward == Forward::Route { "direct routing" } else { "tunnelling" },
                 ))
                 .help(format!(
-                    "the packet reaches the real server unchanged, on port {port}: drop the port, or use `.nat()` to map ports"
+                    "the packet reaches the {noun} unchanged, on port {port}: drop the port, or use `.nat()` to map ports"
                 ))
                 .at(sub(), Field::Object, o, format!("port {}", dk.port))
                 .at(sub(), Field::Forward, o, d.forward.name().to_string()),

@@ -149,19 +149,27 @@ mod tests {
         // Without the entry before: methods of every type.
         assert_eq!(
             offered(&h, "  .s").1,
-            ["scheduler(", "sctp()", "server(", "syncid("]
+            [
+                "scheduler(",
+                "sctp()",
+                "server(",
+                "slow_start(",
+                "sni(",
+                "sorry(",
+                "syncid("
+            ]
         );
         h.continues = Some("rs(\"10.0.0.1\")".into());
         assert_eq!(offered(&h, "  .t"), (3, vec!["tun(".to_string()]));
         h.continues = None;
-        assert_eq!(offered(&h, "  .t").1, ["tcp()", "ttl(", "tun("]);
+        assert_eq!(offered(&h, "  .t").1, ["tcp()", "timeout(", "ttl(", "tun("]);
         h.continues = Some("rs(\"10.0.0.1\") // a note".into());
         assert_eq!(offered(&h, "  .t").1, ["tun("]);
         h.continues = Some("web.rs(rs(\"10.0.0.2\"))".into());
         h.catalog.variables = vec![("web".into(), "Service".into())];
         assert_eq!(
             offered(&h, "  .rs(rs(\"10.0.0.3\")).s").1,
-            ["scheduler(", "sctp()", "server("]
+            ["scheduler(", "sctp()", "server(", "sorry("]
         );
         let history = MemHistory::new();
         let hint = h.hint(".persist(", 9, &Context::new(&history)).unwrap();

@@ -101,6 +101,13 @@ pub fn unexpressible(b: &Balancer) -> Vec<String> {
             d.state, d.interface
         ));
     }
+    let checked = b.checks.checked_services();
+    if checked > 0 {
+        lost.push(format!(
+            "health checks on {checked} service{} are not ipvsadm rules; `lvsh watch` runs them",
+            if checked == 1 { "" } else { "s" }
+        ));
+    }
     for s in save_order::services(b.services.values().collect(), |s: &&Service| s.key) {
         let key = &s.key;
         if s.netmask.is_some() && s.persistence.is_none() {

@@ -261,6 +261,9 @@ fn service(s: &Service, out: &mut Vec<Problem>) {
                 .help("marks are 1..4294967295; the kernel reads 0 as \"no mark\"")
                 .at(sub(), Field::Object, o, "mark 0"),
         ),
+        ServiceKey::Fwmark { fwmark, .. } if super::PROBE_MARKS.contains(&fwmark) => {
+            out.push(probe_mark(fwmark).at(sub(), Field::Object, o, "reserved mark"))
+        }
         ServiceKey::Inet { address, .. } if !is_unicast(&address) => out.push(
             Problem::error(format!("service address {address} is not a unicast address"))
                 .help("a virtual service needs the unicast address clients connect to")
@@ -567,9 +570,29 @@ fn shadowed(s: &Service, b: &Balancer, out: &mut Vec<Problem>) {
     }
 }
 
+/// Marks `lvsh watch` gives its `via_vip()` probe services.
+fn probe_mark(mark: u32) -> Problem {
+    Problem::error(format!(
+        "mark {mark} is reserved for the probes of `lvsh watch`"
+    ))
+    .help(format!(
+        "marks {}..={} steer `via_vip()` health checks; pick another",
+        super::PROBE_MARKS.start(),
+        super::PROBE_MARKS.end()
+    ))
+}
+
 fn mark(m: &MarkRule, b: &Balancer, out: &mut Vec<Problem>) {
     let sub = || Subject::Mark(m.mark);
     let o = &m.origin;
+    if super::PROBE_MARKS.contains(&m.mark)
+        && !b.services.keys().any(|k| {
+            *k == ServiceKey::fwmark(super::Family::Inet, m.mark)
+                || *k == ServiceKey::fwmark(super::Family::Inet6, m.mark)
+        })
+    {
+        out.push(probe_mark(m.mark).at(sub(), Field::Object, o, "reserved mark"));
+    }
     if m.mark == 0 {
         out.push(
             Problem::error("fwmark 0 is not a mark")

@@ -4,8 +4,8 @@
 
 use super::health::{Tracker, Transition};
 use crate::model::{
-    Balancer, Check, Dest, DestKey, Family, Forward, Health, HealthState, PROBE_MARKS, ProbeResult,
-    Runtime, Scheduler, Service, ServiceKey, effective, is_probe_service,
+    Balancer, Check, CheckKind, Dest, DestKey, Family, Forward, Health, HealthState, PROBE_MARKS,
+    ProbeResult, Runtime, Scheduler, Service, ServiceKey, effective, is_probe_service,
 };
 use sha2::{Digest, Sha256};
 use std::{
@@ -300,48 +300,28 @@ impl Engine {
     }
 }
 
-/// Where a check of `dest` of `service` connects: the server's address (with
-/// `via_vip()` the service's VIP) and the check's port, else the server's, else the
-/// service's, else (a fwmark service) the first port of its mark rule.
+/// Where a check of `dest` of `service` connects ([`Check::probe_address`] and
+/// [`Check::probe_port`], which validation uses too). An exec check has no address:
+/// its program is told the server's.
 fn probe_address(
     desired: &Balancer,
     service: &ServiceKey,
     dest: &Dest,
     check: &Check,
 ) -> Result<SocketAddr, String> {
-    let rule = match service {
-        ServiceKey::Fwmark { fwmark, .. } => desired.marks.get(fwmark),
-        ServiceKey::Inet { .. } => None,
-    };
-    let rule_port = rule.and_then(|m| m.ports.iter().next().map(|r| r.first));
-    let service_port = (service.port() != 0).then_some(service.port());
-    let dest_port = (dest.key.port != 0).then_some(dest.key.port);
-    let needs_port = !matches!(check.kind, crate::model::CheckKind::Exec { .. });
-    if !check.via_vip {
-        let port = check.port.or(dest_port).or(service_port).or(rule_port);
-        return match port {
-            Some(p) => Ok(SocketAddr::new(dest.key.address, p)),
-            None if !needs_port => Ok(SocketAddr::new(dest.key.address, 0)),
-            None => Err("no port to probe: give the check one with `.port(N)`".into()),
-        };
+    if matches!(check.kind, CheckKind::Exec { .. }) {
+        return Ok(SocketAddr::new(dest.key.address, dest.key.port));
     }
-    if !matches!(dest.forward, Forward::Route | Forward::Tunnel { .. }) {
+    if check.via_vip && !matches!(dest.forward, Forward::Route | Forward::Tunnel { .. }) {
         return Err("`via_vip()` needs a server that forwards by dr or tunnel".into());
     }
-    let family = Family::of(&dest.key.address);
-    let vip = match service {
-        ServiceKey::Inet { address, .. } => Some(*address),
-        ServiceKey::Fwmark { .. } => rule
-            .and_then(|m| m.addresses.iter().find(|a| Family::of(a) == family))
-            .copied(),
-    };
-    let Some(vip) = vip else {
-        return Err("`via_vip()` needs a VIP: give the mark one with `.vip(...)`".into());
-    };
-    match check.port.or(service_port).or(rule_port).or(dest_port) {
-        Some(p) => Ok(SocketAddr::new(vip, p)),
-        None => Err("no port to probe: give the check one with `.port(N)`".into()),
-    }
+    let address = check
+        .probe_address(desired, service, &dest.key)
+        .ok_or("`via_vip()` needs a VIP: give the mark one with `.vip(...)`")?;
+    let port = check
+        .probe_port(desired, service, &dest.key)
+        .ok_or("no port to probe: give the check one with `.port(N)`")?;
+    Ok(SocketAddr::new(address, port))
 }
 
 /// Gives each `via_vip()` probe its mark and builds the fwmark services that steer
@@ -385,7 +365,7 @@ fn steer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CheckKind, Dest, Protocol, Service};
+    use crate::model::{Dest, Protocol, Service};
 
     fn svc(port: u16) -> ServiceKey {
         ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), port)

@@ -1,6 +1,9 @@
 //! The run-time side: health checks, drains, and the daemon that keeps every real
 //! server's effective weight right. It writes only through `apply`'s transaction.
 
+pub mod drain;
+pub mod status;
 mod store;
 
+pub use status::{ServerStatus, ServiceStatus, Status};
 pub use store::{Store, StoreError};

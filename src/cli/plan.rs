@@ -90,18 +90,22 @@ pub fn held<'a>(
 /// Says on stderr that health holds are what the last `lvsh watch` saw, when none
 /// runs now (drains need no watch to hold).
 pub fn note_watch(ctx: &Context, holds: &[Hold]) {
-    let health = holds.iter().any(|h| {
-        !matches!(
-            h.reason,
-            HoldReason::Draining { .. } | HoldReason::Drained { .. }
-        )
-    });
-    if health && !ApplyLock::watch_running(ctx.netns.as_deref()) {
+    if health_holds(holds) && !ApplyLock::watch_running(ctx.netns.as_deref()) {
         ctx.note(
             "note: `lvsh watch` is not running in this namespace: the health holds are as it \
              last saw them, and a server stays held until a watch sees it rise\n",
         );
     }
+}
+
+/// Whether some hold comes from health (drains hold without a watch).
+fn health_holds(holds: &[Hold]) -> bool {
+    holds.iter().any(|h| {
+        !matches!(
+            h.reason,
+            HoldReason::Draining { .. } | HoldReason::Drained { .. }
+        )
+    })
 }
 
 /// One line saying how many services and marks outside a scoped script's scope the
@@ -150,4 +154,41 @@ pub fn observe(ctx: &Context, source: &StateSource) -> Result<Observed, CliError
         balancer,
         foreign: vec![],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DestKey, Protocol, ServiceKey};
+
+    #[test]
+    fn only_health_holds_need_a_watch() {
+        let hold = |reason| Hold {
+            service: ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80),
+            dest: DestKey {
+                address: "10.0.0.1".parse().unwrap(),
+                port: 80,
+            },
+            reason,
+            script: Some(1),
+            held: Some(0),
+        };
+        let drains = [
+            hold(HoldReason::Draining { since: 1 }),
+            hold(HoldReason::Drained { since: 2 }),
+        ];
+        assert!(!health_holds(&drains));
+        assert!(!health_holds(&[]));
+        for reason in [
+            HoldReason::Down { since: 1 },
+            HoldReason::Unknown { since: 1 },
+            HoldReason::SlowStart { since: 1, over: 9 },
+            HoldReason::Sorry,
+        ] {
+            assert!(
+                health_holds(&[drains[0].clone(), hold(reason)]),
+                "{reason:?}"
+            );
+        }
+    }
 }

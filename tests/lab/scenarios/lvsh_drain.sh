@@ -2,7 +2,7 @@
 # the VIP is open: weight 0 at once, the connection keeps working, new ones go to
 # the other server; `lvsh status` shows the drain with its connection; `lvsh apply`
 # of the same script (and a saved plan) keeps the weight at 0 and says why;
-# `lvsh undrain` gives the weight back. Bad targets change nothing.
+# `lvsh undrain` gives the weight back. Bad targets and no root change nothing.
 # lab-timeout: 150
 . /lab/lib/lab.sh
 topo_up
@@ -145,7 +145,12 @@ fails_with "no real server \`192.168.10.13\` in the kernel" lvsh drain 192.168.1
 fails_with "the kernel's real servers: $RS1:7 (tcp $VIP:7)" lvsh drain 192.168.10.13
 fails_with "no service \`tcp $VIP:8\` in the kernel" lvsh drain "$RS1" --service "$VIP:8"
 fails_with "is not drained" lvsh undrain "$RS1"
+# A user namespace of its own: no capability over this network namespace.
+fails_with "lvsh needs root" unshare --user lvsh drain "$RS1"
+fails_with "lvsh needs root" unshare --user lvsh undrain "$RS2"
+fails_with "lvsh needs root" unshare --user lvsh status
 expect_same_state "after the refusals" "$before"
+expect_eq "the drains recorded" "$(grep -c '"state": "draining"' "$LVSH_STATE_DIR"/*/runtime.json)" 1
 
 step "undrain: the weight comes back, new connections alternate again"
 out=$(lvsh undrain "$RS2:7" 2>&1) || fail "undrain: $out"
@@ -160,3 +165,25 @@ expect_alternating "new connections" "$(for n in 1 2 3 4; do hello; done | tr '\
 out=$(lvsh apply --yes "$site" 2>&1) || fail "apply: $out"
 expect_eq "apply after undrain" "$out" "No changes. The kernel matches the script."
 fails_with "is not drained" lvsh undrain "$RS2"
+
+step "a drain with a deadline and --remove: without watch it only holds weight 0"
+out=$(lvsh drain "$RS1:7" --deadline 1s --remove 2>&1) || fail "drain: $out"
+echo "$out"
+case $out in
+    "draining rs $RS1:7 of tcp $VIP:7: weight 10 -> 0, "*" active / "*", deadline "*" UTC, removed once drained
+note: "*"nothing marks the drain done nor removes the server;"*) ok "drain with a deadline: reported" ;;
+    *) fail "drain with a deadline: $out" ;;
+esac
+sleep 2
+out=$(lvsh status)
+echo "$out"
+case $(echo "$out" | grep "rs $RS1:7") in
+    *"removed once drained, ends now: deadline passed with "*" connection"*) ok "status: the deadline passed" ;;
+    *) fail "status of rs1: no passed deadline" ;;
+esac
+expect_eq "weights" "$(weights)" "$RS1:7 0
+$RS2:7 10"
+run lvsh plan --detailed-exitcode "$site"
+run lvsh undrain "$RS1"
+expect_eq "weights after undrain" "$(weights)" "$RS1:7 10
+$RS2:7 10"

@@ -77,6 +77,7 @@ scenarios! {
     lvsh_rollback,
     lvsh_interrupted,
     lvsh_consent,
+    lvsh_drain,
     lvsh_roundtrip_marks,
     lvsh_save_roundtrip,
     lvsh_sched_none,

@@ -3,7 +3,7 @@
 use super::{CliError, Context, input, live::Live};
 use crate::{
     apply::{self, ApplyLock, Record, SavedPlan, SavedPlanError},
-    model::Balancer,
+    model::{Balancer, Hold},
     plan::{self, Mode},
     state::{self, Observed},
 };
@@ -164,8 +164,10 @@ pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<
         script: Some(file.display().to_string()),
         script_sha256: script_hash(file),
     };
+    // Read under the lock, as `lvsh drain` writes it under the lock.
+    let (desired, holds) = super::plan::held(ctx, &desired)?;
     conclude(
-        ctx, &mut live, observed, &desired, mode, consent, record, &mut clock,
+        ctx, &mut live, observed, &desired, holds, mode, consent, record, &mut clock,
     )
 }
 
@@ -189,12 +191,11 @@ fn run_saved(
     let path = file.display().to_string();
     saved.check(&path, ctx.netns.as_deref(), &observed)?;
     let mode = saved.mode();
-    // The same lvsh against the same state plans the same; say so if it did not.
-    let again = plan::diff(
-        &saved.desired,
-        &saved.desired.managed(&observed.balancer),
-        mode,
-    );
+    // The same lvsh against the same state and the same holds plans the same; say
+    // so if it did not (a drain that began or ended since changes the plan).
+    let (desired, holds) = super::plan::held(ctx, &saved.desired)?;
+    let again =
+        plan::diff(&desired, &desired.managed(&observed.balancer), mode).with_holds(holds.clone());
     let again: serde_json::Value =
         serde_json::from_str(&again.to_json()).expect("the plan's JSON parses");
     if again != saved.plan {
@@ -209,31 +210,26 @@ fn run_saved(
         script_sha256: saved.script_sha256.clone(),
     };
     conclude(
-        ctx,
-        &mut live,
-        observed,
-        &saved.desired,
-        mode,
-        consent,
-        record,
-        &mut clock,
+        ctx, &mut live, observed, &desired, holds, mode, consent, record, &mut clock,
     )
 }
 
 /// Plans, shows, asks, and applies: what `apply` and `rollback` share once the
 /// desired model and the kernel's state are known. The caller holds the lock.
+/// `desired` carries the held weights already; `holds` says which, for the plan.
 #[allow(clippy::too_many_arguments)]
 pub fn conclude(
     ctx: &Context,
     live: &mut Live,
     observed: Observed,
     desired: &Balancer,
+    holds: Vec<Hold>,
     mode: Mode,
     consent: Consent,
     record: Record,
     clock: &mut Phases,
 ) -> Result<i32, CliError> {
-    let Some(prepared) = apply::prepare(observed, desired, mode)? else {
+    let Some(mut prepared) = apply::prepare(observed, desired, mode)? else {
         clock.lap(Phase::Plan);
         // The kernel already holds what was asked: an apply cut off earlier is
         // settled (we hold the lock, so none is running).
@@ -244,7 +240,9 @@ pub fn conclude(
             eprintln!("warning: {e}");
         }
         if !ctx.quiet {
-            ctx.out("No changes. The kernel matches the script.\n")?;
+            let plan = plan::Plan::default().with_holds(holds);
+            ctx.out_with(|w| plan.write_text(ctx.color, w))?;
+            super::plan::note_watch(ctx, &plan.holds);
         }
         if ctx.verbose {
             eprintln!("{}", clock.report(None));
@@ -252,6 +250,7 @@ pub fn conclude(
         return Ok(0);
     };
     clock.lap(Phase::Plan);
+    prepared.plan.holds = holds;
     if !ctx.quiet || consent.dry_run {
         let managed = desired.managed(&prepared.observed.balancer);
         ctx.out(&super::plan::scope_notice(
@@ -263,7 +262,10 @@ pub fn conclude(
         // Only drift in the table: no "No changes" line before it is repaired.
         if !prepared.plan.is_empty() {
             ctx.out_with(|w| prepared.plan.write_text(ctx.color, w))?;
+        } else {
+            ctx.out_with(|w| prepared.plan.write_holds(ctx.color, w))?;
         }
+        super::plan::note_watch(ctx, &prepared.plan.holds);
     }
     clock.lap(Phase::Show);
     if consent.dry_run {

@@ -1,6 +1,6 @@
 //! The command-line contract of DESIGN.md, as clap types.
 
-use crate::model::Scope;
+use crate::model::{Scope, ServiceKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -243,6 +243,38 @@ pub enum Command {
     Import {
         /// The rules file (`-` for standard input)
         file: PathBuf,
+    },
+    /// Per real server: script and kernel weight, health, drain progress
+    Status {
+        /// Machine-readable status
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a real server out of rotation (weight 0) while its connections finish
+    Drain {
+        /// The real server: ADDR (every port of it) or ADDR:PORT
+        #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
+        target: super::drain::Target,
+        /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`);
+        /// `192.168.10.120:80` is TCP, `udp:ADDR:PORT` UDP
+        #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
+        service: Option<ServiceKey>,
+        /// End the drain after DUR (`90s`, `10m`) whatever connections are left
+        /// [default: wait for them however long they last]
+        #[arg(long, value_name = "DUR", value_parser = super::drain::parse_deadline)]
+        deadline: Option<std::time::Duration>,
+        /// Delete the real server once drained (done by `lvsh watch`)
+        #[arg(long)]
+        remove: bool,
+    },
+    /// End a drain: the real server gets back the weight it had before
+    Undrain {
+        /// The real server: ADDR (every port of it) or ADDR:PORT
+        #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
+        target: super::drain::Target,
+        /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`)
+        #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
+        service: Option<ServiceKey>,
     },
 }
 

@@ -5,6 +5,7 @@ use crate::{
     convert::ipvsadm::ImportError,
     dsl::ScriptError,
     state::StateError,
+    watch::StoreError,
 };
 use miette::Diagnostic;
 use std::path::PathBuf;
@@ -87,6 +88,12 @@ pub enum CliError {
     MergeOnSavedPlan,
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Drain(#[from] super::drain::DrainError),
     #[error("`--scope` scopes a script, and the REPL works on the whole table")]
     #[diagnostic(help("run the script with `lvsh plan --scope ..` or `lvsh apply --scope ..`"))]
     ScopeInRepl,

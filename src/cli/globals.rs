@@ -23,7 +23,10 @@ fn uses(command: &Command) -> Uses {
         Command::Rollback { .. }
         | Command::History { .. }
         | Command::Show { .. }
-        | Command::Save => (true, false, false),
+        | Command::Save
+        | Command::Status { .. }
+        | Command::Drain { .. }
+        | Command::Undrain { .. } => (true, false, false),
         Command::Import { .. } => (false, false, false),
     };
     Uses {
@@ -77,6 +80,9 @@ pub fn name(command: &Command) -> &'static str {
         Command::Emit { .. } => "emit",
         Command::Repl { .. } => "repl",
         Command::Import { .. } => "import",
+        Command::Status { .. } => "status",
+        Command::Drain { .. } => "drain",
+        Command::Undrain { .. } => "undrain",
     }
 }
 

@@ -3,6 +3,7 @@
 mod apply;
 mod args;
 mod check;
+mod drain;
 mod emit;
 mod error;
 mod globals;
@@ -18,6 +19,7 @@ mod save;
 #[doc(hidden)] // public for the fuzz targets, which render what they decode
 pub mod show;
 mod state_file;
+mod status;
 
 pub use args::Cli;
 pub use error::CliError;
@@ -156,6 +158,14 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             source,
             history,
         } => repl::run(ctx, file, source, history),
+        Command::Status { json } => status::run(ctx, *json),
+        Command::Drain {
+            target,
+            service,
+            deadline,
+            remove,
+        } => drain::drain(ctx, target, service.as_ref(), *deadline, *remove),
+        Command::Undrain { target, service } => drain::undrain(ctx, target, service.as_ref()),
     }
 }
 

@@ -1,11 +1,12 @@
 use super::{CliError, Context, apply::script_hash, args::StateSource, input, live};
 use crate::{
-    apply::{PLAN_FORMAT, SavedPlan},
-    model::Balancer,
+    apply::{ApplyLock, PLAN_FORMAT, SavedPlan},
+    model::{Balancer, Hold, HoldReason, effective},
     plan::{self, Mode},
     state::{self, Observed},
+    watch::Store,
 };
-use std::path::Path;
+use std::{borrow::Cow, path::Path};
 
 /// `lvsh plan FILE`: the diff of the script against the observed state.
 pub fn run(
@@ -21,8 +22,9 @@ pub fn run(
     state::canonical(&mut desired);
     let observed = observe(ctx, source)?;
     let mode = if merge { Mode::Merge } else { Mode::Replace };
-    let managed = desired.managed(&observed.balancer);
-    let plan = plan::diff(&desired, &managed, mode);
+    let (held, holds) = held(ctx, &desired)?;
+    let managed = held.managed(&observed.balancer);
+    let plan = plan::diff(&held, &managed, mode).with_holds(holds);
     let pending = !plan.is_empty() || !observed.foreign.is_empty();
     if let Some(path) = out {
         let saved = SavedPlan {
@@ -52,8 +54,11 @@ pub fn run(
         if !plan.is_empty() || notice.is_empty() {
             let against = source.against();
             ctx.out_with(|w| plan.write_text_against(ctx.color, &against, w))?;
+        } else {
+            ctx.out_with(|w| plan.write_holds(ctx.color, w))?;
         }
     }
+    note_watch(ctx, &plan.holds);
     if let Some(path) = out {
         ctx.note(&format!(
             "Saved the plan to `{}`: `lvsh apply {}` applies exactly it, while the kernel \
@@ -63,6 +68,44 @@ pub fn run(
         ));
     }
     Ok(if detailed && pending { 2 } else { 0 })
+}
+
+/// The script's model with what the run-time side of the namespace holds applied
+/// (drains, health; see [`effective`]), and those holds. Every command that diffs a
+/// script against the kernel goes through here, so none undoes a drain or a failed
+/// health check. Health holds count whether or not `lvsh watch` runs: a server seen
+/// down stays held until watch sees it rise.
+pub fn held<'a>(
+    ctx: &Context,
+    desired: &'a Balancer,
+) -> Result<(Cow<'a, Balancer>, Vec<Hold>), CliError> {
+    let runtime = Store::for_netns(ctx.netns.as_deref()).load()?;
+    if runtime.servers.is_empty() && desired.checks.is_empty() {
+        return Ok((Cow::Borrowed(desired), vec![]));
+    }
+    let (held, holds) = effective(desired, &runtime, crate::apply::journal_now());
+    Ok((Cow::Owned(held), holds))
+}
+
+/// Says on stderr that health holds are what the last `lvsh watch` saw, when none
+/// runs now (drains need no watch to hold).
+pub fn note_watch(ctx: &Context, holds: &[Hold]) {
+    if health_holds(holds) && !ApplyLock::watch_running(ctx.netns.as_deref()) {
+        ctx.note(
+            "note: `lvsh watch` is not running in this namespace: the health holds are as it \
+             last saw them, and a server stays held until a watch sees it rise\n",
+        );
+    }
+}
+
+/// Whether some hold comes from health (drains hold without a watch).
+fn health_holds(holds: &[Hold]) -> bool {
+    holds.iter().any(|h| {
+        !matches!(
+            h.reason,
+            HoldReason::Draining { .. } | HoldReason::Drained { .. }
+        )
+    })
 }
 
 /// One line saying how many services and marks outside a scoped script's scope the
@@ -111,4 +154,41 @@ pub fn observe(ctx: &Context, source: &StateSource) -> Result<Observed, CliError
         balancer,
         foreign: vec![],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DestKey, Protocol, ServiceKey};
+
+    #[test]
+    fn only_health_holds_need_a_watch() {
+        let hold = |reason| Hold {
+            service: ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80),
+            dest: DestKey {
+                address: "10.0.0.1".parse().unwrap(),
+                port: 80,
+            },
+            reason,
+            script: Some(1),
+            held: Some(0),
+        };
+        let drains = [
+            hold(HoldReason::Draining { since: 1 }),
+            hold(HoldReason::Drained { since: 2 }),
+        ];
+        assert!(!health_holds(&drains));
+        assert!(!health_holds(&[]));
+        for reason in [
+            HoldReason::Down { since: 1 },
+            HoldReason::Unknown { since: 1 },
+            HoldReason::SlowStart { since: 1, over: 9 },
+            HoldReason::Sorry,
+        ] {
+            assert!(
+                health_holds(&[drains[0].clone(), hold(reason)]),
+                "{reason:?}"
+            );
+        }
+    }
 }

@@ -3,10 +3,11 @@
 use super::{CliError, Context, input, live::Live, show};
 use crate::{
     apply::{self, ApplyLock, Record},
-    model::Balancer,
+    model::{Balancer, Runtime},
     plan::Mode,
     repl::{self, Kernel, Offline, ReplOptions},
     state,
+    watch::Store,
 };
 use std::path::PathBuf;
 
@@ -26,9 +27,14 @@ pub fn run(
                 format!("state file `{}`", path.display()),
             )
             .with_against(source.against())
-            .with_render(|b| show::render(b, false)),
+            .with_render(|b| show::render(b, false))
+            .with_store(Store::for_netns(ctx.netns.as_deref())),
         ),
-        (None, true) => Box::new(Offline::empty().with_render(|b| show::render(b, false))),
+        (None, true) => Box::new(
+            Offline::empty()
+                .with_render(|b| show::render(b, false))
+                .with_store(Store::for_netns(ctx.netns.as_deref())),
+        ),
         (None, false) => {
             let live = Live::open(ctx)?;
             if !ctx.quiet {
@@ -63,10 +69,17 @@ impl Kernel for LiveKernel {
         Ok(self.live.read()?.balancer)
     }
 
+    fn runtime(&mut self) -> Result<Runtime, miette::Report> {
+        Ok(Store::for_netns(self.netns.as_deref()).load()?)
+    }
+
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report> {
         let mut desired = desired.clone();
         state::canonical(&mut desired);
         let _lock = ApplyLock::acquire(self.netns.as_deref()).map_err(CliError::from)?;
+        // The holds as they are now, under the lock that `lvsh drain` writes under.
+        let runtime = self.runtime()?;
+        let desired = crate::model::effective(&desired, &runtime, apply::journal_now()).0;
         let observed = self.live.read()?;
         let Some(prepared) =
             apply::prepare(observed, &desired, Mode::Replace).map_err(CliError::from)?

@@ -57,6 +57,7 @@ pub fn run(ctx: &Context, id: Option<u64>, consent: Consent) -> Result<i32, CliE
         &mut live,
         observed,
         &snapshot.before,
+        vec![],
         Mode::Replace,
         consent,
         record,

@@ -37,6 +37,14 @@ impl Against {
         };
         format!("No changes. {subject} matches the script.\n")
     }
+
+    /// The plan's line when nothing changes and some weights are held.
+    pub fn no_changes_held(&self) -> String {
+        self.no_changes().replace(
+            " matches the script.",
+            " matches the script with the weights held above.",
+        )
+    }
 }
 
 #[cfg(test)]
@@ -60,6 +68,10 @@ mod tests {
         assert_eq!(
             Against::StateFile("s.json".into()).describe(),
             "the state file `s.json`"
+        );
+        assert_eq!(
+            Against::Kernel.no_changes_held(),
+            "No changes. The kernel matches the script with the weights held above.\n"
         );
         assert_eq!(
             Against::Named("test".into()).no_changes(),

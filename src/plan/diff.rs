@@ -205,7 +205,10 @@ impl Groups {
         for g in groups {
             changes.extend(g);
         }
-        Plan { changes }
+        Plan {
+            changes,
+            holds: Vec::new(),
+        }
     }
 }
 

@@ -1,11 +1,48 @@
 use super::{Change, Plan};
+use crate::model::{DestKey, Hold, HoldReason, ServiceKey};
 use serde::Serialize;
 
-/// The document `to_json` writes: the changes and their counts.
+/// The document `to_json` writes: the changes, their counts, and the holds.
 #[derive(Serialize)]
 struct Document<'a> {
     changes: &'a [Change],
     summary: Summary,
+    holds: Vec<HoldDoc<'a>>,
+}
+
+/// One hold, as the module doc of `plan` describes it.
+#[derive(Serialize)]
+struct HoldDoc<'a> {
+    service: &'a ServiceKey,
+    dest: &'a DestKey,
+    reason: &'static str,
+    since: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    over: Option<u32>,
+    script_weight: Option<u32>,
+    weight: Option<u32>,
+}
+
+impl<'a> From<&'a Hold> for HoldDoc<'a> {
+    fn from(h: &'a Hold) -> Self {
+        let (reason, since, over) = match h.reason {
+            HoldReason::Down { since } => ("down", Some(since), None),
+            HoldReason::Unknown { since } => ("unknown", Some(since), None),
+            HoldReason::Draining { since } => ("draining", Some(since), None),
+            HoldReason::Drained { since } => ("drained", Some(since), None),
+            HoldReason::SlowStart { since, over } => ("slow_start", Some(since), Some(over)),
+            HoldReason::Sorry => ("sorry", None, None),
+        };
+        HoldDoc {
+            service: &h.service,
+            dest: &h.dest,
+            reason,
+            since,
+            over,
+            script_weight: h.script,
+            weight: h.held,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -27,6 +64,7 @@ impl Plan {
                 change,
                 delete,
             },
+            holds: self.holds.iter().map(HoldDoc::from).collect(),
         };
         serde_json::to_string_pretty(&doc).expect("a plan always serializes")
     }
@@ -45,7 +83,7 @@ mod tests {
         let v: Value = serde_json::from_str(&Plan::default().to_json()).unwrap();
         assert_eq!(
             v,
-            json!({"changes": [], "summary": {"add": 0, "change": 0, "delete": 0}})
+            json!({"changes": [], "summary": {"add": 0, "change": 0, "delete": 0}, "holds": []})
         );
     }
 
@@ -111,7 +149,8 @@ mod tests {
                         "after": null
                     }
                 ],
-                "summary": {"add": 1, "change": 2, "delete": 1}
+                "summary": {"add": 1, "change": 2, "delete": 1},
+                "holds": []
             })
         );
     }
@@ -146,6 +185,54 @@ mod tests {
             let v: Value = serde_json::from_str(&plan.to_json()).unwrap();
             assert_eq!(v["summary"], summary);
         }
+    }
+
+    #[test]
+    fn holds_carry_their_reason_times_and_weights() {
+        use crate::model::{Hold, HoldReason};
+        let service = ServiceKey::inet(Protocol::Tcp, "192.168.10.120".parse().unwrap(), 80);
+        let dest = |last: u8| DestKey {
+            address: format!("192.168.10.{last}").parse().unwrap(),
+            port: 80,
+        };
+        let plan = Plan::default().with_holds(vec![
+            Hold {
+                service,
+                dest: dest(11),
+                reason: HoldReason::Down { since: 7 },
+                script: Some(10),
+                held: None,
+            },
+            Hold {
+                service,
+                dest: dest(12),
+                reason: HoldReason::SlowStart { since: 9, over: 30 },
+                script: Some(10),
+                held: Some(3),
+            },
+            Hold {
+                service,
+                dest: dest(99),
+                reason: HoldReason::Sorry,
+                script: None,
+                held: Some(1),
+            },
+        ]);
+        let v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+        let svc = json!({"protocol": "tcp", "address": "192.168.10.120", "port": 80});
+        assert_eq!(
+            v["holds"],
+            json!([
+                {"service": svc, "dest": {"address": "192.168.10.11", "port": 80},
+                 "reason": "down", "since": 7, "script_weight": 10, "weight": null},
+                {"service": svc, "dest": {"address": "192.168.10.12", "port": 80},
+                 "reason": "slow_start", "since": 9, "over": 30, "script_weight": 10, "weight": 3},
+                {"service": svc, "dest": {"address": "192.168.10.99", "port": 80},
+                 "reason": "sorry", "since": null, "script_weight": null, "weight": 1}
+            ])
+        );
+        // Holds are not changes.
+        assert_eq!(v["summary"], json!({"add": 0, "change": 0, "delete": 0}));
     }
 
     #[test]

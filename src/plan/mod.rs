@@ -100,8 +100,33 @@
 //!   deletion, which lists the destinations deleted with it. For timeouts, `after`
 //!   is what the kernel will hold: the observed values with the script's set over them.
 //!
-//! The order of `changes` is the order above. Fields are only ever added to this
-//! format, never renamed or removed.
+//! The order of `changes` is the order above.
+//!
+//! `holds` lists the real servers whose weight the run-time side holds (a drain, a
+//! failed health check, a slow start, a sorry server): not changes, and not counted
+//! in `summary`. One object each:
+//!
+//! ```json
+//! {
+//!   "service": {"protocol": "tcp", "address": "192.168.10.120", "port": 80},
+//!   "dest": {"address": "192.168.10.12", "port": 80},
+//!   "reason": "draining",
+//!   "since": 1796300000,
+//!   "script_weight": 10,
+//!   "weight": 0
+//! }
+//! ```
+//!
+//! - `reason`: `"down"`, `"unknown"` (added by watch, not risen yet), `"draining"`,
+//!   `"drained"`, `"slow_start"` or `"sorry"`;
+//! - `since`: Unix time of the transition (the drain's start or end, the health
+//!   change); `null` for `"sorry"`;
+//! - `over`: the slow start's ramp in seconds (`"slow_start"` only);
+//! - `script_weight`: the script's weight (`null` for the sorry server, which the
+//!   script holds apart); `weight`: the weight the kernel gets, `null` when the real
+//!   server is left out (`on_down("remove")`, or drained with `--remove`).
+//!
+//! Fields are only ever added to this format, never renamed or removed.
 
 mod against;
 mod change;
@@ -113,6 +138,7 @@ pub use against::Against;
 pub use change::{Action, Change, Object, Snapshot};
 pub use diff::diff;
 
+use crate::model::Hold;
 use serde::Serialize;
 
 /// How much of the kernel the script owns.
@@ -129,11 +155,23 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
+    /// Real servers whose weight the run-time side holds (drain, health): shown
+    /// beside the changes, never counted as one. The desired model the plan was
+    /// made from already carries the held weights ([`crate::model::effective`]).
+    #[serde(skip)]
+    pub holds: Vec<Hold>,
 }
 
 impl Plan {
+    /// No changes; holds are not changes.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// The plan with the holds that shaped its desired model, for display.
+    pub fn with_holds(mut self, holds: Vec<Hold>) -> Plan {
+        self.holds = holds;
+        self
     }
 
     /// Numbers of additions, edits and deletions. Real servers count one each,

@@ -10,7 +10,10 @@
 //! Display order is not apply order: each service is followed by its real servers
 //! (under an unsigned context line when only they change), then come marks, timeouts
 //! and sync daemons. A deleted service lists the real servers that go with it.
+//! Real servers whose weight the run-time side holds come first, under a heading of
+//! their own (`holds.rs`).
 
+mod holds;
 mod words;
 
 use super::{Action, Against, Change, Object, Plan, Snapshot};
@@ -50,6 +53,11 @@ impl Plan {
         self.write_text_against(color, &Against::Kernel, w)
     }
 
+    /// Only the holds, under their heading; nothing when there are none.
+    pub fn write_holds(&self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
+        holds::write(&self.holds, color, w)
+    }
+
     /// [`Plan::write_text`] of a plan against `against`.
     pub fn write_text_against(
         &self,
@@ -57,8 +65,14 @@ impl Plan {
         against: &Against,
         w: &mut dyn io::Write,
     ) -> io::Result<()> {
+        holds::write(&self.holds, color, w)?;
         if self.is_empty() {
-            return w.write_all(against.no_changes().as_bytes());
+            let line = if self.holds.is_empty() {
+                against.no_changes()
+            } else {
+                against.no_changes_held()
+            };
+            return w.write_all(line.as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
         services(&self.changes, &mut lines);

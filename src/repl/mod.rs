@@ -39,8 +39,15 @@ use std::path::PathBuf;
 pub trait Kernel {
     /// The live state (or the state file, or an empty balancer).
     fn observe(&mut self) -> Result<Balancer, miette::Report>;
-    /// Applies `desired` as one transaction, as `lvsh apply` does; `Ok` is a summary.
+    /// Applies `desired` (the script's model, without holds) as one transaction, as
+    /// `lvsh apply` does, keeping the weights the run-time side holds; `Ok` is a
+    /// summary.
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report>;
+    /// What the run-time side holds (drains, health), which `:plan` and `:apply`
+    /// never undo; nothing by default.
+    fn runtime(&mut self) -> Result<crate::model::Runtime, miette::Report> {
+        Ok(crate::model::Runtime::default())
+    }
     /// The live state rendered for people.
     fn show(&mut self) -> Result<String, miette::Report>;
     /// What `observe` reads, named in "in sync with the kernel".

@@ -4,8 +4,9 @@
 use super::Kernel;
 use super::error::ReplError;
 use crate::convert::script::to_script;
-use crate::model::{Balancer, Timeouts};
+use crate::model::{Balancer, Runtime, Timeouts};
 use crate::plan::{Against, Mode, diff};
+use crate::watch::Store;
 use std::path::Path;
 
 pub struct Offline {
@@ -16,6 +17,8 @@ pub struct Offline {
     against: Against,
     /// `:show`; `None` = the model as a script.
     render: Option<fn(&Balancer) -> String>,
+    /// The run-time state whose holds `:plan` and `:apply` keep; `None` = no holds.
+    store: Option<Store>,
 }
 
 impl Offline {
@@ -27,6 +30,7 @@ impl Offline {
             against: Against::Named(label.clone()),
             label,
             render: None,
+            store: None,
         }
     }
 
@@ -63,6 +67,13 @@ impl Offline {
         self
     }
 
+    /// Keeps the holds of `store` (a namespace's drains and health), as the live
+    /// kernel does.
+    pub fn with_store(mut self, store: Store) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// The model as `:apply` left it.
     pub fn model(&self) -> &Balancer {
         &self.model
@@ -77,6 +88,9 @@ impl Kernel for Offline {
     /// Does what the kernel would: the desired model replaces the held one, except
     /// that timeouts the script leaves unset keep their values.
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report> {
+        let runtime = self.runtime()?;
+        let held = crate::model::effective(desired, &runtime, crate::apply::journal_now()).0;
+        let desired = &held;
         let plan = diff(desired, &self.model, Mode::Replace);
         let (add, change, delete) = plan.counts();
         let kept = self.model.timeouts;
@@ -95,6 +109,13 @@ impl Kernel for Offline {
 
     fn against(&self) -> Against {
         self.against.clone()
+    }
+
+    fn runtime(&mut self) -> Result<Runtime, miette::Report> {
+        match &self.store {
+            Some(store) => Ok(store.load()?),
+            None => Ok(Runtime::default()),
+        }
     }
 
     fn show(&mut self) -> Result<String, miette::Report> {
@@ -132,6 +153,41 @@ mod tests {
         let now = k.observe().unwrap();
         assert!(diff(&want, &now, Mode::Replace).is_empty());
         assert_eq!(now.timeouts.tcp, Some(900));
+    }
+
+    #[test]
+    fn apply_keeps_what_the_run_time_side_holds() {
+        use crate::model::{DestKey, Drain, DrainState, Protocol, ServiceKey};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("runtime.json"));
+        let mut rt = Runtime::default();
+        let svc = ServiceKey::inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80);
+        let rs = DestKey {
+            address: "10.1.0.2".parse().unwrap(),
+            port: 80,
+        };
+        rt.entry(svc, rs).drain = Some(Drain {
+            state: DrainState::Draining,
+            started: 1,
+            deadline: None,
+            prior_weight: 3,
+            remove: false,
+            ended: None,
+            outcome: None,
+        });
+        store.save(&rt).unwrap();
+        let mut k = Offline::new(Balancer::default(), "test").with_store(store);
+        assert_eq!(k.runtime().unwrap(), rt);
+        let want = model(
+            "service(\"10.0.0.1\", 80).rs(rs(\"10.1.0.1\").weight(3)).rs(rs(\"10.1.0.2\").weight(3));",
+        );
+        k.apply(&want).unwrap();
+        let weights: Vec<u32> = k.model().services[&svc]
+            .dests
+            .values()
+            .map(|d| d.weight)
+            .collect();
+        assert_eq!(weights, [3, 0]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::lexer::lex;
 use super::{Kernel, ReplOptions, help};
 use crate::convert::script::to_script;
 use crate::dsl::Session;
-use crate::model::Balancer;
+use crate::model::{Balancer, Hold, Runtime};
 use crate::plan::{Against, Mode, diff};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,6 +65,8 @@ pub(crate) struct Shell {
     kernel: Box<dyn Kernel>,
     /// The state `:plan` and the prompt compare with; refreshed by `:plan` and `:apply`.
     observed: Balancer,
+    /// What the run-time side holds, read with `observed`.
+    runtime: Runtime,
     catalog: Catalog,
     color: bool,
     script: Option<PathBuf>,
@@ -96,6 +98,13 @@ impl Shell {
                 return None;
             }
         };
+        let runtime = match kernel.runtime() {
+            Ok(r) => r,
+            Err(r) => {
+                let _ = writeln!(err, "{r:?}");
+                return None;
+            }
+        };
         let start = match opts.script {
             Some(_) => Balancer::default(),
             None => observed.clone(),
@@ -106,6 +115,7 @@ impl Shell {
             session: Session::new(opts.dsl.clone(), start),
             kernel,
             observed,
+            runtime,
             catalog: Catalog::new(&dirs),
             color: opts.color,
             script: opts.script.clone(),
@@ -145,9 +155,20 @@ impl Shell {
         self.kernel.against()
     }
 
+    /// `desired` with the weights the run-time side holds, and those holds.
+    fn held(&self, desired: Balancer) -> (Balancer, Vec<Hold>) {
+        if self.runtime.servers.is_empty() && desired.checks.is_empty() {
+            return (desired, vec![]);
+        }
+        crate::model::effective(&desired, &self.runtime, crate::apply::journal_now())
+    }
+
     pub fn status(&self) -> Status {
         match self.pending() {
-            Ok(b) => match diff(&b, &self.observed, Mode::Replace).changes.len() {
+            Ok(b) => match diff(&self.held(b).0, &self.observed, Mode::Replace)
+                .changes
+                .len()
+            {
                 0 => Status::InSync,
                 n => Status::Pending(n),
             },
@@ -356,9 +377,14 @@ impl Shell {
     }
 
     fn observe(&mut self) -> bool {
-        match self.kernel.observe() {
-            Ok(b) => {
+        match self
+            .kernel
+            .observe()
+            .and_then(|b| Ok((b, self.kernel.runtime()?)))
+        {
+            Ok((b, runtime)) => {
                 self.observed = b;
+                self.runtime = runtime;
                 true
             }
             Err(r) => {
@@ -375,7 +401,9 @@ impl Shell {
         if !self.observe() {
             return;
         }
-        let text = diff(&desired, &self.observed, Mode::Replace)
+        let (held, holds) = self.held(desired);
+        let text = diff(&held, &self.observed, Mode::Replace)
+            .with_holds(holds)
             .render_against(self.color, &self.against());
         self.say(text.trim_end());
     }
@@ -387,11 +415,13 @@ impl Shell {
         if !self.observe() {
             return;
         }
-        let plan = diff(&desired, &self.observed, Mode::Replace);
+        let (held, holds) = self.held(desired.clone());
+        let plan = diff(&held, &self.observed, Mode::Replace).with_holds(holds);
         self.say(plan.render_against(self.color, &self.against()).trim_end());
         if plan.is_empty() {
             return;
         }
+        // The kernel applies the holds again from what it reads under its lock.
         match self.kernel.apply(&desired) {
             Ok(summary) => self.say(summary.trim_end()),
             Err(r) => self.fail_report(r),

@@ -401,3 +401,126 @@ Plan: 0 to add, 0 to change, 3 to delete.
         "No changes. The kernel matches the script.\n"
     );
 }
+
+/// Held real servers come first, under their heading, one line each with the
+/// reason, the time and both weights; they are not counted as changes.
+#[test]
+fn holds_say_why_a_weight_is_not_the_scripts() {
+    use crate::model::{
+        Check, CheckKind, DestChecks, Drain, DrainState, Health, HealthState, OnDown, Runtime,
+        effective,
+    };
+    let vip = "192.168.10.120";
+    let t0 = 1_796_300_000; // 2026-12-03 12:13:20 UTC
+    let rs = |last: u8| dest(&format!("192.168.10.{last}"), 80, Forward::Route, 10);
+    let mut desired = Balancer::default();
+    let web = key(Protocol::Tcp, vip, 80);
+    add(
+        &mut desired,
+        service(web, Scheduler::Rr, None, [rs(11), rs(12), rs(13)]),
+    );
+    let api = key(Protocol::Tcp, vip, 8080);
+    let api_rs = dest("192.168.10.21", 8080, Forward::Route, 5);
+    add(
+        &mut desired,
+        service(api, Scheduler::Rr, None, [api_rs.clone()]),
+    );
+    let checks = desired.checks.service_mut(web);
+    checks.check = Some(Check::new(CheckKind::Tcp));
+    checks.dests.insert(
+        rs(13).key,
+        DestChecks {
+            dest: rs(13).key,
+            check: None,
+            slow_start: Some(30),
+        },
+    );
+    let api_checks = desired.checks.service_mut(api);
+    api_checks.check = Some(Check::new(CheckKind::Tcp));
+    api_checks.on_down = OnDown::Remove;
+    api_checks.sorry = Some(dest("192.168.10.99", 8080, Forward::Route, 1));
+
+    let health = |state, since| {
+        Some(Health {
+            state,
+            since,
+            last: None,
+        })
+    };
+    let mut rt = Runtime::default();
+    rt.entry(web, rs(11).key).health = health(HealthState::Down, t0);
+    rt.entry(web, rs(12).key).drain = Some(Drain {
+        state: DrainState::Draining,
+        started: t0 + 60,
+        deadline: None,
+        prior_weight: 10,
+        remove: false,
+        ended: None,
+        outcome: None,
+    });
+    rt.entry(web, rs(13).key).health = health(HealthState::Up, t0 + 100);
+    rt.entry(api, api_rs.key).health = health(HealthState::Down, t0 + 5);
+
+    // The kernel already holds the effective weights: only holds, no change.
+    let (held, holds) = effective(&desired, &rt, t0 + 110);
+    let plan = diff(&held, &held, Mode::Replace).with_holds(holds.clone());
+    assert_eq!(
+        plan.render(false),
+        "Held by the run-time side (not changes):\n  \
+         rs 192.168.10.11:80 of tcp 192.168.10.120:80: down since 2026-12-03 12:13:20 UTC, weight held at 0 (script: 10)\n  \
+         rs 192.168.10.12:80 of tcp 192.168.10.120:80: draining since 2026-12-03 12:14:20 UTC, weight held at 0 (script: 10)\n  \
+         rs 192.168.10.13:80 of tcp 192.168.10.120:80: ramping to 10 (risen 2026-12-03 12:15:00 UTC, 30 s), weight now 3\n  \
+         rs 192.168.10.21:8080 of tcp 192.168.10.120:8080: down since 2026-12-03 12:13:25 UTC, left out of the kernel: on_down(\"remove\") (script: weight 5)\n  \
+         rs 192.168.10.99:8080 of tcp 192.168.10.120:8080: sorry server in: no real server is up (weight 1)\n\
+         No changes. The kernel matches the script with the weights held above.\n"
+    );
+    // Against the script's weights, the holds are changes to make, and say why.
+    let plan = diff(&held, &desired, Mode::Replace).with_holds(holds);
+    let text = plan.render(false);
+    assert!(
+        text.starts_with("Held by the run-time side (not changes):\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~   rs 192.168.10.12:80            weight 10 → 0 (no new connections)\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Plan: 1 to add, 3 to change, 1 to delete.\n"),
+        "{text}"
+    );
+    assert!(
+        plan.render(true)
+            .starts_with("\x1b[1mHeld by the run-time side (not changes):\x1b[0m\n")
+    );
+}
+
+#[test]
+fn unknown_and_drained_holds() {
+    use crate::model::{Hold, HoldReason};
+    let hold = |reason, held| Hold {
+        service: key(Protocol::Udp, "192.168.10.120", 53),
+        dest: DestKey {
+            address: "192.168.10.11".parse().unwrap(),
+            port: 53,
+        },
+        reason,
+        script: Some(2),
+        held,
+    };
+    let text = Plan::default()
+        .with_holds(vec![
+            hold(HoldReason::Unknown { since: 0 }, Some(0)),
+            hold(HoldReason::Drained { since: 60 }, Some(0)),
+            hold(HoldReason::Drained { since: 60 }, None),
+        ])
+        .render_against(false, &crate::plan::Against::Empty);
+    assert_eq!(
+        text,
+        "Held by the run-time side (not changes):\n  \
+         rs 192.168.10.11:53 of udp 192.168.10.120:53: health unknown since 1970-01-01 00:00:00 UTC (not risen yet), weight held at 0 (script: 2)\n  \
+         rs 192.168.10.11:53 of udp 192.168.10.120:53: drained since 1970-01-01 00:01:00 UTC, weight held at 0 (script: 2)\n  \
+         rs 192.168.10.11:53 of udp 192.168.10.120:53: drained since 1970-01-01 00:01:00 UTC, left out of the kernel: drained with --remove (script: weight 2)\n\
+         No changes. The empty balancer matches the script with the weights held above.\n"
+    );
+}

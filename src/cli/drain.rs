@@ -286,18 +286,26 @@ fn set_weights(
 
 /// Puts the drain records of `keys` back as `before` had them, after a failed write.
 fn restore_records(store: &Store, before: &Runtime, keys: &[(ServiceKey, DestKey)]) {
-    let restored = store.load().map(|mut now| {
-        for (s, d) in keys {
-            now.entry(*s, *d).drain = before.drain(s, d).cloned();
-        }
-        now.prune();
-        now
-    });
-    if let Err(e) = restored.and_then(|rt| store.save(&rt)) {
+    if let Err(e) = write_drains(store, before, keys) {
         eprintln!(
             "warning: the kernel is as before, but the run-time state could not be put back: {e}"
         );
     }
+}
+
+/// Writes the drain records of `keys` as `from` has them; `lvsh watch` may have
+/// written the file since it was read, so only these records change.
+fn write_drains(
+    store: &Store,
+    from: &Runtime,
+    keys: &[(ServiceKey, DestKey)],
+) -> Result<(), crate::watch::StoreError> {
+    store.update(|now| {
+        for (s, d) in keys {
+            now.entry(*s, *d).drain = from.drain(s, d).cloned();
+        }
+        now.prune();
+    })
 }
 
 fn record(command: &str, target: &Target, service: Option<&ServiceKey>) -> Record {
@@ -397,8 +405,8 @@ pub fn drain(
     }
     if !weights.is_empty() {
         // Recorded first: a drain cut off here is still held by every later apply.
-        store.save(&runtime)?;
         let keys: Vec<_> = weights.iter().map(|(s, d, _)| (*s, *d)).collect();
+        write_drains(&store, &runtime, &keys)?;
         if let Err(e) = set_weights(
             &mut live,
             observed.clone(),
@@ -495,9 +503,9 @@ pub fn undrain(
     }
     runtime.prune();
     // Released first: a cut-off undrain leaves a weight the next apply sets right.
-    store.save(&runtime)?;
     let mut keys: Vec<_> = weights.iter().map(|(s, d, _)| (*s, *d)).collect();
     keys.extend(gone.iter().copied());
+    write_drains(&store, &runtime, &keys)?;
     if let Err(e) = set_weights(
         &mut live,
         observed.clone(),

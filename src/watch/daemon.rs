@@ -98,9 +98,13 @@ pub async fn run(
         let _lock = lock(&io)?;
         let observed = io.kernel.read().map_err(WatchError::Read)?;
         let runtime = io.store.load()?;
-        let (engine, unprobed) = Engine::load(desired, runtime, &observed.balancer, journal_now());
+        let (mut engine, unprobed) =
+            Engine::load(desired, runtime, &observed.balancer, journal_now());
         say_unprobed(&mut io, &unprobed);
-        io.store.save(&engine.runtime)?;
+        io.store.update(|disk| {
+            engine.adopt_drains(disk);
+            *disk = engine.runtime.clone();
+        })?;
         match write_whole(&mut io, &engine, observed, "watch")? {
             Some(line) => (io.log)(&line),
             None => (io.log)("the kernel holds what the script says; nothing written"),
@@ -154,7 +158,7 @@ pub async fn run(
                 } else {
                     dirty = true;
                     // Health is durable before the weight it causes is written.
-                    save(&mut io, &engine);
+                    save(&mut io, &mut engine);
                     last_save = Instant::now();
                     unsaved = false;
                 }
@@ -220,13 +224,13 @@ pub async fn run(
             }
         }
         if unsaved && now - last_save >= SAVE_EVERY {
-            save(&mut io, &engine);
+            save(&mut io, &mut engine);
             last_save = now;
             unsaved = false;
         }
     }
     (io.notify)(&[sd_notify::NotifyState::Stopping]);
-    save(&mut io, &engine);
+    save(&mut io, &mut engine);
     (io.log)("stopping; the kernel's table is left as it is");
     Ok(())
 }
@@ -241,8 +245,14 @@ fn lock(io: &Io<'_>) -> Result<ApplyLock, LockError> {
     ApplyLock::acquire_waiting_in(&io.lock_dir, io.netns.as_deref(), LOCK_PATIENCE)
 }
 
-fn save(io: &mut Io<'_>, engine: &Engine) {
-    if let Err(e) = io.store.save(&engine.runtime) {
+/// Writes health and script weights; drains are taken from the file, which
+/// `lvsh drain` and `undrain` write.
+fn save(io: &mut Io<'_>, engine: &mut Engine) {
+    let saved = io.store.update(|disk| {
+        engine.adopt_drains(disk);
+        *disk = engine.runtime.clone();
+    });
+    if let Err(e) = saved {
         (io.log)(&format!("error: {e}"));
     }
 }
@@ -291,6 +301,23 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
     let _lock = lock(io).map_err(|e| e.to_string())?;
     let observed = io.kernel.read().map_err(|e| e.to_string())?;
     let now = journal_now();
+    // Under the apply lock: a drain recorded by `lvsh drain` is in the file by now,
+    // so this write never undoes it.
+    let ended = io
+        .store
+        .update(|disk| {
+            let ended = engine.progress_drains(disk, &observed.balancer, now);
+            *disk = engine.runtime.clone();
+            ended
+        })
+        .map_err(|e| e.to_string())?;
+    for (s, d, drain) in &ended {
+        (io.log)(&format!(
+            "rs {d} of {s}: draining -> drained ({}){}",
+            drain.outcome.as_deref().unwrap_or("ended"),
+            if drain.remove { "; removing it" } else { "" }
+        ));
+    }
     let target = engine.target(&observed.balancer, now);
     let Some(mut prepared) =
         apply::prepare(observed, &target, Mode::Replace).map_err(|e| e.to_string())?

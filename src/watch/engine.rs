@@ -291,6 +291,54 @@ impl Engine {
         b
     }
 
+    /// Takes the drain records of `disk` (`lvsh drain` and `undrain` write them) as
+    /// the truth for every server.
+    pub fn adopt_drains(&mut self, disk: &Runtime) {
+        let keys: BTreeSet<_> = disk
+            .servers
+            .keys()
+            .chain(self.runtime.servers.keys())
+            .copied()
+            .collect();
+        for (s, d) in keys {
+            let drain = disk.drain(&s, &d).cloned();
+            if drain.is_some() || self.runtime.get(&s, &d).is_some() {
+                self.runtime.entry(s, d).drain = drain;
+            }
+        }
+        self.runtime.prune();
+    }
+
+    /// Takes the drains of `disk` and moves each on by the kernel's counters:
+    /// the drains that ended now.
+    pub fn progress_drains(
+        &mut self,
+        disk: &Runtime,
+        kernel: &Balancer,
+        now: u64,
+    ) -> Vec<(ServiceKey, DestKey, crate::model::Drain)> {
+        self.adopt_drains(disk);
+        let mut ended = vec![];
+        for ((s, d), record) in self.runtime.servers.iter_mut() {
+            let Some(drain) = &record.drain else { continue };
+            let service = kernel.services.get(s);
+            let next = match service.and_then(|svc| svc.dests.get(d)) {
+                Some(dest) => super::drain::progress(
+                    drain,
+                    &dest.counters,
+                    service.is_some_and(|svc| svc.persistence.is_some()),
+                    now,
+                ),
+                None => super::drain::gone(drain, now),
+            };
+            if let Some(next) = next {
+                ended.push((*s, *d, next.clone()));
+                record.drain = Some(next);
+            }
+        }
+        ended
+    }
+
     /// Whether a weight is ramping (slow start), so the daemon re-plans each second.
     pub fn ramping(&self, now: u64) -> bool {
         effective(&self.desired, &self.runtime, now)

@@ -69,7 +69,40 @@ impl Store {
         })
     }
 
-    /// Durable when this returns.
+    /// Reads, changes and writes the state while holding its lock, so `lvsh
+    /// drain` and `lvsh watch` never lose each other's records. Durable when this
+    /// returns.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Runtime) -> T) -> Result<T, StoreError> {
+        let _lock = self.lock()?;
+        let mut runtime = self.load()?;
+        let out = change(&mut runtime);
+        self.save(&runtime)?;
+        Ok(out)
+    }
+
+    /// An exclusive lock beside the file, held while it is read and written again.
+    fn lock(&self) -> Result<std::fs::File, StoreError> {
+        let write = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(write)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .map_err(write)?;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+        if rc != 0 {
+            return Err(write(io::Error::last_os_error()));
+        }
+        Ok(file)
+    }
+
+    /// Durable when this returns. Writers that may race use [`Store::update`].
     pub fn save(&self, runtime: &Runtime) -> Result<(), StoreError> {
         let write = |source| StoreError::Write {
             path: self.path.clone(),
@@ -111,6 +144,30 @@ mod tests {
         });
         store.save(&rt).unwrap();
         assert_eq!(store.load().unwrap(), rt);
+    }
+
+    #[test]
+    fn updates_from_two_threads_keep_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("runtime.json"));
+        let svc = ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80);
+        std::thread::scope(|s| {
+            for t in 0..4u16 {
+                let store = store.clone();
+                s.spawn(move || {
+                    for i in 0..25u16 {
+                        let dest = DestKey {
+                            address: "10.0.0.1".parse().unwrap(),
+                            port: t * 100 + i + 1,
+                        };
+                        store
+                            .update(|rt| rt.entry(svc, dest).script_weight = Some(1))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(store.load().unwrap().servers.len(), 100);
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl World {
         &mut self,
         scripts: Vec<Result<Balancer, String>>,
         down: Arc<Mutex<BTreeSet<IpAddr>>>,
-        mut until: impl FnMut(&Balancer, usize) -> Option<Request>,
+        mut until: impl FnMut(&mut FakeIpvs, usize) -> Option<Request>,
     ) -> Result<(), WatchError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let store = self.store();
@@ -96,7 +96,7 @@ impl World {
         let lock_dir = self.dir.path().join("lock");
         let log = self.log.clone();
         let mut scripts = scripts.into_iter();
-        let ipvs_state: *const FakeIpvs = &self.ipvs;
+        let ipvs_state: *mut FakeIpvs = &mut self.ipvs;
         let io = Io {
             kernel: Kernel {
                 ipvs: &mut self.ipvs,
@@ -128,9 +128,10 @@ impl World {
                     _ = tokio::time::sleep(Duration::from_millis(10)) => {
                         rounds += 1;
                         // SAFETY: the daemon runs on this thread and is parked at an
-                        // await point while this reads the fake's state.
-                        let state = unsafe { &*ipvs_state }.state();
-                        if let Some(req) = until(state, rounds) {
+                        // await point, holding no reference into the fake, while this
+                        // looks at (and may change) the fake's state.
+                        let fake = unsafe { &mut *ipvs_state };
+                        if let Some(req) = until(fake, rounds) {
                             let _ = tx.send(req);
                         }
                     }
@@ -158,7 +159,8 @@ fn a_failing_server_goes_to_zero_and_comes_back_when_it_rises() {
     let down = Arc::new(Mutex::new(BTreeSet::from([dk(1).address])));
     let flag = down.clone();
     let mut phase = 0;
-    w.run(vec![Ok(b.clone())], down, |state, rounds| {
+    w.run(vec![Ok(b.clone())], down, |fake, rounds| {
+        let state = fake.state();
         match phase {
             0 if weight(state, 1) == Some(0) => {
                 assert_eq!(weight(state, 2), Some(10));
@@ -219,14 +221,14 @@ fn a_restart_resumes_a_down_server_without_writing() {
     let b = script(false);
     let mut w = World::new(&b);
     let down = Arc::new(Mutex::new(BTreeSet::from([dk(2).address])));
-    w.run(vec![Ok(b.clone())], down.clone(), |state, _| {
-        (weight(state, 2) == Some(0)).then_some(Request::Stop)
+    w.run(vec![Ok(b.clone())], down.clone(), |fake, _| {
+        (weight(fake.state(), 2) == Some(0)).then_some(Request::Stop)
     })
     .unwrap();
     let sent = w.ipvs.executed();
     // Restarted while the server is still down: it stays at 0, nothing is written.
-    w.run(vec![Ok(b.clone())], down, |state, rounds| {
-        assert_eq!(weight(state, 2), Some(0));
+    w.run(vec![Ok(b.clone())], down, |fake, rounds| {
+        assert_eq!(weight(fake.state(), 2), Some(0));
         (rounds == 20).then_some(Request::Stop)
     })
     .unwrap();
@@ -244,7 +246,8 @@ fn a_reload_with_an_error_keeps_the_running_configuration() {
         Ok(script(true)),
     ];
     let mut sent = 0;
-    w.run(scripts, down, |state, rounds| {
+    w.run(scripts, down, |fake, rounds| {
+        let state = fake.state();
         sent += 1;
         match sent {
             2 | 4 => Some(Request::Reload),
@@ -280,4 +283,66 @@ fn a_script_that_does_not_evaluate_stops_the_start() {
         matches!(err, WatchError::Script(ref s) if s == "boom"),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_drain_recorded_meanwhile_is_kept_and_ends_when_the_connections_do() {
+    use crate::model::{Drain, DrainState};
+    let b = script(false);
+    let mut w = World::new(&b);
+    // Server 2 has a connection when `lvsh drain` sets it to 0 and records it.
+    let store = w.store();
+    let down = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut phase = 0;
+    w.run(vec![Ok(b.clone())], down, |fake, rounds| {
+        assert!(rounds < 400, "stuck in phase {phase}");
+        let dest = |fake: &mut FakeIpvs| {
+            fake.state_mut()
+                .services
+                .get_mut(&svc())
+                .unwrap()
+                .dests
+                .get_mut(&dk(2))
+                .map(|d| d as *mut Dest)
+        };
+        match phase {
+            0 if rounds == 5 => {
+                let d = unsafe { &mut *dest(fake).unwrap() };
+                d.weight = 0;
+                d.counters.active = 1;
+                store
+                    .update(|rt| {
+                        rt.entry(svc(), dk(2)).drain = Some(Drain {
+                            state: DrainState::Draining,
+                            started: journal_now(),
+                            deadline: None,
+                            prior_weight: 10,
+                            remove: true,
+                            ended: None,
+                            outcome: None,
+                        })
+                    })
+                    .unwrap();
+                phase = 1;
+            }
+            1 if rounds == 40 => {
+                // Ticks ran meanwhile (the drain keeps them going): still held.
+                assert_eq!(weight(fake.state(), 2), Some(0));
+                unsafe { &mut *dest(fake).unwrap() }.counters.active = 0;
+                phase = 2;
+            }
+            2 if weight(fake.state(), 2).is_none() => return Some(Request::Stop),
+            _ => {}
+        }
+        None
+    })
+    .unwrap();
+    let lines = w.lines();
+    assert!(
+        lines.iter().any(|l| l
+            == "rs 10.0.0.2:80 of tcp 192.0.2.1:80: draining -> drained (connections ended); removing it"),
+        "{lines:#?}"
+    );
+    let rt = w.store().load().unwrap();
+    assert_eq!(rt.drain(&svc(), &dk(2)).unwrap().state, DrainState::Drained);
 }

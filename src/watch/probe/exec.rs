@@ -133,9 +133,16 @@ fn drain(stderr: &mut Option<ChildStderr>, line: &mut Vec<u8>, cx: &mut std::tas
     }
 }
 
+/// The first line, trimmed, with control characters (a terminal's escapes) as spaces:
+/// it ends up in log lines.
 fn first_line(bytes: &[u8]) -> String {
     let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    String::from_utf8_lossy(line).trim().to_string()
+    let line = String::from_utf8_lossy(line);
+    let line: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    line.trim().to_string()
 }
 
 fn spawn_reason(program: &str, e: &io::Error) -> String {
@@ -215,9 +222,12 @@ mod tests {
     #[test]
     fn another_status_is_down_with_the_first_line_of_stderr() {
         assert_eq!(run(sh("exit 2"), 2000).reason, "exit status 2");
-        let outcome = run(sh("echo 'db down' >&2; echo detail >&2; exit 3"), 2000);
+        let outcome = run(
+            sh("printf ' db\\033[2J down\\r\\n detail\\n' >&2; exit 3"),
+            2000,
+        );
         assert!(!outcome.ok);
-        assert_eq!(outcome.reason, "exit status 3: db down");
+        assert_eq!(outcome.reason, "exit status 3: db [2J down");
     }
 
     #[test]

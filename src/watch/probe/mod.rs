@@ -46,7 +46,7 @@ pub use exec::{
 };
 
 /// Where one probe goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Target {
     /// The address the probe connects to: the server's address and the check's port,
     /// or with `via_vip` the VIP and port.
@@ -77,6 +77,14 @@ pub struct Outcome {
     /// Short and lower case, for the log line and `lvsh status`: "connected",
     /// "status 503 (expected 200-299)", "timed out after 1s waiting for the response".
     pub reason: String,
+}
+
+/// Builds the shared TLS configurations (reading the system's root certificates) and
+/// returns how many roots `https` checks verify against. Call it at start: the first
+/// https probe then reads no files on the probe thread, and 0 deserves a warning
+/// (every verifying check would fail with "certificate: unknown issuer").
+pub fn prepare_tls() -> usize {
+    tls::prepare()
 }
 
 /// Probes `target` once as `check` says, and returns within the check's timeout.

@@ -72,11 +72,18 @@ fn finish(mut config: ClientConfig) -> Arc<ClientConfig> {
 fn system_roots() -> RootCertStore {
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    NO_SYSTEM_ROOTS.get_or_init(|| roots.is_empty());
+    SYSTEM_ROOTS.get_or_init(|| roots.len());
     roots
 }
 
-static NO_SYSTEM_ROOTS: OnceLock<bool> = OnceLock::new();
+static SYSTEM_ROOTS: OnceLock<usize> = OnceLock::new();
+
+/// Builds both shared configurations now and counts the system's roots.
+pub(super) fn prepare() -> usize {
+    config(true);
+    config(false);
+    SYSTEM_ROOTS.get().copied().unwrap_or_default()
+}
 
 /// `sni`, else `host` (without a port), else the IP: rustls then sends no SNI (RFC 6066
 /// forbids literal addresses there) and checks the certificate's IP addresses.
@@ -124,7 +131,7 @@ pub(super) fn reason(e: &io::Error) -> String {
 
 fn certificate_reason(why: &CertificateError) -> String {
     match why {
-        CertificateError::UnknownIssuer if NO_SYSTEM_ROOTS.get() == Some(&true) => {
+        CertificateError::UnknownIssuer if SYSTEM_ROOTS.get() == Some(&0) => {
             "unknown issuer (no system root certificates found)".into()
         }
         CertificateError::UnknownIssuer => "unknown issuer".into(),
@@ -224,6 +231,9 @@ mod tests {
 
     #[test]
     fn the_shared_configurations_are_built_once() {
+        let mut fresh = RootCertStore::empty();
+        fresh.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        assert_eq!(prepare(), fresh.len());
         assert!(Arc::ptr_eq(&config(true), &config(true)));
         assert!(Arc::ptr_eq(&config(false), &config(false)));
         assert!(!Arc::ptr_eq(&config(true), &config(false)));

@@ -22,7 +22,15 @@
 //!   with those bytes (the usual banner/magic test; a prefix is exact where a
 //!   substring could match by chance). An ICMP port unreachable is a failure at once.
 //! - `exec`: the program (no shell, `PATH` searched when the name has no `/`) exits
-//!   with status 0. See [`exec`] for its environment.
+//!   with status 0. It gets the daemon's environment plus `LVSH_SERVER_ADDRESS`,
+//!   `LVSH_SERVER_PORT` (the real server), `LVSH_CHECK_ADDRESS`, `LVSH_CHECK_PORT`
+//!   (where the check points: the VIP and port with `via_vip`) and, with `via_vip`,
+//!   `LVSH_CHECK_MARK` (decimal); stdin and stdout are `/dev/null`, the first line of
+//!   stderr goes into a failure's reason. At the timeout its process group is killed.
+//!
+//! A probe that runs out of time says where: "timed out after 1s connecting" (also
+//! "in the tls handshake", "waiting for the response", "reading the body", "waiting
+//! for a reply"; an exec's is just "timed out after 1s").
 //!
 //! `via_vip` is the caller's: it passes the VIP and port as [`Target::connect`] and
 //! the check's fwmark as [`Target::mark`]; setting `SO_MARK` needs `CAP_NET_ADMIN`

@@ -6,6 +6,7 @@ pub mod drain;
 mod engine;
 mod health;
 mod metrics;
+pub mod probe;
 pub mod status;
 mod store;
 

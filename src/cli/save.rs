@@ -7,7 +7,9 @@ pub fn run(ctx: &Context) -> Result<i32, CliError> {
     if !ctx.quiet {
         live.warn_interrupted(false);
     }
-    let observed = live.read()?;
+    let mut observed = live.read()?;
+    // A fresh namespace holds the defaults: a script says only what differs.
+    observed.balancer.sysctls = observed.balancer.sysctls.changed();
     if !observed.foreign.is_empty() {
         ctx.note(&format!("warning: {}", observed.foreign_notice()));
     }

@@ -72,6 +72,13 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "",
+        "sysctl",
+        "name: string, value: int | bool | string | array",
+        "()",
+        "Sets the IPVS sysctl `net.ipv4.vs.name`; those a script does not set are left alone.",
+    ),
+    (
+        "",
         "param",
         "name: string",
         "string",

@@ -21,6 +21,7 @@ mod service;
 mod session;
 mod sources;
 mod state;
+mod sysctl;
 mod timeouts;
 mod values;
 

@@ -252,8 +252,8 @@ impl Scope {
     }
 
     /// The part of `observed` that a script with this scope, describing `desired`,
-    /// manages: the services and marks inside the scope, the timeouts (a diff only
-    /// changes the ones the script sets) and the sync daemons `desired` names. A
+    /// manages: the services and marks inside the scope, the timeouts and sysctls (a
+    /// diff only changes the ones the script sets) and the sync daemons `desired` names. A
     /// plan against it never lists anything outside the scope.
     pub fn restrict(&self, observed: &Balancer, desired: &Balancer) -> Balancer {
         Balancer {
@@ -276,6 +276,7 @@ impl Scope {
                 .filter(|(role, _)| desired.daemons.contains_key(role))
                 .map(|(role, d)| (*role, d.clone()))
                 .collect(),
+            sysctls: observed.sysctls.clone(),
             scope: None,
             checks: Default::default(),
         }

@@ -12,6 +12,8 @@ use super::{
 };
 use std::net::IpAddr;
 
+mod sysctls;
+
 /// ipvsadm's `MAX_TIMEOUT`: the longest persistence and connection timeout it takes.
 pub const MAX_TIMEOUT: u32 = 86400 * 31;
 /// ipvsadm's weight range is `0..=65535` (the kernel takes any non-negative int).
@@ -38,6 +40,8 @@ pub enum Subject {
     Mark(u32),
     Daemon(DaemonState),
     Timeouts,
+    /// A `net.ipv4.vs.*` sysctl, by name.
+    Sysctl(String),
 }
 
 /// The setting of the subject that is wrong, so a front end can point at the call
@@ -157,6 +161,7 @@ pub fn validate(b: &Balancer) -> Vec<Problem> {
         mark(m, b, &mut out);
     }
     timeouts(b, &mut out);
+    sysctls::check(b, &mut out);
     for d in b.daemons.values() {
         daemon(d, &mut out);
     }

@@ -10,6 +10,8 @@
 //! Display order is not apply order: each service is followed by its real servers
 //! (under an unsigned context line when only they change), then come marks, timeouts
 //! and sync daemons. A deleted service lists the real servers that go with it.
+//! Sysctls come first, as apply sets them first: `~ sysctl conntrack  0 → 1`, or
+//! `+ sysctl conntrack  1` when the state compared with does not hold it.
 
 mod words;
 
@@ -61,6 +63,7 @@ impl Plan {
             return w.write_all(against.no_changes().as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
+        sysctls(&self.changes, &mut lines);
         services(&self.changes, &mut lines);
         marks(&self.changes, &mut lines);
         for c in &self.changes {
@@ -192,6 +195,24 @@ impl Lines {
             w.write_all(b"\n")?;
         }
         Ok(())
+    }
+}
+
+/// `sysctl NAME` with `before → after`, or the value alone when there is no before.
+fn sysctls(changes: &[Change], lines: &mut Lines) {
+    for c in changes {
+        let Object::Sysctl(name) = &c.object else {
+            continue;
+        };
+        let before = c.before.as_ref().and_then(Snapshot::sysctl);
+        let Some(after) = c.after.as_ref().and_then(Snapshot::sysctl) else {
+            continue;
+        };
+        let label = format!("sysctl {name}");
+        match before {
+            Some(b) => lines.push(Sign::Edit, label, format!("{b} → {after}")),
+            None => lines.push(Sign::of(c.action), label, after),
+        }
     }
 }
 

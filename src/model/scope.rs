@@ -456,6 +456,9 @@ mod tests {
             observed.marks.insert(m, MarkRule::new(m));
         }
         observed.timeouts.tcp = Some(900);
+        observed
+            .sysctls
+            .set("conntrack", crate::model::SysctlValue::Int(1));
         for role in [DaemonState::Master, DaemonState::Backup] {
             observed.daemons.insert(role, SyncDaemon::new(role, "eth1"));
         }
@@ -470,6 +473,7 @@ mod tests {
         assert_eq!(keys, ["tcp 192.168.10.120:80", "fwmark 10"]);
         assert_eq!(r.marks.keys().copied().collect::<Vec<_>>(), [10]);
         assert_eq!(r.timeouts, observed.timeouts);
+        assert_eq!(r.sysctls, observed.sysctls);
         assert_eq!(
             r.daemons.keys().copied().collect::<Vec<_>>(),
             [DaemonState::Backup]

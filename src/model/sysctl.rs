@@ -354,7 +354,7 @@ impl Spec {
             {
                 None
             }
-            (Kind::PowerOfTwo, _) => bad("it is a power of two: 1, 2, 4, 8, ...".into(), true),
+            (Kind::PowerOfTwo, _) => bad("it is a power of two (1, 2, 4, 8, ...)".into(), true),
             (Kind::Threshold, SysctlValue::Pair(t, p))
                 if *t >= 0 && *p >= 0 && *t <= I32 && *p <= I32 && (t < p || *p == 0) =>
             {

@@ -79,6 +79,13 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "",
+        "sysctls",
+        "sysctls: map",
+        "()",
+        "Sets several IPVS sysctls: `#{expire_nodest_conn: 1, conntrack: 1}`.",
+    ),
+    (
+        "",
         "param",
         "name: string",
         "string",

@@ -1,5 +1,6 @@
-//! `sysctl(name, value)`: one IPVS sysctl (`net.ipv4.vs.NAME`) the script manages.
-//! Those a script does not name are left as the kernel has them.
+//! `sysctl(name, value)` and `sysctls(#{name: value, ..})`: IPVS sysctls
+//! (`net.ipv4.vs.NAME`) the script manages. Those a script does not name are left as
+//! the kernel has them.
 
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, Mode};
@@ -7,7 +8,7 @@ use super::values::type_name;
 use crate::model::SysctlValue;
 use crate::model::sysctl::{Kind, SPECS, Spec, cpu_list, spec_of};
 use crate::suggest::did_you_mean;
-use rhai::{Array, Dynamic, Engine, INT, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, INT, Map, NativeCallContext};
 use std::sync::Arc;
 
 /// One `sysctl()` call: duplicates are kept until the model is built, which reports
@@ -124,6 +125,19 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             Ok(())
         },
     );
+    let c = ctx.clone();
+    engine.register_fn(
+        "sysctls",
+        move |nc: NativeCallContext, map: Map| -> Result<(), Fail> {
+            let at = c.origin(&nc);
+            for (name, v) in &map {
+                let spec = known(name)?;
+                let v = value(spec, v)?;
+                set(&c, spec, v, at.clone());
+            }
+            Ok(())
+        },
+    );
 }
 
 #[cfg(test)]
@@ -175,6 +189,15 @@ sysctl("est_nice", -5);
             Some(&SysctlValue::Pair(3, 0))
         );
         assert!(Session::functions().iter().any(|d| d.name == "sysctl"));
+        let map = ok(r#"sysctls(#{expire_nodest_conn: 1, sync_threshold: "3 0"});"#);
+        assert_eq!(map.sysctls.int("expire_nodest_conn"), Some(1));
+        assert_eq!(
+            map.sysctls.get("sync_threshold"),
+            Some(&SysctlValue::Pair(3, 0))
+        );
+        assert!(Session::functions().iter().any(|d| d.name == "sysctls"));
+        let e = err("sysctls(#{conntrack: 1});\nsysctl(\"conntrack\", 1);");
+        assert_eq!(e.message(), "sysctl `conntrack` is set twice");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 # initial one (/proc/sys/net shows the namespace of the thread that reads it).
 # The plan after apply is empty; show and save list what differs from the
 # defaults (nothing on a fresh namespace); an out-of-range value is refused with
-# its place and changes nothing; a failed apply puts the old values back.
+# its place and changes nothing, as does one the kernel lacks; a failed apply
+# puts the old values back.
 . /lab/lib/lab.sh
 
 # Every IPVS sysctl as name=value, in the namespace this shell runs in.
@@ -85,6 +86,19 @@ fails_with "sysctl \`conn_reuse_mode\` cannot be 7: it is 0..3" \
 fails_with "bad.rhai:2:1" lvsh --netns x apply --yes "$LAB_TMP/bad.rhai"
 expect_eq "x: sysctls" "$(vs_x)" "$before"
 expect_eq "x: ipvsadm -S -n" "$(on x ipvsadm -S -n)" "$ipvs_before"
+
+step "a sysctl this kernel does not have is refused before anything is written"
+echo 'sysctl("est_nice", 5); sysctl("sloppy_tcp", 1);' >"$LAB_TMP/newer.rhai"
+if [ -e /proc/sys/net/ipv4/vs/est_nice ]; then
+    # A kernel of 6.2 or later has it.
+    run lvsh --netns x plan "$LAB_TMP/newer.rhai"
+else
+    fails_with "the script sets \`net.ipv4.vs.est_nice\`, which the kernel does not have" \
+        lvsh --netns x plan "$LAB_TMP/newer.rhai"
+    fails_with "the script sets \`net.ipv4.vs.est_nice\`, which the kernel does not have" \
+        lvsh --netns x apply --yes "$LAB_TMP/newer.rhai"
+    expect_eq "x: sysctls" "$(vs_x)" "$before"
+fi
 
 step "a failed apply puts the sysctls back"
 cat >"$LAB_TMP/next.rhai" <<'RHAI'

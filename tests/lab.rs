@@ -84,6 +84,7 @@ scenarios! {
     lvsh_scope,
     lvsh_show,
     lvsh_weight_keeps_connections,
+    lvsh_sysctls,
     nft_json,
     pcc,
     pfmc,

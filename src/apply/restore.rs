@@ -95,6 +95,14 @@ fn send_all(kernel: &mut Kernel<'_>, steps: &Steps, failures: &mut String) {
             }
         }
     };
+    for (name, value) in &steps.sysctls {
+        if let Err(e) = kernel.sysctl.write(name, value) {
+            failures.push_str(&format!(
+                "  could not {}: {e}\n",
+                super::transaction::describe_sysctl(name, value)
+            ));
+        }
+    }
     nft(kernel, &steps.nft_before, failures);
     match kernel.ipvs.execute(&steps.ipvs, &mut |_| true) {
         Ok(results) => {

@@ -1,6 +1,6 @@
-//! From a plan to what the backends send: IPVS requests in plan order, and the nft
-//! table before (marks added or widened) and after (marks narrowed or removed) the
-//! IPVS requests.
+//! From a plan to what the backends send: the sysctls, IPVS requests in plan order,
+//! and the nft table before (marks added or widened) and after (marks narrowed or
+//! removed) the IPVS requests.
 
 use super::Steps;
 use crate::{
@@ -27,6 +27,12 @@ impl Steps {
         let mut marks_before = false;
         let mut marks_after = false;
         for change in &plan.changes {
+            if let Object::Sysctl(name) = &change.object {
+                if let Some(v) = change.after.as_ref().and_then(|s| s.sysctl()) {
+                    steps.sysctls.push((name.clone(), v.clone()));
+                }
+                continue;
+            }
             if let Object::Mark(number) = change.object {
                 apply_mark(&mut marks, number, change);
                 if seen_ipvs {
@@ -94,7 +100,7 @@ fn ipvs_op(change: &Change) -> Option<IpvsOp> {
         (Object::Timeouts, _) => IpvsOp::SetTimeouts(*after?.timeouts()?),
         (Object::Daemon(state), Action::Delete) => IpvsOp::DelDaemon(*state),
         (Object::Daemon(_), _) => IpvsOp::AddDaemon(after?.daemon()?.clone()),
-        (Object::Mark(_), _) => return None,
+        (Object::Mark(_) | Object::Sysctl(_), _) => return None,
     })
 }
 

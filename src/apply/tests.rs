@@ -7,6 +7,7 @@ use crate::{
         Nft,
         ipvs::{FakeIpvs, Killed},
         nft::FakeNft,
+        sysctl::FakeSysctl,
     },
     model::{
         Balancer, Dest, DestKey, Family, Forward, MarkRule, PortRange, Protocol, Scheduler,
@@ -20,13 +21,20 @@ use std::collections::BTreeSet;
 struct Fakes {
     ipvs: FakeIpvs,
     nft: FakeNft,
+    sysctl: FakeSysctl,
 }
 
 impl Fakes {
+    /// `state`'s objects; its sysctls over a fresh namespace's defaults.
     fn with(state: &Balancer) -> Fakes {
+        let mut sysctl = FakeSysctl::new();
+        for (name, v) in state.sysctls.iter() {
+            sysctl.set(name, v.clone());
+        }
         Fakes {
             ipvs: FakeIpvs::with_state(state),
             nft: FakeNft::with_marks(state.marks.clone()),
+            sysctl,
         }
     }
 
@@ -34,6 +42,7 @@ impl Fakes {
         Kernel {
             ipvs: &mut self.ipvs,
             nft: &mut self.nft,
+            sysctl: &mut self.sysctl,
         }
     }
 
@@ -608,3 +617,5 @@ fn a_scoped_apply_leaves_what_is_outside_as_it_was() {
         assert_eq!(after.services.len(), desired.services.len() + 2);
     }
 }
+
+mod sysctls;

@@ -9,8 +9,8 @@ use super::{
     signals,
 };
 use crate::{
-    backend::{Ipvs, IpvsOp, KernelError, Nft, ipvs, nft},
-    model::{Balancer, MarkRule, ServiceKey},
+    backend::{Ipvs, IpvsOp, KernelError, Nft, ipvs, nft, sysctl::Sysctl},
+    model::{Balancer, MarkRule, ServiceKey, SysctlValue},
     plan::{self, Mode, Plan},
     state::{self, Observed, StateError},
 };
@@ -25,11 +25,12 @@ type Marks = BTreeMap<u32, MarkRule>;
 pub struct Kernel<'k> {
     pub ipvs: &'k mut dyn Ipvs,
     pub nft: &'k mut (dyn Nft + Send),
+    pub sysctl: &'k mut dyn Sysctl,
 }
 
 impl Kernel<'_> {
     pub fn read(&mut self) -> Result<Observed, StateError> {
-        state::read(self.ipvs, self.nft)
+        state::read(self.ipvs, self.nft, self.sysctl)
     }
 
     pub fn reread(
@@ -38,15 +39,17 @@ impl Kernel<'_> {
         changed: &BTreeSet<ServiceKey>,
         with_nft: bool,
     ) -> Result<Observed, StateError> {
-        state::reread(self.ipvs, self.nft, before, changed, with_nft)
+        state::reread(self.ipvs, self.nft, self.sysctl, before, changed, with_nft)
     }
 }
 
-/// What to send, in order: the nft table before the IPVS requests (marks that
-/// appear or widen), the IPVS requests, the nft table after them (marks that narrow
-/// or go). Each nft write is one atomic transaction.
+/// What to send, in order: the sysctls, the nft table before the IPVS requests
+/// (marks that appear or widen), the IPVS requests, the nft table after them (marks
+/// that narrow or go). Each nft write is one atomic transaction.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Steps {
+    /// `net.ipv4.vs.*` values to write, first of all (see the plan's order).
+    pub sysctls: Vec<(String, SysctlValue)>,
     /// The owned table with the marks added or widened (`None`: no change).
     pub nft_before: Option<Marks>,
     pub ipvs: Vec<IpvsOp>,
@@ -56,7 +59,10 @@ pub struct Steps {
 
 impl Steps {
     pub fn is_empty(&self) -> bool {
-        self.nft_before.is_none() && self.ipvs.is_empty() && self.nft_after.is_none()
+        self.sysctls.is_empty()
+            && self.nft_before.is_none()
+            && self.ipvs.is_empty()
+            && self.nft_after.is_none()
     }
 
     pub fn writes_nft(&self) -> bool {
@@ -77,12 +83,16 @@ pub struct Prepared {
     pub steps: Steps,
 }
 
-/// Plans `desired` against `observed`; `None` when there is nothing to do.
+/// Plans `desired` against `observed` (read from the kernel); `None` when there is
+/// nothing to do.
 pub fn prepare(
     observed: Observed,
     desired: &Balancer,
     mode: Mode,
 ) -> Result<Option<Prepared>, ApplyError> {
+    observed
+        .has_sysctls_of(desired)
+        .map_err(|e| ApplyError::new(Cause::Read(e), Rollback::NotNeeded))?;
     let plan = plan::diff(desired, &desired.managed(&observed.balancer), mode);
     let foreign = !observed.foreign.is_empty();
     if plan.is_empty() && !foreign {
@@ -272,6 +282,16 @@ fn write(kernel: &mut Kernel<'_>, steps: &Steps, signals: Option<&Deferred>) -> 
     if let Some(sig) = signal() {
         return Err(Cause::Interrupted(sig));
     }
+    for (name, value) in &steps.sysctls {
+        kernel
+            .sysctl
+            .write(name, value)
+            .map_err(|error| Cause::Refused {
+                change: describe_sysctl(name, value),
+                error,
+                also_failed: Vec::new(),
+            })?;
+    }
     if let Some(marks) = &steps.nft_before {
         kernel.nft.replace(marks).map_err(Cause::Nft)?;
     }
@@ -300,6 +320,14 @@ fn write(kernel: &mut Kernel<'_>, steps: &Steps, signals: Option<&Deferred>) -> 
         kernel.nft.replace(marks).map_err(Cause::Nft)?;
     }
     Ok(())
+}
+
+/// `set sysctl net.ipv4.vs.conntrack to 1`.
+pub fn describe_sysctl(name: &str, value: &SysctlValue) -> String {
+    format!(
+        "set sysctl `{}` to {value}",
+        crate::model::sysctl::full_name(name)
+    )
 }
 
 /// Checks on a fresh read of what the apply touched that the kernel holds `desired`.

@@ -1,5 +1,6 @@
 //! The only code that talks to the kernel. Each backend sits behind a trait with an
-//! in-memory fake, so plan, apply and rollback are tested without root.
+//! in-memory fake, so plan, apply and rollback are tested without root: IPVS
+//! (generic netlink), the owned nft table, and the IPVS sysctls (`/proc`).
 
 use crate::model::{
     Balancer, DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts,
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub mod ipvs;
 pub mod modprobe;
 pub mod nft;
+pub mod sysctl;
 
 /// One IPVS request. `apply` builds these from a plan; a backend sends many per batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

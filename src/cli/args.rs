@@ -209,7 +209,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the live IPVS table and the owned nft table
+    /// Show the live IPVS table, its changed sysctls and the owned nft table
     Show {
         /// The live state as JSON, the format of `emit --to json` (what `--state` reads)
         #[arg(long)]

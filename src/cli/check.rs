@@ -11,7 +11,7 @@ pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// `3 services (1 fwmark), 5 real servers, 1 nft mark rule, timeouts, 1 sync daemon`,
+/// `3 services (1 fwmark), 5 real servers, 1 nft mark rule, timeouts, 2 sysctls, 1 sync daemon`,
 /// and `owns 192.168.10.0/24 and marks 10-19` for a scoped script.
 pub fn summary(b: &Balancer) -> String {
     fn n(count: usize, one: &str, many: &str) -> String {
@@ -32,6 +32,9 @@ pub fn summary(b: &Balancer) -> String {
     }
     if !b.timeouts.is_empty() {
         parts.push("timeouts".into());
+    }
+    if !b.sysctls.is_empty() {
+        parts.push(n(b.sysctls.len(), "sysctl", "sysctls"));
     }
     if !b.daemons.is_empty() {
         parts.push(n(b.daemons.len(), "sync daemon", "sync daemons"));

@@ -1,15 +1,17 @@
-//! The live kernel: the IPVS table and the owned nft table of one network namespace.
+//! The live kernel: the IPVS table, its sysctls and the owned nft table of one
+//! network namespace.
 
 use super::{CliError, Context};
 use crate::{
     apply::{ApplyLock, Journal, Kernel, format_time},
-    backend::{ipvs::Netlink, nft::NftCli},
+    backend::{ipvs::Netlink, nft::NftCli, sysctl::ProcSysctl},
     state::{self, Observed},
 };
 
 pub struct Live {
     pub ipvs: Netlink,
     pub nft: NftCli,
+    pub sysctl: ProcSysctl,
     netns: Option<String>,
     /// `-q`: warnings are not printed.
     quiet: bool,
@@ -21,6 +23,7 @@ impl Live {
         Ok(Live {
             ipvs: Netlink::open(netns).map_err(CliError::Ipvs)?,
             nft: NftCli::new(netns),
+            sysctl: ProcSysctl::new(netns),
             netns: ctx.netns.clone(),
             quiet: ctx.quiet,
         })
@@ -30,11 +33,16 @@ impl Live {
         Kernel {
             ipvs: &mut self.ipvs,
             nft: &mut self.nft,
+            sysctl: &mut self.sysctl,
         }
     }
 
     pub fn read(&mut self) -> Result<Observed, CliError> {
-        Ok(state::read(&mut self.ipvs, &mut self.nft)?)
+        Ok(state::read(
+            &mut self.ipvs,
+            &mut self.nft,
+            &mut self.sysctl,
+        )?)
     }
 
     pub fn journal(&self) -> Journal {

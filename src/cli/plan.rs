@@ -21,6 +21,9 @@ pub fn run(
     let mut desired = input::evaluate(ctx, file)?;
     state::canonical(&mut desired);
     let observed = observe(ctx, source)?;
+    if source.state.is_none() && !source.empty {
+        observed.has_sysctls_of(&desired)?;
+    }
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     let (held, holds) = held(ctx, &desired)?;
     let managed = held.managed(&observed.balancer);

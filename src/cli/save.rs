@@ -21,6 +21,8 @@ pub fn run(ctx: &Context) -> Result<i32, CliError> {
             "note: {probes} probe service(s) of `lvsh watch` left out; watch makes them from the script's checks\n"
         ));
     }
+    // A fresh namespace holds the defaults: a script says only what differs.
+    observed.balancer.sysctls = observed.balancer.sysctls.changed();
     if !observed.foreign.is_empty() {
         ctx.note(&format!("warning: {}", observed.foreign_notice()));
     }

@@ -1,5 +1,5 @@
 //! `lvsh show`: the live balancer as a table in the spirit of `ipvsadm -L -n`, plus
-//! what ipvsadm never shows (marks, timeouts, sync daemons).
+//! what ipvsadm never shows (marks, timeouts, sysctls, sync daemons).
 
 use super::{CliError, Context, live};
 use crate::model::{Balancer, Dest, DestCounters, Forward, Service, ServiceKey, Stats, StatsBox};
@@ -61,6 +61,14 @@ pub fn render(b: &Balancer, stats: bool) -> String {
             show(t.tcp_fin),
             show(t.udp)
         );
+    }
+    // Those a fresh namespace holds are left out: a default kernel shows none.
+    let changed = b.sysctls.changed();
+    if !changed.is_empty() {
+        out.push_str("\nSysctls not at their defaults (net.ipv4.vs):\n");
+        for (name, v) in changed.iter() {
+            let _ = writeln!(out, "  {name} = {v}");
+        }
     }
     for d in b.daemons.values() {
         let _ = write!(

@@ -73,6 +73,9 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
     if !b.timeouts.is_empty() {
         globals.push(timeouts(&b.timeouts));
     }
+    for (name, v) in b.sysctls.iter() {
+        globals.push(format!("sysctl({}, {v});", quote(name)));
+    }
     for d in b.daemons.values() {
         globals.push(daemon(d));
     }
@@ -984,6 +987,28 @@ mark(10).vip("192.168.10.121").port(443)
             .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
         assert_eq!(back.balancer, b, "{text}");
         assert_eq!(back.balancer.checks, b.checks, "{text}");
+    }
+
+    /// `save` of a kernel with changed sysctls: each is one statement that evaluates
+    /// back to the same value.
+    #[test]
+    fn sysctls_round_trip() {
+        use crate::model::SysctlValue;
+        let mut b = Balancer::default();
+        b.sysctls.set("expire_nodest_conn", SysctlValue::Int(1));
+        b.sysctls.set("sync_threshold", SysctlValue::Pair(10, 100));
+        b.sysctls
+            .set("est_cpulist", SysctlValue::Cpus("0-1,4".into()));
+        b.sysctls.set("est_nice", SysctlValue::Int(-5));
+        let text = to_script(&b, "");
+        assert_eq!(
+            text,
+            "sysctl(\"est_cpulist\", \"0-1,4\");\nsysctl(\"est_nice\", -5);\n\
+             sysctl(\"expire_nodest_conn\", 1);\nsysctl(\"sync_threshold\", [10, 100]);\n"
+        );
+        let back = crate::dsl::evaluate_source("saved.rhai", &text, None, &Default::default())
+            .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
+        assert_eq!(back.balancer, b);
     }
 
     #[test]

@@ -187,6 +187,23 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
         }
     }
     b.timeouts = reg.timeouts.to_model();
+    for (i, d) in reg.sysctls.iter().enumerate() {
+        match reg.sysctls[..i].iter().find(|f| f.name == d.name) {
+            Some(first) => problems.push(place(
+                place(
+                    problem(
+                        format!("sysctl `{}` is set twice", d.name),
+                        "set each sysctl once",
+                    ),
+                    &d.at,
+                    "set again here",
+                ),
+                &first.at,
+                "first set here",
+            )),
+            None => b.sysctls.set(d.name, d.value.clone()),
+        }
+    }
     b.scope = reg.scope.clone();
     problems.extend(validate(&b));
     if !problems.is_empty() {
@@ -573,6 +590,11 @@ fn field_origin(
                 .clone(),
             )
         }
+        Subject::Sysctl(name) => reg
+            .sysctls
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.at.clone()),
         Subject::Timeouts => Some(
             match field {
                 Field::TimeoutTcp => &reg.timeouts.tcp.at,

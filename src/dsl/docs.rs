@@ -72,6 +72,20 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "",
+        "sysctl",
+        "name: string, value: int | bool | string | array",
+        "()",
+        "Sets the IPVS sysctl `net.ipv4.vs.name`; those a script does not set are left alone.",
+    ),
+    (
+        "",
+        "sysctls",
+        "sysctls: map",
+        "()",
+        "Sets several IPVS sysctls: `#{expire_nodest_conn: 1, conntrack: 1}`.",
+    ),
+    (
+        "",
         "param",
         "name: string",
         "string",

@@ -22,6 +22,7 @@ mod service;
 mod session;
 mod sources;
 mod state;
+mod sysctl;
 mod timeouts;
 mod values;
 

@@ -3,7 +3,7 @@
 
 use super::{
     daemon::DaemonDraft, engine::MAX_RUN_TIME, real_server::RealServerDraft, service::ServiceDraft,
-    sources::Sources, timeouts::TimeoutsDraft,
+    sources::Sources, sysctl::SysctlDraft, timeouts::TimeoutsDraft,
 };
 use crate::model::{Origin, Scope};
 use rhai::NativeCallContext;
@@ -142,6 +142,8 @@ pub(crate) struct Registry {
     pub servers: Vec<RealServerHandle>,
     pub daemons: Vec<DaemonHandle>,
     pub timeouts: TimeoutsDraft,
+    /// `sysctl()` calls in order, duplicates included (the build reports them).
+    pub sysctls: Vec<SysctlDraft>,
     /// What a scoped script owns (`owns`, `owns_marks`, `--scope`); scripts only.
     pub scope: Option<Scope>,
 }
@@ -153,6 +155,7 @@ pub(crate) struct Snapshot {
     servers: Vec<(RealServerHandle, RealServerDraft)>,
     daemons: Vec<(DaemonHandle, DaemonDraft)>,
     timeouts: TimeoutsDraft,
+    sysctls: Vec<SysctlDraft>,
 }
 
 impl Registry {
@@ -165,6 +168,7 @@ impl Registry {
             servers: copy(&self.servers),
             daemons: copy(&self.daemons),
             timeouts: self.timeouts.clone(),
+            sysctls: self.sysctls.clone(),
         }
     }
 
@@ -181,6 +185,7 @@ impl Registry {
         self.servers = put(&s.servers);
         self.daemons = put(&s.daemons);
         self.timeouts = s.timeouts.clone();
+        self.sysctls = s.sysctls.clone();
     }
 }
 

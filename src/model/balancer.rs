@@ -1,6 +1,7 @@
 use super::check::PROBE_MARKS;
 use super::{
-    Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Timeouts, keyed,
+    Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Sysctls,
+    Timeouts, keyed,
 };
 use serde::{Deserialize, Serialize};
 use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
@@ -8,7 +9,8 @@ use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
 /// The whole load balancer: every IPVS object plus the owned nft mark rules.
 /// Scripts build one (desired), backends read one (observed), `plan` compares two.
 ///
-/// `==` compares what the kernel holds: the scope and the checks are left out.
+/// `==` compares what the kernel holds: the scope and the checks are left out; the
+/// sysctls are kernel state and take part.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Balancer {
@@ -20,6 +22,9 @@ pub struct Balancer {
     pub timeouts: Timeouts,
     #[serde(default, with = "keyed", skip_serializing_if = "BTreeMap::is_empty")]
     pub daemons: BTreeMap<DaemonState, SyncDaemon>,
+    /// `net.ipv4.vs.*`: those a script sets, or every one the kernel has.
+    #[serde(default, skip_serializing_if = "Sysctls::is_empty")]
+    pub sysctls: Sysctls,
     /// What a scoped script owns; `None` = the whole table. Desired models only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
@@ -41,6 +46,7 @@ impl PartialEq for Balancer {
             marks,
             timeouts,
             daemons,
+            sysctls,
             scope: _,
             checks: _,
         } = self;
@@ -48,6 +54,7 @@ impl PartialEq for Balancer {
             && *marks == other.marks
             && *timeouts == other.timeouts
             && *daemons == other.daemons
+            && *sysctls == other.sysctls
     }
 }
 
@@ -78,6 +85,7 @@ impl Balancer {
             && self.marks.is_empty()
             && self.timeouts.is_empty()
             && self.daemons.is_empty()
+            && self.sysctls.is_empty()
     }
 
     pub fn dest_count(&self) -> usize {

@@ -17,6 +17,7 @@ mod scheduler;
 mod scope;
 mod service;
 mod stats;
+pub mod sysctl;
 mod timeouts;
 pub mod validate;
 
@@ -39,5 +40,6 @@ pub use scheduler::{SchedFlag, SchedFlags, Scheduler};
 pub use scope::{MarkRange, Prefix, Scope};
 pub use service::{DEFAULT_PERSIST_TIMEOUT, Netmask, PersistenceEngine, Service, ServiceKey};
 pub use stats::{DestCounters, Stats, StatsBox};
+pub use sysctl::{SysctlValue, Sysctls};
 pub use timeouts::Timeouts;
 pub use validate::{Field, Place, Problem, Severity, Subject, validate};

@@ -252,8 +252,8 @@ impl Scope {
     }
 
     /// The part of `observed` that a script with this scope, describing `desired`,
-    /// manages: the services and marks inside the scope, the timeouts (a diff only
-    /// changes the ones the script sets) and the sync daemons `desired` names. A
+    /// manages: the services and marks inside the scope, the timeouts and sysctls (a
+    /// diff only changes the ones the script sets) and the sync daemons `desired` names. A
     /// plan against it never lists anything outside the scope.
     pub fn restrict(&self, observed: &Balancer, desired: &Balancer) -> Balancer {
         Balancer {
@@ -276,6 +276,7 @@ impl Scope {
                 .filter(|(role, _)| desired.daemons.contains_key(role))
                 .map(|(role, d)| (*role, d.clone()))
                 .collect(),
+            sysctls: observed.sysctls.clone(),
             scope: None,
             checks: Default::default(),
         }
@@ -455,6 +456,9 @@ mod tests {
             observed.marks.insert(m, MarkRule::new(m));
         }
         observed.timeouts.tcp = Some(900);
+        observed
+            .sysctls
+            .set("conntrack", crate::model::SysctlValue::Int(1));
         for role in [DaemonState::Master, DaemonState::Backup] {
             observed.daemons.insert(role, SyncDaemon::new(role, "eth1"));
         }
@@ -469,6 +473,7 @@ mod tests {
         assert_eq!(keys, ["tcp 192.168.10.120:80", "fwmark 10"]);
         assert_eq!(r.marks.keys().copied().collect::<Vec<_>>(), [10]);
         assert_eq!(r.timeouts, observed.timeouts);
+        assert_eq!(r.sysctls, observed.sysctls);
         assert_eq!(
             r.daemons.keys().copied().collect::<Vec<_>>(),
             [DaemonState::Backup]

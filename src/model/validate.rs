@@ -15,6 +15,7 @@ use std::net::IpAddr;
 mod checks;
 pub use checks::{MAX_EVERY_MS, MAX_RISE_FALL, MAX_SLOW_START, MIN_EVERY_MS};
 pub(crate) use checks::{name_problem, path_problem, seconds};
+mod sysctls;
 
 /// ipvsadm's `MAX_TIMEOUT`: the longest persistence and connection timeout it takes.
 pub const MAX_TIMEOUT: u32 = 86400 * 31;
@@ -44,6 +45,8 @@ pub enum Subject {
     Timeouts,
     /// The sorry server of a service.
     Sorry(ServiceKey),
+    /// A `net.ipv4.vs.*` sysctl, by name.
+    Sysctl(String),
 }
 
 /// The setting of the subject that is wrong, so a front end can point at the call
@@ -184,6 +187,7 @@ pub fn validate(b: &Balancer) -> Vec<Problem> {
     }
     checks::checks(b, has_daemon, &mut out);
     timeouts(b, &mut out);
+    sysctls::check(b, &mut out);
     for d in b.daemons.values() {
         daemon(d, &mut out);
     }

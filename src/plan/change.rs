@@ -1,5 +1,5 @@
 use crate::model::{
-    DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, Timeouts,
+    DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, SysctlValue, Timeouts,
 };
 use serde::{Serialize, Serializer, ser::SerializeMap};
 
@@ -22,6 +22,8 @@ pub enum Object {
     Mark(u32),
     Timeouts,
     Daemon(DaemonState),
+    /// The IPVS sysctl `net.ipv4.vs.NAME`.
+    Sysctl(String),
 }
 
 // `{"type": "service", "key": ...}`; see the JSON section of the module doc.
@@ -47,6 +49,10 @@ impl Serialize for Object {
                 m.serialize_entry("type", "daemon")?;
                 m.serialize_entry("key", state)?;
             }
+            Object::Sysctl(name) => {
+                m.serialize_entry("type", "sysctl")?;
+                m.serialize_entry("key", name)?;
+            }
         }
         m.end()
     }
@@ -67,6 +73,7 @@ pub enum Snapshot {
     Mark(Box<MarkRule>),
     Timeouts(Box<Timeouts>),
     Daemon(Box<SyncDaemon>),
+    Sysctl(Box<SysctlValue>),
 }
 
 macro_rules! snapshot_from {
@@ -84,7 +91,8 @@ snapshot_from!(
     Dest => Dest(Box::new),
     MarkRule => Mark(Box::new),
     SyncDaemon => Daemon(Box::new),
-    Timeouts => Timeouts(Box::new)
+    Timeouts => Timeouts(Box::new),
+    SysctlValue => Sysctl(Box::new)
 );
 
 impl Snapshot {
@@ -119,6 +127,13 @@ impl Snapshot {
     pub fn daemon(&self) -> Option<&SyncDaemon> {
         match self {
             Snapshot::Daemon(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn sysctl(&self) -> Option<&SysctlValue> {
+        match self {
+            Snapshot::Sysctl(v) => Some(v),
             _ => None,
         }
     }
@@ -201,6 +216,10 @@ mod tests {
             (
                 Object::Daemon(DaemonState::Backup),
                 r#"{"type":"daemon","key":"backup"}"#,
+            ),
+            (
+                Object::Sysctl("conntrack".into()),
+                r#"{"type":"sysctl","key":"conntrack"}"#,
             ),
         ];
         for (object, want) in cases {

@@ -1,7 +1,7 @@
 use super::{Change, Mode, Object, Plan, Snapshot};
 use crate::model::{
     Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service, StatsBox,
-    SyncDaemon, Timeouts,
+    SyncDaemon, Sysctls, Timeouts,
 };
 use std::{
     cmp::Ordering,
@@ -21,6 +21,7 @@ pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
     g.marks(&desired.marks, &observed.marks);
     g.timeouts(&desired.timeouts, &observed.timeouts);
     g.daemons(&desired.daemons, &observed.daemons);
+    g.sysctls(&desired.sysctls, &observed.sysctls);
     g.into_plan()
 }
 
@@ -28,6 +29,7 @@ pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
 #[derive(Default)]
 struct Groups {
     replace: bool,
+    sysctls: Vec<Change>,
     marks_narrowed: Vec<Change>,
     dests_deleted: Vec<Change>,
     services_deleted: Vec<Change>,
@@ -190,8 +192,28 @@ impl Groups {
         });
     }
 
+    /// Only the sysctls the script sets; one the observed state does not hold (a
+    /// state file, `--empty`) is an `Add`.
+    fn sysctls(&mut self, desired: &Sysctls, observed: &Sysctls) {
+        for (name, want) in desired.iter() {
+            let object = Object::Sysctl(name.to_string());
+            match observed.get(name) {
+                None => self
+                    .sysctls
+                    .push(Change::add(object, Snapshot::from(want.clone()))),
+                Some(have) if !observed.satisfies(name, want) => self.sysctls.push(Change::edit(
+                    object,
+                    Snapshot::from(have.clone()),
+                    Snapshot::from(want.clone()),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+
     fn into_plan(self) -> Plan {
         let groups = [
+            self.sysctls,
             self.marks_set,
             self.daemons_deleted,
             self.timeouts,

@@ -23,6 +23,11 @@
 //! - **Timeouts** are never added or deleted: a field the script leaves unset is left
 //!   alone, and there is an `Edit` only when a value the script sets differs from the
 //!   kernel's.
+//! - **Sysctls** (`net.ipv4.vs.*`) are never added or deleted either: only those the
+//!   script sets take part, each an `Edit` when the kernel holds another value (the
+//!   two automatic defense modes 1 and 2 count as one, since the kernel switches
+//!   between them itself), or an `Add` when the state compared with does not hold
+//!   it at all (a state file, `--empty`).
 //! - **Sync daemons** compare with `SyncDaemon::satisfied_by` (unset fields match the
 //!   kernel's defaults). The kernel cannot change a running daemon, so a changed one is
 //!   a `Delete` followed by an `Add`.
@@ -37,6 +42,10 @@
 //! any point leaves a kernel no worse than the old or the new state: no service with
 //! fewer real servers than both give it, and no fwmark service without its mark.
 //!
+//! 0. sysctls, before everything else: `expire_nodest_conn` and
+//!    `expire_quiescent_template` must be in force when a real server goes or its
+//!    weight drops in the same apply, `conntrack` before rules that need it, and the
+//!    `sync_*` settings before a sync daemon starts (it reads them at its start);
 //! 1. mark additions, and mark edits that mark more or other traffic (nft first: a
 //!    new fwmark service never exists without its mark);
 //! 2. sync daemon deletions (including the first half of a restart);
@@ -52,9 +61,9 @@
 //!    services that needed them are gone).
 //!
 //! Within a group, changes are in key order (destinations by service key, then
-//! destination key). Mark changes are therefore always a prefix (group 1) and a
-//! suffix (group 8) of the list, so apply can run at most two nft transactions around
-//! the IPVS batch.
+//! destination key; sysctls by name). Apart from the sysctls, mark changes are
+//! therefore always a prefix (group 1) and a suffix (group 8) of the list, so apply
+//! can run at most two nft transactions around the IPVS batch.
 //!
 //! Deleting a service deletes its destinations in the kernel, so a deleted service
 //! gets no separate destination deletions: its `before` snapshot carries the
@@ -93,12 +102,15 @@
 //!   - `"dest"`, `service` (a service key as above) and `key`: `{address, port}`;
 //!   - `"mark"`, `key`: the mark number;
 //!   - `"timeouts"`, no key;
-//!   - `"daemon"`, `key`: `"master"` or `"backup"`.
+//!   - `"daemon"`, `key`: `"master"` or `"backup"`;
+//!   - `"sysctl"`, `key`: the name without `net.ipv4.vs.` (`"expire_nodest_conn"`).
 //! - `before` / `after`: the object's settings in the model's JSON format (as in
 //!   `lvsh emit --to json`), or `null` for an add's `before` and a delete's `after`.
 //!   Service snapshots hold no `destinations`, except the `before` of a service
 //!   deletion, which lists the destinations deleted with it. For timeouts, `after`
 //!   is what the kernel will hold: the observed values with the script's set over them.
+//!   For a sysctl, `before` and `after` are its values: `0`, `[3, 50]` (sync_threshold),
+//!   `"0-3"` (est_cpulist).
 //!
 //! The order of `changes` is the order above.
 //!

@@ -12,6 +12,8 @@
 //! and sync daemons. A deleted service lists the real servers that go with it.
 //! Real servers whose weight the run-time side holds come first, under a heading of
 //! their own (`holds.rs`).
+//! Sysctls come first, as apply sets them first: `~ sysctl conntrack  0 → 1`, or
+//! `+ sysctl conntrack  1` when the state compared with does not hold it.
 
 mod holds;
 mod words;
@@ -75,6 +77,7 @@ impl Plan {
             return w.write_all(line.as_bytes());
         }
         let mut lines = Lines::with_capacity(self.changes.len());
+        sysctls(&self.changes, &mut lines);
         services(&self.changes, &mut lines);
         marks(&self.changes, &mut lines);
         for c in &self.changes {
@@ -206,6 +209,24 @@ impl Lines {
             w.write_all(b"\n")?;
         }
         Ok(())
+    }
+}
+
+/// `sysctl NAME` with `before → after`, or the value alone when there is no before.
+fn sysctls(changes: &[Change], lines: &mut Lines) {
+    for c in changes {
+        let Object::Sysctl(name) = &c.object else {
+            continue;
+        };
+        let before = c.before.as_ref().and_then(Snapshot::sysctl);
+        let Some(after) = c.after.as_ref().and_then(Snapshot::sysctl) else {
+            continue;
+        };
+        let label = format!("sysctl {name}");
+        match before {
+            Some(b) => lines.push(Sign::Edit, label, format!("{b} → {after}")),
+            None => lines.push(Sign::of(c.action), label, after),
+        }
     }
 }
 

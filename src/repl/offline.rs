@@ -86,7 +86,7 @@ impl Kernel for Offline {
     }
 
     /// Does what the kernel would: the desired model replaces the held one, except
-    /// that timeouts the script leaves unset keep their values.
+    /// that timeouts and sysctls the script leaves unset keep their values.
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report> {
         let runtime = self.runtime()?;
         let held = crate::model::effective(desired, &runtime, crate::apply::journal_now()).0;
@@ -94,7 +94,12 @@ impl Kernel for Offline {
         let plan = diff(desired, &self.model, Mode::Replace);
         let (add, change, delete) = plan.counts();
         let kept = self.model.timeouts;
+        let mut sysctls = std::mem::take(&mut self.model.sysctls);
+        for (name, v) in desired.sysctls.iter() {
+            sysctls.set(name, v.clone());
+        }
         self.model = desired.clone();
+        self.model.sysctls = sysctls;
         self.model.timeouts = Timeouts {
             tcp: desired.timeouts.tcp.or(kept.tcp),
             tcp_fin: desired.timeouts.tcp_fin.or(kept.tcp_fin),

@@ -8,8 +8,9 @@ use crate::{
     backend::{
         Ipvs, Nft, ipvs,
         nft::{self, Foreign},
+        sysctl::{self, Sysctl},
     },
-    model::{Balancer, ServiceKey},
+    model::{Balancer, ServiceKey, sysctl::full_name},
 };
 use std::collections::BTreeSet;
 
@@ -23,6 +24,22 @@ pub enum StateError {
         #[diagnostic_source]
         nft::Error,
     ),
+    #[error("cannot read the IPVS sysctls")]
+    Sysctl(#[source] sysctl::Error),
+    #[error(
+        "the script sets {}, which the kernel does not have (ip_vs is not loaded, or the \
+         kernel is older: `est_cpulist` and `est_nice` came with Linux 6.2)",
+        names(.0)
+    )]
+    NoSysctl(Vec<String>),
+}
+
+fn names(names: &[String]) -> String {
+    let full: Vec<String> = names
+        .iter()
+        .map(|n| format!("`{}`", full_name(n)))
+        .collect();
+    full.join(", ")
 }
 
 /// The kernel's state, and what table `inet lvsh` holds that lvsh did not write.
@@ -33,10 +50,14 @@ pub struct Observed {
     pub foreign: Vec<Foreign>,
 }
 
-/// Reads IPVS (services, destinations, timeouts, daemons) and the owned nft table
-/// into one model. `nft` is a process of its own: it runs on another thread while
-/// this one dumps IPVS, so its start-up costs no time.
-pub fn read(ipvs: &mut dyn Ipvs, nft: &mut (dyn Nft + Send)) -> Result<Observed, StateError> {
+/// Reads IPVS (services, destinations, timeouts, daemons), its sysctls and the owned
+/// nft table into one model. `nft` is a process of its own: it runs on another
+/// thread while this one dumps IPVS, so its start-up costs no time.
+pub fn read(
+    ipvs: &mut dyn Ipvs,
+    nft: &mut (dyn Nft + Send),
+    sysctl: &mut dyn Sysctl,
+) -> Result<Observed, StateError> {
     let (balancer, table) = std::thread::scope(|s| {
         let table = s.spawn(|| nft::read_observed(nft));
         let balancer = ipvs.read();
@@ -45,19 +66,20 @@ pub fn read(ipvs: &mut dyn Ipvs, nft: &mut (dyn Nft + Send)) -> Result<Observed,
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (balancer, table)
     });
-    Ok(Observed::new(
-        balancer.map_err(StateError::Ipvs)?,
-        table.map_err(StateError::Nft)?,
-    ))
+    let mut balancer = balancer.map_err(StateError::Ipvs)?;
+    balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
+    Ok(Observed::new(balancer, table.map_err(StateError::Nft)?))
 }
 
 /// Reads the state again after (or just before) a write: the destinations of the
 /// services in `changed` (and of services new since `before`), the rest as `before`
 /// read them; the owned table only when `with_nft` (lvsh's lock keeps lvsh to one
-/// writer at a time, so a table lvsh did not write is as `before` read it).
+/// writer at a time, so a table lvsh did not write is as `before` read it). The
+/// sysctls are always read: a few small files.
 pub fn reread(
     ipvs: &mut dyn Ipvs,
     nft: &mut (dyn Nft + Send),
+    sysctl: &mut dyn Sysctl,
     before: &Observed,
     changed: &BTreeSet<ServiceKey>,
     with_nft: bool,
@@ -71,7 +93,8 @@ pub fn reread(
         });
         (balancer, table)
     });
-    let balancer = balancer.map_err(StateError::Ipvs)?;
+    let mut balancer = balancer.map_err(StateError::Ipvs)?;
+    balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
     let table = match table {
         Some(table) => table.map_err(StateError::Nft)?,
         None => nft::TableRead {
@@ -89,6 +112,22 @@ impl Observed {
         Observed {
             balancer,
             foreign: table.foreign,
+        }
+    }
+
+    /// Refuses a desired model that sets sysctls this kernel does not have: the state
+    /// was read from the kernel, which reports every one it has.
+    pub fn has_sysctls_of(&self, desired: &Balancer) -> Result<(), StateError> {
+        let missing: Vec<String> = desired
+            .sysctls
+            .iter()
+            .filter(|(name, _)| self.balancer.sysctls.get(name).is_none())
+            .map(|(name, _)| name.to_string())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StateError::NoSysctl(missing))
         }
     }
 

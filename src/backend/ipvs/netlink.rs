@@ -631,7 +631,7 @@ fn setsockopt(fd: i32, level: i32, name: i32, value: libc::c_int) -> io::Result<
 
 /// Runs `f` with this thread inside the named network namespace, then switches back.
 /// A netlink socket stays bound to the namespace it was created in.
-fn in_netns<T>(name: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+pub(crate) fn in_netns<T>(name: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     let missing = || Error::NoNetns(name.to_string());
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
         return Err(missing());

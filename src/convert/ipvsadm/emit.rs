@@ -95,6 +95,18 @@ pub fn unexpressible(b: &Balancer) -> Vec<String> {
             show(t.udp)
         ));
     }
+    for (name, v) in b.sysctls.iter() {
+        let text = v.proc_text().trim_end().to_string();
+        let text = if text.is_empty() || text.contains(' ') {
+            format!("\"{text}\"")
+        } else {
+            text
+        };
+        lost.push(format!(
+            "sysctl {name} = {v}: ipvsadm cannot set sysctls; `sysctl -w {}={text}` does",
+            crate::model::sysctl::full_name(name),
+        ));
+    }
     for d in b.daemons.values() {
         lost.push(format!(
             "{} sync daemon on `{}`: `ipvsadm -S` does not save sync daemons; start it with `ipvsadm --start-daemon`",

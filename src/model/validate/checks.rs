@@ -707,7 +707,11 @@ mod tests {
             [
                 "the sorry server of tcp 192.168.10.120:80 is used only while every real server \
                  is down, and real server 192.168.10.12:80 has no check, so it never is; give \
-                 the service a check for all"
+                 the service a check for all",
+                // Now a check is in effect, `on_down("remove")` does something.
+                "service tcp 192.168.10.120:80 removes failed servers, but `expire_nodest_conn` \
+                 is not 1: their connections hang until their IPVS timeout (by default 900 s for TCP, 300 s for UDP); add \
+                 `sysctl(\"expire_nodest_conn\", 1)`"
             ]
         );
         b.checks

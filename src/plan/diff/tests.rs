@@ -57,6 +57,7 @@ fn line(c: &Change) -> String {
         Object::Mark(m) => format!("mark {m}"),
         Object::Timeouts => "timeouts".into(),
         Object::Daemon(s) => format!("daemon {s}"),
+        Object::Sysctl(n) => format!("sysctl {n}"),
     };
     format!("{action} {object}")
 }
@@ -670,4 +671,57 @@ fn ports_within_merges_adjacent_ranges() {
         &set(&["0-100", "50-65535"])
     ));
     assert!(ports_within(&set(&[]), &set(&["80"])));
+}
+
+/// Only the sysctls the script sets take part; they come first, before even the
+/// marks, so that `expire_nodest_conn` is in force when a real server goes.
+#[test]
+fn sysctls_the_script_sets_come_first_and_nothing_else_is_touched() {
+    use crate::model::SysctlValue::{Int, Pair};
+    let a = dk("10.0.0.1", 80);
+    let mut observed = balancer([service(key("192.168.10.120", 80), &[a, dk("10.0.0.2", 80)])]);
+    for (name, v) in [
+        ("expire_nodest_conn", Int(0)),
+        ("conntrack", Int(0)),
+        ("sloppy_tcp", Int(1)),
+        ("sync_threshold", Pair(3, 50)),
+        ("drop_entry", Int(2)),
+    ] {
+        observed.sysctls.set(name, v);
+    }
+    let mut desired = balancer([service(key("192.168.10.120", 80), &[a])]);
+    desired
+        .marks
+        .insert(7, mark(7, &["192.168.10.121"], &["80"]));
+    desired.sysctls.set("expire_nodest_conn", Int(1));
+    desired.sysctls.set("sync_threshold", Pair(3, 50));
+    // The kernel switched the automatic defense to 2 itself: no change.
+    desired.sysctls.set("drop_entry", Int(1));
+    // Not in the observed state (a state file without it): set, before unknown.
+    desired.sysctls.set("est_nice", Int(5));
+    let plan = diff(&desired, &observed, Mode::Replace);
+    assert_eq!(
+        lines(&plan),
+        [
+            "add sysctl est_nice",
+            "edit sysctl expire_nodest_conn",
+            "add mark 7",
+            "delete dest tcp 192.168.10.120:80 10.0.0.2:80",
+        ]
+    );
+    let edit = &plan.changes[1];
+    assert_eq!(
+        edit.before.as_ref().and_then(Snapshot::sysctl),
+        Some(&Int(0))
+    );
+    assert_eq!(
+        edit.after.as_ref().and_then(Snapshot::sysctl),
+        Some(&Int(1))
+    );
+    // sloppy_tcp 1 stays, also when the script replaces everything else.
+    assert_eq!(
+        lines(&diff(&Balancer::default(), &observed, Mode::Replace)).len(),
+        1
+    );
+    assert_eq!(diff(&desired, &observed, Mode::Merge).changes.len(), 3);
 }

@@ -524,3 +524,28 @@ fn unknown_and_drained_holds() {
          No changes. The empty balancer matches the script with the weights held above.\n"
     );
 }
+
+#[test]
+fn sysctls_render_first_with_their_before_value() {
+    use crate::model::SysctlValue::{Int, Pair};
+    let mut observed = Balancer::default();
+    observed.sysctls.set("expire_nodest_conn", Int(0));
+    observed.sysctls.set("sync_threshold", Pair(3, 50));
+    let mut desired = Balancer::default();
+    add(
+        &mut desired,
+        service(key(Protocol::Tcp, "10.0.0.1", 80), Scheduler::Rr, None, []),
+    );
+    desired.sysctls.set("expire_nodest_conn", Int(1));
+    desired.sysctls.set("sync_threshold", Pair(10, 100));
+    desired.sysctls.set("conntrack", Int(1));
+    let text = diff(&desired, &observed, Mode::Replace).render(false);
+    assert_eq!(
+        text,
+        "+ sysctl conntrack           1\n\
+         ~ sysctl expire_nodest_conn  0 → 1\n\
+         ~ sysctl sync_threshold      [3, 50] → [10, 100]\n\
+         + service tcp 10.0.0.1:80    rr\n\
+         Plan: 2 to add, 2 to change, 0 to delete.\n"
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::{
-    backend::{ipvs::FakeIpvs, nft::FakeNft},
+    backend::{ipvs::FakeIpvs, nft::FakeNft, sysctl::FakeSysctl},
     model::{Check, CheckKind, Dest, DestKey, HealthState, Protocol, Service, ServiceKey},
 };
 use std::{collections::BTreeSet, net::IpAddr, sync::Mutex};
@@ -64,6 +64,7 @@ fn prober(down: Arc<Mutex<BTreeSet<IpAddr>>>) -> Prober {
 struct World {
     ipvs: FakeIpvs,
     nft: FakeNft,
+    sysctl: FakeSysctl,
     dir: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -73,6 +74,7 @@ impl World {
         World {
             ipvs: FakeIpvs::with_state(kernel),
             nft: FakeNft::with_marks(kernel.marks.clone()),
+            sysctl: FakeSysctl::default(),
             dir: tempfile::tempdir().unwrap(),
             log: Arc::default(),
         }
@@ -101,6 +103,7 @@ impl World {
             kernel: Kernel {
                 ipvs: &mut self.ipvs,
                 nft: &mut self.nft,
+                sysctl: &mut self.sysctl,
             },
             journal,
             store,

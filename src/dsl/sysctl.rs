@@ -1,0 +1,297 @@
+//! `sysctl(name, value)` and `sysctls(#{name: value, ..})`: IPVS sysctls
+//! (`net.ipv4.vs.NAME`) the script manages. Those a script does not name are left as
+//! the kernel has them.
+
+use super::error::{Fail, fail};
+use super::state::{At, Ctx, Mode};
+use super::values::type_name;
+use crate::model::SysctlValue;
+use crate::model::sysctl::{Kind, SPECS, Spec, cpu_list, spec_of};
+use crate::suggest::did_you_mean;
+use rhai::{Array, Dynamic, Engine, INT, Map, NativeCallContext};
+use std::sync::Arc;
+
+/// One `sysctl()` call: duplicates are kept until the model is built, which reports
+/// them with both places.
+#[derive(Debug, Clone)]
+pub(crate) struct SysctlDraft {
+    pub name: &'static str,
+    pub value: SysctlValue,
+    pub at: At,
+}
+
+/// The spec of `name` (`expire_nodest_conn` or `net.ipv4.vs.expire_nodest_conn`).
+fn known(name: &str) -> Result<&'static Spec, Fail> {
+    let short = name.strip_prefix("net.ipv4.vs.").unwrap_or(name);
+    if let Some(spec) = spec_of(short) {
+        return match spec.kind {
+            Kind::ReadOnly(why) => Err(fail(
+                format!("sysctl `{short}` is read-only"),
+                Some(format!("lvsh shows it but never writes it: {why}")),
+            )),
+            _ => Ok(spec),
+        };
+    }
+    let names = SPECS.iter().map(|s| s.name);
+    let message = if short.contains('.') {
+        format!("`{name}` is not an IPVS sysctl: `sysctl()` sets `net.ipv4.vs.*` only")
+    } else {
+        format!(
+            "unknown IPVS sysctl `{short}`{}",
+            did_you_mean(short, names.clone())
+        )
+    };
+    let list: Vec<&str> = names.filter(|n| *n != "debug_level").collect();
+    Err(fail(
+        message,
+        Some(format!("the IPVS sysctls: {}", list.join(", "))),
+    ))
+}
+
+/// The script's value in the form the sysctl takes (ranges are checked with the rest
+/// of the model, so that an error points at the call).
+fn value(spec: &Spec, v: &Dynamic) -> Result<SysctlValue, Fail> {
+    let name = spec.name;
+    let wrong = |takes: &str| {
+        fail(
+            format!("sysctl `{name}` takes {takes}, not {}", type_name(v)),
+            Some(spec.about.to_string()),
+        )
+    };
+    match spec.kind {
+        Kind::Bool if v.is_bool() => Ok(SysctlValue::Int(INT::from(v.as_bool().unwrap_or(false)))),
+        Kind::Bool => v
+            .as_int()
+            .map(SysctlValue::Int)
+            .map_err(|_| wrong("0 or 1 (or a bool)")),
+        Kind::Int { .. } | Kind::Defense | Kind::PowerOfTwo | Kind::ReadOnly(_) => v
+            .as_int()
+            .map(SysctlValue::Int)
+            .map_err(|_| wrong("an int")),
+        Kind::Threshold => {
+            let pair = if let Some(a) = v.clone().try_cast::<Array>() {
+                match &a[..] {
+                    [t, p] => t.as_int().ok().zip(p.as_int().ok()),
+                    _ => None,
+                }
+            } else if v.is_string() {
+                let text = v.to_string();
+                let words: Vec<&str> = text.split_whitespace().collect();
+                match &words[..] {
+                    [t, p] => t.parse().ok().zip(p.parse().ok()),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            pair.map(|(t, p)| SysctlValue::Pair(t, p))
+                .ok_or_else(|| wrong("`[threshold, period]` or \"threshold period\""))
+        }
+        Kind::CpuList if v.is_string() => {
+            let text = v.to_string();
+            cpu_list(&text).map(SysctlValue::Cpus).ok_or_else(|| {
+                fail(
+                    format!("sysctl `{name}`: `{text}` is not a CPU list"),
+                    Some("a CPU list such as \"0-3,8\"; \"\" stops the estimators".to_string()),
+                )
+            })
+        }
+        Kind::CpuList => Err(wrong("a CPU list string such as \"0-3,8\"")),
+    }
+}
+
+fn set(ctx: &Ctx, spec: &'static Spec, value: SysctlValue, at: At) {
+    let mut reg = ctx.registry();
+    let draft = SysctlDraft {
+        name: spec.name,
+        value,
+        at,
+    };
+    // The REPL re-opens what it already holds; a script's second one is reported.
+    match reg.sysctls.iter_mut().find(|d| d.name == spec.name) {
+        Some(old) if ctx.mode == Mode::Repl => *old = draft,
+        _ => reg.sysctls.push(draft),
+    }
+}
+
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    let c = ctx.clone();
+    engine.register_fn(
+        "sysctl",
+        move |nc: NativeCallContext, name: &str, v: Dynamic| -> Result<(), Fail> {
+            let spec = known(name)?;
+            let v = value(spec, &v)?;
+            set(&c, spec, v, c.origin(&nc));
+            Ok(())
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "sysctls",
+        move |nc: NativeCallContext, map: Map| -> Result<(), Fail> {
+            let at = c.origin(&nc);
+            for (name, v) in &map {
+                let spec = known(name)?;
+                let v = value(spec, v)?;
+                set(&c, spec, v, at.clone());
+            }
+            Ok(())
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dsl::{Evaluated, Options, ScriptError, Session, evaluate_source};
+    use crate::model::{Balancer, SysctlValue};
+
+    fn eval(src: &str) -> Result<Evaluated, ScriptError> {
+        evaluate_source("test.rhai", src, None, &Options::default())
+    }
+
+    fn ok(src: &str) -> Balancer {
+        eval(src)
+            .unwrap_or_else(|e| panic!("{}", e.render_plain()))
+            .balancer
+    }
+
+    fn err(src: &str) -> ScriptError {
+        match eval(src) {
+            Ok(e) => panic!("expected an error, got {:?}", e.balancer),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_value() {
+        let b = ok(r#"
+sysctl("expire_nodest_conn", 1);
+sysctl("net.ipv4.vs.conntrack", true);
+sysctl("sloppy_tcp", false);
+sysctl("sync_threshold", [10, 100]);
+sysctl("est_cpulist", "3, 0-1");
+sysctl("est_nice", -5);
+"#);
+        let s = &b.sysctls;
+        assert_eq!(s.int("expire_nodest_conn"), Some(1));
+        assert_eq!(s.int("conntrack"), Some(1));
+        assert_eq!(s.int("sloppy_tcp"), Some(0));
+        assert_eq!(s.get("sync_threshold"), Some(&SysctlValue::Pair(10, 100)));
+        assert_eq!(
+            s.get("est_cpulist"),
+            Some(&SysctlValue::Cpus("0-1,3".into()))
+        );
+        assert_eq!(s.int("est_nice"), Some(-5));
+        assert_eq!(s.len(), 6, "only what the script sets");
+        let pair = ok(r#"sysctl("sync_threshold", "3 0");"#);
+        assert_eq!(
+            pair.sysctls.get("sync_threshold"),
+            Some(&SysctlValue::Pair(3, 0))
+        );
+        assert!(Session::functions().iter().any(|d| d.name == "sysctl"));
+        let map = ok(r#"sysctls(#{expire_nodest_conn: 1, sync_threshold: "3 0"});"#);
+        assert_eq!(map.sysctls.int("expire_nodest_conn"), Some(1));
+        assert_eq!(
+            map.sysctls.get("sync_threshold"),
+            Some(&SysctlValue::Pair(3, 0))
+        );
+        assert!(Session::functions().iter().any(|d| d.name == "sysctls"));
+        let e = err("sysctls(#{conntrack: 1});\nsysctl(\"conntrack\", 1);");
+        assert_eq!(e.message(), "sysctl `conntrack` is set twice");
+    }
+
+    #[test]
+    fn unknown_names_suggest_and_list() {
+        let e = err(r#"sysctl("expire_nodest_con", 1);"#);
+        assert_eq!(
+            e.message(),
+            "unknown IPVS sysctl `expire_nodest_con`, did you mean `expire_nodest_conn`?"
+        );
+        assert!(
+            e.help_text()
+                .unwrap()
+                .starts_with("the IPVS sysctls: am_droprate, amemthresh")
+        );
+        assert!(!e.help_text().unwrap().contains("debug_level"));
+        assert_eq!(e.location().unwrap().to_string(), "test.rhai:1:1");
+        let e = err(r#"sysctl("net.ipv4.ip_forward", 1);"#);
+        assert_eq!(
+            e.message(),
+            "`net.ipv4.ip_forward` is not an IPVS sysctl: `sysctl()` sets `net.ipv4.vs.*` only"
+        );
+        let e = err(r#"sysctl("debug_level", 0);"#);
+        assert_eq!(e.message(), "sysctl `debug_level` is read-only");
+        assert!(e.help_text().unwrap().contains("CONFIG_IP_VS_DEBUG"));
+    }
+
+    #[test]
+    fn wrong_types_say_what_the_sysctl_takes() {
+        for (src, msg) in [
+            (
+                r#"sysctl("conn_reuse_mode", "1");"#,
+                "sysctl `conn_reuse_mode` takes an int, not string",
+            ),
+            (
+                r#"sysctl("conntrack", "yes");"#,
+                "sysctl `conntrack` takes 0 or 1 (or a bool), not string",
+            ),
+            (
+                r#"sysctl("sync_threshold", 3);"#,
+                "sysctl `sync_threshold` takes `[threshold, period]` or \"threshold period\", not int",
+            ),
+            (
+                r#"sysctl("sync_threshold", [3, 50, 7]);"#,
+                "sysctl `sync_threshold` takes `[threshold, period]` or \"threshold period\", not array",
+            ),
+            (
+                r#"sysctl("est_cpulist", "0-x");"#,
+                "sysctl `est_cpulist`: `0-x` is not a CPU list",
+            ),
+            (
+                r#"sysctl("est_cpulist", 3);"#,
+                "sysctl `est_cpulist` takes a CPU list string such as \"0-3,8\", not int",
+            ),
+        ] {
+            assert_eq!(err(src).message(), msg, "{src}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_point_at_their_call() {
+        let e = err("let x = 1;\n  sysctl(\"drop_entry\", 4);\n");
+        assert!(
+            e.message()
+                .starts_with("sysctl `drop_entry` cannot be 4: it is 0 (off)")
+        );
+        assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:3");
+        assert_eq!(e.help_text(), Some("the kernel refuses any other value"));
+    }
+
+    #[test]
+    fn a_second_setting_is_an_error_pointing_at_both() {
+        let e = err("sysctl(\"conntrack\", 1);\nsysctl(\"net.ipv4.vs.conntrack\", 0);\n");
+        assert_eq!(e.message(), "sysctl `conntrack` is set twice");
+        assert_eq!(e.location().unwrap().to_string(), "test.rhai:2:1");
+        let text = e.render_plain();
+        assert!(
+            text.contains("first set here") && text.contains("set again here"),
+            "{text}"
+        );
+        // The REPL re-opens it instead.
+        let mut s = Session::new(Options::default(), Balancer::default());
+        s.eval("<1>", r#"sysctl("conntrack", 1);"#).unwrap();
+        s.eval("<2>", r#"sysctl("conntrack", 0);"#).unwrap();
+        assert_eq!(s.balancer().unwrap().sysctls.int("conntrack"), Some(0));
+    }
+
+    #[test]
+    fn warnings_point_at_the_script() {
+        let out =
+            eval("service(\"10.0.0.1\", 80).rs(rs(\"10.0.0.2\"));\nsysctl(\"backup_only\", 1);\n")
+                .unwrap()
+                .output;
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].starts_with("warning: `backup_only` 1: this director balances none"));
+        assert!(out[0].ends_with("(test.rhai:2:1)"), "{out:?}");
+    }
+}

@@ -244,6 +244,17 @@ pub enum Command {
         /// The rules file (`-` for standard input)
         file: PathBuf,
     },
+    /// The run-time daemon: health checks, drains, reload on SIGHUP (systemd Type=notify)
+    Watch {
+        /// The script whose checks it runs and whose weights it keeps
+        file: PathBuf,
+        /// Serve Prometheus metrics on this address (`127.0.0.1:9610`)
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
+        /// Allow a (re)load that deletes more than half of the kernel's services
+        #[arg(long)]
+        allow_mass_delete: bool,
+    },
     /// Per real server: script and kernel weight, health, drain progress
     Status {
         /// Machine-readable status

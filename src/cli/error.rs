@@ -94,6 +94,22 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Drain(#[from] super::drain::DrainError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Watch(#[from] crate::watch::WatchError),
+    #[error("cannot start `lvsh watch`: {what}")]
+    WatchStart {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serve metrics on {addr}")]
+    #[diagnostic(help("another process may use that port; pick another with --metrics"))]
+    Metrics {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`--scope` scopes a script, and the REPL works on the whole table")]
     #[diagnostic(help("run the script with `lvsh plan --scope ..` or `lvsh apply --scope ..`"))]
     ScopeInRepl,

@@ -18,7 +18,7 @@ fn uses(command: &Command) -> Uses {
     let (kernel, script, scope) = match command {
         Command::Check { .. } | Command::Emit { .. } => (false, true, true),
         Command::Plan { source, .. } => (live(source), true, true),
-        Command::Apply { .. } => (true, true, true),
+        Command::Apply { .. } | Command::Watch { .. } => (true, true, true),
         Command::Repl { source, .. } => (live(source), true, true),
         Command::Rollback { .. }
         | Command::History { .. }
@@ -80,6 +80,7 @@ pub fn name(command: &Command) -> &'static str {
         Command::Emit { .. } => "emit",
         Command::Repl { .. } => "repl",
         Command::Import { .. } => "import",
+        Command::Watch { .. } => "watch",
         Command::Status { .. } => "status",
         Command::Drain { .. } => "drain",
         Command::Undrain { .. } => "undrain",

@@ -20,6 +20,7 @@ mod save;
 pub mod show;
 mod state_file;
 mod status;
+mod watch;
 
 pub use args::Cli;
 pub use error::CliError;
@@ -158,6 +159,11 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             source,
             history,
         } => repl::run(ctx, file, source, history),
+        Command::Watch {
+            file,
+            metrics,
+            allow_mass_delete,
+        } => watch::run(ctx, file, *metrics, *allow_mass_delete),
         Command::Status { json } => status::run(ctx, *json),
         Command::Drain {
             target,

@@ -5,7 +5,7 @@ use crate::{
     apply::{self, ApplyLock, LOCK_DIR, format_time, journal_now},
     model::ProbeResult,
     state,
-    watch::{self, ProbeKey, Prober, Request, Store},
+    watch::{self, ProbeKey, Prober, Request, Store, probe},
 };
 use std::{
     hash::{Hash, Hasher},
@@ -15,10 +15,23 @@ use std::{
     time::SystemTime,
 };
 
-pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i32, CliError> {
+pub fn run(
+    ctx: &Context,
+    file: &Path,
+    metrics: Option<SocketAddr>,
+    allow_mass_delete: bool,
+) -> Result<i32, CliError> {
     let netns = ctx.netns.as_deref();
     // One watch per namespace, for the daemon's whole life.
     let _watching = ApplyLock::watch(netns)?;
+    if let Some(name) = netns {
+        // Probes leave from the director's namespace, like its clients' packets.
+        crate::backend::ipvs::netlink::enter_netns(name).map_err(CliError::Ipvs)?;
+    }
+    let roots = probe::prepare_tls();
+    if roots == 0 {
+        ctx.note("warning: no root certificates found: https checks that verify certificates will fail\n");
+    }
     let mut live = Live::open(ctx)?;
     live.warn_interrupted(false);
     let journal = live.journal();
@@ -30,10 +43,13 @@ pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i3
             Request::Stop
         });
     })
-    .map_err(CliError::Signals)?;
+    .map_err(|source| CliError::WatchStart {
+        what: "signal handlers",
+        source,
+    })?;
     let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some();
     let script = file.display().to_string();
-    let roots = input_roots(ctx, file);
+    let inputs = input_roots(ctx, file);
     let io = watch::Io {
         kernel: live.kernel(),
         journal,
@@ -49,7 +65,7 @@ pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i3
                 })
                 .map_err(|e| format!("{:?}", miette::Report::new(e)))
         }),
-        inputs: Box::new(move || fingerprint(&roots)),
+        inputs: Box::new(move || fingerprint(&inputs)),
         prober: prober(),
         log: Box::new(move |line| {
             if under_systemd {
@@ -61,14 +77,23 @@ pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i3
         notify: Box::new(|states| {
             let _ = sd_notify::notify(states);
         }),
-        allow_mass_delete: false,
+        allow_mass_delete,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(CliError::Runtime)?;
-    let metrics = metrics.map(|addr| runtime.block_on(watch::Metrics::bind(addr)));
-    let metrics = metrics.transpose().map_err(CliError::Metrics)?;
+        .map_err(|source| CliError::WatchStart {
+            what: "the async runtime",
+            source,
+        })?;
+    let metrics = match metrics {
+        Some(addr) => Some(
+            runtime
+                .block_on(watch::Metrics::bind(addr))
+                .map_err(|source| CliError::Metrics { addr, source })?,
+        ),
+        None => None,
+    };
     runtime.block_on(watch::run(io, rx, metrics))?;
     Ok(0)
 }
@@ -77,12 +102,15 @@ pub fn run(ctx: &Context, file: &Path, metrics: Option<SocketAddr>) -> Result<i3
 fn prober() -> Prober {
     Arc::new(|key: ProbeKey| {
         Box::pin(async move {
-            let target = watch::probe::Target {
-                connect: key.connect,
-                mark: None,
-                server: key.connect,
+            let target = match &key.via {
+                Some(via) => probe::Target {
+                    connect: key.connect,
+                    mark: Some(via.mark),
+                    server: SocketAddr::new(via.server.address, via.server.port),
+                },
+                None => probe::Target::direct(key.connect),
             };
-            let outcome = watch::probe::probe(&key.check, &target).await;
+            let outcome = probe::probe(&key.check, &target).await;
             ProbeResult {
                 ok: outcome.ok,
                 at: journal_now(),

@@ -651,6 +651,15 @@ pub(crate) fn in_netns<T>(name: &str, f: impl FnOnce() -> Result<T, Error>) -> R
     result
 }
 
+/// Moves this thread into namespace `name` for good (`lvsh watch --netns`: its
+/// probes leave from there); threads it starts later are born there.
+pub(crate) fn enter_netns(name: &str) -> Result<(), Error> {
+    in_netns(name, || Ok(()))?;
+    let target =
+        File::open(Path::new("/run/netns").join(name)).map_err(|e| netns_error(name, "open", e))?;
+    switch_netns(&target).map_err(|e| netns_error(name, "enter", e))
+}
+
 fn switch_netns(ns: &File) -> io::Result<()> {
     // SAFETY: setns takes an open namespace file descriptor and affects this thread.
     if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } == 0 {

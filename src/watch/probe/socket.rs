@@ -10,8 +10,34 @@ pub(super) fn new(target: &Target, ty: Type) -> Result<Socket, String> {
         .map_err(|e| format!("socket: {}", io_reason(&e)))?;
     if let Some(mark) = target.mark {
         socket.set_mark(mark).map_err(|e| mark_reason(mark, &e))?;
+        // The VIP is the director's own address, so an unbound probe would leave
+        // from the VIP, and the server (which holds the VIP on `lo`) drops a packet
+        // from its own address. It leaves from the address the director reaches the
+        // server from instead; the answer comes from the VIP, which the director
+        // takes only with `accept_local` on that interface.
+        if let Some(source) = route_source(target.server) {
+            socket
+                .bind(&std::net::SocketAddr::new(source, 0).into())
+                .map_err(|e| format!("binding to {source}: {}", io_reason(&e)))?;
+        }
     }
     Ok(socket)
+}
+
+/// The source address the routing table picks toward `to` (a connected UDP
+/// socket sends nothing).
+fn route_source(to: std::net::SocketAddr) -> Option<std::net::IpAddr> {
+    let any: std::net::SocketAddr = if to.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let probe = std::net::UdpSocket::bind(any).ok()?;
+    let port = if to.port() == 0 { 9 } else { to.port() };
+    probe
+        .connect(std::net::SocketAddr::new(to.ip(), port))
+        .ok()?;
+    Some(probe.local_addr().ok()?.ip())
 }
 
 /// Without the capability the kernel says only "operation not permitted"; the operator
@@ -22,6 +48,15 @@ fn mark_reason(mark: u32, e: &std::io::Error) -> String {
             format!("setting mark {mark:#x} needs CAP_NET_ADMIN (via_vip checks run as root)")
         }
         _ => format!("setting mark {mark:#x}: {}", io_reason(e)),
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    #[test]
+    fn the_source_toward_loopback_is_loopback() {
+        let src = super::route_source("127.0.0.7:80".parse().unwrap());
+        assert_eq!(src, Some("127.0.0.1".parse().unwrap()));
     }
 }
 

@@ -38,7 +38,10 @@ expect_same "client to VIP:80 while rs1 is down" "$(ask client $(repeat 6 80))"
 expect_eq "who answers" "$(ask client 80)" rs2
 
 step "lvsh apply of an edited script while rs1 is down keeps it at 0"
-out=$(lvsh apply --yes "$(script edited wrr)" 2>&1)
+# Outside watch's directory: a change there would make it reload its own script.
+edited="$LAB_TMP/../$(basename "$LAB_TMP")-edited.rhai"
+mv "$(script edited wrr)" "$edited"
+out=$(lvsh apply --yes "$edited" 2>&1)
 echo "$out"
 expect_eq "rs1's weight after the apply" "$(weight_of "$S" "$RS1:80")" 0
 expect_line "the scheduler changed" "$(ipvsadm -S -n)" "-A -t $VIP:80 -s wrr"
@@ -60,7 +63,7 @@ sleep 1
 before=$(kernel_state)
 watch_stop KILL
 # The edited script is what the kernel holds now (its scheduler came from the apply).
-watch_start "$LAB_TMP/edited.rhai"
+watch_start "$edited"
 await_log "the kernel holds what the script says; nothing written" 1
 sleep 3
 expect_same_state "after kill -9 and restart" "$before"

@@ -106,7 +106,7 @@ pub async fn run(
             *disk = engine.runtime.clone();
         })?;
         match write_whole(&mut io, &engine, observed, "watch")? {
-            Some(line) => (io.log)(&line),
+            Some(lines) => lines.iter().for_each(|l| (io.log)(l)),
             None => (io.log)("the kernel holds what the script says; nothing written"),
         }
         engine
@@ -258,13 +258,13 @@ fn save(io: &mut Io<'_>, engine: &mut Engine) {
 }
 
 /// Applies the whole script with its holds (at start and on reload), as `lvsh
-/// apply` would; the summary line, or `None` when nothing was written.
+/// apply` would; the lines to log, or `None` when nothing was written.
 fn write_whole(
     io: &mut Io<'_>,
     engine: &Engine,
     observed: crate::state::Observed,
     command: &str,
-) -> Result<Option<String>, WatchError> {
+) -> Result<Option<Vec<String>>, WatchError> {
     let target = engine.effective(journal_now());
     let Some(prepared) =
         apply::prepare(observed, &target, Mode::Replace).map_err(WatchError::Apply)?
@@ -276,7 +276,7 @@ fn write_whole(
     {
         return Err(WatchError::MassDelete { deleted, total });
     }
-    let plan_text = plan_text(&prepared.plan);
+    let changes: Vec<String> = prepared.plan.changes.iter().map(change_line).collect();
     let record = Record {
         command: command.into(),
         script: Some(io.script.clone()),
@@ -290,10 +290,20 @@ fn write_whole(
         Some((&io.journal, record)),
     )
     .map_err(WatchError::Apply)?;
-    Ok(Some(
-        format!("{}\n{plan_text}", applied).trim_end().to_string(),
-    ))
+    let mut lines = vec![applied.to_string()];
+    let shown = changes.len().min(MAX_LOGGED_CHANGES);
+    lines.extend(changes[..shown].iter().map(|c| format!("wrote: {c}")));
+    if changes.len() > shown {
+        lines.push(format!(
+            "... and {} more changes (`lvsh history` has the whole plan)",
+            changes.len() - shown
+        ));
+    }
+    Ok(Some(lines))
 }
+
+/// A whole load logs its changes one per line, up to this many.
+const MAX_LOGGED_CHANGES: usize = 50;
 
 /// Writes the effective weights of the script's servers, touching nothing else;
 /// whether anything was written.
@@ -331,7 +341,7 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
     if prepared.steps.is_empty() {
         return Ok(false);
     }
-    let changes = plan_text(&prepared.plan);
+    let changes: Vec<String> = prepared.plan.changes.iter().map(change_line).collect();
     let record = Record {
         command: "watch".into(),
         script: Some(io.script.clone()),
@@ -345,8 +355,8 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
         Some((&io.journal, record)),
     ) {
         Ok(_) => {
-            for line in changes.lines().filter(|l| !l.trim().is_empty()) {
-                (io.log)(&format!("wrote {}", line.trim()));
+            for line in &changes {
+                (io.log)(&format!("wrote: {line}"));
             }
             Ok(true)
         }
@@ -358,32 +368,29 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
 fn reload(io: &mut Io<'_>, engine: &mut Engine, schedule: &mut Schedule, why: &str) {
     (io.notify)(&[sd_notify::NotifyState::Reloading]);
     (io.log)(&format!("reloading after {why}"));
-    let result = (|| -> Result<Option<String>, String> {
+    let previous = engine.clone();
+    let result = (|| -> Result<Option<Vec<String>>, String> {
         let desired = (io.evaluate)()?;
         let _lock = lock(io).map_err(|e| e.to_string())?;
         let observed = io.kernel.read().map_err(|e| e.to_string())?;
-        let mut next = Engine::default();
-        std::mem::swap(&mut next, engine);
-        let unprobed = next.reload(desired, &observed.balancer, journal_now());
-        *engine = next;
+        let unprobed = engine.reload(desired, &observed.balancer, journal_now());
         say_unprobed(io, &unprobed);
-        save(io, engine);
         write_whole(io, engine, observed, "watch reload").map_err(|e| match &e {
             WatchError::Apply(a) => apply_error_line(a),
             _ => e.to_string(),
         })
     })();
     match result {
-        Ok(Some(summary)) => {
-            for line in summary.lines() {
-                (io.log)(line);
-            }
-        }
+        Ok(Some(lines)) => lines.iter().for_each(|l| (io.log)(l)),
         Ok(None) => (io.log)("reloaded; the kernel already holds it"),
-        Err(e) => (io.log)(&format!(
-            "reload failed; the running configuration stays:\n{e}"
-        )),
+        Err(e) => {
+            *engine = previous;
+            (io.log)(&format!(
+                "reload failed; the running configuration stays:\n{e}"
+            ))
+        }
     }
+    save(io, engine);
     schedule.update(engine, Instant::now());
     (io.notify)(&[
         sd_notify::NotifyState::Ready,
@@ -400,11 +407,28 @@ fn apply_error_line(e: &ApplyError) -> String {
     }
 }
 
-fn plan_text(plan: &crate::plan::Plan) -> String {
-    let mut out = Vec::new();
-    plan.write_text(false, &mut out)
-        .expect("writing to memory does not fail");
-    String::from_utf8_lossy(&out).into_owned()
+/// One change of a tick, for the log: `rs 10.0.0.2:80 of tcp 192.0.2.1:80: weight 10 -> 0`.
+fn change_line(c: &crate::plan::Change) -> String {
+    use crate::plan::{Action, Object, Snapshot};
+    let weight = |s: &Option<Snapshot>| match s {
+        Some(Snapshot::Dest(d)) => Some(d.weight),
+        _ => None,
+    };
+    match (&c.object, c.action) {
+        (Object::Dest(s, d), Action::Edit) => match (weight(&c.before), weight(&c.after)) {
+            (Some(a), Some(b)) if a != b => format!("rs {d} of {s}: weight {a} -> {b}"),
+            _ => format!("rs {d} of {s}: changed"),
+        },
+        (Object::Dest(s, d), Action::Add) => format!(
+            "rs {d} of {s}: added at weight {}",
+            weight(&c.after).unwrap_or_default()
+        ),
+        (Object::Dest(s, d), Action::Delete) => format!("rs {d} of {s}: removed"),
+        (Object::Service(s), Action::Add) => format!("service {s}: added"),
+        (Object::Service(s), Action::Delete) => format!("service {s}: removed"),
+        (Object::Service(s), Action::Edit) => format!("service {s}: changed"),
+        (other, action) => format!("{action:?} {other:?}").to_lowercase(),
+    }
 }
 
 fn say_unprobed(io: &mut Io<'_>, unprobed: &[Unprobed]) {

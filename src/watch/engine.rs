@@ -55,7 +55,7 @@ pub struct Unprobed {
     pub why: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Engine {
     /// The script's model (canonical).
     pub desired: Balancer,

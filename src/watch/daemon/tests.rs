@@ -193,6 +193,12 @@ fn a_failing_server_goes_to_zero_and_comes_back_when_it_rises() {
         lines.iter().any(|l| l.contains("down -> up (connected")),
         "{lines:#?}"
     );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "wrote: rs 10.0.0.1:80 of tcp 192.0.2.1:80: weight 10 -> 0"),
+        "{lines:#?}"
+    );
     let rt = w.store().load().unwrap();
     assert_eq!(rt.health(&svc(), &dk(1)).unwrap().state, HealthState::Up);
     // Every weight change went through the journal.

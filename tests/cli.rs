@@ -376,6 +376,23 @@ fn invalid_scripts_fail_with_a_pointed_diagnostic() {
     assert!(n >= 25, "only {n} invalid scripts");
 }
 
+/// `lvsh watch` reports a broken script before it looks for a kernel, as apply does.
+#[test]
+fn watch_refuses_a_broken_script_first() {
+    Test::new()
+        .args(["watch", "tests/invalid/check_timeout_not_shorter.rhai"])
+        .status(1)
+        .stdout("")
+        .stderr_golden("invalid/check_timeout_not_shorter.stderr")
+        .run();
+    Test::new()
+        .args(["watch", "no/such/script.rhai"])
+        .status(1)
+        .stdout("")
+        .stderr_golden("watch/missing_script.stderr")
+        .run();
+}
+
 /// ipvsadm 1.31 prints fwmarks above 2^31-1 as negative numbers; lvsh does not.
 fn unsigned_fwmarks(saved: &str) -> String {
     let mut out = String::new();

@@ -40,7 +40,7 @@ pub struct Global {
     #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param, help_heading = GLOBAL)]
     pub set: Vec<(String, String)>,
     /// Manage only ADDR, PREFIX or mark:N[-M] (repeatable), as if the script called `owns`
-    /// (check, plan, apply, emit)
+    /// (check, plan, apply, emit, watch)
     #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope, help_heading = GLOBAL)]
     pub scope: Vec<Scope>,
     /// More output

@@ -21,6 +21,8 @@ pub fn run(
     metrics: Option<SocketAddr>,
     allow_mass_delete: bool,
 ) -> Result<i32, CliError> {
+    // A broken script is the first thing to say, before any kernel or lock.
+    input::evaluate(ctx, file)?;
     let netns = ctx.netns.as_deref();
     // One watch per namespace, for the daemon's whole life.
     let _watching = ApplyLock::watch(netns)?;

@@ -31,6 +31,10 @@ pub struct Balancer {
     /// Health checks and what they do (`lvsh watch`); the kernel never sees them.
     #[serde(default, skip_serializing_if = "Checks::is_empty")]
     pub checks: Checks,
+    /// The model of `lvsh watch`, which owns the probe services: a plan of it
+    /// deletes those it does not hold. Scripts' models leave them alone.
+    #[serde(skip)]
+    pub owns_probes: bool,
 }
 
 /// Whether `key` is one of the fwmark services `lvsh watch` makes for `via_vip()`
@@ -49,6 +53,7 @@ impl PartialEq for Balancer {
             sysctls,
             scope: _,
             checks: _,
+            owns_probes: _,
         } = self;
         *services == other.services
             && *marks == other.marks
@@ -72,7 +77,7 @@ impl Balancer {
             Some(scope) => Cow::Owned(scope.restrict(observed, self)),
         };
         let foreign_probe = |k: &ServiceKey| is_probe_service(k) && !self.services.contains_key(k);
-        if !base.services.keys().any(foreign_probe) {
+        if self.owns_probes || !base.services.keys().any(foreign_probe) {
             return base;
         }
         let mut owned = base.into_owned();

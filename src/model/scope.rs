@@ -279,6 +279,7 @@ impl Scope {
             sysctls: observed.sysctls.clone(),
             scope: None,
             checks: Default::default(),
+            owns_probes: false,
         }
     }
 }

@@ -81,6 +81,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 const RAMP_EVERY: Duration = Duration::from_secs(1);
 /// Inputs are looked at this often for a change.
 const INPUTS_EVERY: Duration = Duration::from_secs(2);
+/// A probe that has not answered this long after its timeout is given up.
+const LOST_AFTER: Duration = Duration::from_secs(5);
 /// The kernel's counters are read this often for the metrics.
 const COUNTERS_EVERY: Duration = Duration::from_secs(5);
 /// Last results are written at most this often; transitions at once.
@@ -478,14 +480,15 @@ fn status_line(engine: &Engine) -> String {
 /// 2,000 connects at once) and never overlap themselves.
 struct Schedule {
     next: BTreeMap<ProbeKey, Instant>,
-    running: BTreeSet<ProbeKey>,
+    /// Probes under way, by when they started.
+    running: BTreeMap<ProbeKey, Instant>,
 }
 
 impl Schedule {
     fn new(engine: &Engine, now: Instant) -> Self {
         let mut s = Schedule {
             next: BTreeMap::new(),
-            running: BTreeSet::new(),
+            running: BTreeMap::new(),
         };
         s.update(engine, now);
         s
@@ -495,6 +498,7 @@ impl Schedule {
     fn update(&mut self, engine: &Engine, now: Instant) {
         let keys: BTreeSet<&ProbeKey> = engine.probes().collect();
         self.next.retain(|k, _| keys.contains(k));
+        self.running.retain(|k, _| keys.contains(k));
         for key in keys {
             self.next
                 .entry(key.clone())
@@ -504,9 +508,15 @@ impl Schedule {
 
     /// The probes to start now.
     fn due(&mut self, now: Instant) -> Vec<ProbeKey> {
+        // A probe ends by its timeout; one that has not answered long after it (a
+        // task that died) must not stop its server from being probed again.
+        self.running.retain(|key, started| {
+            now.duration_since(*started)
+                < Duration::from_millis(u64::from(key.check.timeout_ms)) + LOST_AFTER
+        });
         let mut due = vec![];
         for (key, at) in self.next.iter_mut() {
-            if *at <= now && !self.running.contains(key) {
+            if *at <= now && !self.running.contains_key(key) {
                 let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));
                 // Keeps the phase: a late tick does not drift the schedule.
                 while *at <= now {
@@ -515,7 +525,7 @@ impl Schedule {
                 due.push(key.clone());
             }
         }
-        self.running.extend(due.iter().cloned());
+        self.running.extend(due.iter().map(|k| (k.clone(), now)));
         due
     }
 
@@ -531,6 +541,39 @@ fn spread(key: &ProbeKey) -> Duration {
     key.hash(&mut h);
     let every = u64::from(key.check.every_ms.max(1));
     Duration::from_millis(h.finish() % every)
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use crate::model::{Check, CheckKind};
+
+    #[test]
+    fn probes_keep_their_phase_never_overlap_and_a_lost_one_is_given_up() {
+        let key = ProbeKey {
+            check: Check::new(CheckKind::Tcp),
+            connect: "10.0.0.1:80".parse().unwrap(),
+            via: None,
+        };
+        let t0 = Instant::now();
+        let mut s = Schedule {
+            next: BTreeMap::from([(key.clone(), t0)]),
+            running: BTreeMap::new(),
+        };
+        assert_eq!(s.due(t0), vec![key.clone()]);
+        // Still running two intervals later: not started again.
+        assert!(s.due(t0 + Duration::from_secs(4)).is_empty());
+        s.done(&key);
+        assert_eq!(s.due(t0 + Duration::from_secs(4)), vec![key.clone()]);
+        assert_eq!(
+            s.next[&key],
+            t0 + Duration::from_secs(6),
+            "the phase is kept"
+        );
+        // Never answered: given up after its timeout and 5 s more.
+        assert!(s.due(t0 + Duration::from_secs(8)).is_empty());
+        assert_eq!(s.due(t0 + Duration::from_secs(11)), vec![key]);
+    }
 }
 
 #[cfg(test)]

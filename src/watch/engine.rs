@@ -279,6 +279,7 @@ impl Engine {
         for (k, svc) in &self.probe_services {
             target.services.insert(*k, svc.clone());
         }
+        target.owns_probes = true;
         target
     }
 
@@ -286,6 +287,7 @@ impl Engine {
     /// applies.
     pub fn effective(&self, now: u64) -> Balancer {
         let mut b = effective(&self.desired, &self.runtime, now).0;
+        b.owns_probes = true;
         b.services
             .extend(self.probe_services.iter().map(|(k, s)| (*k, s.clone())));
         b
@@ -633,6 +635,14 @@ mod tests {
         assert_eq!(again.probes().cloned().collect::<Vec<_>>(), keys);
         let with_probes = e.target(&kernel, 0);
         assert_eq!(with_probes.services.len(), 3);
+        // A probe service of an earlier script goes at the next tick.
+        let mut stale = with_probes.clone();
+        let old = ServiceKey::fwmark(Family::Inet, *PROBE_MARKS.start());
+        stale.services.insert(old, Service::new(old));
+        let target = e.target(&stale, 0);
+        assert!(!target.services.contains_key(&old));
+        let plan = crate::plan::diff(&target, &target.managed(&stale), crate::plan::Mode::Replace);
+        assert_eq!(plan.changes.len(), 1, "{plan:?}");
         // A plan of the script alone does not see them.
         assert_eq!(b.managed(&with_probes).services.len(), 1);
         assert!(

@@ -455,16 +455,25 @@ pub fn transition_line(e: &Event) -> String {
     )
 }
 
-/// systemd's one-line status: `12 up, 1 down, 2 unknown; 1 draining`.
+/// systemd's one-line status: `12 up, 1 down, 2 adopted, 1 draining`.
 fn status_line(engine: &Engine) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in engine.runtime.servers.values() {
-        if let Some(h) = &r.health {
-            *counts.entry(h.state.name()).or_default() += 1;
+    for key in engine.probes() {
+        for (s, d) in engine.slot(key).map(|slot| &slot.users[..]).unwrap_or(&[]) {
+            let state = engine
+                .runtime
+                .health(s, d)
+                .map_or("adopted", |h| h.state.name());
+            *counts.entry(state).or_default() += 1;
         }
-        if let Some(d) = &r.drain {
-            *counts.entry(d.state.name()).or_default() += 1;
-        }
+    }
+    for d in engine
+        .runtime
+        .servers
+        .values()
+        .filter_map(|r| r.drain.as_ref())
+    {
+        *counts.entry(d.state.name()).or_default() += 1;
     }
     if counts.is_empty() {
         return "no checked servers".into();

@@ -67,6 +67,8 @@ struct World {
     sysctl: FakeSysctl,
     dir: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
+    /// What systemd was told, one line per state.
+    notified: Arc<Mutex<Vec<String>>>,
 }
 
 impl World {
@@ -77,6 +79,7 @@ impl World {
             sysctl: FakeSysctl::default(),
             dir: tempfile::tempdir().unwrap(),
             log: Arc::default(),
+            notified: Arc::default(),
         }
     }
 
@@ -97,6 +100,7 @@ impl World {
         let journal = Journal::at(self.dir.path().join("journal"));
         let lock_dir = self.dir.path().join("lock");
         let log = self.log.clone();
+        let notified = self.notified.clone();
         let mut scripts = scripts.into_iter();
         let ipvs_state: *mut FakeIpvs = &mut self.ipvs;
         let io = Io {
@@ -114,7 +118,12 @@ impl World {
             inputs: Box::new(|| 0),
             prober: prober(down),
             log: Box::new(move |l| log.lock().unwrap().push(l.to_string())),
-            notify: Box::new(|_| {}),
+            notify: Box::new(move |states| {
+                notified
+                    .lock()
+                    .unwrap()
+                    .extend(states.iter().map(|s| s.to_string()));
+            }),
             allow_mass_delete: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -212,9 +221,17 @@ fn a_failing_server_goes_to_zero_and_comes_back_when_it_rises() {
 fn starting_and_stopping_write_nothing() {
     let b = script(false);
     let mut w = World::new(&b);
+    let store = w.store();
     let down = Arc::new(Mutex::new(BTreeSet::new()));
+    // Until both servers have risen (and that is on disk).
     w.run(vec![Ok(b.clone())], down.clone(), |_, rounds| {
-        (rounds == 10).then_some(Request::Stop)
+        assert!(rounds < 300, "the servers never rose");
+        let rt = store.load().unwrap();
+        let up = |d| {
+            rt.health(&svc(), &dk(d))
+                .is_some_and(|h| h.state == HealthState::Up)
+        };
+        (up(1) && up(2)).then_some(Request::Stop)
     })
     .unwrap();
     w.run(vec![Ok(b.clone())], down, |_, rounds| {
@@ -223,6 +240,19 @@ fn starting_and_stopping_write_nothing() {
     .unwrap();
     assert_eq!(w.ipvs.executed(), 0, "no request was sent");
     assert_eq!(w.ipvs.state().services, b.services);
+    // systemd hears it is ready once the kernel holds the script, and that it stops.
+    let told = w.notified.lock().unwrap().clone();
+    assert_eq!(
+        told,
+        [
+            "READY=1",
+            "STATUS=2 adopted",
+            "STOPPING=1",
+            "READY=1",
+            "STATUS=2 up",
+            "STOPPING=1"
+        ],
+    );
 }
 
 #[test]

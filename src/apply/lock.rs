@@ -6,13 +6,19 @@ use std::{
     path::{Path, PathBuf},
 };
 
+/// How long a command that writes waits for another writer (a running apply, or a
+/// weight change of `lvsh watch`, which takes milliseconds) before it gives up.
+pub const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Where the lock files live; a tmpfs, so a reboot clears stale ones.
 pub const LOCK_DIR: &str = "/run/lvsh";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LockError {
-    #[error("another `lvsh apply` is running in this network namespace")]
-    #[diagnostic(help("wait for it to finish; it holds the lock `{}`", path.display()))]
+    #[error(
+        "another lvsh writer (apply, rollback, drain, or a weight change of watch) is still at work in this network namespace"
+    )]
+    #[diagnostic(help("lvsh waited 3 s; try again when it is done; it holds the lock `{}`", path.display()))]
     Busy { path: PathBuf },
     #[error("`lvsh watch` is already running in this network namespace")]
     #[diagnostic(help("one watch per namespace; it holds the lock `{}`", path.display()))]

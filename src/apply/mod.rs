@@ -18,7 +18,7 @@ pub use journal::{
     End, Entry, Header, Journal, JournalError, Outcome, STATE_DIR, Snapshot, format_time,
     namespace_state_dir, now as journal_now, sync_dir, write_atomic,
 };
-pub use lock::{ApplyLock, LOCK_DIR, LockError};
+pub use lock::{ApplyLock, LOCK_DIR, LockError, WRITER_PATIENCE};
 pub use restore::{Rollback, restore};
 pub use saved::{FORMAT as PLAN_FORMAT, SavedPlan, SavedPlanError};
 pub use signals::{Deferred, route as route_signals};

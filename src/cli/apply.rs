@@ -136,7 +136,8 @@ pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<
         let reader = s.spawn(|| -> Result<_, CliError> {
             let started = Instant::now();
             let live = Live::open(ctx)?;
-            let lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+            let lock =
+                ApplyLock::acquire_waiting(ctx.netns.as_deref(), crate::apply::WRITER_PATIENCE)?;
             let opened = started.elapsed();
             let mut live = live;
             let observed = live.read()?;
@@ -184,7 +185,7 @@ fn run_saved(
     }
     let mut clock = Phases::start();
     let mut live = Live::open(ctx)?;
-    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+    let _lock = ApplyLock::acquire_waiting(ctx.netns.as_deref(), crate::apply::WRITER_PATIENCE)?;
     live.warn_interrupted(true);
     let observed = live.read()?;
     clock.lap(Phase::Read);

@@ -76,7 +76,9 @@ impl Kernel for LiveKernel {
     fn apply(&mut self, desired: &Balancer) -> Result<String, miette::Report> {
         let mut desired = desired.clone();
         state::canonical(&mut desired);
-        let _lock = ApplyLock::acquire(self.netns.as_deref()).map_err(CliError::from)?;
+        let _lock =
+            ApplyLock::acquire_waiting(self.netns.as_deref(), crate::apply::WRITER_PATIENCE)
+                .map_err(CliError::from)?;
         // The holds as they are now, under the lock that `lvsh drain` writes under.
         let runtime = self.runtime()?;
         let desired = crate::model::effective(&desired, &runtime, apply::journal_now()).0;

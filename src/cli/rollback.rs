@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, id: Option<u64>, consent: Consent) -> Result<i32, CliE
     let journal = Journal::for_netns(ctx.netns.as_deref());
     pick(&journal, id)?;
     let mut live = Live::open(ctx)?;
-    let _lock = ApplyLock::acquire(ctx.netns.as_deref())?;
+    let _lock = ApplyLock::acquire_waiting(ctx.netns.as_deref(), crate::apply::WRITER_PATIENCE)?;
     let journal = live.journal();
     let (id, entry, snapshot) = pick(&journal, id)?;
     let observed = live.read()?;

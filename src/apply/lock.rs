@@ -18,7 +18,7 @@ pub enum LockError {
     #[error(
         "another lvsh writer (apply, rollback, drain, or a weight change of watch) is still at work in this network namespace"
     )]
-    #[diagnostic(help("lvsh waited 3 s; try again when it is done; it holds the lock `{}`", path.display()))]
+    #[diagnostic(help("lvsh waited a few seconds for it; try again when it is done; it holds the lock `{}`", path.display()))]
     Busy { path: PathBuf },
     #[error("`lvsh watch` is already running in this network namespace")]
     #[diagnostic(help("one watch per namespace; it holds the lock `{}`", path.display()))]

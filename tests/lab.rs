@@ -88,6 +88,8 @@ scenarios! {
     lvsh_watch_health,
     lvsh_watch_reload,
     lvsh_watch_flap_sorry,
+    lvsh_watch_via_vip,
+    lvsh_watch_drain,
     nft_json,
     pcc,
     pfmc,

@@ -8,7 +8,10 @@
 use super::{CliError, Context, live::Live};
 use crate::{
     apply::{self, ApplyLock, Prepared, Record, Steps, format_time, journal_now},
-    model::{Balancer, Dest, DestKey, Drain, DrainState, Family, Protocol, Runtime, ServiceKey},
+    model::{
+        Balancer, Dest, DestKey, Drain, DrainState, Family, Protocol, Runtime, ServiceKey,
+        is_probe_service,
+    },
     plan::{self, Mode},
     state::Observed,
     suggest,
@@ -155,6 +158,11 @@ pub enum DrainError {
         since: String,
         target: Target,
     },
+    #[error("`{service}` steers the probes of a `via_vip()` check; it is not drained")]
+    #[diagnostic(help(
+        "`lvsh watch` makes it from the script's checks; drain the real server in its own service"
+    ))]
+    ProbeService { service: ServiceKey },
     #[error("{what} is not drained; nothing was changed")]
     #[diagnostic(help("`lvsh status` shows the drains there are"))]
     NotDrained { what: String },
@@ -175,24 +183,33 @@ fn count(n: u32, one: &str) -> String {
 }
 
 /// The real servers of the kernel `target` (and `service`) names, in key order.
+/// The fwmark services that steer `via_vip()` probes are not the operator's: a
+/// drain of one would fail its check, so they are never named.
 fn resolve<'a>(
     observed: &'a Balancer,
     target: &Target,
     service: Option<&ServiceKey>,
 ) -> Result<Vec<(ServiceKey, &'a Dest)>, DrainError> {
+    if let Some(key) = service.filter(|k| is_probe_service(k)) {
+        return Err(DrainError::ProbeService { service: *key });
+    }
+    let services = || {
+        observed
+            .services
+            .values()
+            .filter(|s| !is_probe_service(&s.key))
+    };
     if let Some(key) = service
         && !observed.services.contains_key(key)
     {
-        let names: Vec<String> = observed.services.keys().map(|k| k.to_string()).collect();
+        let names: Vec<String> = services().map(|s| s.key.to_string()).collect();
         return Err(DrainError::NoService {
             service: *key,
             suggestion: suggest::did_you_mean(&key.to_string(), names.iter().map(String::as_str)),
             known: listing("services", &names),
         });
     }
-    let found: Vec<(ServiceKey, &Dest)> = observed
-        .services
-        .values()
+    let found: Vec<(ServiceKey, &Dest)> = services()
         .filter(|s| service.is_none_or(|k| *k == s.key))
         .flat_map(|s| s.dests.values().map(move |d| (s.key, d)))
         .filter(|(_, d)| target.matches(&d.key))
@@ -200,9 +217,7 @@ fn resolve<'a>(
     if !found.is_empty() {
         return Ok(found);
     }
-    let candidates: Vec<(ServiceKey, DestKey)> = observed
-        .services
-        .values()
+    let candidates: Vec<(ServiceKey, DestKey)> = services()
         .filter(|s| service.is_none_or(|k| *k == s.key))
         .flat_map(|s| s.dests.keys().map(move |d| (s.key, *d)))
         .collect();
@@ -626,6 +641,32 @@ mod tests {
         assert_eq!(resolve(&b, &rs2, Some(&https)).unwrap().len(), 1);
         let port = parse_target("192.168.10.12:443").unwrap();
         assert_eq!(resolve(&b, &port, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_probe_services_of_watch_are_never_drained() {
+        let mut b = kernel();
+        let mark = ServiceKey::fwmark(Family::Inet, *crate::model::PROBE_MARKS.start());
+        let mut steer = Service::new(mark);
+        let rs2 = DestKey {
+            address: "192.168.10.12".parse().unwrap(),
+            port: 80,
+        };
+        steer.dests.insert(rs2, Dest::new(rs2));
+        b.services.insert(mark, steer);
+        let found = resolve(&b, &parse_target("192.168.10.12:80").unwrap(), None).unwrap();
+        let names: Vec<String> = found.iter().map(|(s, d)| server(s, &d.key)).collect();
+        assert_eq!(names, ["rs 192.168.10.12:80 of tcp 192.168.10.120:80"]);
+        let e = resolve(&b, &parse_target("192.168.10.12").unwrap(), Some(&mark)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`fwmark 1280704512` steers the probes of a `via_vip()` check; it is not drained"
+        );
+        let e = resolve(&b, &parse_target("192.168.10.13").unwrap(), None).unwrap_err();
+        let DrainError::NoMatch { known, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert!(!known.contains("fwmark"), "{known}");
     }
 
     #[test]

@@ -94,7 +94,14 @@ pub async fn run(
     mut requests: mpsc::UnboundedReceiver<Request>,
     mut metrics: Option<Metrics>,
 ) -> Result<(), WatchError> {
-    let desired = (io.evaluate)().map_err(WatchError::Script)?;
+    let desired = match (io.evaluate)() {
+        Ok(desired) => desired,
+        Err(report) => {
+            // The error names the failure; the report says where and why.
+            (io.log)(&format!("the script does not evaluate:\n{report}"));
+            return Err(WatchError::Script(report));
+        }
+    };
     let mut inputs = (io.inputs)();
     let mut engine = {
         let _lock = lock(&io)?;
@@ -226,7 +233,7 @@ pub async fn run(
             }
         }
         if unsaved && now - last_save >= SAVE_EVERY {
-            save(&mut io, &mut engine);
+            dirty |= save(&mut io, &mut engine);
             last_save = now;
             unsaved = false;
         }
@@ -248,15 +255,18 @@ fn lock(io: &Io<'_>) -> Result<ApplyLock, LockError> {
 }
 
 /// Writes health and script weights; drains are taken from the file, which
-/// `lvsh drain` and `undrain` write.
-fn save(io: &mut Io<'_>, engine: &mut Engine) {
+/// `lvsh drain` and `undrain` write. Whether a drain record changed there, so
+/// the weights want a write.
+fn save(io: &mut Io<'_>, engine: &mut Engine) -> bool {
     let saved = io.store.update(|disk| {
-        engine.adopt_drains(disk);
+        let changed = engine.adopt_drains(disk);
         *disk = engine.runtime.clone();
+        changed
     });
-    if let Err(e) = saved {
+    saved.unwrap_or_else(|e| {
         (io.log)(&format!("error: {e}"));
-    }
+        false
+    })
 }
 
 /// Applies the whole script with its holds (at start and on reload), as `lvsh

@@ -294,21 +294,27 @@ impl Engine {
     }
 
     /// Takes the drain records of `disk` (`lvsh drain` and `undrain` write them) as
-    /// the truth for every server.
-    pub fn adopt_drains(&mut self, disk: &Runtime) {
+    /// the truth for every server; whether that changed any, so that the daemon
+    /// writes what follows (an undrain of a removed server adds it back).
+    pub fn adopt_drains(&mut self, disk: &Runtime) -> bool {
         let keys: BTreeSet<_> = disk
             .servers
             .keys()
             .chain(self.runtime.servers.keys())
             .copied()
             .collect();
+        let mut changed = false;
         for (s, d) in keys {
             let drain = disk.drain(&s, &d).cloned();
+            if drain.as_ref() != self.runtime.drain(&s, &d) {
+                changed = true;
+            }
             if drain.is_some() || self.runtime.get(&s, &d).is_some() {
                 self.runtime.entry(s, d).drain = drain;
             }
         }
         self.runtime.prune();
+        changed
     }
 
     /// Takes the drains of `disk` and moves each on by the kernel's counters:

@@ -125,24 +125,7 @@ impl Metrics {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let registry = registry.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |_req: Request<hyper::body::Incoming>| {
-                        let mut body = String::new();
-                        let _ = encode(&mut body, &registry.lock().unwrap());
-                        async move {
-                            Response::builder()
-                                .header(
-                                    CONTENT_TYPE,
-                                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                                )
-                                .body(Full::new(Bytes::from(body)))
-                        }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service);
-                    let _ = tokio::time::timeout(Duration::from_secs(30), conn).await;
-                });
+                tokio::spawn(answer(stream, registry.clone()));
             }
         });
     }
@@ -247,6 +230,32 @@ impl Metrics {
     }
 }
 
+/// Serves one connection, for at most 30 s.
+async fn answer<S>(stream: S, registry: Arc<Mutex<Registry>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let service = service_fn(move |_req: Request<hyper::body::Incoming>| {
+        let mut body = String::new();
+        let _ = encode(&mut body, &registry.lock().unwrap());
+        async move {
+            Response::builder()
+                .header(
+                    CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )
+                .body(Full::new(Bytes::from(body)))
+        }
+    });
+    // `nc` and the like shut their sending half once the request is out: without
+    // half_close, hyper takes an end of input that comes before the answer is written
+    // for the end of the connection and drops the answer.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .half_close(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(Duration::from_secs(30), conn).await;
+}
+
 fn server(service: &ServiceKey, dest: &DestKey) -> Labels {
     vec![
         ("service", service.to_string()),
@@ -258,6 +267,37 @@ fn server(service: &ServiceKey, dest: &DestKey) -> Labels {
 mod tests {
     use super::*;
     use crate::model::{Check, Dest, Health, Protocol, Service};
+
+    /// `printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc HOST PORT` shuts its sending
+    /// half once the request is out; here the end of input is there before the
+    /// server reads.
+    #[test]
+    fn a_client_that_half_closes_after_its_request_gets_the_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let m = Metrics::new("127.0.0.1:0".parse().unwrap());
+        m.applied(Duration::from_millis(1), true);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let text = rt.block_on(async {
+            let (mut client, server) = tokio::io::duplex(1 << 16);
+            client
+                .write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
+                .await
+                .unwrap();
+            client.shutdown().await.unwrap();
+            tokio::spawn(answer(server, m.registry.clone()));
+            let mut text = String::new();
+            client.read_to_string(&mut text).await.unwrap();
+            text
+        });
+        assert!(text.starts_with("HTTP/1.0 200 OK\r\n"), "{text:?}");
+        assert!(
+            text.contains("\nlvsh_applies_total{outcome=\"ok\"} 1\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_scrape_shows_health_weights_counters_and_latency() {

@@ -5,6 +5,7 @@
 use super::drain;
 use crate::model::{
     Balancer, DestCounters, DestKey, Drain, Health, Runtime, ServerRuntime, ServiceKey,
+    is_probe_service,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,12 +44,15 @@ pub struct ServerStatus {
     pub drain_ends: Option<Drain>,
 }
 
-/// The status of `observed` (read with its counters) and `runtime` at `now`.
+/// The status of `observed` (read with its counters) and `runtime` at `now`. The
+/// fwmark services that steer `via_vip()` probes are left out: they hold no real
+/// server of the operator's, only copies the checks go through.
 pub fn status(observed: &Balancer, runtime: &Runtime, watch_running: bool, now: u64) -> Status {
     let record = |service: &ServiceKey, dest: &DestKey| runtime.get(service, dest);
     let services = observed
         .services
         .values()
+        .filter(|s| !is_probe_service(&s.key))
         .map(|s| {
             let persistent = s.persistence.is_some();
             let servers = s
@@ -167,6 +171,13 @@ mod tests {
             Some("deadline passed with 1 connection")
         );
         assert_eq!(st.gone.len(), 1);
+        // The service that steers a `via_vip()` probe is not shown.
+        let mark = ServiceKey::fwmark(crate::model::Family::Inet, 0x4c56_0001);
+        let mut steer = Service::new(mark);
+        steer.dests.insert(dk(1), Dest::new(dk(1)));
+        observed.services.insert(mark, steer);
+        let with_probe = status(&observed, &rt, false, 50);
+        assert_eq!(with_probe.services, st.services);
         assert_eq!((st.gone[0].dest, st.gone[0].weight), (dk(3), None));
         assert_eq!(
             st.gone[0].drain_ends.as_ref().unwrap().outcome.as_deref(),

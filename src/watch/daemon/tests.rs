@@ -322,6 +322,7 @@ fn a_script_that_does_not_evaluate_stops_the_start() {
         matches!(err, WatchError::Script(ref s) if s == "boom"),
         "{err:?}"
     );
+    assert_eq!(w.lines(), ["the script does not evaluate:\nboom"]);
 }
 
 #[test]
@@ -334,7 +335,7 @@ fn a_drain_recorded_meanwhile_is_kept_and_ends_when_the_connections_do() {
     let down = Arc::new(Mutex::new(BTreeSet::new()));
     let mut phase = 0;
     w.run(vec![Ok(b.clone())], down, |fake, rounds| {
-        assert!(rounds < 400, "stuck in phase {phase}");
+        assert!(rounds < 600, "stuck in phase {phase}");
         let dest = |fake: &mut FakeIpvs| {
             fake.state_mut()
                 .services
@@ -370,7 +371,17 @@ fn a_drain_recorded_meanwhile_is_kept_and_ends_when_the_connections_do() {
                 unsafe { &mut *dest(fake).unwrap() }.counters.active = 0;
                 phase = 2;
             }
-            2 if weight(fake.state(), 2).is_none() => return Some(Request::Stop),
+            2 if weight(fake.state(), 2).is_none() => {
+                let rt = store.load().unwrap();
+                assert_eq!(rt.drain(&svc(), &dk(2)).unwrap().state, DrainState::Drained);
+                // `lvsh undrain` of the removed server: only the record goes.
+                store
+                    .update(|rt| rt.entry(svc(), dk(2)).drain = None)
+                    .unwrap();
+                phase = 3;
+            }
+            // Watch notices and adds it back at the script's weight.
+            3 if weight(fake.state(), 2) == Some(10) => return Some(Request::Stop),
             _ => {}
         }
         None
@@ -382,6 +393,11 @@ fn a_drain_recorded_meanwhile_is_kept_and_ends_when_the_connections_do() {
             == "rs 10.0.0.2:80 of tcp 192.0.2.1:80: draining -> drained (connections ended); removing it"),
         "{lines:#?}"
     );
-    let rt = w.store().load().unwrap();
-    assert_eq!(rt.drain(&svc(), &dk(2)).unwrap().state, DrainState::Drained);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "wrote: rs 10.0.0.2:80 of tcp 192.0.2.1:80: added at weight 10"),
+        "{lines:#?}"
+    );
+    assert_eq!(w.store().load().unwrap().drain(&svc(), &dk(2)), None);
 }

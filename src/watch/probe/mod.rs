@@ -38,6 +38,7 @@
 
 mod exec;
 mod http;
+mod local_answers;
 mod socket;
 mod tcp;
 #[cfg(test)]
@@ -118,7 +119,12 @@ pub async fn probe(check: &Check, target: &Target) -> Outcome {
     };
     let (ok, reason) = match result {
         Ok(reason) => (true, reason),
-        Err(reason) => (false, reason),
+        Err(mut reason) => {
+            if target.mark.is_some() && !matches!(check.kind, CheckKind::Exec { .. }) {
+                reason.extend(local_answers::hint(target.server.ip()));
+            }
+            (false, reason)
+        }
     };
     Outcome {
         ok,

@@ -10,7 +10,7 @@ now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # watch_start SCRIPT [ARGS...]: starts `lvsh watch` in the background, logging to
 # $WATCH_LOG, and waits until it watches (it has loaded and applied the script).
 watch_start() {
-    _from=$(wc -l <"$WATCH_LOG" 2>/dev/null || echo 0)
+    _from=$(wc -l 2>/dev/null <"$WATCH_LOG" || echo 0)
     echo "+ lvsh watch $* &"
     lvsh watch "$@" >>"$WATCH_LOG" 2>&1 &
     WATCH_PID=$!

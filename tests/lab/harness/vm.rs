@@ -40,7 +40,7 @@ pub const GRACE: u64 = 30;
 /// Seconds of silence allowed outside a scenario (between two, and before power-off).
 pub const QUIET_LIMIT: u64 = 60;
 /// Seconds for the whole boot, whatever happens.
-pub const TOTAL_LIMIT: u64 = 600;
+pub const TOTAL_LIMIT: u64 = 1500;
 
 const POLL: Duration = Duration::from_millis(25);
 

@@ -10,7 +10,7 @@ mkdir -p /run/lvsh
 # The shell itself holds it on fd 9, as another lvsh would.
 exec 9>"$lock"
 run flock -n 9
-fails_with "another \`lvsh apply\` is running in this network namespace" \
+fails_with "is still at work in this network namespace" \
     lvsh apply --yes "$SCRIPTS/ppc.rhai"
 expect_eq "ipvsadm -S -n while locked" "$(ipvsadm -S -n)" ""
 run lvsh plan "$SCRIPTS/ppc.rhai"
@@ -22,9 +22,9 @@ run ip netns add x
 run on x ip link set lo up
 exec 9>"/run/lvsh/netns-$(stat -L -c %i /run/netns/x).lock"
 run flock -n 9
-fails_with "another \`lvsh apply\` is running in this network namespace" \
+fails_with "is still at work in this network namespace" \
     lvsh --netns x apply --yes "$SCRIPTS/ppc.rhai"
-fails_with "another \`lvsh apply\` is running in this network namespace" \
+fails_with "is still at work in this network namespace" \
     nsenter --net=/run/netns/x lvsh apply --yes "$SCRIPTS/ppc.rhai"
 expect_eq "x: ipvsadm -S -n while locked" "$(on x ipvsadm -S -n)" ""
 lvsh_apply "$SCRIPTS/pcc.rhai"

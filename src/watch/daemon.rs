@@ -147,8 +147,11 @@ pub async fn run(
     let mut last_save = Instant::now();
     let mut last_read: Option<Instant> = None;
     loop {
+        // Probes start and weights are written on the tick only: one tick's
+        // transitions are one apply, and a probe answer costs no scan of them all.
+        let mut ticked = false;
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = tick.tick() => ticked = true,
             Some((key, result)) = results.recv() => {
                 schedule.done(&key);
                 if let Some(m) = &metrics {
@@ -162,15 +165,10 @@ pub async fn run(
                         m.transition(&e.service, &e.dest, e.transition.to);
                     }
                 }
-                if events.is_empty() {
-                    unsaved = true;
-                } else {
-                    dirty = true;
-                    // Health is durable before the weight it causes is written.
-                    save(&mut io, &mut engine);
-                    last_save = Instant::now();
-                    unsaved = false;
-                }
+                // The tick's write stores health (under the store's lock) before
+                // the weights it causes.
+                unsaved = true;
+                dirty |= !events.is_empty();
             }
             request = requests.recv() => match request {
                 Some(Request::Reload) => {
@@ -181,6 +179,9 @@ pub async fn run(
             },
         }
         let now = Instant::now();
+        if !ticked {
+            continue;
+        }
         for key in schedule.due(now) {
             let prober = io.prober.clone();
             let tx = results_tx.clone();
@@ -198,11 +199,12 @@ pub async fn run(
             }
         }
         let wall = journal_now();
-        let periodic = now - last_ramp >= RAMP_EVERY
-            && (engine.ramping(wall) || engine.runtime.servers.values().any(draining));
-        if periodic {
+        // Looked at once a second whatever it finds: working out every effective
+        // weight on each tick would cost more than the probes.
+        let periodic = now - last_ramp >= RAMP_EVERY && {
             last_ramp = now;
-        }
+            engine.ramping(wall) || engine.runtime.servers.values().any(draining)
+        };
         if (dirty || periodic) && retry_at.is_none_or(|t| now >= t) {
             let started = Instant::now();
             let written = tick_write(&mut io, &mut engine);

@@ -167,3 +167,39 @@ expect_none() {
     done
     ok "$1: no answer ($2)"
 }
+
+# Connections held open through the VIP, for proofs that a change keeps them.
+
+# echo_servers: port 7 on rs1 and rs2 says the server's name, then echoes; a
+# process per connection.
+echo_servers() {
+    for _r in rs1 rs2; do
+        printf '#!/bin/sh\necho %s\nexec cat\n' "$_r" >"$LAB_TMP/hello-$_r"
+        chmod +x "$LAB_TMP/hello-$_r"
+        on "$_r" nc -ll -p 7 -e "$LAB_TMP/hello-$_r" &
+    done
+}
+
+# connect N: a connection from client to VIP:7 held open by a fifo on fd N+4; what
+# it receives goes to $LAB_TMP/out.N, nc's pid to $LAB_TMP/pid.N (to end it later).
+connect() {
+    mkfifo "$LAB_TMP/in.$1"
+    on client sh -c 'echo $$ >"$1"; exec nc "$2" 7' sh "$LAB_TMP/pid.$1" "$VIP" \
+        <"$LAB_TMP/in.$1" >"$LAB_TMP/out.$1" 2>&1 &
+    eval "exec $(($1 + 4))>\"$LAB_TMP/in.$1\""
+}
+
+# say N WORD: sends WORD on connection N and waits for its echo.
+say() {
+    echo "$2" >&$(($1 + 4))
+    _i=0
+    until grep -qx "$2" "$LAB_TMP/out.$1"; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 50 ] || { cat "$LAB_TMP/out.$1"; fail "connection $1: no echo of $2"; }
+        sleep 0.1
+    done
+    ok "connection $1 ($(head -n 1 "$LAB_TMP/out.$1")) echoes $2"
+}
+
+# hello: the name of the server a new short connection to VIP:7 reaches.
+hello() { on client timeout 3 sh -c "sleep 1 | nc $VIP 7" 2>/dev/null | head -n 1; }

@@ -7,12 +7,8 @@
 . /lab/lib/lab.sh
 topo_up
 
-# Port 7 on each real server: says its name, then echoes, one process per connection.
-for r in rs1 rs2; do
-    printf '#!/bin/sh\necho %s\nexec cat\n' "$r" >"$LAB_TMP/hello-$r"
-    chmod +x "$LAB_TMP/hello-$r"
-    on "$r" nc -ll -p 7 -e "$LAB_TMP/hello-$r" &
-done
+# Port 7 on each real server: says its name, then echoes (topo.sh).
+echo_servers
 sleep 0.5
 
 # A short FIN timeout, so that a closed connection leaves the counters soon.
@@ -22,27 +18,6 @@ service("$VIP", 7).scheduler("rr").rs(rs("$RS1").dr().weight(10)).rs(rs("$RS2").
 RHAI
 )
 
-# connect N: a connection held open by a fifo; what it receives goes to $LAB_TMP/out.N.
-connect() {
-    mkfifo "$LAB_TMP/in.$1"
-    # nc's own pid in pid.N, to end the connection later.
-    on client sh -c 'echo $$ >"$1"; exec nc "$2" 7' sh "$LAB_TMP/pid.$1" "$VIP" \
-        <"$LAB_TMP/in.$1" >"$LAB_TMP/out.$1" 2>&1 &
-    eval "exec $(($1 + 4))>\"$LAB_TMP/in.$1\""
-}
-# hello: the name of the server a new short connection reaches.
-hello() { on client timeout 3 sh -c "sleep 1 | nc $VIP 7" 2>/dev/null | head -n 1; }
-# say N WORD: sends WORD on connection N and waits for its echo.
-say() {
-    echo "$2" >&$(($1 + 4))
-    _i=0
-    until grep -qx "$2" "$LAB_TMP/out.$1"; do
-        _i=$((_i + 1))
-        [ "$_i" -lt 50 ] || { cat "$LAB_TMP/out.$1"; fail "connection $1: no echo of $2"; }
-        sleep 0.1
-    done
-    ok "connection $1 ($(head -n 1 "$LAB_TMP/out.$1")) echoes $2"
-}
 # weights: each real server of VIP:7 with its weight, as ipvsadm lists them.
 weights() { ipvsadm -L -n | awk '$1 == "->" && $2 ~ /:7$/ { print $2, $4 }'; }
 

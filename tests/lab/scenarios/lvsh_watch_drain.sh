@@ -10,12 +10,8 @@
 . /lab/lib/watch.sh
 topo_up
 
-# Port 7 on each real server: says its name, then echoes, one process per connection.
-for r in rs1 rs2; do
-    printf '#!/bin/sh\necho %s\nexec cat\n' "$r" >"$LAB_TMP/hello-$r"
-    chmod +x "$LAB_TMP/hello-$r"
-    on "$r" nc -ll -p 7 -e "$LAB_TMP/hello-$r" &
-done
+# Port 7 on each real server: says its name, then echoes (topo.sh).
+echo_servers
 
 # The director sees only the client's half of a DR connection: after the client's
 # FIN the entry waits in FIN_WAIT for the tcpfin timeout (120 s by default) and
@@ -30,26 +26,6 @@ RHAI
 )
 S="-t $VIP:7"
 
-# connect N: a connection held open by a fifo; what it receives goes to $LAB_TMP/out.N.
-connect() {
-    mkfifo "$LAB_TMP/in.$1"
-    on client sh -c 'echo $$ >"$1"; exec nc "$2" 7' sh "$LAB_TMP/pid.$1" "$VIP" \
-        <"$LAB_TMP/in.$1" >"$LAB_TMP/out.$1" 2>&1 &
-    eval "exec $(($1 + 4))>\"$LAB_TMP/in.$1\""
-}
-# hello: the name of the server a new short connection reaches.
-hello() { on client timeout 3 sh -c "sleep 1 | nc $VIP 7" 2>/dev/null | head -n 1; }
-# say N WORD: sends WORD on connection N and waits for its echo.
-say() {
-    echo "$2" >&$(($1 + 4))
-    _i=0
-    until grep -qx "$2" "$LAB_TMP/out.$1"; do
-        _i=$((_i + 1))
-        [ "$_i" -lt 50 ] || { cat "$LAB_TMP/out.$1"; fail "connection $1: no echo of $2"; }
-        sleep 0.1
-    done
-    ok "connection $1 ($(head -n 1 "$LAB_TMP/out.$1")) echoes $2"
-}
 # counters: each real server of VIP:7 with weight, ActiveConn and InActConn.
 counters() { ipvsadm -L -n | awk '$1 == "->" && $2 ~ /:7$/ { print $2, $4, $5, $6 }'; }
 # metrics: a scrape of watch's /metrics.

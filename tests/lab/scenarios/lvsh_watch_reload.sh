@@ -7,12 +7,8 @@
 . /lab/lib/watch.sh
 topo_up
 
-# Port 7 on each real server: says its name, then echoes, one process per connection.
-for r in rs1 rs2; do
-    printf '#!/bin/sh\necho %s\nexec cat\n' "$r" >"$LAB_TMP/hello-$r"
-    chmod +x "$LAB_TMP/hello-$r"
-    on "$r" nc -ll -p 7 -e "$LAB_TMP/hello-$r" &
-done
+# Port 7 on each real server: says its name, then echoes (topo.sh).
+echo_servers
 
 write_script() { # EXTRA: more script text
     rhai lb <<RHAI >/dev/null
@@ -31,20 +27,8 @@ await_weight "-t $VIP:7" "$RS1:7" 1 10
 await_weight "-t $VIP:7" "$RS2:7" 1 10
 
 step "a connection through the VIP, held open"
-mkfifo "$LAB_TMP/in"
-on client nc "$VIP" 7 <"$LAB_TMP/in" >"$LAB_TMP/out" 2>&1 &
-exec 5>"$LAB_TMP/in"
-say() { # WORD: sends it and waits for the echo
-    echo "$1" >&5
-    _i=0
-    until grep -qx "$1" "$LAB_TMP/out"; do
-        _i=$((_i + 1))
-        [ "$_i" -lt 50 ] || { cat "$LAB_TMP/out"; fail "no echo of $1"; }
-        sleep 0.1
-    done
-    ok "the held connection ($(head -n 1 "$LAB_TMP/out")) echoes $1"
-}
-say one
+connect 1
+say 1 one
 entries() { ipvsadm -L -n -c | awk '$3 == "ESTABLISHED" { print $4, $5, $6 }' | sed 's/:[0-9]* / /' | sort; }
 established=$(entries)
 
@@ -55,7 +39,7 @@ kill -HUP "$WATCH_PID"
 await_log "reloading after SIGHUP" 10 "$from"
 await_weight "-t $VIP:80" "$RS1:80" 1 10
 await_weight "-t $VIP:80" "$RS2:80" 1 10
-say two
+say 1 two
 expect_eq "ESTABLISHED entries after the reload" "$(entries)" "$established"
 expect_eq "port 7's servers keep weight 1" "$(weight_of "-t $VIP:7" "$RS1:7") $(weight_of "-t $VIP:7" "$RS2:7")" "1 1"
 
@@ -68,7 +52,7 @@ await_log "reload failed; the running configuration stays:" 10 "$from"
 await_log "lb.rhai:4:" 1 "$from"
 sleep 2
 expect_same_state "after the failed reload" "$before"
-say three
+say 1 three
 from=$(log_lines)
 kill -HUP "$WATCH_PID"
 await_log "reload failed; the running configuration stays:" 10 "$from"
@@ -79,5 +63,5 @@ write_script ""
 await_log "reloading after a changed script" 10 "$from"
 await_log "wrote: service tcp $VIP:80: removed" 10 "$from"
 expect_eq "services" "$(ipvsadm -S -n | grep -c '^-A')" 1
-say four
+say 1 four
 watch_stop TERM

@@ -6,12 +6,8 @@
 . /lab/lib/lab.sh
 topo_up
 
-# Port 7 on each real server: says its name, then echoes, one process per connection.
-for r in rs1 rs2; do
-    printf '#!/bin/sh\necho %s\nexec cat\n' "$r" >"$LAB_TMP/hello-$r"
-    chmod +x "$LAB_TMP/hello-$r"
-    on "$r" nc -ll -p 7 -e "$LAB_TMP/hello-$r" &
-done
+# Port 7 on each real server: says its name, then echoes (topo.sh).
+echo_servers
 sleep 0.5
 
 service_script() { # NAME SCHEDULER WEIGHT1 WEIGHT2
@@ -22,23 +18,6 @@ RHAI
 
 step "two long-lived connections from client, one per real server"
 lvsh_apply "$(service_script first rr 1 1)"
-# connect N: a connection held open by a fifo; what it receives goes to $LAB_TMP/out.N.
-connect() {
-    mkfifo "$LAB_TMP/in.$1"
-    on client nc "$VIP" 7 <"$LAB_TMP/in.$1" >"$LAB_TMP/out.$1" 2>&1 &
-    eval "exec $(($1 + 4))>\"$LAB_TMP/in.$1\""
-}
-# say N WORD: sends WORD on connection N and waits for its echo.
-say() {
-    echo "$2" >&$(($1 + 4))
-    _i=0
-    until grep -qx "$2" "$LAB_TMP/out.$1"; do
-        _i=$((_i + 1))
-        [ "$_i" -lt 50 ] || { cat "$LAB_TMP/out.$1"; fail "connection $1: no echo of $2"; }
-        sleep 0.1
-    done
-    ok "connection $1 ($(head -n 1 "$LAB_TMP/out.$1")) echoes $2"
-}
 connect 1
 say 1 ping1
 connect 2

@@ -24,6 +24,7 @@ mod watch;
 
 pub use args::Cli;
 pub use error::CliError;
+pub use watch::prober;
 
 use args::{ColorChoice, Command};
 use clap::{CommandFactory, Parser};

@@ -100,8 +100,9 @@ pub fn run(
     Ok(0)
 }
 
-/// The real probes: each check run from this host, its answer as a result.
-fn prober() -> Prober {
+/// The real probes: each check run from this host, its answer as a result
+/// (public for the daemon's benchmark).
+pub fn prober() -> Prober {
     Arc::new(|key: ProbeKey| {
         Box::pin(async move {
             let target = match &key.via {

@@ -28,6 +28,14 @@ pub const STATE_DIR: &str = "/var/lib/lvsh";
 /// Entries kept; older finished ones are removed when a new one begins.
 const KEEP: usize = 100;
 
+/// Of those, the weight writes of `lvsh watch` (command `watch`) kept: a flapping
+/// server writes one a second, and must not push the operator's applies out of
+/// reach of `lvsh rollback` within two minutes.
+const KEEP_WATCH: usize = 20;
+
+/// The command `lvsh watch` records its weight-only writes under.
+pub const WATCH_COMMAND: &str = "watch";
+
 /// What `lvsh history` shows of an apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
@@ -170,8 +178,10 @@ impl Journal {
         let ids = self.ids().map_err(write)?;
         let id = ids.last().map_or(1, |last| last + 1);
         header.id = id;
-        self.prune(&ids);
-        write_atomic(&self.path(id, "snapshot.json"), &pretty(snapshot)).map_err(write)?;
+        self.prune(&ids, header.command == WATCH_COMMAND);
+        // Compact: a snapshot of a large table is megabytes, and nobody reads it by eye.
+        let snapshot = serde_json::to_vec(snapshot).expect("journal data always serializes");
+        write_atomic(&self.path(id, "snapshot.json"), &snapshot).map_err(write)?;
         write_atomic(&self.path(id, "json"), &pretty(&header)).map_err(write)?;
         sync_dir(&self.dir).map_err(write)?;
         Ok(id)
@@ -302,14 +312,30 @@ impl Journal {
         Ok(ids)
     }
 
-    /// Removes the oldest finished entries beyond [`KEEP`]; best effort.
-    fn prune(&self, ids: &[u64]) {
-        let excess = ids.len().saturating_sub(KEEP - 1);
-        for &id in &ids[..excess] {
-            if self.path(id, "end.json").exists() {
-                for suffix in ["json", "snapshot.json", "end.json"] {
-                    let _ = fs::remove_file(self.path(id, suffix));
-                }
+    /// Removes the oldest finished entries beyond [`KEEP_WATCH`] watch writes and
+    /// [`KEEP`] in all, counting the one about to begin; best effort.
+    fn prune(&self, ids: &[u64], next_is_watch: bool) {
+        let is_watch = |id: u64| {
+            self.read::<Header>(&self.path(id, "json"))
+                .ok()
+                .flatten()
+                .is_some_and(|h| h.command == WATCH_COMMAND)
+        };
+        let finished = |id: u64| self.path(id, "end.json").exists();
+        let (watch, other): (Vec<u64>, Vec<u64>) = ids.iter().partition(|&&id| is_watch(id));
+        let mut doomed: Vec<u64> = watch
+            .iter()
+            .copied()
+            .filter(|&id| finished(id))
+            .take((watch.len() + usize::from(next_is_watch)).saturating_sub(KEEP_WATCH))
+            .collect();
+        let kept_watch = watch.len() - doomed.len() + usize::from(next_is_watch);
+        let room = KEEP.saturating_sub(kept_watch.min(KEEP_WATCH));
+        let over = (other.len() + usize::from(!next_is_watch)).saturating_sub(room);
+        doomed.extend(other.iter().copied().filter(|&id| finished(id)).take(over));
+        for id in doomed {
+            for suffix in ["json", "snapshot.json", "end.json"] {
+                let _ = fs::remove_file(self.path(id, suffix));
             }
         }
     }
@@ -362,7 +388,7 @@ pub fn namespace_state_dir(netns: Option<&str>) -> PathBuf {
 
 /// The directory name of a namespace's state: its `/run/netns` name, `default` for
 /// the namespace of PID 1, else `netns-INODE` (a namespace made with `unshare`).
-fn namespace_dir(netns: Option<&str>) -> String {
+pub fn namespace_dir(netns: Option<&str>) -> String {
     if let Some(name) = netns {
         return format!("netns-{name}");
     }
@@ -458,6 +484,46 @@ mod tests {
                 "000002.snapshot.json"
             ]
         );
+    }
+
+    #[test]
+    fn watch_writes_never_push_the_operators_applies_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path().to_path_buf());
+        let begin = |command: &str| {
+            let id = j
+                .begin(
+                    Header {
+                        command: command.into(),
+                        ..header()
+                    },
+                    &snapshot(),
+                )
+                .unwrap();
+            j.finish(id, Outcome::Applied, "").unwrap();
+            id
+        };
+        let applies: Vec<u64> = (0..3).map(|_| begin("apply")).collect();
+        for _ in 0..KEEP * 2 {
+            begin(WATCH_COMMAND);
+        }
+        let all = j.entries().unwrap();
+        let kept = |c: &str| all.iter().filter(|e| e.header.command == c).count();
+        assert_eq!(kept(WATCH_COMMAND), KEEP_WATCH);
+        assert_eq!(kept("apply"), 3);
+        assert_eq!(
+            all[..3].iter().map(|e| e.header.id).collect::<Vec<_>>(),
+            applies
+        );
+        // Operator entries still fill the rest, and the watch writes keep their share.
+        for _ in 0..KEEP {
+            begin("apply");
+        }
+        let all = j.entries().unwrap();
+        assert_eq!(all.len(), KEEP);
+        let kept = |c: &str| all.iter().filter(|e| e.header.command == c).count();
+        assert_eq!(kept(WATCH_COMMAND), KEEP_WATCH);
+        assert_eq!(kept("apply"), KEEP - KEEP_WATCH);
     }
 
     #[test]

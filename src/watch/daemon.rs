@@ -85,7 +85,7 @@ const INPUTS_EVERY: Duration = Duration::from_secs(2);
 const LOST_AFTER: Duration = Duration::from_secs(5);
 /// The kernel's counters are read this often for the metrics.
 const COUNTERS_EVERY: Duration = Duration::from_secs(5);
-/// Last results are written at most this often; transitions at once.
+/// Last results are written (to memory) and `lvsh drain`'s records looked for this often.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// The daemon; returns when asked to stop.
@@ -114,7 +114,7 @@ pub async fn run(
             engine.adopt_drains(disk);
             *disk = engine.runtime.clone();
         })?;
-        match write_whole(&mut io, &engine, observed, "watch")? {
+        match write_whole(&mut io, &engine, observed, "watch start")? {
             Some(lines) => lines.iter().for_each(|l| (io.log)(l)),
             None => (io.log)("the kernel holds what the script says; nothing written"),
         }
@@ -234,14 +234,21 @@ pub async fn run(
                 Err(e) => (io.log)(&format!("error: cannot read the kernel's counters: {e}")),
             }
         }
-        if unsaved && now - last_save >= SAVE_EVERY {
-            dirty |= save(&mut io, &mut engine);
+        if now - last_save >= SAVE_EVERY {
             last_save = now;
-            unsaved = false;
+            if unsaved {
+                unsaved = false;
+                save_results(&mut io, &engine);
+            }
+            // `lvsh drain` wrote a record: its weight is the next tick's business.
+            if io.store.changed_elsewhere() {
+                dirty |= save(&mut io, &mut engine);
+            }
         }
     }
     (io.notify)(&[sd_notify::NotifyState::Stopping]);
     save(&mut io, &mut engine);
+    save_results(&mut io, &engine);
     (io.log)("stopping; the kernel's table is left as it is");
     Ok(())
 }
@@ -269,6 +276,12 @@ fn save(io: &mut Io<'_>, engine: &mut Engine) -> bool {
         (io.log)(&format!("error: {e}"));
         false
     })
+}
+
+fn save_results(io: &mut Io<'_>, engine: &Engine) {
+    if let Err(e) = io.store.save_results(&engine.runtime) {
+        (io.log)(&format!("error: {e}"));
+    }
 }
 
 /// Applies the whole script with its holds (at start and on reload), as `lvsh
@@ -357,7 +370,7 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
     }
     let changes: Vec<String> = prepared.plan.changes.iter().map(change_line).collect();
     let record = Record {
-        command: "watch".into(),
+        command: apply::WATCH_COMMAND.into(),
         script: Some(io.script.clone()),
         script_sha256: None,
     };

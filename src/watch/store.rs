@@ -1,14 +1,22 @@
 //! The run-time state on disk: `runtime.json` beside the journal, replaced
 //! atomically (temporary file, fsync, rename, directory fsync), so `kill -9` or a
-//! power cut leaves the old file or the new one.
+//! power cut leaves the old file or the new one. It changes when a health or a
+//! drain does.
+//!
+//! The last result of every probe changes every few seconds: it goes to
+//! `results.json` under `/run/lvsh` (memory, not the disk: at 2,000 servers it
+//! would be a megabyte and more rewritten each second), and a reboot forgets it.
 
 use crate::{
-    apply::{namespace_state_dir, sync_dir, write_atomic},
-    model::Runtime,
+    apply::{LOCK_DIR, namespace_dir, namespace_state_dir, sync_dir, write_atomic},
+    model::{ProbeResult, Runtime},
 };
+use serde::{Deserialize, Serialize};
 use std::{
     io,
+    os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
+    sync::{Arc, Mutex},
 };
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -36,23 +44,82 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     path: PathBuf,
+    results: PathBuf,
+    /// The file as this store last wrote it, to see another writer's change.
+    written: Arc<Mutex<Option<Stamp>>>,
+}
+
+/// Identifies one version of the file: each write renames a new one into place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    ino: u64,
+    mtime: (i64, i64),
+    len: u64,
+}
+
+/// The last results, a list like `runtime.json`'s.
+#[derive(Serialize, Deserialize)]
+struct ResultsFile {
+    results: Vec<ServerResult>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ServerResult {
+    service: crate::model::ServiceKey,
+    dest: crate::model::DestKey,
+    last: ProbeResult,
 }
 
 impl Store {
+    /// `LVSH_STATE_DIR` (tests) puts the results beside the state as well.
     pub fn for_netns(netns: Option<&str>) -> Store {
-        Store::at(namespace_state_dir(netns).join("runtime.json"))
+        let dir = namespace_state_dir(netns);
+        let results = if std::env::var_os("LVSH_STATE_DIR").is_some() {
+            dir.join("results.json")
+        } else {
+            Path::new(LOCK_DIR)
+                .join(namespace_dir(netns))
+                .join("results.json")
+        };
+        Store {
+            results,
+            ..Store::at(dir.join("runtime.json"))
+        }
     }
 
+    /// The results go beside `path`.
     pub fn at(path: PathBuf) -> Store {
-        Store { path }
+        Store {
+            results: path.with_file_name("results.json"),
+            path,
+            written: Arc::default(),
+        }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The state; empty when there is no file yet.
+    /// The state with the last results; empty when there is no file yet.
     pub fn load(&self) -> Result<Runtime, StoreError> {
+        let mut runtime = self.load_state()?;
+        // Volatile and best effort: a missing or torn file only hides last results.
+        let results = std::fs::read(&self.results)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ResultsFile>(&b).ok());
+        for r in results.into_iter().flat_map(|f| f.results) {
+            if let Some(h) = runtime
+                .servers
+                .get_mut(&(r.service, r.dest))
+                .and_then(|s| s.health.as_mut())
+            {
+                h.last = Some(r.last);
+            }
+        }
+        Ok(runtime)
+    }
+
+    fn load_state(&self) -> Result<Runtime, StoreError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Runtime::default()),
@@ -78,6 +145,50 @@ impl Store {
         let out = change(&mut runtime);
         self.save(&runtime)?;
         Ok(out)
+    }
+
+    /// Whether someone else (`lvsh drain`) wrote the state since this store did.
+    pub fn changed_elsewhere(&self) -> bool {
+        *self.written.lock().expect("stamp lock") != self.stamp()
+    }
+
+    fn stamp(&self) -> Option<Stamp> {
+        let m = std::fs::metadata(&self.path).ok()?;
+        Some(Stamp {
+            ino: m.ino(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            len: m.len(),
+        })
+    }
+
+    /// Writes the last results (not durable: they are in memory, and only
+    /// `lvsh status` reads them).
+    pub fn save_results(&self, runtime: &Runtime) -> Result<(), StoreError> {
+        let write = |source| StoreError::Write {
+            path: self.results.clone(),
+            source,
+        };
+        let file = ResultsFile {
+            results: runtime
+                .servers
+                .values()
+                .filter_map(|s| {
+                    let last = s.health.as_ref()?.last.clone()?;
+                    Some(ServerResult {
+                        service: s.service,
+                        dest: s.dest,
+                        last,
+                    })
+                })
+                .collect(),
+        };
+        let dir = self.results.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(write)?;
+        let tmp = self.results.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(&file).expect("results serialize");
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &self.results))
+            .map_err(write)
     }
 
     /// An exclusive lock beside the file, held while it is read and written again.
@@ -110,17 +221,33 @@ impl Store {
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(write)?;
-        let mut bytes = serde_json::to_vec_pretty(runtime).expect("runtime state serializes");
+        let mut bytes =
+            serde_json::to_vec_pretty(&without_results(runtime)).expect("runtime state serializes");
         bytes.push(b'\n');
         write_atomic(&self.path, &bytes).map_err(write)?;
-        sync_dir(dir).map_err(write)
+        sync_dir(dir).map_err(write)?;
+        *self.written.lock().expect("stamp lock") = self.stamp();
+        Ok(())
     }
+}
+
+/// What is durable: everything but the last results.
+fn without_results(runtime: &Runtime) -> Runtime {
+    let mut kept = runtime.clone();
+    for s in kept.servers.values_mut() {
+        if let Some(h) = &mut s.health {
+            h.last = None;
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DestKey, Drain, DrainState, Protocol, ServiceKey};
+    use crate::model::{
+        DestKey, Drain, DrainState, Health, HealthState, ProbeResult, Protocol, ServiceKey,
+    };
 
     #[test]
     fn a_missing_file_is_empty_and_a_saved_one_reads_back() {
@@ -144,6 +271,64 @@ mod tests {
         });
         store.save(&rt).unwrap();
         assert_eq!(store.load().unwrap(), rt);
+    }
+
+    #[test]
+    fn last_results_stay_out_of_the_durable_file_and_read_back_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("runtime.json"));
+        let svc = ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80);
+        let dest = DestKey {
+            address: "10.0.0.1".parse().unwrap(),
+            port: 80,
+        };
+        let mut rt = Runtime::default();
+        rt.entry(svc, dest).health = Some(Health {
+            state: HealthState::Down,
+            since: 7,
+            last: Some(ProbeResult {
+                ok: false,
+                at: 9,
+                latency_ms: 3,
+                reason: "connection refused".into(),
+            }),
+        });
+        store.save(&rt).unwrap();
+        let durable = std::fs::read_to_string(store.path()).unwrap();
+        assert!(!durable.contains("refused"), "{durable}");
+        assert!(
+            store.load().unwrap().servers[&(svc, dest)]
+                .health
+                .as_ref()
+                .unwrap()
+                .last
+                .is_none()
+        );
+        store.save_results(&rt).unwrap();
+        assert_eq!(store.load().unwrap(), rt);
+        // A torn results file hides the results, not the state.
+        std::fs::write(dir.path().join("results.json"), "{\"results\": [").unwrap();
+        let health = store.load().unwrap().servers[&(svc, dest)]
+            .health
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (health.state, health.since, health.last),
+            (HealthState::Down, 7, None)
+        );
+    }
+
+    #[test]
+    fn a_write_by_another_store_is_seen_and_its_own_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runtime.json");
+        let (watch, drain) = (Store::at(path.clone()), Store::at(path));
+        watch.save(&Runtime::default()).unwrap();
+        assert!(!watch.changed_elsewhere());
+        drain.update(|_| ()).unwrap();
+        assert!(watch.changed_elsewhere());
+        watch.update(|_| ()).unwrap();
+        assert!(!watch.changed_elsewhere());
     }
 
     #[test]

@@ -15,14 +15,17 @@ use std::{
 
 /// One probe: the same check of the same address and port is run once, however
 /// many services share the server.
+///
+/// Ordered by address first: the schedule and the engine look probes up on every
+/// answer, and comparing two whole checks costs more than the probe's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ProbeKey {
-    pub check: Check,
     /// Where the probe goes.
     pub connect: SocketAddr,
     /// `via_vip()`: the real server it is steered to, and the mark of the fwmark
     /// service that steers it (`SO_MARK` on the probe's socket).
     pub via: Option<Via>,
+    pub check: Check,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,6 +6,9 @@
 //! - this one runs the rows and prints what each daemon reports;
 //! - `--serve`: the real servers, one listener per server on its own loopback
 //!   address (`127.1.x.y:8080`) with an accept task each, on one thread;
+//! - `--floor`: instead of the daemon, the least a prober can do: blocking
+//!   connect and close (with a FIN, as lvsh's `tcp()` does) from one thread, at
+//!   the daemon's rate. Its CPU is what the kernel alone costs for those probes.
 //! - `--daemon`: the daemon alone. Its CPU time is `getrusage(RUSAGE_SELF)` over
 //!   the measured window (which opens after the warm-up and once every server
 //!   that does not flap is up, or after 10 minutes), its memory `VmHWM` (peak,
@@ -78,6 +81,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("--serve") => serve(&args[1..]),
         Some("--daemon") => daemon(&args[1..]),
+        Some("--floor") => floor(&args[1..]),
         _ => orchestrate(&args),
     }
 }
@@ -110,6 +114,11 @@ fn scenarios(full: bool) -> Vec<Scenario> {
     let mut rows = vec![
         Scenario {
             name: "tcp",
+            ..base.clone()
+        },
+        Scenario {
+            name: "tcp floor",
+            check: "floor",
             ..base.clone()
         },
         Scenario {
@@ -149,7 +158,7 @@ fn orchestrate(args: &[String]) {
             .args([
                 "--serve",
                 &s.servers.to_string(),
-                s.check,
+                if s.check == "floor" { "tcp" } else { s.check },
                 &s.flapping.to_string(),
                 &s.flap_period.as_millis().to_string(),
             ])
@@ -164,7 +173,11 @@ fn orchestrate(args: &[String]) {
         assert_eq!(ready.trim(), "ready", "the servers did not start");
         let out = Command::new(&exe)
             .args([
-                "--daemon",
+                if s.check == "floor" {
+                    "--floor"
+                } else {
+                    "--daemon"
+                },
                 &s.servers.to_string(),
                 &s.services.to_string(),
                 s.check,
@@ -630,6 +643,60 @@ fn daemon(args: &[String]) {
     );
     assert!(seen.errors.is_empty(), "the daemon logged errors");
     assert!(done > 0, "no probe ran in the window");
+}
+
+/// `--floor` with `--daemon`'s arguments: connects to every server in turn, a
+/// two hundredth of them every 10 ms (each every 2 s), and reports its CPU as the
+/// daemon does.
+fn floor(args: &[String]) {
+    let servers: usize = args[0].parse().unwrap();
+    let warm_up = Duration::from_millis(args[3].parse().unwrap());
+    let measured = Duration::from_millis(args[4].parse().unwrap());
+    let server_pid: u32 = args[5].parse().unwrap();
+    // Every server every 2 s, as `tcp()`'s default interval.
+    let step = Duration::from_millis(10);
+    let per_step = (servers / 200).max(1);
+    let (mut next, mut k, mut done, mut failed) = (Instant::now(), 0, 0u64, 0u64);
+    let mut run = |until: Instant, count: bool| {
+        while Instant::now() < until {
+            for _ in 0..per_step {
+                let address = SocketAddr::new(server_address(k).into(), PORT);
+                k = (k + 1) % servers;
+                let ok = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1));
+                if count {
+                    done += 1;
+                    failed += u64::from(ok.is_err());
+                }
+            }
+            next += step;
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+    };
+    run(Instant::now() + warm_up, false);
+    let (t0, (u0, s0), server0) = (Instant::now(), process_cpu(), proc_cpu(server_pid));
+    run(t0 + measured, true);
+    let wall = t0.elapsed();
+    let (u1, s1) = process_cpu();
+    let server = proc_cpu(server_pid) - server0;
+    let (user, sys) = (u1 - u0, s1 - s0);
+    let pct = |d: Duration| 100.0 * d.as_secs_f64() / wall.as_secs_f64();
+    println!(
+        "window {wall:.1?}: {done} connects ({:.1}/s), {failed} failed",
+        done as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "floor cpu: {:.2?} = {:.2}% of one core (user {:.2}%, sys {:.2}%); {:.1} µs per probe",
+        user + sys,
+        pct(user + sys),
+        pct(user),
+        pct(sys),
+        (user + sys).as_secs_f64() * 1e6 / done.max(1) as f64
+    );
+    println!(
+        "servers' process cpu (not the floor's): {:.2}% of one core",
+        pct(server)
+    );
+    assert_eq!(failed, 0, "connects failed");
 }
 
 struct Window {

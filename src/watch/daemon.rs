@@ -342,7 +342,7 @@ fn tick_write(io: &mut Io<'_>, engine: &mut Engine) -> Result<bool, String> {
     // so this write never undoes it.
     let ended = io
         .store
-        .update(|disk| {
+        .update_known(engine.runtime.clone(), |disk| {
             let ended = engine.progress_drains(disk, &observed.balancer, now);
             *disk = engine.runtime.clone();
             ended

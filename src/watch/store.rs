@@ -147,6 +147,25 @@ impl Store {
         Ok(out)
     }
 
+    /// [`Store::update`] for the one writer that holds the state in memory:
+    /// `known` stands for the file unless someone else wrote it since this store
+    /// did, which saves reading and parsing it (a megabyte at 2,000 servers).
+    pub fn update_known<T>(
+        &self,
+        known: Runtime,
+        change: impl FnOnce(&mut Runtime) -> T,
+    ) -> Result<T, StoreError> {
+        let _lock = self.lock()?;
+        let mut runtime = if self.changed_elsewhere() {
+            self.load()?
+        } else {
+            known
+        };
+        let out = change(&mut runtime);
+        self.save(&runtime)?;
+        Ok(out)
+    }
+
     /// Whether someone else (`lvsh drain`) wrote the state since this store did.
     pub fn changed_elsewhere(&self) -> bool {
         *self.written.lock().expect("stamp lock") != self.stamp()
@@ -329,6 +348,25 @@ mod tests {
         assert!(watch.changed_elsewhere());
         watch.update(|_| ()).unwrap();
         assert!(!watch.changed_elsewhere());
+        // What the one writer knows stands for the file only while nobody wrote it.
+        let mut known = Runtime::default();
+        let svc = ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80);
+        let dest = |port| DestKey {
+            address: "10.0.0.1".parse().unwrap(),
+            port,
+        };
+        known.entry(svc, dest(1)).script_weight = Some(1);
+        let seen = watch
+            .update_known(known.clone(), |disk| disk.servers.len())
+            .unwrap();
+        assert_eq!(seen, 1);
+        drain
+            .update(|rt| rt.entry(svc, dest(2)).script_weight = Some(2))
+            .unwrap();
+        let seen = watch
+            .update_known(known.clone(), |disk| disk.servers.len())
+            .unwrap();
+        assert_eq!(seen, 2, "the other writer's record is read");
     }
 
     #[test]

@@ -922,7 +922,7 @@ fn objects_outside_a_command_line_scope_are_errors() {
 /// `LVSH_STATE_DIR`, and needs no kernel.
 #[test]
 fn history_lists_the_journal_and_says_when_it_is_empty() {
-    use lvsh::apply::{Header, Journal, Outcome, Snapshot};
+    use lvsh::apply::{Header, Journal, Outcome, SnapshotOut};
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_str().unwrap();
     Test::new()
@@ -933,9 +933,10 @@ fn history_lists_the_journal_and_says_when_it_is_empty() {
         ))
         .run();
     let journal = Journal::at(dir.path().join("netns-lb1/journal"));
-    let snapshot = Snapshot {
-        before: Default::default(),
-        foreign: vec![],
+    let before = Default::default();
+    let snapshot = SnapshotOut {
+        before: &before,
+        foreign: &[],
         plan: serde_json::json!({"changes": []}),
     };
     for (command, outcome) in [("apply", Some(Outcome::Applied)), ("apply", None)] {

@@ -56,15 +56,24 @@ pub struct Header {
     pub deleted: usize,
 }
 
-/// The state an apply started from, and what it was about to do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The state an apply started from, as `lvsh rollback` reads it back (the plan
+/// beside it in the file is for people, and left unread).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Snapshot {
     pub before: Balancer,
     /// What `inet lvsh` held that lvsh did not write (rollback cannot restore it).
     #[serde(default)]
     pub foreign: Vec<String>,
-    /// The plan, as `lvsh plan --json` prints it.
-    pub plan: serde_json::Value,
+}
+
+/// What [`Journal::begin`] writes: the snapshot and the plan (`P`: the document
+/// `lvsh plan --json` prints), borrowed and streamed into the file. The plan of an
+/// apply of 10,000 services held as a JSON value took over 100 MB.
+#[derive(Debug, Serialize)]
+pub struct SnapshotOut<'a, P: Serialize> {
+    pub before: &'a Balancer,
+    pub foreign: &'a [String],
+    pub plan: P,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,7 +178,11 @@ impl Journal {
     }
 
     /// Records an apply about to write; returns its id. Durable when this returns.
-    pub fn begin(&self, mut header: Header, snapshot: &Snapshot) -> Result<u64, JournalError> {
+    pub fn begin<P: Serialize>(
+        &self,
+        mut header: Header,
+        snapshot: &SnapshotOut<'_, P>,
+    ) -> Result<u64, JournalError> {
         let write = |source| JournalError::Write {
             dir: self.dir.clone(),
             source,
@@ -180,8 +193,10 @@ impl Journal {
         header.id = id;
         self.prune(&ids, header.command == WATCH_COMMAND);
         // Compact: a snapshot of a large table is megabytes, and nobody reads it by eye.
-        let snapshot = serde_json::to_vec(snapshot).expect("journal data always serializes");
-        write_atomic(&self.path(id, "snapshot.json"), &snapshot).map_err(write)?;
+        write_atomic_with(&self.path(id, "snapshot.json"), |w| {
+            serde_json::to_writer(w, snapshot).map_err(io::Error::from)
+        })
+        .map_err(write)?;
         write_atomic(&self.path(id, "json"), &pretty(&header)).map_err(write)?;
         sync_dir(&self.dir).map_err(write)?;
         Ok(id)
@@ -412,9 +427,20 @@ pub fn namespace_dir(netns: Option<&str>) -> String {
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the whole
 /// new one: a temporary file beside it, fsynced, renamed over it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes, through a buffer.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
+) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
+    let f = File::create(&tmp)?;
+    let mut w = io::BufWriter::with_capacity(64 * 1024, &f);
+    fill(&mut w)?;
+    w.flush()?;
+    drop(w);
     f.sync_all()?;
     drop(f);
     fs::rename(&tmp, path)
@@ -444,10 +470,12 @@ mod tests {
         }
     }
 
-    fn snapshot() -> Snapshot {
-        Snapshot {
-            before: Balancer::default(),
-            foreign: vec![],
+    static EMPTY: std::sync::LazyLock<Balancer> = std::sync::LazyLock::new(Balancer::default);
+
+    fn snapshot() -> SnapshotOut<'static, serde_json::Value> {
+        SnapshotOut {
+            before: &EMPTY,
+            foreign: &[],
             plan: serde_json::json!({"changes": []}),
         }
     }
@@ -466,7 +494,10 @@ mod tests {
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].header.id, 2);
         assert_eq!(j.entry(1).unwrap().end.unwrap().outcome, Outcome::Applied);
-        assert_eq!(j.snapshot(2).unwrap(), snapshot());
+        let back = j.snapshot(2).unwrap();
+        assert_eq!((back.before, back.foreign), (Balancer::default(), vec![]));
+        let text = fs::read_to_string(j.path(2, "snapshot.json")).unwrap();
+        assert!(text.contains(r#""plan":{"changes":[]}"#), "{text}");
         assert!(matches!(j.entry(9), Err(JournalError::NoEntry { id: 9 })));
         // Nothing but the entries' files is left behind.
         let mut names: Vec<_> = fs::read_dir(j.dir())

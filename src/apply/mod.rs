@@ -15,8 +15,9 @@ mod transaction;
 pub use consent::mass_delete;
 pub use describe::describe;
 pub use journal::{
-    End, Entry, Header, Journal, JournalError, Outcome, STATE_DIR, Snapshot, WATCH_COMMAND,
-    format_time, namespace_dir, namespace_state_dir, now as journal_now, sync_dir, write_atomic,
+    End, Entry, Header, Journal, JournalError, Outcome, STATE_DIR, Snapshot, SnapshotOut,
+    WATCH_COMMAND, format_time, namespace_dir, namespace_state_dir, now as journal_now, sync_dir,
+    write_atomic,
 };
 pub use lock::{ApplyLock, LOCK_DIR, LockError, WRITER_PATIENCE};
 pub use restore::{Rollback, restore};

@@ -4,7 +4,7 @@
 use super::{
     Deferred,
     describe::describe,
-    journal::{self, Header, Journal, Outcome, Snapshot},
+    journal::{self, Header, Journal, Outcome, SnapshotOut},
     restore::{Rollback, restore},
     signals,
 };
@@ -266,10 +266,11 @@ fn begin(
     // only what it owned.
     let mut before = observed.balancer.clone();
     before.scope = desired.scope.clone();
-    let snapshot = Snapshot {
-        before,
-        foreign: observed.foreign.iter().map(|f| f.to_string()).collect(),
-        plan: serde_json::from_str(&plan.to_json()).expect("the plan's JSON parses"),
+    let foreign: Vec<String> = observed.foreign.iter().map(|f| f.to_string()).collect();
+    let snapshot = SnapshotOut {
+        before: &before,
+        foreign: &foreign,
+        plan: plan.json_document(),
     };
     journal
         .begin(header, &snapshot)

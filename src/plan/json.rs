@@ -56,8 +56,14 @@ impl Plan {
     /// The plan as pretty-printed JSON, without a trailing newline; the format is
     /// described in the module doc.
     pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.json_document()).expect("a plan always serializes")
+    }
+
+    /// The document `to_json` prints, to be serialized in place: the journal streams
+    /// it into a snapshot instead of holding a 50,000-change plan as text or value.
+    pub fn json_document(&self) -> impl Serialize + '_ {
         let (add, change, delete) = self.counts();
-        let doc = Document {
+        Document {
             changes: &self.changes,
             summary: Summary {
                 add,
@@ -65,8 +71,7 @@ impl Plan {
                 delete,
             },
             holds: self.holds.iter().map(HoldDoc::from).collect(),
-        };
-        serde_json::to_string_pretty(&doc).expect("a plan always serializes")
+        }
     }
 }
 

@@ -17,10 +17,13 @@ case "${1:-}" in
     # cargo-deb refuses the `dev` profile by name, and a profile of its own would
     # compile every dependency again: the dev binary `cargo test` built, stripped
     # (30 MB, not 170), goes where `--profile deb-dev` looks for it.
-    cargo build --locked --bin lvsh
+    # LVSH_DEV_BIN: a dev binary already built (tests/package.rs passes the one
+    # `cargo test` runs, so no cargo build runs inside `cargo test`).
+    dev_bin=${LVSH_DEV_BIN:-target/debug/lvsh}
+    [ -n "${LVSH_DEV_BIN:-}" ] || cargo build --locked --bin lvsh
     mkdir -p target/deb-dev
-    if [ target/debug/lvsh -nt target/deb-dev/lvsh ]; then
-        strip -o target/deb-dev/lvsh target/debug/lvsh
+    if [ "$dev_bin" -nt target/deb-dev/lvsh ]; then
+        strip -o target/deb-dev/lvsh "$dev_bin"
     fi
     lvsh=target/deb-dev/lvsh
     deb_args=(--profile deb-dev --fast)

@@ -1,0 +1,256 @@
+//! Boots the Debian image under qemu with the lab kernel and watches the
+//! report channel until the VM powers off. Unlike the initramfs lab, the VM
+//! reboots on its own (no `-no-reboot`): qemu keeps running, the kernel starts
+//! again, and the root disk's changes (a `snapshot=on` overlay that lives as
+//! long as qemu) persist into the next boot.
+
+use super::host::Host;
+use super::plan::Scenario;
+use super::transcript::{Event, Transcript};
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// TCG (no KVM on the machines the lab runs on); systemd needs more memory than
+/// the initramfs lab's busybox.
+const QEMU_ARGS: [&str; 14] = [
+    "-accel",
+    "tcg",
+    "-cpu",
+    "max",
+    "-smp",
+    "2",
+    "-m",
+    "1024",
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+];
+/// Seconds from qemu's start to the first ready marker (systemd boot under TCG).
+pub const BOOT_LIMIT: u64 = 150;
+/// Seconds a scenario may run beyond its own limit before the host gives up.
+pub const GRACE: u64 = 30;
+/// Seconds of silence outside a scenario: a reboot (shutdown and a whole boot) fits.
+pub const QUIET_LIMIT: u64 = 150;
+/// Seconds for the whole run, whatever happens.
+pub const TOTAL_LIMIT: u64 = 900;
+
+const POLL: Duration = Duration::from_millis(50);
+
+pub struct Boot<'a> {
+    pub host: &'a Host,
+    pub rootfs: &'a Path,
+    pub disk: &'a Path,
+    pub run_dir: &'a Path,
+    pub token: &'a str,
+    pub cmdline: &'a str,
+    pub scenarios: &'a [Scenario],
+    pub verbose: bool,
+}
+
+pub struct Watched {
+    pub transcript: Transcript,
+    pub stop: Stop,
+    /// Seconds since qemu started at each ready marker (one per boot).
+    pub readies: Vec<f64>,
+    /// Seconds since qemu started when each scenario began and ended.
+    pub scenario_at: HashMap<String, (f64, Option<f64>)>,
+    pub total: f64,
+}
+
+pub enum Stop {
+    Exited(ExitStatus),
+    Killed(String),
+}
+
+impl Boot<'_> {
+    pub fn console_log(&self) -> PathBuf {
+        self.run_dir.join("console.log")
+    }
+
+    pub fn qemu_log(&self) -> PathBuf {
+        self.run_dir.join("qemu.log")
+    }
+
+    pub fn run(&self) -> Result<Watched, String> {
+        let channel_path = self.run_dir.join("channel.log");
+        let fail =
+            |path: &Path, e: std::io::Error| format!("cannot create `{}`: {e}", path.display());
+        fs::write(&channel_path, "").map_err(|e| fail(&channel_path, e))?;
+        let qemu_log = fs::File::create(self.qemu_log()).map_err(|e| fail(&self.qemu_log(), e))?;
+        let mut channel = fs::File::open(&channel_path).map_err(|e| fail(&channel_path, e))?;
+        let mut command = Command::new(&self.host.qemu);
+        command
+            .args(QEMU_ARGS)
+            .arg("-kernel")
+            .arg(&self.host.kernel.image)
+            .arg("-append")
+            .arg(format!(
+                "root=/dev/nvme0n1 rootfstype=ext4 rw console=ttyS0 quiet \
+                 systemd.show_status=error lab.token={} {}",
+                self.token, self.cmdline
+            ))
+            // The cloud kernel has NVMe built in (virtio-blk is a module, and
+            // there is no initramfs): one controller, the root file system as
+            // namespace 1, the lab disk as namespace 2.
+            .arg("-drive")
+            .arg(drive("root", self.rootfs))
+            .arg("-drive")
+            .arg(drive("lab", self.disk))
+            .args(["-device", "nvme,id=nvme0,serial=lab"])
+            .args(["-device", "nvme-ns,bus=nvme0,drive=root,nsid=1"])
+            .args(["-device", "nvme-ns,bus=nvme0,drive=lab,nsid=2"])
+            .arg("-serial")
+            .arg(format!("file:{}", self.console_log().display()))
+            .arg("-serial")
+            .arg(format!("file:{}", channel_path.display()))
+            .stdin(Stdio::null())
+            .stdout(
+                qemu_log
+                    .try_clone()
+                    .map_err(|e| fail(&self.qemu_log(), e))?,
+            )
+            .stderr(qemu_log);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill
+        // qemu if the thread that started it dies (a test run cut short).
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", self.host.qemu.display()))?;
+        let mut watched = Watched {
+            transcript: Transcript::new(self.token),
+            stop: Stop::Killed(String::new()),
+            readies: Vec::new(),
+            scenario_at: HashMap::new(),
+            total: 0.0,
+        };
+        let mut pending = Vec::new();
+        let mut last_event = 0.0;
+        loop {
+            let exited = child
+                .try_wait()
+                .map_err(|e| format!("cannot wait for qemu: {e}"))?;
+            let _ = channel.read_to_end(&mut pending);
+            let now = started.elapsed().as_secs_f64();
+            let complete = pending
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let lines: Vec<u8> = pending.drain(..complete).collect();
+            let text = String::from_utf8_lossy(&lines);
+            if self.verbose {
+                for line in text.lines() {
+                    eprintln!("boot| {line}");
+                }
+            }
+            let mut events = watched.transcript.feed(&text);
+            if exited.is_some() {
+                events.extend(watched.transcript.feed(&String::from_utf8_lossy(&pending)));
+                events.extend(watched.transcript.finish());
+            }
+            for event in events {
+                last_event = now;
+                match event {
+                    Event::Ready => watched.readies.push(now),
+                    Event::Begin(name) => {
+                        watched.scenario_at.insert(name, (now, None));
+                    }
+                    Event::End(name) => {
+                        if let Some(times) = watched.scenario_at.get_mut(&name) {
+                            times.1 = Some(now);
+                        }
+                    }
+                    Event::Done => {}
+                }
+            }
+            if let Some(status) = exited {
+                watched.stop = Stop::Exited(status);
+                break;
+            }
+            if let Some(reason) = overdue(self.scenarios, &watched, now, last_event) {
+                let _ = child.kill();
+                let _ = child.wait();
+                watched.stop = Stop::Killed(reason);
+                break;
+            }
+            thread::sleep(POLL);
+        }
+        watched.total = started.elapsed().as_secs_f64();
+        Ok(watched)
+    }
+}
+
+/// A raw disk image as an NVMe namespace's backing; `snapshot=on` sends the
+/// writes to a temporary overlay, so the cached image stays as built.
+fn drive(id: &str, file: &Path) -> String {
+    format!(
+        "if=none,id={id},format=raw,snapshot=on,file={}",
+        file.display().to_string().replace(',', ",,")
+    )
+}
+
+/// Why the VM must be stopped now, if it must.
+fn overdue(scenarios: &[Scenario], watched: &Watched, now: f64, last_event: f64) -> Option<String> {
+    let transcript = &watched.transcript;
+    let open = transcript.open_run();
+    if now > TOTAL_LIMIT as f64 {
+        let during = open
+            .map(|run| format!(", during scenario `{}`", run.name))
+            .unwrap_or_default();
+        return Some(format!(
+            "the boot lab took longer than its {TOTAL_LIMIT} s limit{during}"
+        ));
+    }
+    if watched.readies.is_empty() {
+        return (now > BOOT_LIMIT as f64).then(|| {
+            format!("the VM did not boot: it was not ready {BOOT_LIMIT} s after qemu started")
+        });
+    }
+    if let Some(run) = open {
+        let limit = scenarios
+            .iter()
+            .find(|s| s.name == run.name)
+            .map_or(0, |s| s.limit) as u64;
+        let began = watched
+            .scenario_at
+            .get(&run.name)
+            .map_or(last_event, |times| times.0);
+        return (now > began + (limit + GRACE) as f64).then(|| {
+            format!(
+                "scenario `{}` hung: no end {} s after it began, though the VM should stop it after {limit} s",
+                run.name,
+                limit + GRACE
+            )
+        });
+    }
+    if now <= last_event + QUIET_LIMIT as f64 {
+        return None;
+    }
+    Some(if transcript.done.is_some() {
+        format!("the VM did not power off within {QUIET_LIMIT} s after its last scenario")
+    } else {
+        let after = transcript
+            .runs
+            .last()
+            .map_or("it was ready".to_string(), |run| {
+                format!("scenario `{}`", run.name)
+            });
+        format!(
+            "the VM stopped reporting: nothing for {QUIET_LIMIT} s after {after} (a reboot that did not come back?)"
+        )
+    })
+}

@@ -1,8 +1,9 @@
 //! Boots the Debian image under qemu with the lab kernel and watches the
-//! report channel until the VM powers off. Unlike the initramfs lab, the VM
-//! reboots on its own (no `-no-reboot`): qemu keeps running, the kernel starts
-//! again, and the root disk's changes (a `snapshot=on` overlay that lives as
-//! long as qemu) persist into the next boot.
+//! report channel until the VM powers off. A reboot in the VM (`systemctl
+//! reboot`) ends qemu (`-no-reboot`) and the host starts it again on the same
+//! root disk, a copy of the cached image made for this run: under TCG a warm
+//! reset leaves the PIT so that the next kernel spends 80 s failing to
+//! calibrate the TSC against it, a cold start does not.
 
 use super::host::Host;
 use super::plan::Scenario;
@@ -12,13 +13,13 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// TCG (no KVM on the machines the lab runs on); systemd needs more memory than
 /// the initramfs lab's busybox.
-const QEMU_ARGS: [&str; 14] = [
+const QEMU_ARGS: [&str; 15] = [
     "-accel",
     "tcg",
     "-cpu",
@@ -33,6 +34,7 @@ const QEMU_ARGS: [&str; 14] = [
     "none",
     "-monitor",
     "none",
+    "-no-reboot",
 ];
 /// Seconds from qemu's start to the first ready marker (systemd boot under TCG).
 pub const BOOT_LIMIT: u64 = 150;
@@ -53,6 +55,8 @@ pub struct Boot<'a> {
     pub token: &'a str,
     pub cmdline: &'a str,
     pub scenarios: &'a [Scenario],
+    /// How many times the plan boots the VM.
+    pub boots: usize,
     pub verbose: bool,
 }
 
@@ -85,52 +89,12 @@ impl Boot<'_> {
         let fail =
             |path: &Path, e: std::io::Error| format!("cannot create `{}`: {e}", path.display());
         fs::write(&channel_path, "").map_err(|e| fail(&channel_path, e))?;
-        let qemu_log = fs::File::create(self.qemu_log()).map_err(|e| fail(&self.qemu_log(), e))?;
-        let mut channel = fs::File::open(&channel_path).map_err(|e| fail(&channel_path, e))?;
-        let mut command = Command::new(&self.host.qemu);
-        command
-            .args(QEMU_ARGS)
-            .arg("-kernel")
-            .arg(&self.host.kernel.image)
-            .arg("-append")
-            .arg(format!(
-                "root=/dev/nvme0n1 rootfstype=ext4 rw console=ttyS0 quiet \
-                 systemd.show_status=error lab.token={} {}",
-                self.token, self.cmdline
-            ))
-            // The cloud kernel has NVMe built in (virtio-blk is a module, and
-            // there is no initramfs): one controller, the root file system as
-            // namespace 1, the lab disk as namespace 2.
-            .arg("-drive")
-            .arg(drive("root", self.rootfs))
-            .arg("-drive")
-            .arg(drive("lab", self.disk))
-            .args(["-device", "nvme,id=nvme0,serial=lab"])
-            .args(["-device", "nvme-ns,bus=nvme0,drive=root,nsid=1"])
-            .args(["-device", "nvme-ns,bus=nvme0,drive=lab,nsid=2"])
-            .arg("-serial")
-            .arg(format!("file:{}", self.console_log().display()))
-            .arg("-serial")
-            .arg(format!("file:{}", channel_path.display()))
-            .stdin(Stdio::null())
-            .stdout(
-                qemu_log
-                    .try_clone()
-                    .map_err(|e| fail(&self.qemu_log(), e))?,
-            )
-            .stderr(qemu_log);
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill
-        // qemu if the thread that started it dies (a test run cut short).
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+        for log in [self.console_log(), self.qemu_log()] {
+            fs::write(&log, "").map_err(|e| fail(&log, e))?;
         }
+        let mut channel = fs::File::open(&channel_path).map_err(|e| fail(&channel_path, e))?;
         let started = Instant::now();
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", self.host.qemu.display()))?;
+        let mut child = self.start(&channel_path)?;
         let mut watched = Watched {
             transcript: Transcript::new(self.token),
             stop: Stop::Killed(String::new()),
@@ -158,7 +122,16 @@ impl Boot<'_> {
                 }
             }
             let mut events = watched.transcript.feed(&text);
-            if exited.is_some() {
+            // A reboot the plan asked for: the VM was ready, no scenario is open,
+            // qemu ended well and the plan has boots left.
+            let rebooted = exited.is_some_and(|status| {
+                status.success()
+                    && watched.transcript.done.is_none()
+                    && watched.transcript.open_run().is_none()
+                    && !watched.readies.is_empty()
+                    && watched.readies.len() < self.boots
+            });
+            if exited.is_some() && !rebooted {
                 events.extend(watched.transcript.feed(&String::from_utf8_lossy(&pending)));
                 events.extend(watched.transcript.finish());
             }
@@ -177,6 +150,11 @@ impl Boot<'_> {
                     Event::Done => {}
                 }
             }
+            if rebooted {
+                child = self.start(&channel_path)?;
+                last_event = now;
+                continue;
+            }
             if let Some(status) = exited {
                 watched.stop = Stop::Exited(status);
                 break;
@@ -192,14 +170,79 @@ impl Boot<'_> {
         watched.total = started.elapsed().as_secs_f64();
         Ok(watched)
     }
+
+    /// Starts qemu; the console and the report channel are appended to, so
+    /// each holds every boot of the run.
+    fn start(&self, channel_path: &Path) -> Result<Child, String> {
+        let qemu_log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.qemu_log())
+            .map_err(|e| format!("cannot open `{}`: {e}", self.qemu_log().display()))?;
+        let mut command = Command::new(&self.host.qemu);
+        command
+            .args(QEMU_ARGS)
+            .arg("-kernel")
+            .arg(&self.host.kernel.image)
+            .arg("-append")
+            .arg(format!(
+                "root=/dev/nvme0n1 rootfstype=ext4 rw console=ttyS0 quiet \
+                 systemd.show_status=error lab.token={} {}",
+                self.token, self.cmdline
+            ))
+            // The cloud kernel has NVMe built in (virtio-blk is a module, and
+            // there is no initramfs): one controller, the root file system as
+            // namespace 1, the lab disk as namespace 2.
+            .arg("-drive")
+            .arg(drive("root", self.rootfs, false))
+            .arg("-drive")
+            .arg(drive("lab", self.disk, true))
+            .args(["-device", "nvme,id=nvme0,serial=lab"])
+            .args(["-device", "nvme-ns,bus=nvme0,drive=root,nsid=1"])
+            .args(["-device", "nvme-ns,bus=nvme0,drive=lab,nsid=2"])
+            .arg("-chardev")
+            .arg(format!(
+                "file,id=console,append=on,path={}",
+                escaped(&self.console_log())
+            ))
+            .arg("-chardev")
+            .arg(format!(
+                "file,id=report,append=on,path={}",
+                escaped(channel_path)
+            ))
+            .args(["-serial", "chardev:console", "-serial", "chardev:report"])
+            .stdin(Stdio::null())
+            .stdout(
+                qemu_log
+                    .try_clone()
+                    .map_err(|e| format!("cannot open `{}`: {e}", self.qemu_log().display()))?,
+            )
+            .stderr(qemu_log);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill
+        // qemu if the thread that started it dies (a test run cut short).
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        command
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", self.host.qemu.display()))
+    }
 }
 
-/// A raw disk image as an NVMe namespace's backing; `snapshot=on` sends the
-/// writes to a temporary overlay, so the cached image stays as built.
-fn drive(id: &str, file: &Path) -> String {
+fn escaped(path: &Path) -> String {
+    path.display().to_string().replace(',', ",,")
+}
+
+/// A raw disk image as an NVMe namespace's backing; with `snapshot`, writes go
+/// to a temporary overlay and the file stays as it was.
+fn drive(id: &str, file: &Path, snapshot: bool) -> String {
+    let snapshot = if snapshot { "on" } else { "off" };
     format!(
-        "if=none,id={id},format=raw,snapshot=on,file={}",
-        file.display().to_string().replace(',', ",,")
+        "if=none,id={id},format=raw,snapshot={snapshot},file={}",
+        escaped(file)
     )
 }
 

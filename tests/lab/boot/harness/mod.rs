@@ -131,6 +131,22 @@ impl BootLab {
                 deb: &deb,
             },
         )?;
+        // The VM's own root disk for this run: it persists across the run's
+        // reboots, and the cached image stays as built.
+        let root = run_dir.join("root.img");
+        let copied = Command::new("cp")
+            .arg("--sparse=always")
+            .arg(&rootfs.path)
+            .arg(&root)
+            .status()
+            .map_err(|e| format!("cannot run cp: {e}"))?;
+        if !copied.success() {
+            return Err(format!(
+                "cannot copy `{}` to `{}`",
+                rootfs.path.display(),
+                root.display()
+            ));
+        }
         let prepared = started.elapsed().as_secs_f64();
         let token = format!("{:016x}", RandomState::new().hash_one(SystemTime::now()));
         let cmdline = match &config.only {
@@ -139,15 +155,18 @@ impl BootLab {
         };
         let boot = machine::Boot {
             host: &host,
-            rootfs: &rootfs.path,
+            rootfs: &root,
             disk: &disk,
             run_dir: &run_dir,
             token: &token,
             cmdline: &cmdline,
             scenarios: &chosen,
+            boots: plan.boots(),
             verbose: config.verbose,
         };
-        let watched = boot.run()?;
+        let watched = boot.run();
+        let _ = fs::remove_file(&root);
+        let watched = watched?;
         self.boots = watched.readies.len();
         let problem = match &watched.stop {
             machine::Stop::Killed(reason) => Some(format!("{reason}; the host killed the VM")),

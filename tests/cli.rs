@@ -1125,3 +1125,78 @@ fn quiet_leaves_only_errors() {
         .stderr_contains(&["unknown scheduler `rrr`"])
         .run();
 }
+
+/// `apply --skip-empty` of a script of comments (the shipped /etc/lvsh/lvsh.rhai)
+/// says so and changes nothing: it does not even open the kernel, so it succeeds
+/// here, without root or IPVS.
+#[test]
+fn apply_skip_empty_changes_nothing_for_a_script_that_declares_nothing() {
+    Test::new()
+        .args(["apply", "--yes", "--skip-empty", "packaging/lvsh.rhai"])
+        .stderr(
+            "`packaging/lvsh.rhai`: the script declares no services, marks, timeouts, sync \
+             daemons or sysctls; --skip-empty: nothing was changed, and the kernel was not read\n",
+        )
+        .run();
+    Test::new()
+        .args(["apply", "--yes", "--skip-empty", "-q", "-"])
+        .stdin("// nothing yet\n")
+        .stderr("")
+        .run();
+}
+
+/// `--skip-empty` still reports a broken script (it is evaluated first).
+#[test]
+fn apply_skip_empty_reports_a_broken_script() {
+    Test::new()
+        .args(["apply", "--yes", "--skip-empty", "-"])
+        .stdin("service(\n")
+        .status(1)
+        .stderr_any()
+        .run();
+}
+
+/// `lvsh man` prints roff pages; `lvsh man --dir` writes one per command.
+#[test]
+fn man_pages_for_lvsh_and_each_command() {
+    Test::new()
+        .args(["man"])
+        .stdout_contains(&[".TH lvsh 8", "lvsh\\-apply(8)"])
+        .run();
+    Test::new()
+        .args(["man", "apply"])
+        .stdout_contains(&[".TH lvsh-apply 8  \"lvsh 0.", "\\-\\-skip\\-empty"])
+        .run();
+    let dir = tempfile::tempdir().unwrap();
+    Test::new()
+        .args(["man", "--dir", dir.path().to_str().unwrap()])
+        .run();
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    assert_eq!(pages.len(), 17, "{pages:?}");
+    assert!(pages.contains(&"lvsh.8".to_string()), "{pages:?}");
+    Test::new()
+        .args(["man", "nosuch"])
+        .status(1)
+        .stderr_contains(&["nosuch", "possible values"])
+        .run();
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F _lvsh"),
+        ("zsh", "#compdef lvsh"),
+        ("fish", "complete -c lvsh"),
+        ("elvish", "edit:completion:arg-completer[lvsh]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        Test::new()
+            .args(["completions", shell])
+            .stdout_contains(&[marker, "undrain"])
+            .run();
+    }
+}

@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LAB_PACKAGES=(qemu-system-x86 linux-image-cloud-amd64 busybox-static ipvsadm nftables cpio)
+LAB_PACKAGES=(qemu-system-x86 linux-image-cloud-amd64 busybox-static ipvsadm nftables cpio
+    # tests/package.rs: the .deb's lintian, units, man pages and completions
+    lintian groff-base man-db zsh fish systemd)
 
 started=$SECONDS
 section() {
@@ -45,6 +47,12 @@ done
 if ! cargo fuzz --version >/dev/null 2>&1; then
     section "installing cargo-fuzz"
     cargo install cargo-fuzz --locked
+fi
+
+# tests/package.rs builds the .deb with it (packaging/build-deb.sh).
+if ! cargo deb --version >/dev/null 2>&1; then
+    section "installing cargo-deb"
+    cargo install cargo-deb --locked --version 3.8.0
 fi
 
 section "cargo fmt --check"

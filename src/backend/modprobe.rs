@@ -159,6 +159,26 @@ mod tests {
         );
     }
 
+    /// busybox's modprobe (initramfs, small systems) words it differently.
+    #[test]
+    fn busybox_modprobe_s_words_are_understood_too() {
+        let said = "modprobe: module ip_vs not found in modules.dep";
+        let e = explain("ip_vs", said, &host(true, true));
+        assert_eq!(e.cause, Cause::Missing);
+        assert_eq!(
+            e.to_string(),
+            format!("module `ip_vs` is not loaded and cannot be: {said}")
+        );
+        let said = "modprobe: can't change directory to '6.18.44-fc': No such file or directory";
+        let e = explain("ip_vs", said, &host(true, false));
+        assert_eq!(e.cause, Cause::Missing);
+        assert!(
+            e.to_string()
+                .contains("there are no modules for the running kernel 6.18.44-fc"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn without_modprobe_lvsh_checks_the_modules_directory() {
         let e = explain(

@@ -115,7 +115,13 @@ pub struct Consent {
     pub allow_mass_delete: bool,
 }
 
-pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<i32, CliError> {
+pub fn run(
+    ctx: &Context,
+    file: &Path,
+    merge: bool,
+    skip_empty: bool,
+    consent: Consent,
+) -> Result<i32, CliError> {
     if file != Path::new("-") {
         if let Ok(text) = std::fs::read_to_string(file) {
             if let Some(saved) = SavedPlan::detect(&text) {
@@ -123,11 +129,26 @@ pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<
                     path: file.to_path_buf(),
                     source,
                 })?;
+                if skip_empty && saved.desired.is_empty() {
+                    return Ok(skipped(ctx, file, "the saved plan's script"));
+                }
                 return run_saved(ctx, file, saved, merge, consent);
             }
         }
     }
     let mut clock = Phases::start();
+    // With --skip-empty the script is evaluated before the kernel is opened: an
+    // empty one must not fail for want of ip_vs at boot, nor wait for the lock.
+    let early = match skip_empty {
+        true => {
+            let desired = evaluate(ctx, file)?;
+            if desired.is_empty() {
+                return Ok(skipped(ctx, file, "the script"));
+            }
+            Some(desired)
+        }
+        false => None,
+    };
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     // The kernel is read while the script evaluates: neither needs the other, and
     // the kernel's side of a dump runs on another CPU. The lock is taken first, so
@@ -143,10 +164,7 @@ pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<
             let observed = live.read()?;
             Ok((live, lock, observed, opened, started.elapsed() - opened))
         });
-        let desired = input::evaluate(ctx, file).map(|mut desired| {
-            state::canonical(&mut desired);
-            desired
-        });
+        let desired = early.map_or_else(|| evaluate(ctx, file), Ok);
         let evaluated = Instant::now();
         let kernel = reader
             .join()
@@ -170,6 +188,24 @@ pub fn run(ctx: &Context, file: &Path, merge: bool, consent: Consent) -> Result<
     conclude(
         ctx, &mut live, observed, &desired, holds, mode, consent, record, &mut clock,
     )
+}
+
+/// The script's model, validated and in the kernel's canonical form.
+fn evaluate(ctx: &Context, file: &Path) -> Result<Balancer, CliError> {
+    input::evaluate(ctx, file).map(|mut desired| {
+        state::canonical(&mut desired);
+        desired
+    })
+}
+
+/// `--skip-empty` on a script that declares nothing: says so, changes nothing.
+fn skipped(ctx: &Context, file: &Path, what: &str) -> i32 {
+    ctx.note(&format!(
+        "`{}`: {what} declares no services, marks, timeouts, sync daemons or sysctls; \
+         --skip-empty: nothing was changed, and the kernel was not read\n",
+        file.display()
+    ));
+    0
 }
 
 /// `lvsh apply FILE.plan`: exactly the saved plan, if the kernel is still as it was.

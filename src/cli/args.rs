@@ -193,6 +193,10 @@ pub enum Command {
         /// Only add and change; never delete what the script does not mention
         #[arg(long)]
         merge: bool,
+        /// Change nothing when the script declares nothing at all (only comments): for
+        /// boot, so an untouched /etc/lvsh/lvsh.rhai never empties a table kept by other means
+        #[arg(long)]
+        skip_empty: bool,
         #[command(flatten)]
         consent: ConsentArgs,
     },
@@ -286,6 +290,21 @@ pub enum Command {
         /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`)
         #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
         service: Option<ServiceKey>,
+    },
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell, e.g. `lvsh completions bash > /etc/bash_completion.d/lvsh`
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
+    Man {
+        /// The command whose page to print [default: lvsh(8) itself]
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(super::man::COMMANDS))]
+        command: Option<String>,
+        /// Write every page (lvsh.8 and lvsh-COMMAND.8) into DIR instead of printing one
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
     },
 }
 

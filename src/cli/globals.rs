@@ -27,7 +27,9 @@ fn uses(command: &Command) -> Uses {
         | Command::Status { .. }
         | Command::Drain { .. }
         | Command::Undrain { .. } => (true, false, false),
-        Command::Import { .. } => (false, false, false),
+        Command::Import { .. } | Command::Completions { .. } | Command::Man { .. } => {
+            (false, false, false)
+        }
     };
     Uses {
         kernel,
@@ -84,6 +86,8 @@ pub fn name(command: &Command) -> &'static str {
         Command::Status { .. } => "status",
         Command::Drain { .. } => "drain",
         Command::Undrain { .. } => "undrain",
+        Command::Completions { .. } => "completions",
+        Command::Man { .. } => "man",
     }
 }
 

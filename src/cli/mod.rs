@@ -3,6 +3,7 @@
 mod apply;
 mod args;
 mod check;
+mod completions;
 mod drain;
 mod emit;
 mod error;
@@ -12,6 +13,7 @@ mod import;
 mod input;
 mod json_place;
 mod live;
+mod man;
 mod plan;
 mod repl;
 mod rollback;
@@ -149,8 +151,9 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         Command::Apply {
             file,
             merge,
+            skip_empty,
             consent,
-        } => apply::run(ctx, file, *merge, consent.into()),
+        } => apply::run(ctx, file, *merge, *skip_empty, consent.into()),
         Command::Rollback { id, consent } => rollback::run(ctx, *id, consent.into()),
         Command::History { json } => history::run(ctx, *json),
         Command::Show { json, stats } => show::run(ctx, *json, *stats),
@@ -173,6 +176,8 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             remove,
         } => drain::drain(ctx, target, service.as_ref(), *deadline, *remove),
         Command::Undrain { target, service } => drain::undrain(ctx, target, service.as_ref()),
+        Command::Completions { shell } => completions::run(ctx, *shell),
+        Command::Man { command, dir } => man::run(ctx, command.as_deref(), dir.as_deref()),
     }
 }
 

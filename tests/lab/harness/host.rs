@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Programs copied into the VM: name, where the VM has it, Debian package.
 /// The scenario library calls `ip`, `nsenter` and `unshare` by these paths.
-pub const GUEST_PROGRAMS: [(&str, &str, &str); 8] = [
+pub const GUEST_PROGRAMS: [(&str, &str, &str); 9] = [
     ("busybox", "/bin/busybox", "busybox-static"),
     ("ipvsadm", "/usr/sbin/ipvsadm", "ipvsadm"),
     ("nft", "/usr/sbin/nft", "nftables"),
@@ -20,6 +20,9 @@ pub const GUEST_PROGRAMS: [(&str, &str, &str); 8] = [
     ("flock", "/usr/bin/flock", "util-linux"),
     // Gives lvsh a terminal, so `lvsh apply` asks before applying (`lvsh_confirm`).
     ("script", "/usr/bin/script", "bsdutils"),
+    // Runs `lvsh watch` with only the capabilities lvsh-watch.service grants
+    // (`lvsh_watch_capabilities`); busybox has no setpriv or capsh.
+    ("setpriv", "/usr/bin/setpriv", "util-linux"),
 ];
 
 /// Programs the host itself runs to build and boot the image.

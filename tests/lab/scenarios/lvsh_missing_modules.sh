@@ -1,6 +1,7 @@
 # On a kernel without nf_tables lvsh says the real reason in modprobe's own words
 # (nft itself only says "cache initialization failed: Invalid argument"); once
-# the module can be loaded again, lvsh works. (No root and no ip_vs: lvsh_errors.)
+# the module can be loaded again, lvsh works; the same with busybox's modprobe
+# (the lab's own) and its wording. (No root and no ip_vs: lvsh_errors.)
 . /lab/lib/lab.sh
 
 # flat TEXT: without spaces, newlines and miette's margins, which wrap long words.
@@ -32,6 +33,22 @@ says "lvsh show" "$out" "netlink: Error: cache initialization failed: Invalid ar
 
 step "with modprobe back, lvsh works again"
 restore
+run lvsh show
+lsmod | grep -q '^nf_tables ' || fail "nf_tables is not loaded again"
+ok "nf_tables is loaded again"
+
+step "busybox's modprobe (the VM's /sbin/modprobe) with nf_tables gone from modules.dep"
+dep=/lib/modules/$(uname -r)/modules.dep
+cp "$dep" "$LAB_TMP/modules.dep"
+restore_dep() { cp "$LAB_TMP/modules.dep" "$dep"; restore; }
+trap restore_dep EXIT
+grep -v '/nf_tables\.ko[^:]*:' "$LAB_TMP/modules.dep" >"$dep"
+for m in $(lsmod | awk '$1 ~ /^nft_/ {print $1}'); do rmmod "$m"; done
+rmmod nf_tables || fail "cannot unload nf_tables: $(lsmod | grep nf_tables)"
+out=$(lvsh show 2>&1) && fail "lvsh show succeeded without nf_tables"
+says "lvsh show" "$out" "the kernel has no nf_tables: module \`nf_tables\` is not loaded and cannot be: modprobe: module nf_tables not found in modules.dep"
+says "its help" "$out" "the running kernel has no \`nf_tables\` module"
+restore_dep
 run lvsh show
 lsmod | grep -q '^nf_tables ' || fail "nf_tables is not loaded again"
 ok "nf_tables is loaded again"

@@ -12,7 +12,11 @@ use harness::{BootLab, Config};
 use std::sync::OnceLock;
 
 fn config() -> Config {
-    Config::from_env(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"))
+    Config::from_env(
+        env!("CARGO_MANIFEST_DIR"),
+        env!("CARGO_TARGET_TMPDIR"),
+        env!("CARGO_BIN_EXE_lvsh"),
+    )
 }
 
 /// The one VM run every test of this binary shares.
@@ -51,6 +55,7 @@ scenarios! {
     restored_at_boot,
     nftables_restart,
     nftables_reload,
+    watch_status,
     watch_service,
 }
 

@@ -9,8 +9,9 @@ set -euo pipefail
 image=$1 mirror=$2 release=$3 machine_id=$4
 
 # What the scenarios call: dpkg installs the .deb, systemd runs its units, nft and
-# ipvsadm read the kernel back, iproute2 builds the topology.
-packages=systemd,systemd-sysv,udev,kmod,nftables,ipvsadm,iproute2,procps
+# ipvsadm read the kernel back, iproute2 builds the topology, man finds the pages
+# (and `systemd-analyze verify` the units' Documentation=).
+packages=systemd,systemd-sysv,udev,kmod,nftables,ipvsadm,iproute2,procps,man-db
 
 work=$(mktemp -d "${image%/*}/rootfs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -49,7 +50,9 @@ ln -s /etc/systemd/system/lab-runner.service "$root/etc/systemd/system/multi-use
 # a console no one reads.
 rm -f "$root"/etc/systemd/system/timers.target.wants/* \
     "$root/etc/systemd/system/getty.target.wants/getty@tty1.service"
-ln -s /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
+for unit in serial-getty@ttyS0.service getty-static.service; do
+    ln -s /dev/null "$root/etc/systemd/system/$unit"
+done
 
 # The lab kernel's modules (ip_vs, nf_tables, veth, bridge, ...).
 mkdir -p "$root/usr/lib/modules"

@@ -37,6 +37,8 @@ pub struct Config {
     pub work: PathBuf,
     /// A `.deb` to install instead of building one (`LAB_BOOT_DEB`).
     pub deb: Option<PathBuf>,
+    /// The dev binary cargo built, which the `.deb` packs.
+    pub lvsh: PathBuf,
     /// Only these scenarios (`LAB_SCENARIO`); reboots always happen.
     pub only: Option<Vec<String>>,
     /// Echo the report channel as it arrives (`LAB_VERBOSE`).
@@ -47,7 +49,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(repo: &str, target_tmp: &str) -> Config {
+    pub fn from_env(repo: &str, target_tmp: &str, lvsh: &str) -> Config {
         let target = Path::new(target_tmp)
             .parent()
             .unwrap_or(Path::new(target_tmp));
@@ -56,6 +58,7 @@ impl Config {
             repo: repo.into(),
             work: target.join("lab/boot"),
             deb: var("LAB_BOOT_DEB").map(PathBuf::from),
+            lvsh: lvsh.into(),
             only: var("LAB_SCENARIO").map(|v| {
                 v.split([',', ' '])
                     .filter(|n| !n.is_empty())
@@ -118,7 +121,7 @@ impl BootLab {
         let deb_started = Instant::now();
         let deb = match &config.deb {
             Some(deb) => Ok(deb.clone()),
-            None => build_deb(&config.repo),
+            None => build_deb(&config.repo, &config.lvsh),
         };
         let deb_seconds = deb_started.elapsed().as_secs_f64();
         let run_dir = new_run_dir(&config.work)?;
@@ -264,15 +267,17 @@ impl BootLab {
     }
 }
 
-/// The package as `packaging/build-deb.sh --fast` makes it from the debug build.
-fn build_deb(repo: &Path) -> Result<PathBuf, String> {
+/// The package as `packaging/build-deb.sh --dev` makes it from the dev binary
+/// cargo built for the tests (no compile inside the test).
+fn build_deb(repo: &Path, lvsh: &Path) -> Result<PathBuf, String> {
     let script = repo.join("packaging/build-deb.sh");
     if !script.is_file() {
         return Err(format!("there is no `{}` to build it", script.display()));
     }
     let output = Command::new("bash")
         .arg(&script)
-        .arg("--fast")
+        .arg("--dev")
+        .env("LVSH_DEV_BIN", lvsh)
         .current_dir(repo)
         .output()
         .map_err(|e| format!("cannot run `{}`: {e}", script.display()))?;
@@ -283,17 +288,17 @@ fn build_deb(repo: &Path) -> Result<PathBuf, String> {
     );
     if !output.status.success() {
         return Err(format!(
-            "`bash packaging/build-deb.sh --fast` failed ({}):\n{said}",
+            "`LVSH_DEV_BIN={} bash packaging/build-deb.sh --dev` failed ({}):\n{said}",
+            lvsh.display(),
             output.status
         ));
     }
-    // It names the package it wrote on its last line.
+    // cargo deb names the package it wrote.
     said.lines()
         .rev()
-        .map(str::trim)
-        .find(|line| line.ends_with(".deb") && Path::new(line).is_file())
-        .map(PathBuf::from)
-        .ok_or_else(|| format!("`bash packaging/build-deb.sh --fast` named no .deb:\n{said}"))
+        .map(|line| repo.join(line.trim()))
+        .find(|path| path.extension().is_some_and(|e| e == "deb") && path.is_file())
+        .ok_or_else(|| format!("`bash packaging/build-deb.sh --dev` named no .deb:\n{said}"))
 }
 
 fn new_run_dir(work: &Path) -> Result<PathBuf, String> {

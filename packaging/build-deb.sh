@@ -30,6 +30,10 @@ case "${1:-}" in
     ;;
 "")
     cargo build --locked --release --bin lvsh
+    # The release profile keeps line tables (for backtraces); the package's binary
+    # is stripped, as lintian wants. (cargo-deb's --dbgsym would keep them in a
+    # lvsh-dbgsym .ddeb, but lintian finds that package incomplete.)
+    deb_args=(--strip)
     ;;
 *)
     echo "usage: $0 [--dev]" >&2

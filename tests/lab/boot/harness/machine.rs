@@ -124,13 +124,8 @@ impl Boot<'_> {
             let mut events = watched.transcript.feed(&text);
             // A reboot the plan asked for: the VM was ready, no scenario is open,
             // qemu ended well and the plan has boots left.
-            let rebooted = exited.is_some_and(|status| {
-                status.success()
-                    && watched.transcript.done.is_none()
-                    && watched.transcript.open_run().is_none()
-                    && !watched.readies.is_empty()
-                    && watched.readies.len() < self.boots
-            });
+            let rebooted =
+                exited.is_some_and(|status| rebooted(status.success(), &watched, self.boots));
             if exited.is_some() && !rebooted {
                 events.extend(watched.transcript.feed(&String::from_utf8_lossy(&pending)));
                 events.extend(watched.transcript.finish());
@@ -246,6 +241,16 @@ fn drive(id: &str, file: &Path, snapshot: bool) -> String {
     )
 }
 
+/// Whether qemu ended for a reboot the plan asked for: well, after the VM was
+/// ready, with no scenario open, no `done`, and boots left in the plan.
+fn rebooted(success: bool, watched: &Watched, boots: usize) -> bool {
+    success
+        && watched.transcript.done.is_none()
+        && watched.transcript.open_run().is_none()
+        && !watched.readies.is_empty()
+        && watched.readies.len() < boots
+}
+
 /// Why the VM must be stopped now, if it must.
 fn overdue(scenarios: &[Scenario], watched: &Watched, now: f64, last_event: f64) -> Option<String> {
     let transcript = &watched.transcript;
@@ -296,4 +301,60 @@ fn overdue(scenarios: &[Scenario], watched: &Watched, now: f64, last_event: f64)
             "the VM stopped reporting: nothing for {QUIET_LIMIT} s after {after} (a reboot that did not come back?)"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watched(channel: &str) -> Watched {
+        let mut transcript = Transcript::new("t");
+        let mut readies = Vec::new();
+        let mut scenario_at = HashMap::new();
+        for event in transcript.feed(channel) {
+            match event {
+                Event::Ready => readies.push(1.0),
+                Event::Begin(name) => {
+                    scenario_at.insert(name, (2.0, None));
+                }
+                _ => {}
+            }
+        }
+        Watched {
+            transcript,
+            stop: Stop::Killed(String::new()),
+            readies,
+            scenario_at,
+            total: 0.0,
+        }
+    }
+
+    #[test]
+    fn qemu_ending_between_scenarios_with_boots_left_is_a_reboot() {
+        let between = watched("@@t ready 1 k\n@@t begin a 1\n@@t end a 0 exit 2\n");
+        assert!(rebooted(true, &between, 2));
+        assert!(!rebooted(false, &between, 2), "qemu failed");
+        assert!(!rebooted(true, &between, 1), "no boots left in the plan");
+        let during = watched("@@t ready 1 k\n@@t begin a 1\n");
+        assert!(!rebooted(true, &during, 2), "a scenario was open: a crash");
+        let never = watched("");
+        assert!(!rebooted(true, &never, 2), "the VM was never ready");
+        let done = watched("@@t ready 1 k\n@@t done 2\n");
+        assert!(!rebooted(true, &done, 2), "it powered off");
+    }
+
+    #[test]
+    fn a_reboot_may_be_silent_for_less_than_the_quiet_limit() {
+        let scenarios = [Scenario::named("a", 10)];
+        let between = watched("@@t ready 1 k\n@@t begin a 1\n@@t end a 0 exit 2\n");
+        assert_eq!(overdue(&scenarios, &between, 100.0, 5.0), None);
+        let why = overdue(&scenarios, &between, 6.0 + QUIET_LIMIT as f64, 5.0).unwrap();
+        assert!(why.contains("a reboot that did not come back"), "{why}");
+        let booting = watched("");
+        let why = overdue(&scenarios, &booting, BOOT_LIMIT as f64 + 1.0, 0.0).unwrap();
+        assert!(why.starts_with("the VM did not boot"), "{why}");
+        let running = watched("@@t ready 1 k\n@@t begin a 1\n");
+        let why = overdue(&scenarios, &running, 2.0 + (10 + GRACE) as f64 + 1.0, 2.0).unwrap();
+        assert!(why.starts_with("scenario `a` hung"), "{why}");
+    }
 }

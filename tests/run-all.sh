@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 
 LAB_PACKAGES=(qemu-system-x86 linux-image-cloud-amd64 busybox-static ipvsadm nftables cpio
     # tests/package.rs: the .deb's lintian, units, man pages and completions
-    lintian groff-base man-db zsh fish systemd)
+    lintian groff-base man-db zsh fish systemd
+    # tests/lab_boot.rs: builds its Debian root file system
+    mmdebstrap e2fsprogs)
 
 started=$SECONDS
 section() {

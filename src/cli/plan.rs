@@ -24,6 +24,7 @@ pub fn run(
     if source.state.is_none() && !source.empty {
         observed.has_sysctls_of(&desired)?;
     }
+    super::apply::note_forwarding(ctx, &desired, &observed);
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     let (held, holds) = held(ctx, &desired)?;
     let managed = held.managed(&observed.balancer);

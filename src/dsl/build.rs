@@ -201,7 +201,7 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                 &first.at,
                 "first set here",
             )),
-            None => b.sysctls.set(d.name, d.value.clone()),
+            None => b.sysctls.set(&d.name, d.value.clone()),
         }
     }
     b.scope = reg.scope.clone();
@@ -593,7 +593,7 @@ fn field_origin(
         Subject::Sysctl(name) => reg
             .sysctls
             .iter()
-            .find(|d| d.name == name)
+            .find(|d| d.name == *name)
             .map(|d| d.at.clone()),
         Subject::Timeouts => Some(
             match field {

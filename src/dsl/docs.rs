@@ -75,14 +75,14 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "sysctl",
         "name: string, value: int | bool | string | array",
         "()",
-        "Sets the IPVS sysctl `net.ipv4.vs.name`; those a script does not set are left alone.",
+        "Sets the IPVS sysctl `net.ipv4.vs.name`, or a host one by full name (`net.ipv4.ip_forward`, `net.ipv6.conf.IF.forwarding`, `net.ipv4.conf.IF.arp_ignore`, `net.ipv4.conf.IF.arp_announce`); those a script does not set are left alone.",
     ),
     (
         "",
         "sysctls",
         "sysctls: map",
         "()",
-        "Sets several IPVS sysctls: `#{expire_nodest_conn: 1, conntrack: 1}`.",
+        "Sets several sysctls: `#{expire_nodest_conn: 1, \"net.ipv4.ip_forward\": 1}`.",
     ),
     (
         "",

@@ -10,7 +10,10 @@ use crate::{
         nft::{self, Foreign},
         sysctl::{self, Sysctl},
     },
-    model::{Balancer, ServiceKey, sysctl::full_name},
+    model::{
+        Balancer, ServiceKey,
+        sysctl::{full_name, interface_of, is_host},
+    },
 };
 use std::collections::BTreeSet;
 
@@ -24,7 +27,7 @@ pub enum StateError {
         #[diagnostic_source]
         nft::Error,
     ),
-    #[error("cannot read the IPVS sysctls")]
+    #[error("cannot read the sysctls")]
     Sysctl(#[source] sysctl::Error),
     #[error(
         "the script sets {}, which the kernel does not have (ip_vs is not loaded, or the \
@@ -32,6 +35,29 @@ pub enum StateError {
         names(.0)
     )]
     NoSysctl(Vec<String>),
+    #[error(
+        "the script sets {}, which the kernel does not have: {}",
+        names(.0),
+        no_interface(.0)
+    )]
+    NoHostSysctl(Vec<String>),
+}
+
+/// `there is no interface `eth9` in this network namespace`.
+fn no_interface(names: &[String]) -> String {
+    let mut devs: Vec<&str> = names.iter().filter_map(|n| interface_of(n)).collect();
+    devs.dedup();
+    match &devs[..] {
+        [] => "this kernel has no such sysctl".to_string(),
+        [one] => format!("there is no interface `{one}` in this network namespace"),
+        many => format!(
+            "there are no interfaces {} in this network namespace",
+            many.iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn names(names: &[String]) -> String {
@@ -118,16 +144,18 @@ impl Observed {
     /// Refuses a desired model that sets sysctls this kernel does not have: the state
     /// was read from the kernel, which reports every one it has.
     pub fn has_sysctls_of(&self, desired: &Balancer) -> Result<(), StateError> {
-        let missing: Vec<String> = desired
+        let (host, missing): (Vec<String>, Vec<String>) = desired
             .sysctls
             .iter()
             .filter(|(name, _)| self.balancer.sysctls.get(name).is_none())
             .map(|(name, _)| name.to_string())
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
+            .partition(|name| is_host(name));
+        if !missing.is_empty() {
             Err(StateError::NoSysctl(missing))
+        } else if !host.is_empty() {
+            Err(StateError::NoHostSysctl(host))
+        } else {
+            Ok(())
         }
     }
 

@@ -90,6 +90,12 @@ pub fn render(b: &Balancer, stats: bool) -> String {
             let _ = writeln!(out, "  {name} = {v}");
         }
     }
+    if !b.addresses.is_empty() {
+        out.push_str("\nAddresses lvsh put on interfaces:\n");
+        for a in b.addresses.iter() {
+            let _ = writeln!(out, "  {a}");
+        }
+    }
     for d in b.daemons.values() {
         let _ = write!(
             out,

@@ -204,6 +204,26 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
             None => b.sysctls.set(&d.name, d.value.clone()),
         }
     }
+    for (i, d) in reg.addresses.iter().enumerate() {
+        match reg.addresses[..i].iter().find(|f| f.address == d.address) {
+            Some(first) => problems.push(place(
+                place(
+                    problem(
+                        format!("address {} is declared twice", d.address),
+                        "declare each address once",
+                    ),
+                    &d.at,
+                    "again here",
+                ),
+                &first.at,
+                "first here",
+            )),
+            None => {
+                b.addresses
+                    .insert(d.address.clone(), d.at.primary().clone());
+            }
+        }
+    }
     b.scope = reg.scope.clone();
     problems.extend(validate(&b));
     if !problems.is_empty() {

@@ -79,6 +79,13 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "",
+        "address",
+        "address: string, interface: string",
+        "()",
+        "Puts `address` (`\"192.168.10.120/32\"`) on `interface`, marked as lvsh's; only addresses with lvsh's mark are ever removed.",
+    ),
+    (
+        "",
         "sysctls",
         "sysctls: map",
         "()",

@@ -277,6 +277,11 @@ impl Scope {
                 .map(|(role, d)| (*role, d.clone()))
                 .collect(),
             sysctls: observed.sysctls.clone(),
+            addresses: {
+                let mut owned = observed.addresses.clone();
+                owned.retain(|a| self.owns_address(&a.address));
+                owned
+            },
             scope: None,
             checks: Default::default(),
             owns_probes: false,

@@ -6,7 +6,9 @@ pub use fingerprint::sha256;
 
 use crate::{
     backend::{
-        Ipvs, Nft, ipvs,
+        Ipvs, Nft,
+        addr::{self, Addrs},
+        ipvs,
         nft::{self, Foreign},
         sysctl::{self, Sysctl},
     },
@@ -29,6 +31,10 @@ pub enum StateError {
     ),
     #[error("cannot read the sysctls")]
     Sysctl(#[source] sysctl::Error),
+    #[error("cannot read the interfaces' addresses")]
+    Addr(#[source] addr::Error),
+    #[error("{}", no_device(.0))]
+    NoInterface(Vec<(crate::model::HostAddress, Option<crate::model::Pos>)>),
     #[error(
         "the script sets {}, which the kernel does not have (ip_vs is not loaded, or the \
          kernel is older: `est_cpulist` and `est_nice` came with Linux 6.2)",
@@ -41,6 +47,25 @@ pub enum StateError {
         no_interface(.0)
     )]
     NoHostSysctl(Vec<String>),
+}
+
+/// `address 10.0.0.1/32 on eth9: there is no interface `eth9` in this network
+/// namespace (site.rhai:3:1)`, one line per address.
+fn no_device(list: &[(crate::model::HostAddress, Option<crate::model::Pos>)]) -> String {
+    let lines: Vec<String> = list
+        .iter()
+        .map(|(a, at)| {
+            let at = at
+                .as_ref()
+                .map(|p| format!(" ({}:{}:{})", p.source, p.line, p.column))
+                .unwrap_or_default();
+            format!(
+                "address {a}: there is no interface `{}` in this network namespace{at}",
+                a.interface
+            )
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// `there is no interface `eth9` in this network namespace`.
@@ -83,6 +108,7 @@ pub fn read(
     ipvs: &mut dyn Ipvs,
     nft: &mut (dyn Nft + Send),
     sysctl: &mut dyn Sysctl,
+    addr: &mut dyn Addrs,
 ) -> Result<Observed, StateError> {
     let (balancer, table) = std::thread::scope(|s| {
         let table = s.spawn(|| nft::read_observed(nft));
@@ -94,6 +120,7 @@ pub fn read(
     });
     let mut balancer = balancer.map_err(StateError::Ipvs)?;
     balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
+    balancer.addresses = addr.read().map_err(StateError::Addr)?;
     Ok(Observed::new(balancer, table.map_err(StateError::Nft)?))
 }
 
@@ -106,6 +133,7 @@ pub fn reread(
     ipvs: &mut dyn Ipvs,
     nft: &mut (dyn Nft + Send),
     sysctl: &mut dyn Sysctl,
+    addr: &mut dyn Addrs,
     before: &Observed,
     changed: &BTreeSet<ServiceKey>,
     with_nft: bool,
@@ -121,6 +149,7 @@ pub fn reread(
     });
     let mut balancer = balancer.map_err(StateError::Ipvs)?;
     balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
+    balancer.addresses = addr.read().map_err(StateError::Addr)?;
     let table = match table {
         Some(table) => table.map_err(StateError::Nft)?,
         None => nft::TableRead {
@@ -156,6 +185,25 @@ impl Observed {
             Err(StateError::NoHostSysctl(host))
         } else {
             Ok(())
+        }
+    }
+
+    /// Refuses a desired model with addresses on interfaces the namespace does not
+    /// have, pointing at each `address()` call.
+    pub fn has_interfaces_of(&self, desired: &Balancer) -> Result<(), StateError> {
+        let missing: Vec<_> = desired
+            .addresses
+            .missing_interfaces(&self.balancer.addresses)
+            .into_iter()
+            .map(|a| {
+                let at = desired.addresses.origin(a).and_then(|o| o.pos()).cloned();
+                (a.clone(), at)
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StateError::NoInterface(missing))
         }
     }
 

@@ -521,7 +521,8 @@ impl miette::Diagnostic for ApplyError {
             }
             (_, Rollback::NotNeeded) => "nothing was changed".to_string(),
             (_, Rollback::Restored) => "nothing was changed: every change that had taken effect \
-                 was rolled back, and IPVS and table `inet lvsh` are as before"
+                 was rolled back, and IPVS, table `inet lvsh`, the sysctls and lvsh's addresses \
+                 are as before"
                 .to_string(),
             (Cause::NotConverged(_), Rollback::NotAttempted) => format!(
                 "something else changed IPVS or table `inet lvsh` at the same time, or the \

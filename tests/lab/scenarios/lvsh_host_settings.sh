@@ -5,7 +5,9 @@
 # after apply is empty; show and save list lvsh's addresses; an interface that
 # does not exist is refused with its place; a failed apply takes a new address
 # back and restores the sysctls; removing them from the script removes only
-# lvsh's; `lvsh rollback` puts them back.
+# lvsh's; `lvsh rollback` puts them back. Last, a DR real server: its VIP on lo
+# answers ARP until lvsh sets arp_ignore/arp_announce, then no longer (busybox
+# arping from a second namespace).
 . /lab/lib/lab.sh
 
 addrs_x() { on x ip -o addr show | awk '{print $2, $4}' | sort; }
@@ -125,3 +127,27 @@ expect_eq "x: sysctls the script no longer names stay" "$(sys_x)" "$sys_applied"
 step "lvsh rollback puts lvsh's addresses back"
 run lvsh --netns x rollback --yes
 expect_eq "x: addresses" "$(addrs_x)" "$addrs"
+
+step "a DR real server: with the VIP on lo, ARP for it is answered until lvsh sets arp_ignore"
+run ip netns add rs
+run ip netns add cl
+run ip link add vr netns rs type veth peer name vc netns cl
+run on rs ip link set lo up
+run on rs ip addr add 192.168.10.11/24 dev vr
+run on rs ip link set vr up
+run on cl ip addr add 192.168.10.1/24 dev vc
+run on cl ip link set vc up
+echo 'address("192.168.10.120/32", "lo");' >"$LAB_TMP/rs-vip.rhai"
+lvsh_apply --netns rs "$LAB_TMP/rs-vip.rhai"
+run on cl arping -c 1 -w 3 -I vc 192.168.10.120
+cat >"$LAB_TMP/rs.rhai" <<'RHAI'
+address("192.168.10.120/32", "lo");
+sysctls(#{"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2});
+RHAI
+lvsh_apply --netns rs "$LAB_TMP/rs.rhai"
+if on cl arping -c 1 -w 2 -I vc 192.168.10.120; then
+    fail "the real server still answers ARP for the VIP"
+else
+    ok "no ARP answer for the VIP on lo"
+fi
+run on cl arping -c 1 -w 3 -I vc 192.168.10.11

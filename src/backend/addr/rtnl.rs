@@ -214,10 +214,63 @@ impl Addrs for Rtnl {
     }
 
     fn add(&mut self, a: &HostAddress) -> Result<(), KernelError> {
+        // An older kernel drops IFA_PROTO silently: the address would be there
+        // without lvsh's mark, and lvsh could never tell it from someone else's.
+        if let Some(release) = kernel_release().filter(|r| !has_ifa_proto(r)) {
+            return Err(KernelError {
+                errno: libc::EOPNOTSUPP,
+                message: format!(
+                    "Linux {release} cannot mark an address as lvsh's (IFA_PROTO came with 5.18)"
+                ),
+            });
+        }
         self.change(a, Some(IFAPROT_LVSH))
     }
 
     fn delete(&mut self, a: &HostAddress) -> Result<(), KernelError> {
         self.change(a, None)
+    }
+}
+
+/// `uname -r`.
+fn kernel_release() -> Option<String> {
+    // SAFETY: uname fills the struct it is given; all-zero is a valid start.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return None;
+    }
+    let bytes: Vec<u8> = u
+        .release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// Whether a kernel of release `r` (`6.1.0-13-cloud-amd64`) keeps `IFA_PROTO`
+/// (5.18 or later); a release lvsh cannot read is given the benefit of the doubt.
+fn has_ifa_proto(r: &str) -> bool {
+    let mut parts = r.split(|c: char| !c.is_ascii_digit());
+    match (
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+    ) {
+        (Some(major), Some(minor)) => (major, minor) >= (5, 18),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_ifa_proto;
+
+    #[test]
+    fn ifa_proto_needs_5_18() {
+        assert!(has_ifa_proto("6.1.0-13-cloud-amd64"));
+        assert!(has_ifa_proto("5.18.0"));
+        assert!(!has_ifa_proto("5.17.15-arch1"));
+        assert!(!has_ifa_proto("4.19.0-26-amd64"));
+        assert!(has_ifa_proto("weird"));
     }
 }

@@ -26,7 +26,7 @@
 
 use lvsh::{
     apply::{Journal, Kernel},
-    backend::{GoOn, Ipvs, IpvsOp, KernelError, Nft, sysctl::Sysctl},
+    backend::{GoOn, Ipvs, IpvsOp, KernelError, Nft, addr::Addrs, sysctl::Sysctl},
     model::{Balancer, MarkRule, ServiceKey, SysctlValue, Sysctls, Timeouts},
     watch::{self, ProbeKey, Prober, Request, Store},
 };
@@ -350,6 +350,7 @@ fn daemon(args: &[String]) {
     };
     let mut nft = MemNft::default();
     let mut sysctl = MemSysctl;
+    let mut addr = MemAddrs;
 
     // The real prober, counted.
     let done = Arc::new(AtomicU64::new(0));
@@ -406,6 +407,7 @@ fn daemon(args: &[String]) {
             ipvs: &mut ipvs,
             nft: &mut nft,
             sysctl: &mut sysctl,
+            addr: &mut addr,
         },
         journal: Journal::at(dir.path().join("journal")),
         store: Store::at(dir.path().join("runtime.json")),
@@ -881,5 +883,25 @@ impl Sysctl for MemSysctl {
             errno: libc::ENOENT,
             message: "no such sysctl".into(),
         })
+    }
+}
+
+/// A kernel whose interfaces carry no address lvsh manages (the script sets none).
+struct MemAddrs;
+
+impl Addrs for MemAddrs {
+    fn read(&mut self) -> Result<lvsh::model::Addresses, lvsh::backend::addr::Error> {
+        Ok(lvsh::model::Addresses::default())
+    }
+
+    fn add(&mut self, _: &lvsh::model::HostAddress) -> Result<(), KernelError> {
+        Err(KernelError {
+            errno: libc::EPERM,
+            message: "not in this benchmark".into(),
+        })
+    }
+
+    fn delete(&mut self, a: &lvsh::model::HostAddress) -> Result<(), KernelError> {
+        self.add(a)
     }
 }

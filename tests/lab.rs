@@ -86,6 +86,7 @@ scenarios! {
     lvsh_show,
     lvsh_weight_keeps_connections,
     lvsh_sysctls,
+    lvsh_host_settings,
     lvsh_watch_health,
     lvsh_watch_reload,
     lvsh_watch_flap_sorry,

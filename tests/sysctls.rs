@@ -98,3 +98,65 @@ fn a_trap_is_a_warning_with_its_place() {
         )
         .run();
 }
+
+/// The host settings a director needs, by full name: planned like the IPVS ones,
+/// saved as `sysctl -w` advice by `emit --to ipvsadm`, and a NAT service on a host
+/// that does not forward is a warning.
+#[test]
+fn host_sysctls_plan_and_warn_about_nat_without_forwarding() {
+    let script = r#"service("10.0.0.1", 80).rs(rs("10.0.1.1").nat());
+sysctl("net.ipv4.conf.lo.arp_ignore", 1);
+sysctl("net.ipv4.conf.lo.arp_announce", 2);
+"#;
+    Test::new()
+        .args(["plan", "-", "--empty"])
+        .stdin(script)
+        .stdout_contains(&[
+            "+ sysctl net.ipv4.conf.lo.arp_announce  2",
+            "+ sysctl net.ipv4.conf.lo.arp_ignore    1",
+        ])
+        .run();
+    Test::new()
+        .args(["emit", "-", "--to", "ipvsadm"])
+        .stdin(script)
+        .stderr_contains(&["`sysctl -w net.ipv4.conf.lo.arp_ignore=1` does"])
+        .run();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::write(
+        &state,
+        r#"{"sysctls": {"net.ipv4.ip_forward": 0, "net.ipv4.conf.lo.arp_ignore": 0,
+            "net.ipv4.conf.lo.arp_announce": 2}}"#,
+    )
+    .unwrap();
+    let state = state.to_str().unwrap();
+    Test::new()
+        .args(["plan", "-", "--state", state])
+        .stdin(script)
+        .stdout_contains(&[
+            "~ sysctl net.ipv4.conf.lo.arp_ignore  0 → 1",
+            "Plan: 2 to add, 1 to change, 0 to delete.",
+        ])
+        .stderr(
+            "warning: service tcp 10.0.0.1:80 has NAT servers, but `net.ipv4.ip_forward` is 0: \
+             their replies will not get back to the clients; add \
+             `sysctl(\"net.ipv4.ip_forward\", 1)` to the script\n",
+        )
+        .run();
+    // Set by the script: no warning.
+    Test::new()
+        .args(["plan", "-", "--state", state])
+        .stdin(&format!("{script}sysctl(\"net.ipv4.ip_forward\", 1);\n"))
+        .stdout_contains(&["~ sysctl net.ipv4.ip_forward"])
+        .stderr("")
+        .run();
+    Test::new()
+        .args(["check", "-"])
+        .stdin(r#"sysctl("net.ipv4.conf.lo.arp_ignore", 5);"#)
+        .status_any()
+        .stderr_contains(&[
+            "sysctl `net.ipv4.conf.lo.arp_ignore` cannot be 5",
+            "<stdin>:1:1",
+        ])
+        .run();
+}

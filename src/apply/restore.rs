@@ -16,7 +16,8 @@ use std::collections::BTreeSet;
 pub enum Rollback {
     /// Nothing had been written.
     NotNeeded,
-    /// The writes were undone: IPVS and table `inet lvsh` are as before.
+    /// The writes were undone: IPVS, table `inet lvsh`, the sysctls and lvsh's
+    /// addresses are as before.
     Restored,
     /// The writes went through but the result differs; nothing was undone.
     NotAttempted,
@@ -103,6 +104,14 @@ fn send_all(kernel: &mut Kernel<'_>, steps: &Steps, failures: &mut String) {
             ));
         }
     }
+    for a in &steps.addresses_added {
+        if let Err(e) = kernel.addr.add(a) {
+            failures.push_str(&format!(
+                "  could not {}: {e}\n",
+                super::transaction::describe_address(a, true)
+            ));
+        }
+    }
     nft(kernel, &steps.nft_before, failures);
     match kernel.ipvs.execute(&steps.ipvs, &mut |_| true) {
         Ok(results) => {
@@ -118,4 +127,12 @@ fn send_all(kernel: &mut Kernel<'_>, steps: &Steps, failures: &mut String) {
         )),
     }
     nft(kernel, &steps.nft_after, failures);
+    for a in &steps.addresses_deleted {
+        if let Err(e) = kernel.addr.delete(a) {
+            failures.push_str(&format!(
+                "  could not {}: {e}\n",
+                super::transaction::describe_address(a, false)
+            ));
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! From a plan to what the backends send: the sysctls, IPVS requests in plan order,
+//! From a plan to what the backends send: the sysctls, the addresses, IPVS requests in plan order,
 //! and the nft table before (marks added or widened) and after (marks narrowed or
 //! removed) the IPVS requests.
 
@@ -30,6 +30,13 @@ impl Steps {
             if let Object::Sysctl(name) = &change.object {
                 if let Some(v) = change.after.as_ref().and_then(|s| s.sysctl()) {
                     steps.sysctls.push((name.clone(), v.clone()));
+                }
+                continue;
+            }
+            if let Object::Address(a) = &change.object {
+                match change.action {
+                    Action::Delete => steps.addresses_deleted.push(a.clone()),
+                    _ => steps.addresses_added.push(a.clone()),
                 }
                 continue;
             }
@@ -100,7 +107,7 @@ fn ipvs_op(change: &Change) -> Option<IpvsOp> {
         (Object::Timeouts, _) => IpvsOp::SetTimeouts(*after?.timeouts()?),
         (Object::Daemon(state), Action::Delete) => IpvsOp::DelDaemon(*state),
         (Object::Daemon(_), _) => IpvsOp::AddDaemon(after?.daemon()?.clone()),
-        (Object::Mark(_) | Object::Sysctl(_), _) => return None,
+        (Object::Mark(_) | Object::Sysctl(_) | Object::Address(_), _) => return None,
     })
 }
 

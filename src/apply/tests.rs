@@ -5,6 +5,7 @@ use super::*;
 use crate::{
     backend::{
         Nft,
+        addr::{Addrs, FakeAddrs},
         ipvs::{FakeIpvs, Killed},
         nft::FakeNft,
         sysctl::FakeSysctl,
@@ -22,6 +23,7 @@ struct Fakes {
     ipvs: FakeIpvs,
     nft: FakeNft,
     sysctl: FakeSysctl,
+    addr: FakeAddrs,
 }
 
 impl Fakes {
@@ -31,10 +33,16 @@ impl Fakes {
         for (name, v) in state.sysctls.iter() {
             sysctl.set(name, v.clone());
         }
+        let mut addr = FakeAddrs::default();
+        for a in state.addresses.iter() {
+            addr.add(a).unwrap();
+        }
+        addr.log.clear();
         Fakes {
             ipvs: FakeIpvs::with_state(state),
             nft: FakeNft::with_marks(state.marks.clone()),
             sysctl,
+            addr,
         }
     }
 
@@ -43,6 +51,7 @@ impl Fakes {
             ipvs: &mut self.ipvs,
             nft: &mut self.nft,
             sysctl: &mut self.sysctl,
+            addr: &mut self.addr,
         }
     }
 
@@ -618,4 +627,5 @@ fn a_scoped_apply_leaves_what_is_outside_as_it_was() {
     }
 }
 
+mod addresses;
 mod sysctls;

@@ -9,8 +9,8 @@ use super::{
     signals,
 };
 use crate::{
-    backend::{Ipvs, IpvsOp, KernelError, Nft, ipvs, nft, sysctl::Sysctl},
-    model::{Balancer, MarkRule, ServiceKey, SysctlValue},
+    backend::{Ipvs, IpvsOp, KernelError, Nft, addr::Addrs, ipvs, nft, sysctl::Sysctl},
+    model::{Balancer, HostAddress, MarkRule, ServiceKey, SysctlValue},
     plan::{self, Mode, Plan},
     state::{self, Observed, StateError},
 };
@@ -26,11 +26,12 @@ pub struct Kernel<'k> {
     pub ipvs: &'k mut dyn Ipvs,
     pub nft: &'k mut (dyn Nft + Send),
     pub sysctl: &'k mut dyn Sysctl,
+    pub addr: &'k mut dyn Addrs,
 }
 
 impl Kernel<'_> {
     pub fn read(&mut self) -> Result<Observed, StateError> {
-        state::read(self.ipvs, self.nft, self.sysctl)
+        state::read(self.ipvs, self.nft, self.sysctl, self.addr)
     }
 
     pub fn reread(
@@ -39,13 +40,22 @@ impl Kernel<'_> {
         changed: &BTreeSet<ServiceKey>,
         with_nft: bool,
     ) -> Result<Observed, StateError> {
-        state::reread(self.ipvs, self.nft, self.sysctl, before, changed, with_nft)
+        state::reread(
+            self.ipvs,
+            self.nft,
+            self.sysctl,
+            self.addr,
+            before,
+            changed,
+            with_nft,
+        )
     }
 }
 
-/// What to send, in order: the sysctls, the nft table before the IPVS requests
-/// (marks that appear or widen), the IPVS requests, the nft table after them (marks
-/// that narrow or go). Each nft write is one atomic transaction.
+/// What to send, in order: the sysctls, the addresses added, the nft table before
+/// the IPVS requests (marks that appear or widen), the IPVS requests, the nft table
+/// after them (marks that narrow or go), the addresses deleted. Each nft write is one
+/// atomic transaction.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Steps {
     /// `net.ipv4.vs.*` values to write, first of all (see the plan's order).
@@ -55,11 +65,17 @@ pub struct Steps {
     pub ipvs: Vec<IpvsOp>,
     /// The owned table as the script wants it (`None`: no change).
     pub nft_after: Option<Marks>,
+    /// Addresses to add with lvsh's mark, before the IPVS requests.
+    pub addresses_added: Vec<HostAddress>,
+    /// Addresses with lvsh's mark to delete, last of all.
+    pub addresses_deleted: Vec<HostAddress>,
 }
 
 impl Steps {
     pub fn is_empty(&self) -> bool {
         self.sysctls.is_empty()
+            && self.addresses_added.is_empty()
+            && self.addresses_deleted.is_empty()
             && self.nft_before.is_none()
             && self.ipvs.is_empty()
             && self.nft_after.is_none()
@@ -92,6 +108,7 @@ pub fn prepare(
 ) -> Result<Option<Prepared>, ApplyError> {
     observed
         .has_sysctls_of(desired)
+        .and_then(|()| observed.has_interfaces_of(desired))
         .map_err(|e| ApplyError::new(Cause::Read(e), Rollback::NotNeeded))?;
     let plan = plan::diff(desired, &desired.managed(&observed.balancer), mode);
     let foreign = !observed.foreign.is_empty();
@@ -293,6 +310,13 @@ fn write(kernel: &mut Kernel<'_>, steps: &Steps, signals: Option<&Deferred>) -> 
                 also_failed: Vec::new(),
             })?;
     }
+    for a in &steps.addresses_added {
+        kernel.addr.add(a).map_err(|error| Cause::Refused {
+            change: describe_address(a, true),
+            error,
+            also_failed: Vec::new(),
+        })?;
+    }
     if let Some(marks) = &steps.nft_before {
         kernel.nft.replace(marks).map_err(Cause::Nft)?;
     }
@@ -320,7 +344,20 @@ fn write(kernel: &mut Kernel<'_>, steps: &Steps, signals: Option<&Deferred>) -> 
     if let Some(marks) = &steps.nft_after {
         kernel.nft.replace(marks).map_err(Cause::Nft)?;
     }
+    for a in &steps.addresses_deleted {
+        kernel.addr.delete(a).map_err(|error| Cause::Refused {
+            change: describe_address(a, false),
+            error,
+            also_failed: Vec::new(),
+        })?;
+    }
     Ok(())
+}
+
+/// `add address 192.168.10.120/32 on eth0`.
+pub fn describe_address(a: &HostAddress, add: bool) -> String {
+    let verb = if add { "add" } else { "delete" };
+    format!("{verb} address {a}")
 }
 
 /// `set sysctl net.ipv4.vs.conntrack to 1`.
@@ -485,7 +522,8 @@ impl miette::Diagnostic for ApplyError {
             }
             (_, Rollback::NotNeeded) => "nothing was changed".to_string(),
             (_, Rollback::Restored) => "nothing was changed: every change that had taken effect \
-                 was rolled back, and IPVS and table `inet lvsh` are as before"
+                 was rolled back, and IPVS, table `inet lvsh`, the sysctls and lvsh's addresses \
+                 are as before"
                 .to_string(),
             (Cause::NotConverged(_), Rollback::NotAttempted) => format!(
                 "something else changed IPVS or table `inet lvsh` at the same time, or the \

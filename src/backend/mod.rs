@@ -7,6 +7,7 @@ use crate::model::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod addr;
 pub mod ipvs;
 pub mod modprobe;
 pub mod nft;

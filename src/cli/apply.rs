@@ -266,6 +266,7 @@ pub fn conclude(
     record: Record,
     clock: &mut Phases,
 ) -> Result<i32, CliError> {
+    note_forwarding(ctx, desired, &observed);
     let Some(mut prepared) = apply::prepare(observed, desired, mode)? else {
         clock.lap(Phase::Plan);
         // The kernel already holds what was asked: an apply cut off earlier is
@@ -347,6 +348,14 @@ pub fn conclude(
         eprintln!("{}", clock.report(Some(applied.requests)));
     }
     Ok(0)
+}
+
+/// Warns about NAT services on a host that does not forward (see
+/// [`forwarding_warnings`](crate::model::sysctl::forwarding_warnings)).
+pub fn note_forwarding(ctx: &Context, desired: &Balancer, observed: &Observed) {
+    for w in crate::model::sysctl::forwarding_warnings(desired, &observed.balancer.sysctls) {
+        ctx.note(&format!("{w}\n"));
+    }
 }
 
 /// `sha256:HEX` of a script file's content (not of its imports); `None` for stdin.

@@ -200,7 +200,7 @@ pub enum Command {
         #[command(flatten)]
         consent: ConsentArgs,
     },
-    /// Go back to the state before an apply recorded in the journal
+    /// Go back to the state before an apply recorded in the journal (IPVS, nft, sysctls, addresses)
     Rollback {
         /// The apply to undo, as `lvsh history` numbers it [default: the newest]
         id: Option<u64>,
@@ -213,7 +213,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the live IPVS table, its changed sysctls and the owned nft table
+    /// Show the live IPVS table, the changed sysctls, the owned nft table and lvsh's addresses
     Show {
         /// The live state as JSON, the format of `emit --to json` (what `--state` reads)
         #[arg(long)]

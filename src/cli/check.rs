@@ -39,6 +39,9 @@ pub fn summary(b: &Balancer) -> String {
     if !b.daemons.is_empty() {
         parts.push(n(b.daemons.len(), "sync daemon", "sync daemons"));
     }
+    if !b.addresses.is_empty() {
+        parts.push(n(b.addresses.len(), "address", "addresses"));
+    }
     let checked = b.checks.checked_services();
     if checked > 0 {
         parts.push(format!(

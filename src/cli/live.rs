@@ -1,10 +1,10 @@
-//! The live kernel: the IPVS table, its sysctls and the owned nft table of one
-//! network namespace.
+//! The live kernel: the IPVS table, its sysctls, the owned nft table and the
+//! interfaces' addresses of one network namespace.
 
 use super::{CliError, Context};
 use crate::{
     apply::{ApplyLock, Journal, Kernel, format_time},
-    backend::{ipvs::Netlink, nft::NftCli, sysctl::ProcSysctl},
+    backend::{addr::Rtnl, ipvs::Netlink, nft::NftCli, sysctl::ProcSysctl},
     state::{self, Observed},
 };
 
@@ -12,6 +12,7 @@ pub struct Live {
     pub ipvs: Netlink,
     pub nft: NftCli,
     pub sysctl: ProcSysctl,
+    pub addr: Rtnl,
     netns: Option<String>,
     /// `-q`: warnings are not printed.
     quiet: bool,
@@ -24,6 +25,7 @@ impl Live {
             ipvs: Netlink::open(netns).map_err(CliError::Ipvs)?,
             nft: NftCli::new(netns),
             sysctl: ProcSysctl::new(netns),
+            addr: Rtnl::new(netns),
             netns: ctx.netns.clone(),
             quiet: ctx.quiet,
         })
@@ -34,6 +36,7 @@ impl Live {
             ipvs: &mut self.ipvs,
             nft: &mut self.nft,
             sysctl: &mut self.sysctl,
+            addr: &mut self.addr,
         }
     }
 
@@ -42,6 +45,7 @@ impl Live {
             &mut self.ipvs,
             &mut self.nft,
             &mut self.sysctl,
+            &mut self.addr,
         )?)
     }
 

@@ -23,7 +23,9 @@ pub fn run(
     let observed = observe(ctx, source)?;
     if source.state.is_none() && !source.empty {
         observed.has_sysctls_of(&desired)?;
+        observed.has_interfaces_of(&desired)?;
     }
+    super::apply::note_forwarding(ctx, &desired, &observed);
     let mode = if merge { Mode::Merge } else { Mode::Replace };
     let (held, holds) = held(ctx, &desired)?;
     let managed = held.managed(&observed.balancer);
@@ -111,9 +113,23 @@ fn health_holds(holds: &[Hold]) -> bool {
     })
 }
 
-/// One line saying how many services and marks outside a scoped script's scope the
-/// plan leaves alone; empty when there are none. `managed` is `desired.managed(observed)`.
+/// A line per address the script declares that the kernel holds without lvsh's mark
+/// (keepalived's VIP, or one added by hand), and one saying how many services and
+/// marks outside a scoped script's scope the plan leaves alone; empty when there are
+/// none. `managed` is `desired.managed(observed)`.
 pub fn scope_notice(desired: &Balancer, observed: &Balancer, managed: &Balancer) -> String {
+    let mut out = String::new();
+    for a in desired.addresses.unowned_in(&observed.addresses) {
+        out.push_str(&format!(
+            "~ left alone: address {a} is there without lvsh's mark (keepalived's, or added \
+             by hand); lvsh neither takes it over nor removes it\n"
+        ));
+    }
+    out.push_str(&scope_count(desired, observed, managed));
+    out
+}
+
+fn scope_count(desired: &Balancer, observed: &Balancer, managed: &Balancer) -> String {
     let Some(scope) = &desired.scope else {
         return String::new();
     };

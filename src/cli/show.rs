@@ -24,6 +24,12 @@ pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
             }
         }
     }
+    // Every interface has its host sysctls: only those that differ are worth a line.
+    observed
+        .balancer
+        .sysctls
+        .values
+        .retain(|name, v| !crate::model::sysctl::is_host(name) || observed_changed(name, v));
     if json {
         ctx.out(&(observed.balancer.to_json() + "\n"))?;
     } else {
@@ -33,6 +39,11 @@ pub fn run(ctx: &Context, json: bool, stats: bool) -> Result<i32, CliError> {
         ctx.out(&text)?;
     }
     Ok(0)
+}
+
+/// Whether host sysctl `name` is not at its default.
+fn observed_changed(name: &str, v: &crate::model::SysctlValue) -> bool {
+    crate::model::sysctl::spec_of(name).is_none_or(|s| !s.is_default(v))
 }
 
 /// Renders the whole balancer; with `stats`, counters and rates instead of settings.
@@ -64,10 +75,25 @@ pub fn render(b: &Balancer, stats: bool) -> String {
     }
     // Those a fresh namespace holds are left out: a default kernel shows none.
     let changed = b.sysctls.changed();
-    if !changed.is_empty() {
+    let (host, ipvs): (Vec<_>, Vec<_>) = changed
+        .iter()
+        .partition(|(name, _)| crate::model::sysctl::is_host(name));
+    if !ipvs.is_empty() {
         out.push_str("\nSysctls not at their defaults (net.ipv4.vs):\n");
-        for (name, v) in changed.iter() {
+        for (name, v) in ipvs {
             let _ = writeln!(out, "  {name} = {v}");
+        }
+    }
+    if !host.is_empty() {
+        out.push_str("\nHost sysctls not at their defaults:\n");
+        for (name, v) in host {
+            let _ = writeln!(out, "  {name} = {v}");
+        }
+    }
+    if !b.addresses.is_empty() {
+        out.push_str("\nAddresses lvsh put on interfaces:\n");
+        for a in b.addresses.iter() {
+            let _ = writeln!(out, "  {a}");
         }
     }
     for d in b.daemons.values() {

@@ -76,6 +76,13 @@ pub fn to_script(b: &Balancer, header: &str) -> String {
     for (name, v) in b.sysctls.iter() {
         globals.push(format!("sysctl({}, {v});", quote(name)));
     }
+    for a in b.addresses.iter() {
+        globals.push(format!(
+            "address({}, {});",
+            quote(&format!("{}/{}", a.address, a.prefix)),
+            quote(&a.interface)
+        ));
+    }
     for d in b.daemons.values() {
         globals.push(daemon(d));
     }

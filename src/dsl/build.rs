@@ -201,7 +201,27 @@ pub(crate) fn build(reg: &Registry, mode: Mode) -> Built {
                 &first.at,
                 "first set here",
             )),
-            None => b.sysctls.set(d.name, d.value.clone()),
+            None => b.sysctls.set(&d.name, d.value.clone()),
+        }
+    }
+    for (i, d) in reg.addresses.iter().enumerate() {
+        match reg.addresses[..i].iter().find(|f| f.address == d.address) {
+            Some(first) => problems.push(place(
+                place(
+                    problem(
+                        format!("address {} is declared twice", d.address),
+                        "declare each address once",
+                    ),
+                    &d.at,
+                    "again here",
+                ),
+                &first.at,
+                "first here",
+            )),
+            None => {
+                b.addresses
+                    .insert(d.address.clone(), d.at.primary().clone());
+            }
         }
     }
     b.scope = reg.scope.clone();
@@ -593,7 +613,7 @@ fn field_origin(
         Subject::Sysctl(name) => reg
             .sysctls
             .iter()
-            .find(|d| d.name == name)
+            .find(|d| d.name == *name)
             .map(|d| d.at.clone()),
         Subject::Timeouts => Some(
             match field {

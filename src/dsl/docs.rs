@@ -75,14 +75,21 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
         "sysctl",
         "name: string, value: int | bool | string | array",
         "()",
-        "Sets the IPVS sysctl `net.ipv4.vs.name`; those a script does not set are left alone.",
+        "Sets the IPVS sysctl `net.ipv4.vs.name`, or a host one by full name (`net.ipv4.ip_forward`, `net.ipv6.conf.IF.forwarding`, `net.ipv4.conf.IF.arp_ignore`, `net.ipv4.conf.IF.arp_announce`); those a script does not set are left alone.",
+    ),
+    (
+        "",
+        "address",
+        "address: string, interface: string",
+        "()",
+        "Puts `address` (`\"192.168.10.120/32\"`) on `interface`, marked as lvsh's; only addresses with lvsh's mark are ever removed.",
     ),
     (
         "",
         "sysctls",
         "sysctls: map",
         "()",
-        "Sets several IPVS sysctls: `#{expire_nodest_conn: 1, conntrack: 1}`.",
+        "Sets several sysctls: `#{expire_nodest_conn: 1, \"net.ipv4.ip_forward\": 1}`.",
     ),
     (
         "",

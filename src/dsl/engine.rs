@@ -3,7 +3,7 @@
 
 use super::resolver::Resolver;
 use super::state::{Ctx, lock};
-use super::{check, daemon, params, real_server, scope, service, sysctl, timeouts};
+use super::{address, check, daemon, params, real_server, scope, service, sysctl, timeouts};
 use rhai::{
     Dynamic, Engine, INT, ImmutableString, Module, Shared,
     packages::{
@@ -163,6 +163,7 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     daemon::register(&mut e, ctx);
     timeouts::register(&mut e, ctx);
     sysctl::register(&mut e, ctx);
+    address::register(&mut e, ctx);
     params::register(&mut e, ctx);
     scope::register(&mut e, ctx);
     e

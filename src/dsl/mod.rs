@@ -4,6 +4,7 @@
 //! a registry; at the end the registry becomes a balancer, which is validated. Any
 //! error, of any kind, is one [`ScriptError`] pointing at the script.
 
+mod address;
 mod allowed_dirs;
 mod build;
 mod check;

@@ -2,8 +2,8 @@
 //! registered objects, script texts, captured output and `--set` parameters.
 
 use super::{
-    daemon::DaemonDraft, engine::MAX_RUN_TIME, real_server::RealServerDraft, service::ServiceDraft,
-    sources::Sources, sysctl::SysctlDraft, timeouts::TimeoutsDraft,
+    address::AddressDraft, daemon::DaemonDraft, engine::MAX_RUN_TIME, real_server::RealServerDraft,
+    service::ServiceDraft, sources::Sources, sysctl::SysctlDraft, timeouts::TimeoutsDraft,
 };
 use crate::model::{Origin, Scope};
 use rhai::NativeCallContext;
@@ -144,6 +144,8 @@ pub(crate) struct Registry {
     pub timeouts: TimeoutsDraft,
     /// `sysctl()` calls in order, duplicates included (the build reports them).
     pub sysctls: Vec<SysctlDraft>,
+    /// `address()` calls in order, duplicates included (the build reports them).
+    pub addresses: Vec<AddressDraft>,
     /// What a scoped script owns (`owns`, `owns_marks`, `--scope`); scripts only.
     pub scope: Option<Scope>,
 }
@@ -156,6 +158,7 @@ pub(crate) struct Snapshot {
     daemons: Vec<(DaemonHandle, DaemonDraft)>,
     timeouts: TimeoutsDraft,
     sysctls: Vec<SysctlDraft>,
+    addresses: Vec<AddressDraft>,
 }
 
 impl Registry {
@@ -169,6 +172,7 @@ impl Registry {
             daemons: copy(&self.daemons),
             timeouts: self.timeouts.clone(),
             sysctls: self.sysctls.clone(),
+            addresses: self.addresses.clone(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Registry {
         self.daemons = put(&s.daemons);
         self.timeouts = s.timeouts.clone();
         self.sysctls = s.sysctls.clone();
+        self.addresses = s.addresses.clone();
     }
 }
 

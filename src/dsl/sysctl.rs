@@ -1,12 +1,13 @@
-//! `sysctl(name, value)` and `sysctls(#{name: value, ..})`: IPVS sysctls
-//! (`net.ipv4.vs.NAME`) the script manages. Those a script does not name are left as
-//! the kernel has them.
+//! `sysctl(name, value)` and `sysctls(#{name: value, ..})`: the IPVS sysctls
+//! (`net.ipv4.vs.NAME`, or just `NAME`) and the host sysctls a director needs (by full
+//! name: `net.ipv4.ip_forward`, `net.ipv4.conf.lo.arp_ignore`) the script manages.
+//! Those a script does not name are left as the kernel has them.
 
 use super::error::{Fail, fail};
 use super::state::{At, Ctx, Mode};
 use super::values::type_name;
 use crate::model::SysctlValue;
-use crate::model::sysctl::{Kind, SPECS, Spec, cpu_list, spec_of};
+use crate::model::sysctl::{HOST_SPECS, Kind, SPECS, Spec, cpu_list, is_host, spec_of};
 use crate::suggest::did_you_mean;
 use rhai::{Array, Dynamic, Engine, INT, Map, NativeCallContext};
 use std::sync::Arc;
@@ -15,26 +16,37 @@ use std::sync::Arc;
 /// them with both places.
 #[derive(Debug, Clone)]
 pub(crate) struct SysctlDraft {
-    pub name: &'static str,
+    /// The model's key: the short name of an IPVS sysctl, the full one of a host one.
+    pub name: String,
     pub value: SysctlValue,
     pub at: At,
 }
 
-/// The spec of `name` (`expire_nodest_conn` or `net.ipv4.vs.expire_nodest_conn`).
-fn known(name: &str) -> Result<&'static Spec, Fail> {
+/// The spec of `name` (`expire_nodest_conn` or `net.ipv4.vs.expire_nodest_conn`, or a
+/// host sysctl by its full name) and the model's key for it.
+fn known(name: &str) -> Result<(&'static Spec, String), Fail> {
     let short = name.strip_prefix("net.ipv4.vs.").unwrap_or(name);
+    if is_host(short) {
+        return match spec_of(short) {
+            Some(spec) => Ok((spec, short.to_string())),
+            None => Err(host_unknown(short)),
+        };
+    }
     if let Some(spec) = spec_of(short) {
         return match spec.kind {
             Kind::ReadOnly(why) => Err(fail(
                 format!("sysctl `{short}` is read-only"),
                 Some(format!("lvsh shows it but never writes it: {why}")),
             )),
-            _ => Ok(spec),
+            _ => Ok((spec, spec.name.to_string())),
         };
     }
     let names = SPECS.iter().map(|s| s.name);
     let message = if short.contains('.') {
-        format!("`{name}` is not an IPVS sysctl: `sysctl()` sets `net.ipv4.vs.*` only")
+        format!(
+            "`{name}` is not a sysctl lvsh manages: `sysctl()` sets `net.ipv4.vs.*` and \
+             the host settings of a director"
+        )
     } else {
         format!(
             "unknown IPVS sysctl `{short}`{}",
@@ -48,10 +60,39 @@ fn known(name: &str) -> Result<&'static Spec, Fail> {
     ))
 }
 
+/// A `net.*` name that is none of [`HOST_SPECS`]: which ones there are, and why an
+/// interface name may be the trouble.
+fn host_unknown(name: &str) -> Fail {
+    let list: Vec<String> = HOST_SPECS
+        .iter()
+        .map(|s| format!("`{}`", s.name.replace('*', "IF")))
+        .collect();
+    let fits = HOST_SPECS.iter().any(|s| {
+        s.name
+            .split_once('*')
+            .is_some_and(|(h, t)| name.starts_with(h) && name.ends_with(t))
+    });
+    let message = if fits {
+        format!("`{name}` does not name an interface as the kernel spells them")
+    } else {
+        format!(
+            "`{name}` is not a sysctl lvsh manages: `sysctl()` sets `net.ipv4.vs.*` and the \
+             host settings of a director"
+        )
+    };
+    fail(
+        message,
+        Some(format!(
+            "the host sysctls: {} (IF: `all`, `default` or an interface; up to 15 \
+             characters, a vlan's `.` written `/`)",
+            list.join(", ")
+        )),
+    )
+}
+
 /// The script's value in the form the sysctl takes (ranges are checked with the rest
 /// of the model, so that an error points at the call).
-fn value(spec: &Spec, v: &Dynamic) -> Result<SysctlValue, Fail> {
-    let name = spec.name;
+fn value(spec: &Spec, name: &str, v: &Dynamic) -> Result<SysctlValue, Fail> {
     let wrong = |takes: &str| {
         fail(
             format!("sysctl `{name}` takes {takes}, not {}", type_name(v)),
@@ -64,7 +105,11 @@ fn value(spec: &Spec, v: &Dynamic) -> Result<SysctlValue, Fail> {
             .as_int()
             .map(SysctlValue::Int)
             .map_err(|_| wrong("0 or 1 (or a bool)")),
-        Kind::Int { .. } | Kind::Defense | Kind::PowerOfTwo | Kind::ReadOnly(_) => v
+        Kind::Int { .. }
+        | Kind::OneOf(_)
+        | Kind::Defense
+        | Kind::PowerOfTwo
+        | Kind::ReadOnly(_) => v
             .as_int()
             .map(SysctlValue::Int)
             .map_err(|_| wrong("an int")),
@@ -100,15 +145,11 @@ fn value(spec: &Spec, v: &Dynamic) -> Result<SysctlValue, Fail> {
     }
 }
 
-fn set(ctx: &Ctx, spec: &'static Spec, value: SysctlValue, at: At) {
+fn set(ctx: &Ctx, name: String, value: SysctlValue, at: At) {
     let mut reg = ctx.registry();
-    let draft = SysctlDraft {
-        name: spec.name,
-        value,
-        at,
-    };
+    let draft = SysctlDraft { name, value, at };
     // The REPL re-opens what it already holds; a script's second one is reported.
-    match reg.sysctls.iter_mut().find(|d| d.name == spec.name) {
+    match reg.sysctls.iter_mut().find(|d| d.name == draft.name) {
         Some(old) if ctx.mode == Mode::Repl => *old = draft,
         _ => reg.sysctls.push(draft),
     }
@@ -119,9 +160,9 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "sysctl",
         move |nc: NativeCallContext, name: &str, v: Dynamic| -> Result<(), Fail> {
-            let spec = known(name)?;
-            let v = value(spec, &v)?;
-            set(&c, spec, v, c.origin(&nc));
+            let (spec, key) = known(name)?;
+            let v = value(spec, &key, &v)?;
+            set(&c, key, v, c.origin(&nc));
             Ok(())
         },
     );
@@ -131,9 +172,9 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         move |nc: NativeCallContext, map: Map| -> Result<(), Fail> {
             let at = c.origin(&nc);
             for (name, v) in &map {
-                let spec = known(name)?;
-                let v = value(spec, v)?;
-                set(&c, spec, v, at.clone());
+                let (spec, key) = known(name)?;
+                let v = value(spec, &key, v)?;
+                set(&c, key, v, at.clone());
             }
             Ok(())
         },
@@ -214,14 +255,60 @@ sysctl("est_nice", -5);
         );
         assert!(!e.help_text().unwrap().contains("debug_level"));
         assert_eq!(e.location().unwrap().to_string(), "test.rhai:1:1");
-        let e = err(r#"sysctl("net.ipv4.ip_forward", 1);"#);
+        let e = err(r#"sysctl("net.ipv4.tcp_syncookies", 1);"#);
         assert_eq!(
             e.message(),
-            "`net.ipv4.ip_forward` is not an IPVS sysctl: `sysctl()` sets `net.ipv4.vs.*` only"
+            "`net.ipv4.tcp_syncookies` is not a sysctl lvsh manages: `sysctl()` sets \
+             `net.ipv4.vs.*` and the host settings of a director"
+        );
+        assert!(
+            e.help_text()
+                .unwrap()
+                .contains("`net.ipv4.conf.IF.arp_ignore`")
         );
         let e = err(r#"sysctl("debug_level", 0);"#);
         assert_eq!(e.message(), "sysctl `debug_level` is read-only");
         assert!(e.help_text().unwrap().contains("CONFIG_IP_VS_DEBUG"));
+    }
+
+    #[test]
+    fn host_sysctls_by_full_name() {
+        let b = ok(r#"
+sysctl("net.ipv4.ip_forward", true);
+sysctl("net.ipv6.conf.all.forwarding", 1);
+sysctls(#{"net.ipv4.conf.lo.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2});
+sysctl("net.ipv4.conf.eth0/100.arp_ignore", 8);
+sysctl("conntrack", 1);
+"#);
+        let s = &b.sysctls;
+        assert_eq!(s.int("net.ipv4.ip_forward"), Some(1));
+        assert_eq!(s.int("net.ipv6.conf.all.forwarding"), Some(1));
+        assert_eq!(s.int("net.ipv4.conf.lo.arp_ignore"), Some(1));
+        assert_eq!(s.int("net.ipv4.conf.all.arp_announce"), Some(2));
+        assert_eq!(s.int("net.ipv4.conf.eth0/100.arp_ignore"), Some(8));
+        assert_eq!(s.int("conntrack"), Some(1));
+        let e = err(r#"sysctl("net.ipv4.conf.lo.arp_ignore", 4);"#);
+        assert_eq!(
+            e.message(),
+            "sysctl `net.ipv4.conf.lo.arp_ignore` cannot be 4: it is one of 0, 1, 2, 3, 8"
+        );
+        let e = err(r#"sysctl("net.ipv4.conf.all.arp_announce", 3);"#);
+        assert_eq!(
+            e.message(),
+            "sysctl `net.ipv4.conf.all.arp_announce` cannot be 3: it is 0..2"
+        );
+        let e = err(r#"sysctl("net.ipv4.conf.a-very-long-interface.arp_ignore", 1);"#);
+        assert_eq!(
+            e.message(),
+            "`net.ipv4.conf.a-very-long-interface.arp_ignore` does not name an interface as the kernel spells them"
+        );
+        let e = err(r#"sysctl("net.ipv4.ip_forward", "on");"#);
+        assert_eq!(
+            e.message(),
+            "sysctl `net.ipv4.ip_forward` takes 0 or 1 (or a bool), not string"
+        );
+        let e = err("sysctl(\"net.ipv4.ip_forward\", 1);\nsysctl(\"net.ipv4.ip_forward\", 1);");
+        assert_eq!(e.message(), "sysctl `net.ipv4.ip_forward` is set twice");
     }
 
     #[test]

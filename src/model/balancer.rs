@@ -1,7 +1,7 @@
 use super::check::PROBE_MARKS;
 use super::{
-    Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon, Sysctls,
-    Timeouts, keyed,
+    Addresses, Checks, DaemonState, Family, MarkRule, Scope, Service, ServiceKey, SyncDaemon,
+    Sysctls, Timeouts, keyed,
 };
 use serde::{Deserialize, Serialize};
 use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
@@ -25,6 +25,10 @@ pub struct Balancer {
     /// `net.ipv4.vs.*`: those a script sets, or every one the kernel has.
     #[serde(default, skip_serializing_if = "Sysctls::is_empty")]
     pub sysctls: Sysctls,
+    /// Addresses on interfaces: those a script declares, or those carrying lvsh's
+    /// mark (see [`Addresses`] for the others).
+    #[serde(default, skip_serializing_if = "Addresses::is_empty")]
+    pub addresses: Addresses,
     /// What a scoped script owns; `None` = the whole table. Desired models only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
@@ -51,6 +55,7 @@ impl PartialEq for Balancer {
             timeouts,
             daemons,
             sysctls,
+            addresses,
             scope: _,
             checks: _,
             owns_probes: _,
@@ -60,6 +65,7 @@ impl PartialEq for Balancer {
             && *timeouts == other.timeouts
             && *daemons == other.daemons
             && *sysctls == other.sysctls
+            && *addresses == other.addresses
     }
 }
 
@@ -91,6 +97,7 @@ impl Balancer {
             && self.timeouts.is_empty()
             && self.daemons.is_empty()
             && self.sysctls.is_empty()
+            && self.addresses.is_empty()
     }
 
     pub fn dest_count(&self) -> usize {

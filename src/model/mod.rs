@@ -1,6 +1,7 @@
 //! The load balancer as plain data: what a script wants and what the kernel holds are
 //! the same types, compared by key. No I/O, no rhai, no netlink here.
 
+pub mod address;
 mod balancer;
 mod check;
 mod daemon;
@@ -21,6 +22,7 @@ pub mod sysctl;
 mod timeouts;
 pub mod validate;
 
+pub use address::{Addresses, HostAddress};
 pub use balancer::{Balancer, is_probe_service};
 pub use check::{
     Check, CheckKind, Checks, DestChecks, HttpCheck, OnDown, PROBE_MARKS, ServiceChecks,

@@ -277,6 +277,11 @@ impl Scope {
                 .map(|(role, d)| (*role, d.clone()))
                 .collect(),
             sysctls: observed.sysctls.clone(),
+            addresses: {
+                let mut owned = observed.addresses.clone();
+                owned.retain(|a| self.owns_address(&a.address));
+                owned
+            },
             scope: None,
             checks: Default::default(),
             owns_probes: false,
@@ -480,5 +485,25 @@ mod tests {
             [DaemonState::Backup]
         );
         assert!(r.scope.is_none());
+    }
+
+    #[test]
+    fn restrict_keeps_lvsh_s_addresses_inside_the_scope() {
+        use crate::model::{HostAddress, Origin};
+        let a = |cidr: &str| HostAddress::parse(cidr, "lo").unwrap();
+        let mut observed = Balancer::default();
+        observed.addresses.insert(a("192.168.10.120"), Origin::NONE);
+        observed.addresses.insert(a("192.168.20.1"), Origin::NONE);
+        observed.addresses.others.insert(a("192.168.10.121"));
+        let mut scope = Scope::default();
+        scope
+            .addresses
+            .insert(Prefix::new(ip("192.168.10.0"), 24).unwrap());
+        let r = scope.restrict(&observed, &Balancer::default());
+        assert_eq!(
+            r.addresses.iter().collect::<Vec<_>>(),
+            [&a("192.168.10.120")]
+        );
+        assert!(r.addresses.others.contains(&a("192.168.10.121")));
     }
 }

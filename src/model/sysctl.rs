@@ -1,5 +1,7 @@
-//! The IPVS sysctls of a network namespace (`net.ipv4.vs.*`): which ones lvsh knows,
-//! what they hold, their defaults and the values that mean something.
+//! The sysctls of a network namespace that lvsh manages: the IPVS ones
+//! (`net.ipv4.vs.*`, keyed by their short name) and the few host settings a director
+//! needs ([`HOST_SPECS`], keyed by their full name): which ones lvsh knows, what they
+//! hold, their defaults and the values that mean something.
 //!
 //! Every network namespace starts from the compiled defaults (they are not
 //! inherited from the initial namespace), and most of these are plain ints the
@@ -9,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 
-/// Where they live; the kernel's names are `net.ipv4.vs.NAME`.
-pub const SYSCTL_DIR: &str = "/proc/sys/net/ipv4/vs";
+/// Where the sysctls live; the IPVS ones are `net/ipv4/vs/NAME` below it.
+pub const SYSCTL_ROOT: &str = "/proc/sys";
 
 /// One sysctl's value: an int for almost all, a pair for `sync_threshold`, a CPU list
 /// (in the kernel's canonical `0-3,8` form) for `est_cpulist`. Displayed as the
@@ -70,6 +72,9 @@ pub enum Kind {
     CpuList,
     /// Shown, never written.
     ReadOnly(&'static str),
+    /// One of these ints (the kernel takes any, and treats the others as the
+    /// nearest it knows or as reserved).
+    OneOf(&'static [i64]),
 }
 
 /// What a fresh network namespace holds.
@@ -289,9 +294,105 @@ pub const SPECS: &[Spec] = &[
     spec("sync_version", int(0, 1, true), 1, "sync protocol version"),
 ];
 
-/// The spec of `name`, if lvsh knows it.
+/// The host sysctls a director needs, by full name; `*` stands for an interface
+/// (`all`, `default` or a device). Forwarding: LVS-NAT routes the real servers'
+/// replies back through the director. ARP: a host that carries a VIP on `lo` (a DR or
+/// TUN real server, or a director that is one too) must not answer ARP for it.
+/// The kernel takes any int for all of them.
+pub const HOST_SPECS: &[Spec] = &[
+    spec(
+        "net.ipv4.conf.*.arp_announce",
+        int(0, 2, false),
+        0,
+        "which source address ARP requests announce (2: the best local one for the target)",
+    ),
+    Spec {
+        name: "net.ipv4.conf.*.arp_ignore",
+        kind: Kind::OneOf(&[0, 1, 2, 3, 8]),
+        default: DefaultValue::Int(0),
+        about: "which ARP requests are answered (1: only for addresses on the interface asked)",
+    },
+    spec(
+        "net.ipv4.ip_forward",
+        Kind::Bool,
+        0,
+        "forward IPv4 packets between interfaces (LVS-NAT needs it)",
+    ),
+    spec(
+        "net.ipv6.conf.*.forwarding",
+        Kind::Bool,
+        0,
+        "forward IPv6 packets (`all`: every interface; LVS-NAT over IPv6 needs it)",
+    ),
+];
+
+/// The spec of `name`, if lvsh knows it: an IPVS sysctl by its short name, or a host
+/// one by its full name.
 pub fn spec_of(name: &str) -> Option<&'static Spec> {
+    if name.starts_with("net.") {
+        return HOST_SPECS.iter().find(|s| host_matches(s.name, name));
+    }
     SPECS.iter().find(|s| s.name == name)
+}
+
+/// Whether `name` is a host sysctl (its key is its full name).
+pub fn is_host(name: &str) -> bool {
+    name.starts_with("net.")
+}
+
+/// The interface a per-interface host sysctl names (`lo` of
+/// `net.ipv4.conf.lo.arp_ignore`); `all` and `default` too.
+pub fn interface_of(name: &str) -> Option<&str> {
+    let rest = name
+        .strip_prefix("net.ipv4.conf.")
+        .or_else(|| name.strip_prefix("net.ipv6.conf."))?;
+    rest.rsplit_once('.').map(|(dev, _)| dev)
+}
+
+/// Whether `pattern` (`net.ipv4.conf.*.arp_ignore`) names `name`. The interface is
+/// as `sysctl(8)` writes it: a `.` in a device name is a `/` there (`eth0/100`).
+fn host_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => name
+            .strip_prefix(head)
+            .and_then(|r| r.strip_suffix(tail))
+            .is_some_and(is_device_name),
+    }
+}
+
+/// A name the kernel takes for a network device (`dev_valid_name`): 1 to 15 bytes,
+/// no `/`, `:` or white space, not `.` or `..`. The `/` of `sysctl(8)`'s vlan names
+/// (`eth0/100` for `eth0.100`) is allowed.
+pub fn is_device_name(dev: &str) -> bool {
+    let dev = dev.replace('/', ".");
+    !dev.is_empty()
+        && dev.len() <= 15
+        && dev != "."
+        && dev != ".."
+        && !dev.contains(['/', ':'])
+        && !dev.chars().any(char::is_whitespace)
+}
+
+/// The `/proc/sys` path below `root` of the sysctl named `name` (short IPVS names
+/// live under `net/ipv4/vs`).
+pub fn proc_path(root: &std::path::Path, name: &str) -> std::path::PathBuf {
+    if !is_host(name) {
+        return root.join("net/ipv4/vs").join(name);
+    }
+    let mut path = root.to_path_buf();
+    match interface_of(name) {
+        Some(dev) => {
+            // `net.ipv4.conf.` + dev + `.leaf`: the device is one path part.
+            let (family, _) = name.split_at("net.ipv4.conf".len());
+            let leaf = &name["net.ipv4.conf.".len() + dev.len() + 1..];
+            path.extend(family.split('.'));
+            path.push(dev.replace('/', "."));
+            path.push(leaf);
+        }
+        None => path.extend(name.split('.')),
+    }
+    path
 }
 
 impl Spec {
@@ -344,6 +445,14 @@ impl Spec {
                     why: format!("it is {min}..{max}"),
                     kernel,
                 }),
+            (Kind::OneOf(ok), SysctlValue::Int(n)) if ok.contains(n) => None,
+            (Kind::OneOf(ok), _) => bad(
+                format!(
+                    "it is one of {}",
+                    ok.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+                false,
+            ),
             (Kind::Defense, SysctlValue::Int(0..=3)) => None,
             (Kind::Defense, _) => bad(
                 "it is 0 (off), 1 or 2 (automatic: on while memory is short) or 3 (always)".into(),
@@ -478,14 +587,93 @@ impl Sysctls {
     }
 }
 
-/// `net.ipv4.vs.NAME`, as `sysctl(8)` names it.
+/// `net.ipv4.vs.NAME`, as `sysctl(8)` names it (host sysctls are keyed by it).
 pub fn full_name(name: &str) -> String {
-    format!("net.ipv4.vs.{name}")
+    if is_host(name) {
+        name.to_string()
+    } else {
+        format!("net.ipv4.vs.{name}")
+    }
+}
+
+/// Warnings for NAT services on a host that does not forward: the real servers'
+/// replies come back through the director, which drops them unless it forwards.
+/// Only for a family whose forwarding the kernel has off (`observed`) and the script
+/// (`desired`) does not set.
+pub fn forwarding_warnings(desired: &super::Balancer, observed: &Sysctls) -> Vec<String> {
+    let mut out = Vec::new();
+    for (v6, name) in [
+        (false, "net.ipv4.ip_forward"),
+        (true, "net.ipv6.conf.all.forwarding"),
+    ] {
+        let nat = desired.services.values().find(|s| {
+            s.dests
+                .values()
+                .any(|d| d.forward == super::Forward::Masq && d.key.address.is_ipv6() == v6)
+        });
+        let (Some(service), Some(0)) = (nat, observed.int(name)) else {
+            continue;
+        };
+        if desired.sysctls.get(name).is_some() {
+            continue;
+        }
+        out.push(format!(
+            "warning: service {} has NAT servers, but `{name}` is 0: their replies will \
+             not get back to the clients; add `sysctl(\"{name}\", 1)` to the script",
+            service.key
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_paths_and_specs() {
+        use std::path::Path;
+        let root = Path::new("/proc/sys");
+        assert_eq!(
+            proc_path(root, "conntrack"),
+            Path::new("/proc/sys/net/ipv4/vs/conntrack")
+        );
+        assert_eq!(
+            proc_path(root, "net.ipv4.ip_forward"),
+            Path::new("/proc/sys/net/ipv4/ip_forward")
+        );
+        assert_eq!(
+            proc_path(root, "net.ipv4.conf.eth0/100.arp_ignore"),
+            Path::new("/proc/sys/net/ipv4/conf/eth0.100/arp_ignore")
+        );
+        assert_eq!(
+            proc_path(root, "net.ipv6.conf.all.forwarding"),
+            Path::new("/proc/sys/net/ipv6/conf/all/forwarding")
+        );
+        assert_eq!(interface_of("net.ipv4.conf.lo.arp_ignore"), Some("lo"));
+        assert_eq!(interface_of("net.ipv4.ip_forward"), None);
+        assert_eq!(
+            spec_of("net.ipv4.conf.lo.arp_announce").map(|s| s.name),
+            Some("net.ipv4.conf.*.arp_announce")
+        );
+        assert!(spec_of("net.ipv4.conf..arp_announce").is_none());
+        assert!(spec_of("net.ipv4.conf.a/b:c.arp_announce").is_none());
+        assert!(spec_of("net.ipv4.conf.sixteen-chars-xx.arp_announce").is_none());
+        assert!(spec_of("net.ipv4.tcp_syncookies").is_none());
+        assert_eq!(full_name("net.ipv4.ip_forward"), "net.ipv4.ip_forward");
+        let mut s = Sysctls::default();
+        s.set("net.ipv4.conf.lo.arp_ignore", SysctlValue::Int(1));
+        s.set("net.ipv4.conf.eth0.arp_ignore", SysctlValue::Int(0));
+        s.set("net.ipv4.ip_forward", SysctlValue::Int(0));
+        assert_eq!(
+            s.changed().iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["net.ipv4.conf.lo.arp_ignore"]
+        );
+        for h in HOST_SPECS {
+            assert!(h.is_default(&SysctlValue::Int(0)), "{}", h.name);
+            assert_eq!(h.check(&SysctlValue::Int(0)), None, "{}", h.name);
+        }
+    }
 
     #[test]
     fn specs_are_sorted_unique_and_their_defaults_valid() {

@@ -1,5 +1,6 @@
 use crate::model::{
-    DaemonState, Dest, DestKey, MarkRule, Service, ServiceKey, SyncDaemon, SysctlValue, Timeouts,
+    DaemonState, Dest, DestKey, HostAddress, MarkRule, Service, ServiceKey, SyncDaemon,
+    SysctlValue, Timeouts,
 };
 use serde::{Serialize, Serializer, ser::SerializeMap};
 
@@ -22,8 +23,10 @@ pub enum Object {
     Mark(u32),
     Timeouts,
     Daemon(DaemonState),
-    /// The IPVS sysctl `net.ipv4.vs.NAME`.
+    /// The IPVS sysctl `net.ipv4.vs.NAME`, or a host one by its full name.
     Sysctl(String),
+    /// An address lvsh puts on an interface (added or deleted, never edited).
+    Address(HostAddress),
 }
 
 // `{"type": "service", "key": ...}`; see the JSON section of the module doc.
@@ -53,6 +56,10 @@ impl Serialize for Object {
                 m.serialize_entry("type", "sysctl")?;
                 m.serialize_entry("key", name)?;
             }
+            Object::Address(a) => {
+                m.serialize_entry("type", "address")?;
+                m.serialize_entry("key", a)?;
+            }
         }
         m.end()
     }
@@ -74,6 +81,7 @@ pub enum Snapshot {
     Timeouts(Box<Timeouts>),
     Daemon(Box<SyncDaemon>),
     Sysctl(Box<SysctlValue>),
+    Address(Box<HostAddress>),
 }
 
 macro_rules! snapshot_from {
@@ -92,7 +100,8 @@ snapshot_from!(
     MarkRule => Mark(Box::new),
     SyncDaemon => Daemon(Box::new),
     Timeouts => Timeouts(Box::new),
-    SysctlValue => Sysctl(Box::new)
+    SysctlValue => Sysctl(Box::new),
+    HostAddress => Address(Box::new)
 );
 
 impl Snapshot {

@@ -1,7 +1,7 @@
 use super::{Change, Mode, Object, Plan, Snapshot};
 use crate::model::{
-    Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service, StatsBox,
-    SyncDaemon, Sysctls, Timeouts,
+    Addresses, Balancer, DaemonState, Dest, DestCounters, Dests, MarkRule, PortRange, Service,
+    StatsBox, SyncDaemon, Sysctls, Timeouts,
 };
 use std::{
     cmp::Ordering,
@@ -22,6 +22,7 @@ pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
     g.timeouts(&desired.timeouts, &observed.timeouts);
     g.daemons(&desired.daemons, &observed.daemons);
     g.sysctls(&desired.sysctls, &observed.sysctls);
+    g.addresses(&desired.addresses, &observed.addresses);
     g.into_plan()
 }
 
@@ -30,6 +31,8 @@ pub fn diff(desired: &Balancer, observed: &Balancer, mode: Mode) -> Plan {
 struct Groups {
     replace: bool,
     sysctls: Vec<Change>,
+    addresses_added: Vec<Change>,
+    addresses_deleted: Vec<Change>,
     marks_narrowed: Vec<Change>,
     dests_deleted: Vec<Change>,
     services_deleted: Vec<Change>,
@@ -211,9 +214,30 @@ impl Groups {
         }
     }
 
+    /// Addresses the script declares that the kernel lacks are added (those it holds
+    /// without lvsh's mark are left alone: the plan's caller reports them); with
+    /// `Replace`, addresses with lvsh's mark the script no longer declares go.
+    fn addresses(&mut self, desired: &Addresses, observed: &Addresses) {
+        for a in desired.iter() {
+            if !observed.contains(a) && !observed.others.contains(a) {
+                let object = Object::Address(a.clone());
+                self.addresses_added
+                    .push(Change::add(object, Snapshot::from(a.clone())));
+            }
+        }
+        if self.replace {
+            for a in observed.iter().filter(|a| !desired.contains(a)) {
+                let object = Object::Address(a.clone());
+                self.addresses_deleted
+                    .push(Change::delete(object, Snapshot::from(a.clone())));
+            }
+        }
+    }
+
     fn into_plan(self) -> Plan {
         let groups = [
             self.sysctls,
+            self.addresses_added,
             self.marks_set,
             self.daemons_deleted,
             self.timeouts,
@@ -222,6 +246,7 @@ impl Groups {
             self.services_deleted,
             self.daemons_added,
             self.marks_narrowed,
+            self.addresses_deleted,
         ];
         let mut changes = Vec::with_capacity(groups.iter().map(Vec::len).sum());
         for g in groups {

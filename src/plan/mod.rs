@@ -28,6 +28,10 @@
 //!   two automatic defense modes 1 and 2 count as one, since the kernel switches
 //!   between them itself), or an `Add` when the state compared with does not hold
 //!   it at all (a state file, `--empty`).
+//! - **Addresses** on interfaces are added or deleted, never edited: one the script
+//!   declares that the observed state lacks is an `Add` (unless the state holds it
+//!   without lvsh's mark: then nothing, and the caller reports it); in
+//!   [`Mode::Replace`] one with lvsh's mark the script does not declare is a `Delete`.
 //! - **Sync daemons** compare with `SyncDaemon::satisfied_by` (unset fields match the
 //!   kernel's defaults). The kernel cannot change a running daemon, so a changed one is
 //!   a `Delete` followed by an `Add`.
@@ -46,6 +50,7 @@
 //!    `expire_quiescent_template` must be in force when a real server goes or its
 //!    weight drops in the same apply, `conntrack` before rules that need it, and the
 //!    `sync_*` settings before a sync daemon starts (it reads them at its start);
+//!    then address additions (a VIP is on its interface before its services exist);
 //! 1. mark additions, and mark edits that mark more or other traffic (nft first: a
 //!    new fwmark service never exists without its mark);
 //! 2. sync daemon deletions (including the first half of a restart);
@@ -58,7 +63,8 @@
 //! 7. sync daemon additions;
 //! 8. mark deletions, and mark edits that only narrow what is marked (after the
 //!    services that take the rest of the traffic exist, and after the fwmark
-//!    services that needed them are gone).
+//!    services that needed them are gone);
+//! 9. address deletions, last.
 //!
 //! Within a group, changes are in key order (destinations by service key, then
 //! destination key; sysctls by name). Apart from the sysctls, mark changes are
@@ -103,14 +109,16 @@
 //!   - `"mark"`, `key`: the mark number;
 //!   - `"timeouts"`, no key;
 //!   - `"daemon"`, `key`: `"master"` or `"backup"`;
-//!   - `"sysctl"`, `key`: the name without `net.ipv4.vs.` (`"expire_nodest_conn"`).
+//!   - `"sysctl"`, `key`: the name without `net.ipv4.vs.` (`"expire_nodest_conn"`),
+//!     or a host sysctl's full name (`"net.ipv4.ip_forward"`);
+//!   - `"address"`, `key`: `{interface, address, prefix}`.
 //! - `before` / `after`: the object's settings in the model's JSON format (as in
 //!   `lvsh emit --to json`), or `null` for an add's `before` and a delete's `after`.
 //!   Service snapshots hold no `destinations`, except the `before` of a service
 //!   deletion, which lists the destinations deleted with it. For timeouts, `after`
 //!   is what the kernel will hold: the observed values with the script's set over them.
 //!   For a sysctl, `before` and `after` are its values: `0`, `[3, 50]` (sync_threshold),
-//!   `"0-3"` (est_cpulist).
+//!   `"0-3"` (est_cpulist). For an address, the snapshot is its key again.
 //!
 //! The order of `changes` is the order above.
 //!

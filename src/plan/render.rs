@@ -13,7 +13,8 @@
 //! Real servers whose weight the run-time side holds come first, under a heading of
 //! their own (`holds.rs`).
 //! Sysctls come first, as apply sets them first: `~ sysctl conntrack  0 → 1`, or
-//! `+ sysctl conntrack  1` when the state compared with does not hold it.
+//! `+ sysctl conntrack  1` when the state compared with does not hold it. Then the
+//! addresses on interfaces: `+ address 192.168.10.120/32 on eth0`.
 
 mod holds;
 mod words;
@@ -78,6 +79,7 @@ impl Plan {
         }
         let mut lines = Lines::with_capacity(self.changes.len());
         sysctls(&self.changes, &mut lines);
+        addresses(&self.changes, &mut lines);
         services(&self.changes, &mut lines);
         marks(&self.changes, &mut lines);
         for c in &self.changes {
@@ -226,6 +228,15 @@ fn sysctls(changes: &[Change], lines: &mut Lines) {
         match before {
             Some(b) => lines.push(Sign::Edit, label, format!("{b} → {after}")),
             None => lines.push(Sign::of(c.action), label, after),
+        }
+    }
+}
+
+/// `+ address 192.168.10.120/32 on eth0`, in apply order.
+fn addresses(changes: &[Change], lines: &mut Lines) {
+    for c in changes {
+        if let Object::Address(a) = &c.object {
+            lines.push(Sign::of(c.action), format_args!("address {a}"), "");
         }
     }
 }

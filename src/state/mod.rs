@@ -6,11 +6,16 @@ pub use fingerprint::sha256;
 
 use crate::{
     backend::{
-        Ipvs, Nft, ipvs,
+        Ipvs, Nft,
+        addr::{self, Addrs},
+        ipvs,
         nft::{self, Foreign},
         sysctl::{self, Sysctl},
     },
-    model::{Balancer, ServiceKey, sysctl::full_name},
+    model::{
+        Balancer, ServiceKey,
+        sysctl::{full_name, interface_of, is_host},
+    },
 };
 use std::collections::BTreeSet;
 
@@ -24,14 +29,60 @@ pub enum StateError {
         #[diagnostic_source]
         nft::Error,
     ),
-    #[error("cannot read the IPVS sysctls")]
+    #[error("cannot read the sysctls")]
     Sysctl(#[source] sysctl::Error),
+    #[error("cannot read the interfaces' addresses")]
+    Addr(#[source] addr::Error),
+    #[error("{}", no_device(.0))]
+    NoInterface(Vec<(crate::model::HostAddress, Option<crate::model::Pos>)>),
     #[error(
         "the script sets {}, which the kernel does not have (ip_vs is not loaded, or the \
          kernel is older: `est_cpulist` and `est_nice` came with Linux 6.2)",
         names(.0)
     )]
     NoSysctl(Vec<String>),
+    #[error(
+        "the script sets {}, which the kernel does not have: {}",
+        names(.0),
+        no_interface(.0)
+    )]
+    NoHostSysctl(Vec<String>),
+}
+
+/// `address 10.0.0.1/32 on eth9: there is no interface `eth9` in this network
+/// namespace (site.rhai:3:1)`, one line per address.
+fn no_device(list: &[(crate::model::HostAddress, Option<crate::model::Pos>)]) -> String {
+    let lines: Vec<String> = list
+        .iter()
+        .map(|(a, at)| {
+            let at = at
+                .as_ref()
+                .map(|p| format!(" ({}:{}:{})", p.source, p.line, p.column))
+                .unwrap_or_default();
+            format!(
+                "address {a}: there is no interface `{}` in this network namespace{at}",
+                a.interface
+            )
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// `there is no interface `eth9` in this network namespace`.
+fn no_interface(names: &[String]) -> String {
+    let mut devs: Vec<&str> = names.iter().filter_map(|n| interface_of(n)).collect();
+    devs.dedup();
+    match &devs[..] {
+        [] => "this kernel has no such sysctl".to_string(),
+        [one] => format!("there is no interface `{one}` in this network namespace"),
+        many => format!(
+            "there are no interfaces {} in this network namespace",
+            many.iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn names(names: &[String]) -> String {
@@ -57,6 +108,7 @@ pub fn read(
     ipvs: &mut dyn Ipvs,
     nft: &mut (dyn Nft + Send),
     sysctl: &mut dyn Sysctl,
+    addr: &mut dyn Addrs,
 ) -> Result<Observed, StateError> {
     let (balancer, table) = std::thread::scope(|s| {
         let table = s.spawn(|| nft::read_observed(nft));
@@ -68,6 +120,7 @@ pub fn read(
     });
     let mut balancer = balancer.map_err(StateError::Ipvs)?;
     balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
+    balancer.addresses = addr.read().map_err(StateError::Addr)?;
     Ok(Observed::new(balancer, table.map_err(StateError::Nft)?))
 }
 
@@ -80,6 +133,7 @@ pub fn reread(
     ipvs: &mut dyn Ipvs,
     nft: &mut (dyn Nft + Send),
     sysctl: &mut dyn Sysctl,
+    addr: &mut dyn Addrs,
     before: &Observed,
     changed: &BTreeSet<ServiceKey>,
     with_nft: bool,
@@ -95,6 +149,7 @@ pub fn reread(
     });
     let mut balancer = balancer.map_err(StateError::Ipvs)?;
     balancer.sysctls = sysctl.read().map_err(StateError::Sysctl)?;
+    balancer.addresses = addr.read().map_err(StateError::Addr)?;
     let table = match table {
         Some(table) => table.map_err(StateError::Nft)?,
         None => nft::TableRead {
@@ -118,16 +173,37 @@ impl Observed {
     /// Refuses a desired model that sets sysctls this kernel does not have: the state
     /// was read from the kernel, which reports every one it has.
     pub fn has_sysctls_of(&self, desired: &Balancer) -> Result<(), StateError> {
-        let missing: Vec<String> = desired
+        let (host, missing): (Vec<String>, Vec<String>) = desired
             .sysctls
             .iter()
             .filter(|(name, _)| self.balancer.sysctls.get(name).is_none())
             .map(|(name, _)| name.to_string())
+            .partition(|name| is_host(name));
+        if !missing.is_empty() {
+            Err(StateError::NoSysctl(missing))
+        } else if !host.is_empty() {
+            Err(StateError::NoHostSysctl(host))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses a desired model with addresses on interfaces the namespace does not
+    /// have, pointing at each `address()` call.
+    pub fn has_interfaces_of(&self, desired: &Balancer) -> Result<(), StateError> {
+        let missing: Vec<_> = desired
+            .addresses
+            .missing_interfaces(&self.balancer.addresses)
+            .into_iter()
+            .map(|a| {
+                let at = desired.addresses.origin(a).and_then(|o| o.pos()).cloned();
+                (a.clone(), at)
+            })
             .collect();
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(StateError::NoSysctl(missing))
+            Err(StateError::NoInterface(missing))
         }
     }
 

@@ -182,3 +182,50 @@ fn another_writer_changing_a_sysctl_after_the_plan_stops_the_apply() {
     assert!(matches!(err.cause, Cause::KernelChanged), "{err:?}");
     assert!(f.sysctl.log.is_empty());
 }
+
+/// The host sysctls a director needs go the same way: written first, rolled back
+/// after a later refusal, and a missing interface is refused before any write.
+#[test]
+fn host_sysctls_are_written_and_rolled_back_like_the_ipvs_ones() {
+    let desired = with_sysctls(
+        balancer(vec![service(key(2), Scheduler::Twos, &[1])]),
+        &[
+            ("net.ipv4.ip_forward", 1),
+            ("net.ipv4.conf.lo.arp_ignore", 1),
+            ("net.ipv4.conf.all.arp_announce", 2),
+        ],
+    );
+    let mut f = Fakes::with(&balancer(vec![]));
+    f.ipvs = FakeIpvs::new().without_scheduler(Scheduler::Twos);
+    let initial = f.observe();
+    let err = f.apply(&desired, None).unwrap_err();
+    assert_eq!(err.rollback, Rollback::Restored, "{err:?}");
+    // Three written, three set back.
+    assert_eq!(f.sysctl.log.len(), 6);
+    assert_eq!(value(&f, "net.ipv4.ip_forward"), Some(0));
+    assert_eq!(value(&f, "net.ipv4.conf.lo.arp_ignore"), Some(0));
+    assert!(f.observe().same_config(&initial));
+
+    let desired = with_sysctls(
+        balancer(vec![service(key(1), Scheduler::Rr, &[1])]),
+        &[
+            ("net.ipv4.ip_forward", 1),
+            ("net.ipv4.conf.lo.arp_ignore", 1),
+        ],
+    );
+    f.ipvs = FakeIpvs::new();
+    f.apply(&desired, None).unwrap();
+    assert_eq!(value(&f, "net.ipv4.ip_forward"), Some(1));
+    assert_eq!(value(&f, "net.ipv4.conf.lo.arp_ignore"), Some(1));
+    // Only what the script names: eth0's stays.
+    assert_eq!(value(&f, "net.ipv4.conf.eth0.arp_ignore"), Some(0));
+    assert!(diff(&desired, &f.observe().balancer, Mode::Replace).is_empty());
+
+    let absent = with_sysctls(balancer(vec![]), &[("net.ipv4.conf.eth9.arp_ignore", 1)]);
+    let err = prepare(f.observe(), &absent, Mode::Replace).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the script sets `net.ipv4.conf.eth9.arp_ignore`, which the kernel does not have: \
+         there is no interface `eth9` in this network namespace"
+    );
+}

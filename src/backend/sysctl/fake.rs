@@ -5,7 +5,7 @@ use crate::{
     backend::KernelError,
     model::{
         SysctlValue, Sysctls,
-        sysctl::{DefaultValue, Kind, SPECS},
+        sysctl::{DefaultValue, Kind, SPECS, spec_of},
     },
 };
 use std::collections::BTreeMap;
@@ -33,6 +33,22 @@ impl FakeSysctl {
                 (_, DefaultValue::Machine) => SysctlValue::Int(7248),
             };
             values.set(s.name, v);
+        }
+        // The host ones of a namespace with `lo` and `eth0`.
+        values.set("net.ipv4.ip_forward", SysctlValue::Int(0));
+        for dev in ["all", "default", "lo", "eth0"] {
+            values.set(
+                &format!("net.ipv6.conf.{dev}.forwarding"),
+                SysctlValue::Int(0),
+            );
+            values.set(
+                &format!("net.ipv4.conf.{dev}.arp_ignore"),
+                SysctlValue::Int(0),
+            );
+            values.set(
+                &format!("net.ipv4.conf.{dev}.arp_announce"),
+                SysctlValue::Int(0),
+            );
         }
         FakeSysctl {
             values,
@@ -72,22 +88,22 @@ impl Sysctl for FakeSysctl {
     fn write(&mut self, name: &str, value: &SysctlValue) -> Result<(), KernelError> {
         self.log.push((name.to_string(), value.clone()));
         if let Some(errno) = self.failures.get(&self.log.len()) {
-            return Err(refusal(*errno));
+            return Err(refusal(name, *errno));
         }
         if let Some(errno) = self.refuse.get(name) {
-            return Err(refusal(*errno));
+            return Err(refusal(name, *errno));
         }
-        let Some(spec) = SPECS.iter().find(|s| s.name == name) else {
-            return Err(refusal(libc::ENOENT));
+        let Some(spec) = spec_of(name) else {
+            return Err(refusal(name, libc::ENOENT));
         };
         if self.values.get(name).is_none() {
-            return Err(refusal(libc::ENOENT));
+            return Err(refusal(name, libc::ENOENT));
         }
         // What the kernel checks itself; the rest it takes as it comes.
         if matches!(spec.check(value), Some(bad) if bad.kernel)
             || matches!(spec.kind, Kind::ReadOnly(_))
         {
-            return Err(refusal(libc::EINVAL));
+            return Err(refusal(name, libc::EINVAL));
         }
         self.values.set(name, value.clone());
         Ok(())

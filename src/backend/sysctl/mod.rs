@@ -1,4 +1,5 @@
-//! The IPVS sysctls of one network namespace: `/proc/sys/net/ipv4/vs/*`, read and
+//! The sysctls lvsh manages in one network namespace (`/proc/sys/net/ipv4/vs/*` and
+//! the host ones a director needs), read and
 //! written from inside that namespace (`/proc/sys/net` shows the namespace of the
 //! thread that looks), and an in-memory fake of them.
 
@@ -16,9 +17,9 @@ use crate::{
 };
 use std::{io, path::PathBuf};
 
-/// The `net.ipv4.vs.*` sysctls of one network namespace.
+/// The `net.ipv4.vs.*` and host sysctls of one network namespace.
 pub trait Sysctl {
-    /// Every sysctl lvsh knows that the namespace has; none when it has no
+    /// Every sysctl lvsh knows that the namespace has; no IPVS ones when it has no
     /// `/proc/sys/net/ipv4/vs` (ip_vs not loaded, or a namespace that belongs to
     /// another user namespace). Only a script that sets one needs them.
     fn read(&mut self) -> Result<Sysctls, Error>;
@@ -42,10 +43,14 @@ pub enum Error {
     Parse { path: PathBuf, text: String },
 }
 
-/// The words for a refused write with `errno` (the change that failed names the
-/// sysctl and the value).
-pub fn refusal(errno: i32) -> KernelError {
+/// The words for a refused write of `name` with `errno` (the change that failed names
+/// the sysctl and the value).
+pub fn refusal(name: &str, errno: i32) -> KernelError {
     let message = match errno {
+        libc::ENOENT if crate::model::sysctl::interface_of(name).is_some() => {
+            "no such sysctl (the interface does not exist)".to_string()
+        }
+        libc::ENOENT if crate::model::sysctl::is_host(name) => "no such sysctl".to_string(),
         libc::ENOENT => {
             "no such sysctl (ip_vs is not loaded, or this kernel is older than it)".to_string()
         }

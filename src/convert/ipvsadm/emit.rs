@@ -107,6 +107,15 @@ pub fn unexpressible(b: &Balancer) -> Vec<String> {
             crate::model::sysctl::full_name(name),
         ));
     }
+    for a in b.addresses.iter() {
+        lost.push(format!(
+            "address {a}: ipvsadm does not put addresses on interfaces; `ip address add {}/{} dev {} proto {}` does (lvsh's mark)",
+            a.address,
+            a.prefix,
+            a.interface,
+            crate::model::address::IFAPROT_LVSH
+        ));
+    }
     for d in b.daemons.values() {
         lost.push(format!(
             "{} sync daemon on `{}`: `ipvsadm -S` does not save sync daemons; start it with `ipvsadm --start-daemon`",

@@ -58,6 +58,7 @@ fn line(c: &Change) -> String {
         Object::Timeouts => "timeouts".into(),
         Object::Daemon(s) => format!("daemon {s}"),
         Object::Sysctl(n) => format!("sysctl {n}"),
+        Object::Address(a) => format!("address {a}"),
     };
     format!("{action} {object}")
 }
@@ -724,4 +725,32 @@ fn sysctls_the_script_sets_come_first_and_nothing_else_is_touched() {
         1
     );
     assert_eq!(diff(&desired, &observed, Mode::Merge).changes.len(), 3);
+}
+
+/// Addresses: added when missing, left alone when there without lvsh's mark, deleted
+/// (only lvsh's) in `Replace` and never in `Merge`.
+#[test]
+fn addresses_are_added_and_deleted_only_when_lvsh_s() {
+    use crate::model::{HostAddress, Origin};
+    let a = |cidr: &str| HostAddress::parse(cidr, "lo").unwrap();
+    let mut desired = Balancer::default();
+    desired.addresses.insert(a("10.0.0.1"), Origin::NONE);
+    desired.addresses.insert(a("10.0.0.2"), Origin::NONE);
+    let mut observed = Balancer::default();
+    observed.addresses.others.insert(a("10.0.0.2"));
+    observed.addresses.insert(a("10.0.0.3"), Origin::NONE);
+    assert_eq!(
+        replace(&desired, &observed),
+        [
+            "add address 10.0.0.1/32 on lo",
+            "delete address 10.0.0.3/32 on lo"
+        ]
+    );
+    assert_eq!(
+        lines(&diff(&desired, &observed, Mode::Merge)),
+        ["add address 10.0.0.1/32 on lo"]
+    );
+    let json = diff(&desired, &observed, Mode::Replace).to_json();
+    assert!(json.contains(r#""type": "address""#), "{json}");
+    assert!(json.contains(r#""interface": "lo""#), "{json}");
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::{
-    backend::{ipvs::FakeIpvs, nft::FakeNft, sysctl::FakeSysctl},
+    backend::{addr::FakeAddrs, ipvs::FakeIpvs, nft::FakeNft, sysctl::FakeSysctl},
     model::{Check, CheckKind, Dest, DestKey, HealthState, Protocol, Service, ServiceKey},
 };
 use std::{collections::BTreeSet, net::IpAddr, sync::Mutex};
@@ -65,6 +65,7 @@ struct World {
     ipvs: FakeIpvs,
     nft: FakeNft,
     sysctl: FakeSysctl,
+    addr: FakeAddrs,
     dir: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
     /// What systemd was told, one line per state.
@@ -77,6 +78,7 @@ impl World {
             ipvs: FakeIpvs::with_state(kernel),
             nft: FakeNft::with_marks(kernel.marks.clone()),
             sysctl: FakeSysctl::default(),
+            addr: FakeAddrs::default(),
             dir: tempfile::tempdir().unwrap(),
             log: Arc::default(),
             notified: Arc::default(),
@@ -108,6 +110,7 @@ impl World {
                 ipvs: &mut self.ipvs,
                 nft: &mut self.nft,
                 sysctl: &mut self.sysctl,
+                addr: &mut self.addr,
             },
             journal,
             store,

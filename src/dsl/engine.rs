@@ -164,6 +164,7 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     timeouts::register(&mut e, ctx);
     sysctl::register(&mut e, ctx);
     params::register(&mut e, ctx);
+    super::args::register(&mut e, ctx);
     scope::register(&mut e, ctx);
     e
 }

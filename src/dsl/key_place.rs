@@ -138,13 +138,20 @@ pub(crate) fn declaration(text: &str, constant: &str, path: &[String]) -> Option
     Some(line_col(text, found))
 }
 
-/// The position of `fn name(` in `text` and the first statement of its body.
+/// The position of `fn name(p)` (one parameter: other arities are other functions,
+/// such as a recipe's positional wrappers) and the first statement of its body.
 pub(crate) fn function(text: &str, name: &str) -> Option<((usize, usize), String)> {
     let mut from = 0;
     while let Some(i) = text[from..].find("fn ") {
         let at = from + i;
         let rest = text[at + 3..].trim_start();
-        if rest.starts_with(name) && rest[name.len()..].trim_start().starts_with('(') {
+        let params = rest
+            .strip_prefix(name)
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('('))
+            .and_then(|r| r.split_once(')'))
+            .map(|(p, _)| p.trim());
+        if params.is_some_and(|p| !p.is_empty() && !p.contains(',')) {
             let body = at + text[at..].find('{')? + 1;
             let mut first = text[body..].trim_start();
             while let Some(r) = first.strip_prefix("//") {

@@ -397,7 +397,7 @@ fn server(v: &Dynamic) -> Result<Dynamic, Bad> {
     }
     let Some(m) = v.read_lock::<Map>() else {
         return Err(Bad::new(
-            format!("expected a server, got {}", shown(v)),
+            format!("a server is an address or a map, not {}", shown(v)),
             Some(
                 "a server is \"10.0.0.1\", \"10.0.0.1:8080\" or #{ addr: \"10.0.0.1\", weight: 3 }"
                     .into(),

@@ -431,7 +431,9 @@ impl Params {
         let mut map = Map::new();
         let mut deprecated = Vec::new();
         for p in &self.0 {
-            let help = Some(format!("{}: {}", p.name, p.describe()));
+            // Only on an error: formatting it for every parameter of every call
+            // cost more than the checks.
+            let help = || Some(format!("{}: {}", p.name, p.describe()));
             let value = match given.get(p.name.as_str()) {
                 Some(v) if !v.is_unit() => {
                     if let Some(why) = &p.deprecated {
@@ -442,7 +444,7 @@ impl Params {
                         param: Some(p.name.clone()),
                         bad: Bad::new(
                             format!("{what}: `{}`{}", p.name, sentence(&bad.message)),
-                            bad.help.or(help),
+                            bad.help.or_else(help),
                         ),
                     })?
                 }
@@ -453,7 +455,10 @@ impl Params {
                         return Err(ArgError {
                             key: None,
                             param: Some(p.name.clone()),
-                            bad: Bad::new(format!("{what}: missing parameter `{}`", p.name), help),
+                            bad: Bad::new(
+                                format!("{what}: missing parameter `{}`", p.name),
+                                help(),
+                            ),
                         });
                     }
                 },

@@ -105,12 +105,18 @@ pub(crate) fn apply(ctx: &Ctx, ast: &AST, name: &str, text: &str) -> Result<(), 
     }
     let filled = params.fill(&given, "--set").map_err(|e| {
         let param = e.param.clone().unwrap_or_default();
-        error(
-            e.bad.message,
-            e.bad.help,
-            at_decl(&[param]),
-            "declared here",
-        )
+        // `--set: `vip` is wrong: ..` names the option as it was given.
+        let given = ctx.params.iter().rev().find(|(k, _)| *k == param);
+        let message = match given {
+            Some((k, v)) => e
+                .bad
+                .message
+                .replacen(&format!("--set: `{k}`"), &format!("`--set {k}={v}`:"), 1)
+                .replacen(":: ", ": ", 1)
+                .replacen(": is wrong: ", ": ", 1),
+            None => e.bad.message,
+        };
+        error(message, e.bad.help, at_decl(&[param]), "declared here")
     })?;
     *lock(&ctx.typed_params) = Some(filled.map);
     Ok(())

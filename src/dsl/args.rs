@@ -217,3 +217,53 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         args(&c, &nc, Some(entry), p)
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsl::{Options, evaluate_source};
+
+    /// A recipe in a directory of its own, and a site script that imports it.
+    fn run(recipe: &str, site: &str) -> Result<Vec<String>, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "lvsh-args-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("r.rhai"), recipe).unwrap();
+        let out = evaluate_source("site.rhai", site, Some(&dir), &Options::default())
+            .map(|e| e.output)
+            .map_err(|e| e.message().to_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+        out
+    }
+
+    const RECIPE: &str = r#"
+const RECIPE = #{ web: #{ params: #{ port: #{ type: "port", "default": 80 } } } };
+fn web(p) { let p = args("web", p); print(p.port); service("10.0.0.1", p.port) }
+fn web(port, extra) { web(#{ port: port }) }
+"#;
+
+    #[test]
+    fn the_entry_point_can_be_named_and_wrappers_are_skipped() {
+        let out = run(RECIPE, "import \"r\" as r; r::web(#{});").unwrap();
+        assert_eq!(out, ["80"]);
+        let e = run(RECIPE, "import \"r\" as r; r::web(#{ prot: 1 });").unwrap_err();
+        assert_eq!(e, "r::web: no parameter `prot`, did you mean `port`?");
+        let e = run(RECIPE, "import \"r\" as r; r::web(70000, 0);").unwrap_err();
+        assert!(e.contains("port 70000 is out of range"), "{e}");
+    }
+
+    #[test]
+    fn args_outside_a_recipe_says_what_it_is_for() {
+        let e = run("fn f(p) { args(p) }", "import \"r\" as r; r::f(#{});").unwrap_err();
+        assert!(e.contains("no `const RECIPE`"), "{e}");
+    }
+
+    #[test]
+    fn module_names_are_short_in_messages() {
+        assert_eq!(short_name("stdlib/dr_pool.rhai"), "dr_pool");
+        assert_eq!(short_name("lib/site/web.rhai"), "web");
+    }
+}

@@ -32,6 +32,10 @@ fn parse_error(e: &ParseErrorType) -> Described {
         ParseErrorType::Reserved(w) | ParseErrorType::VariableUndefined(w) if w == "eval" => {
             Some("`eval` is disabled: a script cannot run code it builds at run time".to_string())
         }
+        ParseErrorType::Reserved(w) if w == "default" => Some(
+            "`default` is a reserved word in Rhai: in a RECIPE or PARAMS map write it quoted, `\"default\": 80`"
+                .to_string(),
+        ),
         ParseErrorType::VariableUndefined(v) => Some(format!(
             "declare it first with `let {v} = ..;` (variables must be declared before use){}",
             did_you_mean(v, docs::names_of(""))

@@ -308,7 +308,12 @@ impl ParamSpec {
                                 "items {} and {} are the same ({})",
                                 j + 1,
                                 i + 1,
-                                literal(x)
+                                literal(
+                                    v.read_lock::<Array>()
+                                        .and_then(|o| o.get(i).cloned())
+                                        .as_ref()
+                                        .unwrap_or(x)
+                                )
                             ),
                             None,
                         ));

@@ -518,6 +518,8 @@ fn warnings_point_at_the_script_and_do_not_fail() {
             "check_on_sorry_server",
             "1 service, 1 real server, health checks on 1 service",
         ),
+        ("recipe_deprecated", "1 service, 1 real server"),
+        ("module_side_effect_and_param", "2 services, 0 real servers"),
     ] {
         let rel = format!("tests/warnings/{name}.rhai");
         Test::new()
@@ -526,6 +528,40 @@ fn warnings_point_at_the_script_and_do_not_fail() {
             .stderr_golden(&format!("warnings/{name}.stderr"))
             .run();
     }
+}
+
+/// A script with `const PARAMS`: `--set` values are checked before it runs, against
+/// the declared types, and unknown names are errors at the declaration.
+#[test]
+fn set_values_are_checked_against_params() {
+    let script = "const PARAMS = #{\n    vip: #{ type: \"ip\" },\n    port: #{ type: \"port\", \"default\": 80 },\n};\nservice(param(\"vip\"), param(\"port\"));\n";
+    Test::new()
+        .args([
+            "plan",
+            "-",
+            "--empty",
+            "--set",
+            "vip=10.0.0.1",
+            "--set",
+            "port=443",
+        ])
+        .stdin(script)
+        .stdout_contains(&["+ service tcp 10.0.0.1:443"])
+        .run();
+    Test::new()
+        .args(["check", "-", "--set", "vip=10.0.0.x"])
+        .stdin(script)
+        .status(1)
+        .stdout("")
+        .stderr_golden("scripts/params_bad_set.stderr")
+        .run();
+    Test::new()
+        .args(["check", "-", "--set", "vip=10.0.0.1", "--set", "prot=443"])
+        .stdin(script)
+        .status(1)
+        .stdout("")
+        .stderr_golden("scripts/params_unknown_set.stderr")
+        .run();
 }
 
 /// Every Rhai example in README.md is a valid script.

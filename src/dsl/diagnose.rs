@@ -32,6 +32,10 @@ fn parse_error(e: &ParseErrorType) -> Described {
         ParseErrorType::Reserved(w) | ParseErrorType::VariableUndefined(w) if w == "eval" => {
             Some("`eval` is disabled: a script cannot run code it builds at run time".to_string())
         }
+        ParseErrorType::Reserved(w) if w == "default" => Some(
+            "`default` is a reserved word in Rhai: in a RECIPE or PARAMS map write it quoted, `\"default\": 80`"
+                .to_string(),
+        ),
         ParseErrorType::VariableUndefined(v) => Some(format!(
             "declare it first with `let {v} = ..;` (variables must be declared before use){}",
             did_you_mean(v, docs::names_of(""))
@@ -292,12 +296,15 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
             _ => break,
         }
     }
+    if let Some(placed) = placed(e, sources) {
+        return placed;
+    }
     frames.push(Frame {
         source: current,
         pos: e.position(),
         calls: None,
     });
-    let d = runtime_error(e);
+    let mut d = runtime_error(e);
     let primary = frames
         .iter()
         .rposition(|f| f.source == main && !f.pos.is_none())
@@ -307,6 +314,12 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
         Some(f) if f.starts_with("import") => "the module imported here fails".to_string(),
         Some(f) => format!("the error is inside `{f}`"),
     };
+    if let Some(blame) = recipe_blame(&frames[primary..], sources) {
+        d.help = Some(match d.help {
+            Some(h) => format!("{h}\n{blame}"),
+            None => blame,
+        });
+    }
     let mut out = ScriptError::new(d.message).with_help(d.help);
     let f = &frames[primary];
     if let Some((l, c)) = line_col(f.pos) {
@@ -330,6 +343,47 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
         out.push_related(note);
     }
     out
+}
+
+/// The report of a binding that chose its own places (a recipe's `args()`).
+fn placed(e: &EvalAltResult, sources: &Sources) -> Option<ScriptError> {
+    let EvalAltResult::ErrorRuntime(d, _) = e else {
+        return None;
+    };
+    let b = d.read_lock::<BindingError>()?;
+    if b.places.is_empty() {
+        return None;
+    }
+    let mut out = ScriptError::new(b.message.clone()).with_help(b.help.clone());
+    for p in &b.places {
+        out = match &p.note {
+            None => out.label(sources, &p.file, p.line, p.column, p.label.clone()),
+            Some(n) => out.note_label(
+                sources,
+                n.clone(),
+                &p.file,
+                p.line,
+                p.column,
+                p.label.clone(),
+            ),
+        };
+    }
+    Some(out)
+}
+
+/// When the error happened inside a recipe entry point that had accepted its
+/// arguments: who is probably at fault.
+fn recipe_blame(frames: &[Frame], sources: &Sources) -> Option<String> {
+    frames.windows(2).find_map(|w| {
+        let entry = w[0].calls.as_deref()?;
+        let recipe = sources.recipes.get(&w[1].source)?;
+        recipe.entries.contains_key(entry).then(|| {
+            format!(
+                "the arguments passed the declared parameters of `{entry}`, so this is probably a bug in the recipe {}",
+                w[1].source
+            )
+        })
+    })
 }
 
 /// One report for all errors among `problems` (the first is the report, the others

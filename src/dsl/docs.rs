@@ -107,6 +107,20 @@ pub(crate) const TABLE: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "",
+        "args",
+        "p: map",
+        "map",
+        "First line of a recipe entry point: checks `p` against the entry's RECIPE params, fills defaults, returns the map.",
+    ),
+    (
+        "",
+        "args",
+        "entry: string, p: map",
+        "map",
+        "`args(p)` for the entry point named `entry`.",
+    ),
+    (
+        "",
         "owns",
         "address: string",
         "()",

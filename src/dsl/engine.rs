@@ -165,6 +165,7 @@ pub(crate) fn build(ctx: &Arc<Ctx>, resolver: super::resolver::Shared) -> Engine
     sysctl::register(&mut e, ctx);
     address::register(&mut e, ctx);
     params::register(&mut e, ctx);
+    super::args::register(&mut e, ctx);
     scope::register(&mut e, ctx);
     e
 }

@@ -251,6 +251,35 @@ impl Diagnostic for ScriptError {
 pub(crate) struct BindingError {
     pub message: String,
     pub help: Option<String>,
+    /// Where the report points when the binding knows better than the call stack
+    /// (a recipe's argument at the site's call): the first is the primary place.
+    pub places: Vec<Place>,
+}
+
+/// A place a binding chose for its report: a label, or a note when `note` is set.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub label: String,
+    pub note: Option<String>,
+}
+
+/// A refused argument reported at the given places instead of at the call.
+pub(crate) fn fail_at(
+    message: impl Into<String>,
+    help: Option<String>,
+    places: Vec<Place>,
+) -> Fail {
+    Box::new(rhai::EvalAltResult::ErrorRuntime(
+        rhai::Dynamic::from(BindingError {
+            message: message.into(),
+            help,
+            places,
+        }),
+        rhai::Position::NONE,
+    ))
 }
 
 pub(crate) type Fail = Box<rhai::EvalAltResult>;
@@ -261,6 +290,7 @@ pub(crate) fn fail(message: impl Into<String>, help: impl Into<Option<String>>) 
         rhai::Dynamic::from(BindingError {
             message: message.into(),
             help: help.into(),
+            places: Vec::new(),
         }),
         rhai::Position::NONE,
     ))

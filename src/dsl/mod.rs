@@ -6,6 +6,7 @@
 
 mod address;
 mod allowed_dirs;
+mod args;
 mod build;
 mod check;
 mod daemon;
@@ -13,14 +14,19 @@ mod diagnose;
 mod docs;
 mod engine;
 mod error;
+mod key_place;
 mod method;
+mod param_type;
 mod params;
 mod real_server;
+mod recipe_module;
+mod recipe_schema;
 mod resolver;
 mod scope;
 mod script_text;
 mod service;
 mod session;
+mod site_params;
 mod sources;
 mod state;
 mod sysctl;
@@ -91,6 +97,7 @@ pub fn evaluate_source(
         .compile(source)
         .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;
     ast.set_source(name);
+    site_params::apply(&ctx, &ast, name, source)?;
     ctx.start_clock();
     engine
         .run_ast(&ast)

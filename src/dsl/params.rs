@@ -5,7 +5,7 @@ use super::state::{Ctx, lock};
 use super::values::type_name;
 use crate::report::clip_words;
 use crate::suggest::did_you_mean;
-use rhai::{Array, Dynamic, Engine, FLOAT, INT};
+use rhai::{Array, Dynamic, Engine, FLOAT, INT, NativeCallContext};
 use std::sync::Arc;
 
 impl Ctx {
@@ -144,22 +144,76 @@ pub(crate) fn convert(name: &str, text: &str, default: &Dynamic) -> Result<Dynam
     }
 }
 
+/// `param()` read from inside a module: an error in a recipe (a recipe is a
+/// function of its arguments), a warning once per other module.
+fn outside_site(c: &Ctx, nc: &NativeCallContext, name: &str) -> Result<(), Fail> {
+    let Some(src) = nc.call_source() else {
+        return Ok(());
+    };
+    let (recipe, module) = {
+        let s = c.sources();
+        (s.recipes.contains_key(src), s.modules.contains(src))
+    };
+    let help = "recipes take arguments; param() is for site scripts: pass the value in the call";
+    if recipe {
+        return Err(fail(
+            format!("the recipe {src} reads param(\"{name}\")"),
+            Some(help.to_string()),
+        ));
+    }
+    if module && lock(&c.params_read).insert(format!("\0{src}")) {
+        let pos = nc.call_position();
+        c.print(format!(
+            "warning: module {src} reads param(\"{name}\"): {help} ({src}:{}:{})",
+            pos.line().unwrap_or(0),
+            pos.position().unwrap_or(0)
+        ));
+    }
+    Ok(())
+}
+
+/// `param(name)` of a script with `const PARAMS`: the checked value.
+fn typed(c: &Ctx, name: &str) -> Option<Result<Dynamic, Fail>> {
+    let typed = lock(&c.typed_params);
+    let map = typed.as_ref()?;
+    Some(map.get(name).cloned().ok_or_else(|| {
+        fail(
+            format!(
+                "parameter `{name}` is not declared in PARAMS{}",
+                did_you_mean(name, map.keys().map(|k| k.as_str()))
+            ),
+            Some("declare it in `const PARAMS = #{ .. }` at the top of the script".to_string()),
+        )
+    }))
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    let c = ctx.clone();
-    engine.register_fn("param", move |name: &str| -> Result<Dynamic, Fail> {
-        c.param(name).map(Dynamic::from).ok_or_else(|| {
-            fail(
-                format!("parameter `{name}` is not set"),
-                Some(format!(
-                    "pass `--set {name}=VALUE`, or give a default: `param(\"{name}\", default)`"
-                )),
-            )
-        })
-    });
     let c = ctx.clone();
     engine.register_fn(
         "param",
-        move |name: &str, default: Dynamic| -> Result<Dynamic, Fail> {
+        move |nc: NativeCallContext, name: &str| -> Result<Dynamic, Fail> {
+            outside_site(&c, &nc, name)?;
+            if let Some(v) = typed(&c, name) {
+                return v;
+            }
+            c.param(name).map(Dynamic::from).ok_or_else(|| {
+                fail(
+                    format!("parameter `{name}` is not set"),
+                    Some(format!(
+                        "pass `--set {name}=VALUE`, or give a default: `param(\"{name}\", default)`"
+                    )),
+                )
+            })
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "param",
+        move |nc: NativeCallContext, name: &str, default: Dynamic| -> Result<Dynamic, Fail> {
+            outside_site(&c, &nc, name)?;
+            if let Some(v) = typed(&c, name) {
+                return v.map(|v| if v.is_unit() { default } else { v });
+            }
             match c.param(name) {
                 Some(text) => convert(name, &text, &default),
                 None => Ok(default),

@@ -4,6 +4,7 @@
 
 use super::allowed_dirs::AllowedDirs;
 use super::error::fail;
+use super::recipe_module;
 use super::state::{Ctx, lock};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
 use std::{
@@ -144,7 +145,7 @@ impl ModuleResolver for Shared {
             }
             loading.push(name.clone());
         }
-        let result = load(r, engine, &name, &text, dir, pos);
+        let result = load(r, engine, source.unwrap_or(""), &name, &text, dir, pos);
         lock(&r.loading).retain(|n| n != &name);
         let module = result?;
         lock(&r.cache).insert(name, module.clone());
@@ -155,6 +156,7 @@ impl ModuleResolver for Shared {
 fn load(
     r: &Resolver,
     engine: &Engine,
+    importer: &str,
     name: &str,
     text: &str,
     dir: Option<PathBuf>,
@@ -168,7 +170,52 @@ fn load(
         |e: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos));
     let mut ast = engine.compile(text).map_err(|e| wrap(Box::new(e.into())))?;
     ast.set_source(name);
+    let importer = if importer.is_empty() {
+        lock(&r.ctx.main).to_string()
+    } else {
+        importer.to_string()
+    };
+    let schema = recipe_module::read_recipe(&ast, text).map_err(|(at, message, help)| {
+        recipe_module::author_error(
+            &importer,
+            pos,
+            name,
+            at,
+            format!("recipe {name}: {message}"),
+            help,
+        )
+    })?;
+    let is_recipe = schema.is_some();
+    {
+        let mut sources = r.ctx.sources();
+        sources.modules.insert(name.to_string());
+        if let Some(s) = schema {
+            sources.recipes.insert(name.to_string(), Arc::new(s));
+        }
+    }
+    let before = r.ctx.registry().declared();
     let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(wrap)?;
+    if let Some((what, at)) = r.ctx.registry().declared_since(&before) {
+        let message =
+            format!("module {name} declares {what} when imported; declare it inside a function");
+        let help =
+            "importing a module must not change the balancer: only calling its functions does"
+                .to_string();
+        if is_recipe {
+            return Err(recipe_module::author_error(
+                &importer,
+                pos,
+                name,
+                at,
+                message,
+                Some(help),
+            ));
+        }
+        let place = at
+            .map(|(l, c)| format!(" ({name}:{l}:{c})"))
+            .unwrap_or_default();
+        r.ctx.print(format!("warning: {message}{place}"));
+    }
     module.set_id(name);
     Ok(module.into())
 }

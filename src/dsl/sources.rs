@@ -1,11 +1,12 @@
 //! Script texts by name, so errors can show the line they point at, also for
 //! imported modules and earlier REPL entries.
 
+use super::recipe_schema::RecipeSchema;
 use super::state::At;
 use crate::model::Origin;
 use miette::SourceSpan;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
 };
 
@@ -19,6 +20,10 @@ pub(crate) struct Sources {
     positions: BTreeMap<u128, At>,
     /// Index of the top-level script's name (see `set_main`).
     main: Option<usize>,
+    /// The `RECIPE` of each loaded recipe module, by module name.
+    pub recipes: HashMap<String, Arc<RecipeSchema>>,
+    /// The names of the imported modules (not the top-level script).
+    pub modules: HashSet<String>,
 }
 
 /// A position as one number, cheap to compare: name index, line and column.

@@ -161,7 +161,52 @@ pub(crate) struct Snapshot {
     addresses: Vec<AddressDraft>,
 }
 
+/// How many objects of each kind a registry holds (see `Registry::declared`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Declared {
+    services: usize,
+    daemons: usize,
+    sysctls: usize,
+    timeouts: [Option<u32>; 3],
+}
+
 impl Registry {
+    /// What has been declared so far, to tell whether a module's import declared more.
+    pub fn declared(&self) -> Declared {
+        let t = &self.timeouts;
+        Declared {
+            services: self.services.len(),
+            daemons: self.daemons.len(),
+            sysctls: self.sysctls.len(),
+            timeouts: [t.tcp.value, t.tcp_fin.value, t.udp.value],
+        }
+    }
+
+    /// What was declared since `before`: its kind and where (line, column).
+    pub fn declared_since(
+        &self,
+        before: &Declared,
+    ) -> Option<(&'static str, Option<(usize, usize)>)> {
+        let now = self.declared();
+        let at = |a: &At| a.here().pos().map(|p| (p.line, p.column));
+        if now.services > before.services {
+            let s = self.services[before.services].lock();
+            let what = if matches!(s.kind, super::service::Kind::Mark(_)) {
+                "a mark"
+            } else {
+                "a service"
+            };
+            return Some((what, at(&s.origin)));
+        }
+        if now.daemons > before.daemons {
+            return Some(("a sync daemon", None));
+        }
+        if now.sysctls > before.sysctls {
+            return Some(("a sysctl", None));
+        }
+        (now.timeouts != before.timeouts).then_some(("timeouts", None))
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         fn copy<T: Clone>(v: &[Handle<T>]) -> Vec<(Handle<T>, T)> {
             v.iter().map(|h| (h.clone(), h.lock().clone())).collect()
@@ -203,6 +248,8 @@ pub(crate) struct Ctx {
     pub output: Mutex<Vec<String>>,
     pub params: Vec<(String, String)>,
     pub params_read: Mutex<HashSet<String>>,
+    /// The `--set` values checked against the script's `const PARAMS`, when it has one.
+    pub typed_params: Mutex<Option<rhai::Map>>,
     /// Name of the top-level script (or REPL entry) being evaluated.
     pub main: Mutex<Arc<str>>,
     /// When that evaluation is stopped ([`MAX_RUN_TIME`] after it started).
@@ -218,6 +265,7 @@ impl Ctx {
             output: Mutex::new(Vec::new()),
             params,
             params_read: Mutex::new(HashSet::new()),
+            typed_params: Mutex::new(None),
             main: Mutex::new(Arc::from("")),
             deadline: Mutex::new(Instant::now() + MAX_RUN_TIME),
         })

@@ -407,21 +407,37 @@ pub fn namespace_dir(netns: Option<&str>) -> String {
     if let Some(name) = netns {
         return format!("netns-{name}");
     }
-    let ino = |p: &Path| fs::metadata(p).map(|m| (m.dev(), m.ino())).ok();
-    let Some(own) = ino(Path::new("/proc/self/ns/net")) else {
+    let ino = |p: &Path| fs::metadata(p).map(|m| (m.dev(), m.ino()));
+    let Ok(own) = ino(Path::new("/proc/self/ns/net")) else {
         return "default".into();
     };
-    if ino(Path::new("/proc/1/ns/net")) == Some(own) {
+    let in_init_net = Path::new(INIT_NET_ONLY_SYSCTL).exists();
+    if is_pid1_namespace(own, ino(Path::new("/proc/1/ns/net")), in_init_net) {
         return "default".into();
     }
     if let Ok(named) = fs::read_dir("/run/netns") {
         for f in named.flatten() {
-            if ino(&f.path()) == Some(own) {
+            if ino(&f.path()).is_ok_and(|i| i == own) {
                 return format!("netns-{}", f.file_name().to_string_lossy());
             }
         }
     }
     format!("netns-inode-{}", own.1)
+}
+
+/// A sysctl the kernel registers in the initial network namespace only, so that a
+/// process sees it exactly when it lives there.
+const INIT_NET_ONLY_SYSCTL: &str = "/proc/sys/net/core/netdev_max_backlog";
+
+/// Whether our namespace `own` is PID 1's. Reading `/proc/1/ns/net` needs ptrace
+/// access to PID 1, which a daemon holding CAP_NET_ADMIN alone (lvsh-watch.service)
+/// lacks; then the initial namespace stands for PID 1's, as it does outside
+/// containers, so the daemon and `lvsh status` share one state directory.
+fn is_pid1_namespace(own: (u64, u64), pid1: io::Result<(u64, u64)>, in_init_net: bool) -> bool {
+    match pid1 {
+        Ok(pid1) => pid1 == own,
+        Err(_) => in_init_net,
+    }
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the whole
@@ -468,6 +484,16 @@ mod tests {
             changed: 0,
             deleted: 2,
         }
+    }
+
+    #[test]
+    fn pid1_namespace_falls_back_to_the_initial_one_when_pid1_is_unreadable() {
+        let denied = || Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(is_pid1_namespace((3, 10), Ok((3, 10)), false));
+        // PID 1 readable and elsewhere (a container): its answer wins.
+        assert!(!is_pid1_namespace((3, 10), Ok((3, 11)), true));
+        assert!(is_pid1_namespace((3, 10), denied(), true));
+        assert!(!is_pid1_namespace((3, 10), denied(), false));
     }
 
     static EMPTY: std::sync::LazyLock<Balancer> = std::sync::LazyLock::new(Balancer::default);

@@ -2,8 +2,8 @@
 # The project's one test command, for people and for CI (which runs it as
 # root in a fresh clone):
 #   bash tests/run-all.sh
-# It installs what the kernel lab needs when it is missing (Debian packages,
-# as root) and cargo-fuzz, then runs every check: rustfmt, clippy, `cargo test`
+# It installs what the tests need when it is missing (Debian packages,
+# as root, cargo-fuzz and cargo-deb), then runs every check: rustfmt, clippy, `cargo test`
 # (unit, integration and lab tests), and every fuzz target for 20 s from its
 # committed corpus (fuzz/README.md). On a machine where the lab cannot run, the lab
 # tests fail and say why: nothing is skipped.
@@ -27,15 +27,15 @@ for package in "${LAB_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-        section "installing what the kernel lab needs: ${missing[*]}"
+        section "installing what the tests need: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q </dev/null
         # INITRD=No: the kernel package would build an initramfs for booting
         # this machine; the lab builds its own.
         INITRD=No apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
     else
-        echo "The kernel lab needs these Debian packages: ${missing[*]}." >&2
-        echo "Run this script as root on Debian to install them; until then the lab tests fail." >&2
+        echo "The tests need these Debian packages: ${missing[*]}." >&2
+        echo "Run this script as root on Debian to install them; until then the lab and package tests fail." >&2
     fi
 fi
 

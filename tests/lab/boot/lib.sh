@@ -48,3 +48,15 @@ nft_cycle() {
     expect_pfmc "after the $1"
     run lvsh plan /etc/lvsh/lvsh.rhai --detailed-exitcode
 }
+
+# pfmc_with_check: /etc/lvsh/lvsh.rhai becomes scripts/pfmc.rhai with an HTTP
+# check on port 80, for the watch scenarios.
+pfmc_with_check() {
+    cat >/etc/lvsh/lvsh.rhai <<RHAI
+// scripts/pfmc.rhai with an HTTP check on port 80.
+mark(10).vip("$VIP").ports([80, 443]).scheduler("rr").persist(1200)
+    .check(http("/").port(80).every(1).timeout(0.5).rise(2).fall(2))
+    .rs(rs("$RS1").dr())
+    .rs(rs("$RS2").dr());
+RHAI
+}

@@ -8,13 +8,7 @@
 topo_up
 
 step "a health check in /etc/lvsh/lvsh.rhai, then start lvsh-watch.service"
-cat >/etc/lvsh/lvsh.rhai <<RHAI
-// scripts/pfmc.rhai with an HTTP check on port 80.
-mark(10).vip("$VIP").ports([80, 443]).scheduler("rr").persist(1200)
-    .check(http("/").port(80).every(1).timeout(0.5).rise(2).fall(2))
-    .rs(rs("$RS1").dr())
-    .rs(rs("$RS2").dr());
-RHAI
+pfmc_with_check
 run lvsh check /etc/lvsh/lvsh.rhai
 expect_pfmc "before watch"
 run systemctl start lvsh-watch.service

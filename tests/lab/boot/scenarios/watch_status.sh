@@ -3,14 +3,9 @@
 # on the namespace's state folder under /var/lib/lvsh and /run/lvsh.
 # lab-timeout: 60
 . /lab/lib/lab.sh
+. /lab/lib/boot.sh
 topo_up
-cat >/etc/lvsh/lvsh.rhai <<RHAI
-// scripts/pfmc.rhai with an HTTP check on port 80.
-mark(10).vip("$VIP").ports([80, 443]).scheduler("rr").persist(1200)
-    .check(http("/").port(80).every(1).timeout(0.5).rise(2).fall(2))
-    .rs(rs("$RS1").dr())
-    .rs(rs("$RS2").dr());
-RHAI
+pfmc_with_check
 run systemctl start lvsh-watch.service
 
 step "lvsh status: both servers up"

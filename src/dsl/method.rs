@@ -25,7 +25,7 @@ impl<T> Inner for Handle<T> {
 }
 
 /// `name(&mut Handle)`.
-pub(crate) fn method0<T: Send + 'static>(
+pub(crate) fn method0<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -42,7 +42,7 @@ pub(crate) fn method0<T: Send + 'static>(
 }
 
 /// `name(&mut Handle, A)` for a value type (int, array).
-pub(crate) fn method1<T: Send + 'static, A: Variant + Clone>(
+pub(crate) fn method1<T: Clone + Send + Sync + 'static, A: Variant + Clone>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -59,7 +59,7 @@ pub(crate) fn method1<T: Send + 'static, A: Variant + Clone>(
 }
 
 /// `name(&mut Handle, string)`.
-pub(crate) fn method_str<T: Send + 'static>(
+pub(crate) fn method_str<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -76,7 +76,7 @@ pub(crate) fn method_str<T: Send + 'static>(
 }
 
 /// `name(&mut Handle, string, int)`.
-pub(crate) fn method_str_int<T: Send + 'static>(
+pub(crate) fn method_str_int<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,

@@ -39,7 +39,7 @@ mod tests;
 pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
-pub use session::Session;
+pub use session::{Session, UNDO_DEPTH};
 
 use crate::model::{Balancer, Scope};
 use state::{Ctx, Mode, lock};

@@ -18,7 +18,12 @@ use super::state::{
 use super::timeouts::TimeoutsDraft;
 use crate::model::{Balancer, Family, Service, ServiceKey};
 use rhai::{AST, Array, Dynamic, Engine, ParseErrorType, Position, Scope};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
+
+/// How many entries `:undo` can take back: each kept state holds a pointer per
+/// object, so an unbounded history would grow with entries times objects.
+pub const UNDO_DEPTH: usize = 100;
 
 /// Everything an entry can change, as it was before the entry.
 #[derive(Clone)]
@@ -44,7 +49,8 @@ pub struct Session {
     functions: AST,
     modules: Vec<(String, SharedModule)>,
     start: Saved,
-    history: Vec<Saved>,
+    /// The states before the last entries, newest last, at most [`UNDO_DEPTH`].
+    history: VecDeque<Saved>,
 }
 
 impl Session {
@@ -67,7 +73,7 @@ impl Session {
                 functions: AST::empty(),
                 modules: Vec::new(),
             },
-            history: Vec::new(),
+            history: VecDeque::new(),
         };
         s.start = s.save();
         s
@@ -134,7 +140,7 @@ impl Session {
     /// replaces the last entry (one `:undo` drops both), on error the last entry
     /// stays in effect. Without a last entry it is [`Session::eval`].
     pub fn extend_last(&mut self, name: &str, source: &str) -> Result<Option<String>, ScriptError> {
-        let Some(before_last) = self.history.pop() else {
+        let Some(before_last) = self.history.pop_back() else {
             return self.eval(name, source);
         };
         let after_last = self.save();
@@ -144,7 +150,7 @@ impl Session {
             Ok(v) => Ok(v),
             Err(e) => {
                 self.restore(after_last);
-                self.history.push(before_last);
+                self.history.push_back(before_last);
                 Err(e)
             }
         }
@@ -178,7 +184,10 @@ impl Session {
                     self.restore(before);
                     return Err(e);
                 }
-                self.history.push(before);
+                if self.history.len() == UNDO_DEPTH {
+                    self.history.pop_front();
+                }
+                self.history.push_back(before);
                 Ok(display(&value))
             }
             Err(e) => {
@@ -220,7 +229,7 @@ impl Session {
 
     /// Drops the effect of the last successful entry; false if there is none.
     pub fn undo(&mut self) -> bool {
-        match self.history.pop() {
+        match self.history.pop_back() {
             Some(s) => {
                 self.restore(s);
                 true

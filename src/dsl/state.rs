@@ -16,7 +16,11 @@ use std::{
 /// A script object: every copy of a handle refers to the same object, so
 /// `let web = service(..); web.rs(..)` changes the registered service.
 #[derive(Debug, Default)]
-pub(crate) struct Handle<T>(Arc<Mutex<T>>);
+///
+/// The value sits behind its own `Arc` so that a REPL snapshot shares it instead of
+/// copying it: an entry copies only the drafts it changes (on their first change),
+/// which keeps a long piped session linear rather than quadratic.
+pub(crate) struct Handle<T>(Arc<Mutex<Arc<T>>>);
 
 impl<T> Clone for Handle<T> {
     fn clone(&self) -> Self {
@@ -24,17 +28,43 @@ impl<T> Clone for Handle<T> {
     }
 }
 
-impl<T> Handle<T> {
+impl<T: Clone> Handle<T> {
     pub fn new(value: T) -> Self {
-        Handle(Arc::new(Mutex::new(value)))
+        Handle(Arc::new(Mutex::new(Arc::new(value))))
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, T> {
-        lock(&self.0)
+    pub fn lock(&self) -> Guard<'_, T> {
+        Guard(lock(&self.0))
     }
 
     pub fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The current value, shared until the next change.
+    fn share(&self) -> Arc<T> {
+        lock(&self.0).clone()
+    }
+
+    fn put(&self, value: &Arc<T>) {
+        *lock(&self.0) = value.clone();
+    }
+}
+
+/// A locked draft; writing through it copies the draft first when a snapshot
+/// still shares it.
+pub(crate) struct Guard<'a, T>(MutexGuard<'a, Arc<T>>);
+
+impl<T> std::ops::Deref for Guard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Guard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
     }
 }
 
@@ -153,9 +183,9 @@ pub(crate) struct Registry {
 /// The values of every object at one moment: a REPL entry restores it on failure.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
-    services: Vec<(ServiceHandle, ServiceDraft)>,
-    servers: Vec<(RealServerHandle, RealServerDraft)>,
-    daemons: Vec<(DaemonHandle, DaemonDraft)>,
+    services: Vec<(ServiceHandle, Arc<ServiceDraft>)>,
+    servers: Vec<(RealServerHandle, Arc<RealServerDraft>)>,
+    daemons: Vec<(DaemonHandle, Arc<DaemonDraft>)>,
     timeouts: TimeoutsDraft,
     sysctls: Vec<SysctlDraft>,
     addresses: Vec<AddressDraft>,
@@ -208,8 +238,8 @@ impl Registry {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        fn copy<T: Clone>(v: &[Handle<T>]) -> Vec<(Handle<T>, T)> {
-            v.iter().map(|h| (h.clone(), h.lock().clone())).collect()
+        fn copy<T: Clone>(v: &[Handle<T>]) -> Vec<(Handle<T>, Arc<T>)> {
+            v.iter().map(|h| (h.clone(), h.share())).collect()
         }
         Snapshot {
             services: copy(&self.services),
@@ -222,10 +252,10 @@ impl Registry {
     }
 
     pub fn restore(&mut self, s: &Snapshot) {
-        fn put<T: Clone>(v: &[(Handle<T>, T)]) -> Vec<Handle<T>> {
+        fn put<T: Clone>(v: &[(Handle<T>, Arc<T>)]) -> Vec<Handle<T>> {
             v.iter()
                 .map(|(h, value)| {
-                    *h.lock() = value.clone();
+                    h.put(value);
                     h.clone()
                 })
                 .collect()

@@ -319,6 +319,29 @@ fn session_reopens_the_start_model() {
 }
 
 #[test]
+fn undo_brings_back_an_edited_object_and_goes_back_a_bounded_number_of_entries() {
+    use crate::dsl::UNDO_DEPTH;
+    let mut s = Session::new(Options::default(), Balancer::default());
+    s.eval(
+        "<1>",
+        "let r = rs(\"10.0.2.1\").weight(2); service(\"10.0.0.5\", 80).rs(r);",
+    )
+    .unwrap();
+    let first = s.balancer().unwrap();
+    // The entry edits a draft the state before it shares: undo must see the old one.
+    s.eval("<2>", "r.weight(7);").unwrap();
+    assert_ne!(s.balancer().unwrap(), first);
+    assert!(s.undo());
+    assert_eq!(s.balancer().unwrap(), first);
+    for i in 0..UNDO_DEPTH + 5 {
+        s.eval("<n>", &format!("r.weight({});", i % 50 + 1))
+            .unwrap();
+    }
+    let undone = std::iter::from_fn(|| s.undo().then_some(())).count();
+    assert_eq!(undone, UNDO_DEPTH);
+}
+
+#[test]
 fn a_failing_entry_changes_nothing() {
     let mut s = Session::new(Options::default(), start_model());
     s.eval(

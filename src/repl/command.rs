@@ -47,7 +47,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
     Spec {
         name: "undo",
         args: "",
-        about: "drop the effect of the last entry",
+        about: "drop the effect of the last entry (up to 100 back)",
     },
     Spec {
         name: "reset",
@@ -195,6 +195,13 @@ pub(crate) fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undo_tells_how_far_back_it_goes() {
+        let undo = COMMANDS.iter().find(|s| s.name == "undo").unwrap();
+        let depth = crate::dsl::UNDO_DEPTH.to_string();
+        assert!(undo.about.contains(&depth), "{}", undo.about);
+    }
 
     #[test]
     fn commands_and_their_arguments() {

@@ -20,6 +20,15 @@ pub fn run(
     if ctx.dsl.scope.is_some() {
         return Err(CliError::ScopeInRepl);
     }
+    if file.as_deref().is_some_and(crate::dsl::is_values_file) || !ctx.values.is_empty() {
+        return Err(crate::dsl::ScriptError::new(
+            "the REPL does not read values files yet: start it from the script, with --set",
+        )
+        .with_help(Some(
+            "`lvsh values explain SITE.toml` shows the values to pass with --set".into(),
+        ))
+        .into());
+    }
     let kernel: Box<dyn Kernel> = match (&source.state, source.empty) {
         (Some(path), _) => Box::new(
             Offline::new(

@@ -476,7 +476,7 @@ impl Params {
 
 /// A check's message after the parameter's name: `needs at least..` stays, a
 /// validator's own sentence (`weight 70000 is out of range`) follows a colon.
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let joins = ["needs ", "takes ", "items ", "is "];
     if joins.iter().any(|j| message.starts_with(j)) {
         format!(" {message}")

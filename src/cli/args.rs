@@ -301,12 +301,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
     /// Per-site values files: where each value comes from
     Values {
         #[command(subcommand)]
         command: ValuesCommand,
     },
+    /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
     Man {
         /// The command whose page to print [default: lvsh(8) itself]
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(super::man::COMMANDS))]

@@ -257,3 +257,125 @@ pub(crate) fn checked(
         values: merged,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::dsl::{Options, SiteValues, evaluate_file};
+    use std::sync::Arc;
+
+    const SCRIPT: &str = "const PARAMS = #{\n    vip: #{ type: \"ip\" },\n    port: #{ type: \"port\", \"default\": 80 },\n    servers: #{ type: \"list<ip>\", \"default\": [\"10.0.0.1\"] },\n};\nlet p = param(\"port\");\nif type_of(p) != \"i64\" { throw `port is ${type_of(p)}`; }\nlet svc = service(param(\"vip\"), p);\nfor s in param(\"servers\") { svc.rs(rs(s)); }\n";
+
+    /// Runs `site.toml` of a directory holding `files` and the script above; the
+    /// plan's services and real servers as `vip:port` lines, or the error.
+    fn run(files: &[(&str, &str)], set: &[(&str, &str)]) -> Result<Vec<String>, String> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("site.rhai"), SCRIPT).unwrap();
+        for (name, text) in files {
+            std::fs::write(d.path().join(name), text).unwrap();
+        }
+        let values = SiteValues::load(Some(&d.path().join("site.toml")), &[])
+            .map_err(|e| e.message().to_string())?;
+        let opts = Options {
+            params: set
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            values: Some(Arc::new(values.clone())),
+            ..Options::default()
+        };
+        let script = values.script.clone().unwrap();
+        let out = evaluate_file(&script, &opts).map_err(|e| {
+            let at = e.location().map(|l| {
+                let file = l.file.rsplit('/').next().unwrap_or_default().to_string();
+                format!(" @{file}:{}", l.line)
+            });
+            format!("{}{}", e.message(), at.unwrap_or_default())
+        })?;
+        Ok(out
+            .balancer
+            .services
+            .iter()
+            .flat_map(|(k, s)| {
+                std::iter::once(k.to_string()).chain(s.dests.keys().map(|d| d.to_string()))
+            })
+            .collect())
+    }
+
+    const HEAD: &str = "[lvsh]\nscript = \"site.rhai\"\nextends = [\"eu.toml\"]\n";
+
+    #[test]
+    fn typed_values_keep_their_type_and_set_wins() {
+        let site = format!(
+            "vip = \"192.0.2.1\"\nport = 443\nservers = [\"10.0.0.7\", \"10.0.0.8\"]\n{HEAD}"
+        );
+        let files = [("site.toml", site.as_str()), ("eu.toml", "port = 8080\n")];
+        let out = run(&files, &[]).unwrap();
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(out[0].contains("192.0.2.1:443"), "{out:?}");
+        assert!(out[2].contains("10.0.0.8"), "{out:?}");
+        let out = run(&files, &[("port", "9000")]).unwrap();
+        assert!(out[0].contains(":9000"), "{out:?}");
+    }
+
+    #[test]
+    fn keys_of_a_shared_layer_need_not_be_parameters() {
+        let site = format!("vip = \"192.0.2.1\"\n{HEAD}");
+        let shared = "[lvsh]\nshared = true\n\n[other_site]\nx = 1\n";
+        assert!(run(&[("site.toml", &site), ("eu.toml", shared)], &[]).is_ok());
+        // The same key in a layer that is not shared is an error, with a guess.
+        let e = run(&[("site.toml", &site), ("eu.toml", "prot = 1\n")], &[]).unwrap_err();
+        assert!(
+            e.contains("no parameter `prot`, did you mean `port`?"),
+            "{e}"
+        );
+        assert!(e.ends_with("@eu.toml:1"), "{e}");
+        // A site overriding a shared layer's unknown key is blamed, not the layer.
+        let site = format!("vip = \"192.0.2.1\"\nother = 2\n{HEAD}");
+        let shared = "other = 1\n[lvsh]\nshared = true\n";
+        let e = run(&[("site.toml", &site), ("eu.toml", shared)], &[]).unwrap_err();
+        assert!(e.ends_with("@site.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_and_pins_point_at_their_file() {
+        let site = format!("vip = \"192.0.2.x\"\n{HEAD}");
+        let e = run(&[("site.toml", &site), ("eu.toml", "")], &[]).unwrap_err();
+        assert!(e.contains("`vip`") && e.ends_with("@site.toml:1"), "{e}");
+        let site = format!("vip = \"192.0.2.1\"\n{HEAD}");
+        let e = run(
+            &[
+                ("site.toml", &site),
+                ("eu.toml", "servers = [\"10.0.0.1\", 7]\n"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("item 2") && e.ends_with("@eu.toml:1"), "{e}");
+        let e = run(
+            &[
+                ("site.toml", &site),
+                ("eu.toml", "[lvsh]\npinned = [\"prot\"]\n"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("pinned `prot` is not a parameter"), "{e}");
+        assert!(
+            e.contains("did you mean `port`?") && e.ends_with("@eu.toml:2"),
+            "{e}"
+        );
+        let e = run(
+            &[
+                ("site.toml", &site),
+                ("eu.toml", "[lvsh]\npinned = [\"port\"]\n"),
+            ],
+            &[("port", "81")],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("`--set port=81`: `port` is pinned by "),
+            "{e}"
+        );
+        assert!(e.ends_with("eu.toml @eu.toml:2"), "{e}");
+    }
+}

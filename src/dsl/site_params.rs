@@ -337,6 +337,24 @@ mod tests {
     }
 
     #[test]
+    fn values_need_a_script_with_params() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("plain.rhai"), "service(\"10.0.0.1\", 80);\n").unwrap();
+        std::fs::write(
+            d.path().join("site.toml"),
+            "port = 1\n[lvsh]\nscript = \"plain.rhai\"\n",
+        )
+        .unwrap();
+        let values = SiteValues::load(Some(&d.path().join("site.toml")), &[]).unwrap();
+        let opts = Options {
+            values: Some(Arc::new(values.clone())),
+            ..Options::default()
+        };
+        let e = evaluate_file(values.script.as_ref().unwrap(), &opts).unwrap_err();
+        assert!(e.message().contains("declares no `const PARAMS`"), "{e}");
+    }
+
+    #[test]
     fn bad_values_and_pins_point_at_their_file() {
         let site = format!("vip = \"192.0.2.x\"\n{HEAD}");
         let e = run(&[("site.toml", &site), ("eu.toml", "")], &[]).unwrap_err();

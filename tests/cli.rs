@@ -1296,9 +1296,16 @@ fn bad_values_point_at_their_line() {
         "bad_syntax",
         "missing_script",
         "missing_param",
+        "values_inside_lvsh",
+        "wrong_type.json",
     ] {
+        let file = if name.contains('.') {
+            format!("tests/values/{name}")
+        } else {
+            format!("tests/values/{name}.toml")
+        };
         Test::new()
-            .args(["plan", "--empty", &format!("tests/values/{name}.toml")])
+            .args(["plan", "--empty", &file])
             .status(1)
             .stdout("")
             .stderr_golden(&format!("values/{name}.stderr"))

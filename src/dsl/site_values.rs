@@ -285,8 +285,9 @@ impl SiteValues {
                             "unknown key",
                         )
                         .with_help(Some(
-                            "[lvsh] takes script, extends, pinned and shared; the values \
-                             themselves go outside it"
+                            "[lvsh] takes script, extends, pinned and shared; in TOML every \
+                             key after a [table] header belongs to it, so put the values \
+                             first and [lvsh] at the end"
                                 .into(),
                         )));
                     }

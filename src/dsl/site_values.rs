@@ -93,7 +93,7 @@ struct Item {
 }
 
 /// A place in a file that led to another file (an `extends` entry).
-struct From<'a> {
+struct Via<'a> {
     name: &'a str,
     text: &'a Arc<str>,
     span: Range<usize>,
@@ -128,7 +128,7 @@ fn relative_to(file: &Path, target: &str) -> PathBuf {
     tidy(&dir.join(target))
 }
 
-fn at(e: ScriptError, from: Option<&From>, label: &str) -> ScriptError {
+fn at(e: ScriptError, from: Option<&Via>, label: &str) -> ScriptError {
     match from {
         Some(f) => e.label_span(f.name, f.text, f.span.clone(), label, "here"),
         None => e,
@@ -154,7 +154,7 @@ impl SiteValues {
         &mut self,
         path: &Path,
         role: Role,
-        from: Option<&From>,
+        from: Option<&Via>,
         stack: &mut Vec<(PathBuf, String)>,
     ) -> Result<(), ScriptError> {
         let name = path.display().to_string();
@@ -297,7 +297,7 @@ impl SiteValues {
         stack.push((real, name.clone()));
         for (target, span) in &extends {
             let next = relative_to(path, target);
-            let from = From {
+            let from = Via {
                 name: &name,
                 text: &text,
                 span: span.clone(),

@@ -1380,6 +1380,25 @@ fn values_layers_apply_in_order() {
         ])
         .stdout("tests/values/site.rhai: ok, 1 service, 1 real server\n")
         .run();
+    // The REPL starts from the site's script, with the same values.
+    Test::new()
+        .args([
+            "repl",
+            "--empty",
+            "tests/values/ok.toml",
+            "--values",
+            "tests/values/more.toml",
+        ])
+        .stdin("param(\"port\")\n:plan\n")
+        .stdout_contains(&["8443", "+ service tcp 192.0.2.1:8443  mh"])
+        .stderr("note: 2 changes are not applied\n")
+        .run();
+    Test::new()
+        .args(["repl", "--empty", "tests/values/range.toml"])
+        .stdin(":plan\n")
+        .status(1)
+        .stderr_contains(&["range.toml:2:8", "out of range"])
+        .run();
     Test::new()
         .args(["history", "--values", "tests/values/more.toml"])
         .status(1)

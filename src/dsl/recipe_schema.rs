@@ -411,6 +411,14 @@ impl Params {
         self.0.iter().map(|p| p.name.as_str())
     }
 
+    /// The names as a message lists them: `` `port`, `vip` ``.
+    pub fn listed(&self) -> String {
+        self.names()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `given` checked against every declaration, defaults filled in. `what` names
     /// the callee in messages (`dr_pool::pool`).
     pub fn fill(&self, given: &Map, what: &str) -> Result<Filled, ArgError> {

@@ -150,14 +150,7 @@ pub(crate) fn checked(
                         "`--set {k}={v}`: the script declares no parameter `{k}`{}",
                         did_you_mean(k, params.names())
                     ),
-                    Some(format!(
-                        "PARAMS declares {}",
-                        params
-                            .names()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
+                    Some(format!("PARAMS declares {}", params.listed())),
                     at_decl(&[]),
                     "the script's parameters",
                 ));
@@ -182,11 +175,7 @@ pub(crate) fn checked(
                 .with_help(Some(format!(
                     "PARAMS of {name} declares {}; a layer with `shared = true` in [lvsh] may \
                      hold keys some sites do not use",
-                    params
-                        .names()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    params.listed()
                 )))
                 .label_span(
                     &layer.name,

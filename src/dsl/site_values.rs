@@ -673,11 +673,7 @@ pub(crate) fn render_explain(
         ))
         .with_help(Some(format!(
             "PARAMS of {script} declares {}",
-            params
-                .names()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            params.listed()
         ))));
     }
     Ok(out)

@@ -1213,7 +1213,7 @@ fn man_pages_for_lvsh_and_each_command() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), 17, "{pages:?}");
+    assert_eq!(pages.len(), 18, "{pages:?}");
     assert!(pages.contains(&"lvsh.8".to_string()), "{pages:?}");
     Test::new()
         .args(["man", "nosuch"])
@@ -1236,4 +1236,173 @@ fn completions_for_each_shell() {
             .stdout_contains(&[marker, "undrain"])
             .run();
     }
+}
+
+/// The site values files of scripts/sites: each names scripts/sites/site.rhai.
+const SITES: &[&str] = &["ams1.toml", "fra1.toml", "nyc1.json"];
+
+#[test]
+fn every_site_in_the_sites_folder_is_tested() {
+    let mut found: Vec<String> = std::fs::read_dir(root().join("scripts/sites"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
+        .collect();
+    found.sort();
+    assert_eq!(found, SITES, "add new sites to SITES in tests/cli.rs");
+}
+
+/// A values file as the command's FILE: the script it names runs with its values
+/// (and its shared layer's); `values explain` says where each value comes from.
+#[test]
+fn sites_plan_from_their_values_files() {
+    for site in SITES {
+        let stem = site.split('.').next().unwrap();
+        let file = format!("scripts/sites/{site}");
+        Test::new()
+            .args(["plan", "--empty", &file])
+            .stdout_golden(&format!("sites/{stem}.plan"))
+            .run();
+        Test::new()
+            .args(["check", &file])
+            .stdout_golden(&format!("sites/{stem}.check"))
+            .run();
+        Test::new()
+            .args(["values", "explain", &file])
+            .stdout_golden(&format!("sites/{stem}.explain"))
+            .run();
+    }
+    Test::new()
+        .args(["values", "explain", "scripts/sites/ams1.toml", "persist"])
+        .stdout_golden("sites/ams1.persist.explain")
+        .run();
+    // The same values, as ipvsadm would restore them.
+    Test::new()
+        .args(["emit", "scripts/sites/fra1.toml", "--to", "ipvsadm"])
+        .stdout_contains(&["-A -f 10 -s mh -p 1800"])
+        .stderr_golden("sites/fra1.ipvsadm.stderr")
+        .run();
+}
+
+/// Every bad values file is reported at its file and line, with the declaration
+/// in the script as a note where there is one.
+#[test]
+fn bad_values_point_at_their_line() {
+    for name in [
+        "unknown_key",
+        "wrong_type",
+        "range",
+        "pinned",
+        "bad_syntax",
+        "missing_script",
+        "missing_param",
+        "values_inside_lvsh",
+        "wrong_type.json",
+    ] {
+        let file = if name.contains('.') {
+            format!("tests/values/{name}")
+        } else {
+            format!("tests/values/{name}.toml")
+        };
+        Test::new()
+            .args(["plan", "--empty", &file])
+            .status(1)
+            .stdout("")
+            .stderr_golden(&format!("values/{name}.stderr"))
+            .run();
+    }
+    Test::new()
+        .args(["check", "tests/values/ok.toml", "--set", "scheduler=rr"])
+        .status(1)
+        .stdout("")
+        .stderr_golden("values/pinned_by_set.stderr")
+        .run();
+    Test::new()
+        .args(["values", "explain", "tests/values/ok.toml", "prot"])
+        .status(1)
+        .stdout("")
+        .stderr_golden("values/explain_unknown.stderr")
+        .run();
+    Test::new()
+        .args(["values", "explain", "tests/values/site.rhai"])
+        .status(1)
+        .stdout("")
+        .stderr_golden("values/explain_a_script.stderr")
+        .run();
+}
+
+/// `--values` layers come after the site file and before `--set`; they also work
+/// with a plain script.
+#[test]
+fn values_layers_apply_in_order() {
+    Test::new()
+        .args([
+            "plan",
+            "--empty",
+            "tests/values/ok.toml",
+            "--values",
+            "tests/values/more.toml",
+        ])
+        .stdout_contains(&["+ service tcp 192.0.2.1:8443  mh"])
+        .run();
+    Test::new()
+        .args([
+            "plan",
+            "--empty",
+            "tests/values/ok.toml",
+            "--values",
+            "tests/values/more.toml",
+            "--set",
+            "port=9000",
+        ])
+        .stdout_contains(&["+ service tcp 192.0.2.1:9000  mh"])
+        .run();
+    Test::new()
+        .args([
+            "values",
+            "explain",
+            "tests/values/ok.toml",
+            "--values",
+            "tests/values/more.toml",
+            "--set",
+            "vip=192.0.2.9",
+        ])
+        .stdout_golden("values/ok_layers.explain")
+        .run();
+    Test::new()
+        .args([
+            "check",
+            "tests/values/site.rhai",
+            "--values",
+            "tests/values/shared.toml",
+            "--set",
+            "vip=192.0.2.3",
+        ])
+        .stdout("tests/values/site.rhai: ok, 1 service, 1 real server\n")
+        .run();
+    // The REPL starts from the site's script, with the same values.
+    Test::new()
+        .args([
+            "repl",
+            "--empty",
+            "tests/values/ok.toml",
+            "--values",
+            "tests/values/more.toml",
+        ])
+        .stdin("param(\"port\")\n:plan\n")
+        .stdout_contains(&["8443", "+ service tcp 192.0.2.1:8443  mh"])
+        .stderr("note: 2 changes are not applied\n")
+        .run();
+    Test::new()
+        .args(["repl", "--empty", "tests/values/range.toml"])
+        .stdin(":plan\n")
+        .status(1)
+        .stderr_contains(&["range.toml:2:8", "out of range"])
+        .run();
+    Test::new()
+        .args(["history", "--values", "tests/values/more.toml"])
+        .status(1)
+        .stdout("")
+        .stderr_contains(&["`--values` means nothing"])
+        .run();
 }

@@ -39,6 +39,10 @@ pub struct Global {
     /// Pass a parameter to the script, read with param("NAME") (commands that run a script)
     #[arg(long = "set", global = true, value_name = "NAME=VALUE", value_parser = parse_param, help_heading = GLOBAL)]
     pub set: Vec<(String, String)>,
+    /// Merge the values in FILE (TOML or JSON) after the site's own, before `--set`
+    /// (repeatable; commands that run a script)
+    #[arg(long = "values", global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub values: Vec<PathBuf>,
     /// Manage only ADDR, PREFIX or mark:N[-M] (repeatable), as if the script called `owns`
     /// (check, plan, apply, emit, watch)
     #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope, help_heading = GLOBAL)]
@@ -297,6 +301,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Per-site values files: where each value comes from
+    Values {
+        #[command(subcommand)]
+        command: ValuesCommand,
+    },
     /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
     Man {
         /// The command whose page to print [default: lvsh(8) itself]
@@ -305,6 +314,17 @@ pub enum Command {
         /// Write every page (lvsh.8 and lvsh-COMMAND.8) into DIR instead of printing one
         #[arg(long, value_name = "DIR", conflicts_with = "command")]
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ValuesCommand {
+    /// Show each value of a site, the file and line that set it, and what it overrode
+    Explain {
+        /// The site's values file (TOML or JSON, naming its script)
+        file: PathBuf,
+        /// Only this parameter (or `table.key`)
+        key: Option<String>,
     },
 }
 

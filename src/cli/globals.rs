@@ -27,6 +27,7 @@ fn uses(command: &Command) -> Uses {
         | Command::Status { .. }
         | Command::Drain { .. }
         | Command::Undrain { .. } => (true, false, false),
+        Command::Values { .. } => (false, true, false),
         Command::Import { .. } | Command::Completions { .. } | Command::Man { .. } => {
             (false, false, false)
         }
@@ -60,6 +61,9 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
     if !g.lib.is_empty() && !u.script {
         return Some(("--lib", format!("`-I/--lib` means nothing: {script}")));
     }
+    if !g.values.is_empty() && !u.script {
+        return Some(("--values", format!("`--values` means nothing: {script}")));
+    }
     if !g.set.is_empty() && !u.script {
         return Some(("--set", format!("`--set` means nothing: {script}")));
     }
@@ -88,6 +92,7 @@ pub fn name(command: &Command) -> &'static str {
         Command::Undrain { .. } => "undrain",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
+        Command::Values { .. } => "values",
     }
 }
 

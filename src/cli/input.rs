@@ -8,7 +8,8 @@ use crate::{
 };
 use std::{
     io::{BufRead, BufReader, Read},
-    path::Path,
+    path::{Path, PathBuf},
+    sync::Arc,
 };
 
 /// Reads a text file, or standard input for `-`.
@@ -37,9 +38,11 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 /// Evaluates a script into a validated model; what it printed and its warnings go
 /// to stderr (not with `-q`).
 pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
+    let (path, opts) = with_values(ctx, path)?;
+    let (path, opts) = (path.as_path(), &opts);
     let Evaluated { balancer, output } = if path == Path::new("-") {
         let src = dsl::read_script(std::io::stdin().lock(), "-")?;
-        dsl::evaluate_source("<stdin>", &src, None, &ctx.dsl)?
+        dsl::evaluate_source("<stdin>", &src, None, opts)?
     } else {
         if let Err(source) = std::fs::metadata(path) {
             return Err(CliError::Read {
@@ -47,12 +50,29 @@ pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
                 source,
             });
         }
-        dsl::evaluate_file(path, &ctx.dsl)?
+        dsl::evaluate_file(path, opts)?
     };
     for line in output {
         ctx.note(&format!("{line}\n"));
     }
     Ok(balancer)
+}
+
+/// The script a command runs and the options to run it with: a values file (`.toml`,
+/// `.json`) names its script and brings its values; `--values` files add to them.
+pub fn with_values(ctx: &Context, path: &Path) -> Result<(PathBuf, dsl::Options), CliError> {
+    let site = dsl::is_values_file(path);
+    if !site && ctx.values.is_empty() {
+        return Ok((path.to_path_buf(), ctx.dsl.clone()));
+    }
+    let values = dsl::SiteValues::load(site.then_some(path), &ctx.values)?;
+    let script = match &values.script {
+        Some(s) if site => s.clone(),
+        _ => path.to_path_buf(),
+    };
+    let mut opts = ctx.dsl.clone();
+    opts.values = Some(Arc::new(values));
+    Ok((script, opts))
 }
 
 /// Reads a state file written by `emit --to json`.

@@ -26,6 +26,7 @@ pub const COMMANDS: &[&str] = &[
     "drain",
     "undrain",
     "completions",
+    "values",
     "man",
 ];
 

@@ -22,6 +22,7 @@ mod save;
 pub mod show;
 mod state_file;
 mod status;
+mod values;
 mod watch;
 
 pub use args::Cli;
@@ -39,6 +40,8 @@ pub struct Context {
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--values FILE`: layers after the site file's own.
+    pub values: Vec<std::path::PathBuf>,
 }
 
 impl Context {
@@ -98,11 +101,13 @@ pub fn run() -> i32 {
             lib_dirs: cli.global.lib.clone(),
             params: cli.global.set.clone(),
             scope: args::scope(&cli.global.scope),
+            values: None,
         },
         netns: cli.global.netns.clone(),
         color,
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
+        values: cli.global.values.clone(),
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,
@@ -178,6 +183,9 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         Command::Undrain { target, service } => drain::undrain(ctx, target, service.as_ref()),
         Command::Completions { shell } => completions::run(ctx, *shell),
         Command::Man { command, dir } => man::run(ctx, command.as_deref(), dir.as_deref()),
+        Command::Values {
+            command: args::ValuesCommand::Explain { file, key },
+        } => values::explain(ctx, file, key.as_deref()),
     }
 }
 

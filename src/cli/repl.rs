@@ -20,6 +20,20 @@ pub fn run(
     if ctx.dsl.scope.is_some() {
         return Err(CliError::ScopeInRepl);
     }
+    // A site's values file starts the session from the script it names.
+    let (file, dsl) = match file {
+        Some(f) => {
+            let (script, opts) = input::with_values(ctx, f)?;
+            (Some(script), opts)
+        }
+        None if !ctx.values.is_empty() => {
+            return Err(crate::dsl::ScriptError::new(
+                "`--values` needs a script to check the values against: `lvsh repl SITE.toml`",
+            )
+            .into());
+        }
+        None => (None, ctx.dsl.clone()),
+    };
     let kernel: Box<dyn Kernel> = match (&source.state, source.empty) {
         (Some(path), _) => Box::new(
             Offline::new(
@@ -49,10 +63,10 @@ pub fn run(
     Ok(repl::run(
         kernel,
         ReplOptions {
-            dsl: ctx.dsl.clone(),
+            dsl,
             color: ctx.color,
             history: history.clone(),
-            script: file.clone(),
+            script: file,
         },
     ))
 }

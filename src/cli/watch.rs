@@ -127,6 +127,17 @@ pub fn prober() -> Prober {
 /// Where the script may import from: its directory and the `-I` directories.
 fn input_roots(ctx: &Context, file: &Path) -> Vec<PathBuf> {
     let mut roots = vec![file.to_path_buf()];
+    // A site's values file: every layer, and the script it names (and its directory).
+    let mut file = file.to_path_buf();
+    if let Ok((script, opts)) = input::with_values(ctx, &file) {
+        if let Some(values) = &opts.values {
+            roots.extend(values.layers.iter().map(|l| PathBuf::from(&l.name)));
+        }
+        if script != file {
+            roots.push(script.clone());
+            file = script;
+        }
+    }
     if let Some(dir) = file.parent() {
         roots.push(if dir.as_os_str().is_empty() {
             PathBuf::from(".")
@@ -196,5 +207,45 @@ mod tests {
         assert_eq!(fingerprint(&roots), second, "not a script");
         std::fs::write(&script, "12").unwrap();
         assert_ne!(fingerprint(&roots), second, "the script changed");
+    }
+
+    #[test]
+    fn a_site_file_is_watched_with_its_layers_and_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("shared")).unwrap();
+        std::fs::write(d.join("site.rhai"), "").unwrap();
+        std::fs::write(d.join("shared/eu.toml"), "x = 1\n").unwrap();
+        std::fs::write(d.join("more.toml"), "y = 1\n").unwrap();
+        let site = d.join("sites/ams1.toml");
+        std::fs::create_dir_all(site.parent().unwrap()).unwrap();
+        std::fs::write(
+            &site,
+            "[lvsh]\nscript = \"../site.rhai\"\nextends = [\"../shared/eu.toml\"]\n",
+        )
+        .unwrap();
+        let ctx = Context {
+            dsl: Default::default(),
+            netns: None,
+            color: false,
+            quiet: true,
+            verbose: false,
+            values: vec![d.join("more.toml")],
+        };
+        let roots = input_roots(&ctx, &site);
+        for want in [
+            "sites/ams1.toml",
+            "shared/eu.toml",
+            "more.toml",
+            "site.rhai",
+        ] {
+            assert!(
+                roots.iter().any(|r| r.ends_with(want)),
+                "{want} in {roots:?}"
+            );
+        }
+        let first = fingerprint(&roots);
+        std::fs::write(d.join("shared/eu.toml"), "x = 22\n").unwrap();
+        assert_ne!(fingerprint(&roots), first, "a shared layer changed");
     }
 }

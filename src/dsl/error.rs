@@ -169,6 +169,44 @@ impl ScriptError {
         self
     }
 
+    /// Adds a label at a byte range of a text that is not a script (a values file):
+    /// the first label decides the file of this report; a label in another file
+    /// becomes a related note saying `message`.
+    pub(crate) fn label_span(
+        mut self,
+        file: &str,
+        code: &Arc<str>,
+        span: std::ops::Range<usize>,
+        text: impl Into<String>,
+        message: &str,
+    ) -> Self {
+        let (line, column) = super::key_place::line_col(code, span.start);
+        let at = SourceSpan::new(span.start.into(), span.len());
+        match &self.0.location {
+            None => {
+                self.0.location = Some(Location {
+                    file: file.to_string(),
+                    line,
+                    column,
+                });
+                self.0.source = Some(NamedSource::new(file, code.clone()));
+                self.0
+                    .labels
+                    .push(LabeledSpan::new_primary_with_span(Some(text.into()), at));
+            }
+            Some(loc) if loc.file == file => {
+                self.0
+                    .labels
+                    .push(LabeledSpan::new_with_span(Some(text.into()), at));
+            }
+            Some(_) => {
+                let note = ScriptError::note(message).label_span(file, code, span, text, message);
+                self.0.related.push(note);
+            }
+        }
+        self
+    }
+
     pub(crate) fn push_related(&mut self, e: ScriptError) {
         self.0.related.push(e);
     }

@@ -27,6 +27,7 @@ mod script_text;
 mod service;
 mod session;
 mod site_params;
+mod site_values;
 mod sources;
 mod state;
 mod sysctl;
@@ -40,6 +41,7 @@ pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::{Session, UNDO_DEPTH};
+pub use site_values::{SiteValues, is_values_file};
 
 use crate::model::{Balancer, Scope};
 use state::{Ctx, Mode, lock};
@@ -54,6 +56,8 @@ pub struct Options {
     pub params: Vec<(String, String)>,
     /// `--scope`: as if the script had declared it with `owns`/`owns_marks`.
     pub scope: Option<Scope>,
+    /// The merged values files of a site (checked against the script's `PARAMS`).
+    pub values: Option<std::sync::Arc<SiteValues>>,
 }
 
 /// A validated balancer and what the script printed (plus warnings).
@@ -97,7 +101,7 @@ pub fn evaluate_source(
         .compile(source)
         .map_err(|e| diagnose::from_parse(&e, name, &ctx.sources()))?;
     ast.set_source(name);
-    site_params::apply(&ctx, &ast, name, source)?;
+    site_params::apply(&ctx, &ast, name, source, opts.values.as_deref())?;
     ctx.start_clock();
     engine
         .run_ast(&ast)
@@ -113,4 +117,37 @@ pub fn evaluate_source(
         balancer: built.balancer,
         output,
     })
+}
+
+/// `lvsh values explain`: each value of a site (or only `key`), the file and line
+/// that set it, what it overrode, and the defaults of what no file sets. The
+/// values are checked first, as `plan` checks them; the script does not run.
+pub fn explain_values(opts: &Options, key: Option<&str>) -> Result<String, ScriptError> {
+    let Some(values) = opts.values.as_deref() else {
+        return Err(ScriptError::new("no values file given"));
+    };
+    let Some(path) = values.script.as_deref() else {
+        return Err(ScriptError::new("the values file names no script"));
+    };
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ScriptError::new(format!("cannot read `{name}`: {e}")))?;
+    let text = read_script(file, &name)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let ctx = Ctx::new(Mode::Script, opts.params.clone());
+    let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(dir.to_path_buf()));
+    let engine = engine::build(&ctx, resolver);
+    ctx.sources().insert(&name, &text);
+    ctx.set_main(&name);
+    let ast = engine
+        .compile(&text)
+        .map_err(|e| diagnose::from_parse(&e, &name, &ctx.sources()))?;
+    let Some(checked) = site_params::checked(&ctx, &ast, &name, &text, Some(values))? else {
+        return Ok(String::new());
+    };
+    let merged = checked.values.unwrap_or_default();
+    site_values::render_explain(&merged, &checked.params, &name, &text, key)
 }

@@ -419,7 +419,10 @@ fn server(v: &Dynamic) -> Result<Dynamic, Bad> {
         .get("addr")
         .ok_or_else(|| Bad::new("a server map needs `addr`", None))?;
     let (a, port) = values::address_port(&text(addr, "an address")?).map_err(from_fail)?;
-    let port = match (m.get("port"), port) {
+    // `()` is "not given": a server this check normalised passes it again unchanged
+    // (a site's `PARAMS` server handed on to a recipe).
+    let given = |k: &str| m.get(k).filter(|v| !v.is_unit());
+    let port = match (given("port"), port) {
         (Some(p), None) => ranged(p, 0, 65535, "port")?,
         (Some(_), Some(_)) => {
             return Err(Bad::new("a server's port is given twice", None));
@@ -430,13 +433,13 @@ fn server(v: &Dynamic) -> Result<Dynamic, Bad> {
     out.insert("port".into(), port);
     out.insert(
         "weight".into(),
-        match m.get("weight") {
+        match given("weight") {
             Some(w) => ranged(w, 0, MAX_WEIGHT as INT, "weight")?,
             None => Dynamic::UNIT,
         },
     );
     for k in ["u_threshold", "l_threshold"] {
-        if let Some(t) = m.get(k) {
+        if let Some(t) = given(k) {
             out.insert(k.into(), ranged(t, 0, MAX_THRESHOLD as INT, k)?);
         }
     }
@@ -446,6 +449,7 @@ fn server(v: &Dynamic) -> Result<Dynamic, Bad> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsl::recipe_schema::literal;
 
     fn check(t: &str, v: Dynamic) -> Result<String, String> {
         ParamType::parse(t)
@@ -498,6 +502,14 @@ mod tests {
         assert_eq!(s["addr"].to_string(), "10.0.0.1");
         assert_eq!(s["port"].as_int().unwrap(), 8080);
         assert!(s["weight"].is_unit());
+        let again = ParamType::Server
+            .check(&Dynamic::from_map(s.clone()), &[])
+            .unwrap()
+            .cast::<Map>();
+        assert_eq!(
+            literal(&Dynamic::from_map(again)),
+            literal(&Dynamic::from_map(s))
+        );
         let list = check(
             "list<server>",
             Dynamic::from_array(vec!["10.0.0.1".into(), "10.0.0.x".into()]),

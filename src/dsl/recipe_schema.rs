@@ -411,6 +411,14 @@ impl Params {
         self.0.iter().map(|p| p.name.as_str())
     }
 
+    /// The names as a message lists them: `` `port`, `vip` ``.
+    pub fn listed(&self) -> String {
+        self.names()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `given` checked against every declaration, defaults filled in. `what` names
     /// the callee in messages (`dr_pool::pool`).
     pub fn fill(&self, given: &Map, what: &str) -> Result<Filled, ArgError> {
@@ -476,7 +484,7 @@ impl Params {
 
 /// A check's message after the parameter's name: `needs at least..` stays, a
 /// validator's own sentence (`weight 70000 is out of range`) follows a colon.
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let joins = ["needs ", "takes ", "items ", "is "];
     if joins.iter().any(|j| message.starts_with(j)) {
         format!(" {message}")

@@ -51,6 +51,8 @@ pub struct Session {
     start: Saved,
     /// The states before the last entries, newest last, at most [`UNDO_DEPTH`].
     history: VecDeque<Saved>,
+    /// A site's values files: checked against `PARAMS` when an entry declares it.
+    values: Option<Arc<super::SiteValues>>,
 }
 
 impl Session {
@@ -74,6 +76,7 @@ impl Session {
                 modules: Vec::new(),
             },
             history: VecDeque::new(),
+            values: opts.values.clone(),
         };
         s.start = s.save();
         s
@@ -172,6 +175,11 @@ impl Session {
             .compile_with_scope(&self.scope, source)
             .map_err(|e| diagnose::from_parse(&e, name, &self.ctx.sources()))?;
         ast.set_source(name);
+        // An entry that declares `PARAMS` (the script the session started from)
+        // checks `--set` and the values files against it, as `plan` does.
+        if source.contains("const PARAMS") {
+            super::site_params::apply(&self.ctx, &ast, name, source, self.values.as_deref())?;
+        }
         let merged = self.functions.merge(&ast);
         self.ctx.start_clock();
         match self

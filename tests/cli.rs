@@ -1237,3 +1237,139 @@ fn completions_for_each_shell() {
             .run();
     }
 }
+
+/// The evaluation cache: a hit prints what the evaluation printed, byte for byte,
+/// and any input that changes (the script, an imported module, `--set`, `--scope`)
+/// means a fresh evaluation. `-v` says which it was.
+#[test]
+fn the_cache_answers_only_for_unchanged_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "site.rhai",
+        r#"import "pool" as pool;
+let n = param("n", 2);
+print(`n = ${n}`);
+pool::web("192.0.2.1", n);
+service("192.0.2.1", 443).rs(rs("10.0.0.1").dr().weight(0));
+"#,
+    );
+    write(
+        "pool.rhai",
+        r#"fn web(vip, n) { let s = service(vip, 80); for i in 1..=n { s.rs(rs(`10.0.0.${i}`).dr()); } }"#,
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["-v"];
+        all.extend_from_slice(args);
+        let out = Test::new()
+            .current_dir(dir.path())
+            .env("LVSH_CACHE_DIR", cache)
+            .args(all)
+            .stderr_any()
+            .run();
+        let from_cache = out.stderr.contains("cache: `site.rhai` from the cache");
+        assert!(
+            from_cache || out.stderr.contains("cache: `site.rhai` evaluated"),
+            "{}",
+            out.stderr
+        );
+        let rest: String = out
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("cache: "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        (from_cache, out.stdout, rest)
+    };
+    let check = ["check", "site.rhai"];
+    let (hit, out, err) = run(&check);
+    assert!(!hit);
+    assert_eq!(out, "site.rhai: ok, 2 services, 3 real servers\n");
+    assert!(err.starts_with("n = 2\n"), "{err}");
+    assert_eq!(run(&check), (true, out.clone(), err.clone()));
+    // Without -v, a hit and a miss print the same.
+    let plain = |args: &[&str]| {
+        Test::new()
+            .current_dir(dir.path())
+            .env("LVSH_CACHE_DIR", cache)
+            .args(args)
+            .stderr_any()
+            .run()
+    };
+    let hit = plain(&check);
+    let miss = plain(&["check", "site.rhai", "--no-cache"]);
+    assert_eq!((hit.stdout, hit.stderr), (miss.stdout, miss.stderr));
+    // The entry is the evaluation's, whichever command made it.
+    let (hit, plan, _) = run(&["plan", "site.rhai", "--empty"]);
+    assert!(hit, "check filled the entry plan uses");
+    assert!(plan.contains("+ service tcp 192.0.2.1:80"), "{plan}");
+
+    // Each input, one at a time.
+    assert!(!run(&["check", "site.rhai", "--set", "n=3"]).0, "--set");
+    assert!(run(&["check", "site.rhai", "--set", "n=3"]).0);
+    assert!(
+        !run(&["check", "site.rhai", "--set", "n=4"]).0,
+        "--set value"
+    );
+    assert!(
+        !run(&["check", "site.rhai", "--scope", "192.0.2.0/24"]).0,
+        "--scope"
+    );
+    assert!(run(&check).0);
+    write(
+        "pool.rhai",
+        r#"fn web(vip, n) { let s = service(vip, 80).scheduler("wrr"); for i in 1..=n { s.rs(rs(`10.0.0.${i}`).dr()); } }"#,
+    );
+    let (hit, _, _) = run(&check);
+    assert!(!hit, "module");
+    let (hit, plan, _) = run(&["plan", "site.rhai", "--empty"]);
+    assert!(hit);
+    assert!(
+        plan.lines()
+            .any(|l| l.starts_with("+ service tcp 192.0.2.1:80 ") && l.ends_with("wrr")),
+        "{plan}"
+    );
+    write(
+        "site.rhai",
+        &std::fs::read_to_string(dir.path().join("site.rhai"))
+            .unwrap()
+            .replace("443", "8443"),
+    );
+    assert!(!run(&check).0, "script");
+    assert!(run(&check).0);
+    // --no-cache evaluates even then.
+    assert!(!run(&["check", "site.rhai", "--no-cache"]).0);
+    let entries = || std::fs::read_dir(cache).unwrap().count();
+    let before = entries();
+    let out = Test::new()
+        .current_dir(dir.path())
+        .env("LVSH_CACHE_DIR", cache)
+        .args(["-v", "check", "site.rhai", "--no-cache", "--set", "n=5"])
+        .stderr_any()
+        .run();
+    assert!(
+        out.stderr
+            .contains("cache: `site.rhai` evaluated, without a cache"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(entries(), before, "--no-cache stores nothing");
+
+    // A spoilt entry is a miss, not an error.
+    for e in std::fs::read_dir(cache).unwrap() {
+        std::fs::write(e.unwrap().path(), "{\"format\":").unwrap();
+    }
+    assert!(!run(&check).0, "corrupt entry");
+    assert!(run(&check).0);
+}
+
+#[test]
+fn no_cache_is_refused_for_commands_that_run_no_script() {
+    Test::new()
+        .args(["history", "--no-cache"])
+        .status(1)
+        .stderr_contains(&["`--no-cache` means nothing: `lvsh history` runs no script"])
+        .run();
+}

@@ -39,6 +39,8 @@ pub struct Context {
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--no-cache`: evaluate scripts, and store nothing.
+    pub no_cache: bool,
 }
 
 impl Context {
@@ -103,6 +105,7 @@ pub fn run() -> i32 {
         color,
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
+        no_cache: cli.global.no_cache,
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,

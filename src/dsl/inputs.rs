@@ -9,7 +9,6 @@
 //! evaluation but not change what a finished one produced (see `engine::REMOVED`).
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// One file the resolver looked at.
@@ -26,7 +25,7 @@ pub struct Read {
     /// Where `path` led (symlinks resolved): the directories imports may read are
     /// checked against this.
     pub real: PathBuf,
-    /// SHA-256 of the text, in hex.
+    /// SHA-256 of the text (`sha256:HEX`).
     pub sha256: String,
 }
 
@@ -60,13 +59,9 @@ impl Input {
     }
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+/// `sha256:HEX`, as lvsh names content hashes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    crate::state::sha256(bytes)
 }
 
 #[cfg(test)]

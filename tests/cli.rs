@@ -1373,3 +1373,49 @@ fn no_cache_is_refused_for_commands_that_run_no_script() {
         .stderr_contains(&["`--no-cache` means nothing: `lvsh history` runs no script"])
         .run();
 }
+
+/// Runs at the same time share the cache safely: each writes its entry beside and
+/// renames it over, so every run reads a whole entry or none.
+#[test]
+fn concurrent_runs_share_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let script = dir.path().join("site.rhai");
+    let mut text = String::new();
+    for i in 1..=200 {
+        text.push_str(&format!(
+            "service(\"10.1.0.{}\", {}).rs(rs(\"10.2.0.1\").nat()).rs(rs(\"10.2.0.2\").nat());\n",
+            i % 250 + 1,
+            1000 + i
+        ));
+    }
+    std::fs::write(&script, text).unwrap();
+    let expected = "ok, 200 services, 400 real servers\n";
+    for round in 0..3 {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_lvsh"))
+                    .args(["check", script.to_str().unwrap()])
+                    .env("LVSH_CACHE_DIR", &cache)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).ends_with(expected),
+                "round {round}: {out:?}"
+            );
+            assert!(out.stderr.is_empty(), "round {round}: {out:?}");
+        }
+    }
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "one entry and no temporary file: {names:?}");
+}

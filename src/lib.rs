@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod backend;
+pub mod cache;
 pub mod cli;
 pub mod convert;
 pub mod dsl;

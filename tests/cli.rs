@@ -1406,3 +1406,232 @@ fn values_layers_apply_in_order() {
         .stderr_contains(&["`--values` means nothing"])
         .run();
 }
+
+/// The evaluation cache: a hit prints what the evaluation printed, byte for byte,
+/// and any input that changes (the script, an imported module, `--set`, `--scope`)
+/// means a fresh evaluation. `-v` says which it was.
+#[test]
+fn the_cache_answers_only_for_unchanged_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "site.rhai",
+        r#"import "pool" as pool;
+let n = param("n", 2);
+print(`n = ${n}`);
+pool::web("192.0.2.1", n);
+service("192.0.2.1", 443).rs(rs("10.0.0.1").dr().weight(0));
+"#,
+    );
+    write(
+        "pool.rhai",
+        r#"fn web(vip, n) { let s = service(vip, 80); for i in 1..=n { s.rs(rs(`10.0.0.${i}`).dr()); } }"#,
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["-v"];
+        all.extend_from_slice(args);
+        let out = Test::new()
+            .current_dir(dir.path())
+            .env("LVSH_CACHE_DIR", cache)
+            .args(all)
+            .stderr_any()
+            .run();
+        let from_cache = out.stderr.contains("cache: `site.rhai` from the cache");
+        assert!(
+            from_cache || out.stderr.contains("cache: `site.rhai` evaluated"),
+            "{}",
+            out.stderr
+        );
+        let rest: String = out
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("cache: "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        (from_cache, out.stdout, rest)
+    };
+    let check = ["check", "site.rhai"];
+    let (hit, out, err) = run(&check);
+    assert!(!hit);
+    assert_eq!(out, "site.rhai: ok, 2 services, 3 real servers\n");
+    assert!(err.starts_with("n = 2\n"), "{err}");
+    assert_eq!(run(&check), (true, out.clone(), err.clone()));
+    // Without -v, a hit and a miss print the same.
+    let plain = |args: &[&str]| {
+        Test::new()
+            .current_dir(dir.path())
+            .env("LVSH_CACHE_DIR", cache)
+            .args(args)
+            .stderr_any()
+            .run()
+    };
+    let hit = plain(&check);
+    let miss = plain(&["check", "site.rhai", "--no-cache"]);
+    assert_eq!((hit.stdout, hit.stderr), (miss.stdout, miss.stderr));
+    // The entry is the evaluation's, whichever command made it.
+    let (hit, plan, _) = run(&["plan", "site.rhai", "--empty"]);
+    assert!(hit, "check filled the entry plan uses");
+    assert!(plan.contains("+ service tcp 192.0.2.1:80"), "{plan}");
+
+    // Each input, one at a time.
+    assert!(!run(&["check", "site.rhai", "--set", "n=3"]).0, "--set");
+    assert!(run(&["check", "site.rhai", "--set", "n=3"]).0);
+    assert!(
+        !run(&["check", "site.rhai", "--set", "n=4"]).0,
+        "--set value"
+    );
+    assert!(
+        !run(&["check", "site.rhai", "--scope", "192.0.2.0/24"]).0,
+        "--scope"
+    );
+    assert!(run(&check).0);
+    write(
+        "pool.rhai",
+        r#"fn web(vip, n) { let s = service(vip, 80).scheduler("wrr"); for i in 1..=n { s.rs(rs(`10.0.0.${i}`).dr()); } }"#,
+    );
+    let (hit, _, _) = run(&check);
+    assert!(!hit, "module");
+    let (hit, plan, _) = run(&["plan", "site.rhai", "--empty"]);
+    assert!(hit);
+    assert!(
+        plan.lines()
+            .any(|l| l.starts_with("+ service tcp 192.0.2.1:80 ") && l.ends_with("wrr")),
+        "{plan}"
+    );
+    write(
+        "site.rhai",
+        &std::fs::read_to_string(dir.path().join("site.rhai"))
+            .unwrap()
+            .replace("443", "8443"),
+    );
+    assert!(!run(&check).0, "script");
+    assert!(run(&check).0);
+    // --no-cache evaluates even then.
+    assert!(!run(&["check", "site.rhai", "--no-cache"]).0);
+    let entries = || std::fs::read_dir(cache).unwrap().count();
+    let before = entries();
+    let out = Test::new()
+        .current_dir(dir.path())
+        .env("LVSH_CACHE_DIR", cache)
+        .args(["-v", "check", "site.rhai", "--no-cache", "--set", "n=5"])
+        .stderr_any()
+        .run();
+    assert!(
+        out.stderr
+            .contains("cache: `site.rhai` evaluated, without a cache"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(entries(), before, "--no-cache stores nothing");
+
+    // A spoilt entry is a miss, not an error.
+    for e in std::fs::read_dir(cache).unwrap() {
+        std::fs::write(e.unwrap().path(), "{\"format\":").unwrap();
+    }
+    assert!(!run(&check).0, "corrupt entry");
+    assert!(run(&check).0);
+}
+
+#[test]
+fn no_cache_is_refused_for_commands_that_run_no_script() {
+    Test::new()
+        .args(["history", "--no-cache"])
+        .status(1)
+        .stderr_contains(&["`--no-cache` means nothing: `lvsh history` runs no script"])
+        .run();
+}
+
+/// Runs at the same time share the cache safely: each writes its entry beside and
+/// renames it over, so every run reads a whole entry or none.
+#[test]
+fn concurrent_runs_share_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let script = dir.path().join("site.rhai");
+    let mut text = String::new();
+    for i in 1..=200 {
+        text.push_str(&format!(
+            "service(\"10.1.0.{}\", {}).rs(rs(\"10.2.0.1\").nat()).rs(rs(\"10.2.0.2\").nat());\n",
+            i % 250 + 1,
+            1000 + i
+        ));
+    }
+    std::fs::write(&script, text).unwrap();
+    let expected = "ok, 200 services, 400 real servers\n";
+    for round in 0..3 {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_lvsh"))
+                    .args(["check", script.to_str().unwrap()])
+                    .env("LVSH_CACHE_DIR", &cache)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).ends_with(expected),
+                "round {round}: {out:?}"
+            );
+            assert!(out.stderr.is_empty(), "round {round}: {out:?}");
+        }
+    }
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "one entry and no temporary file: {names:?}");
+}
+
+/// A site's values are part of the cache's key: changing a value in the site file
+/// or adding a `--values` file evaluates again.
+#[test]
+fn the_cache_answers_only_for_unchanged_site_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "site.rhai",
+        r#"const PARAMS = #{ weight: #{ type: "weight", "default": 1 } };
+service("192.0.2.1", 80).rs(rs("10.0.0.1").dr().weight(param("weight")));
+"#,
+    );
+    write(
+        "ams1.toml",
+        "weight = 2\n\n[lvsh]\nscript = \"site.rhai\"\n",
+    );
+    write("more.toml", "weight = 5\n");
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["-v", "plan", "--empty", "ams1.toml"];
+        args.extend_from_slice(extra);
+        let out = Test::new()
+            .current_dir(dir.path())
+            .env("LVSH_CACHE_DIR", cache.to_str().unwrap())
+            .args(args)
+            .stderr_any()
+            .run();
+        let hit = out.stderr.contains("from the cache");
+        let weight = out
+            .stdout
+            .lines()
+            .find(|l| l.contains("rs 10.0.0.1"))
+            .unwrap();
+        (hit, weight.split_whitespace().last().unwrap().to_string())
+    };
+    assert_eq!(plan(&[]), (false, "2".into()));
+    assert_eq!(plan(&[]), (true, "2".into()));
+    assert_eq!(plan(&["--values", "more.toml"]), (false, "5".into()));
+    write(
+        "ams1.toml",
+        "weight = 3\n\n[lvsh]\nscript = \"site.rhai\"\n",
+    );
+    assert_eq!(plan(&[]), (false, "3".into()));
+    write("more.toml", "weight = 6\n");
+    assert_eq!(plan(&["--values", "more.toml"]), (false, "6".into()));
+}

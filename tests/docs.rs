@@ -123,6 +123,10 @@ fn lvsh(args: &[String], stdin: &str) -> Run {
         .current_dir(root())
         .env("NO_COLOR", "1")
         .env_remove("XDG_STATE_HOME")
+        .env(
+            "LVSH_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cache"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -47,6 +47,10 @@ pub struct Global {
     /// (check, plan, apply, emit, watch)
     #[arg(long, global = true, value_name = "SPEC", value_parser = parse_scope, help_heading = GLOBAL)]
     pub scope: Vec<Scope>,
+    /// Evaluate the script even when the cache holds its result, and store nothing
+    /// (check, plan, apply, emit, watch)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_cache: bool,
     /// More output
     #[arg(short, long, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: bool,

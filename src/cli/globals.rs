@@ -67,6 +67,19 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
     if !g.set.is_empty() && !u.script {
         return Some(("--set", format!("`--set` means nothing: {script}")));
     }
+    if g.no_cache && !u.script {
+        return Some((
+            "--no-cache",
+            format!("`--no-cache` means nothing: {script}"),
+        ));
+    }
+    if g.no_cache && matches!(cli.command, Command::Repl { .. }) {
+        return Some((
+            "--no-cache",
+            "`--no-cache` means nothing: `lvsh repl` evaluates every entry, without a cache"
+                .to_string(),
+        ));
+    }
     if !g.scope.is_empty() && !u.scope {
         return Some(("--scope", format!("`--scope` means nothing: {script}")));
     }
@@ -125,6 +138,15 @@ mod tests {
             "`-I/--lib` means nothing: `lvsh save` runs no script"
         );
         assert_eq!(
+            why(&["import", "x", "--no-cache"]).unwrap(),
+            "`--no-cache` means nothing: `lvsh import` runs no script"
+        );
+        assert!(
+            why(&["repl", "--no-cache"])
+                .unwrap()
+                .contains("without a cache")
+        );
+        assert_eq!(
             why(&["history", "--scope", "mark:1"]).unwrap(),
             "`--scope` means nothing: `lvsh history` runs no script"
         );
@@ -147,6 +169,8 @@ mod tests {
             &["show", "--netns", "blue", "-v"],
             &["import", "x", "-q"],
             &["repl", "--empty", "--set", "a=1"],
+            &["plan", "x", "--empty", "--no-cache"],
+            &["watch", "x", "--no-cache"],
         ] {
             assert_eq!(why(args), None, "{args:?}");
         }

@@ -2,6 +2,7 @@
 
 use super::{CliError, Context, state_file::StateFileError};
 use crate::{
+    cache::{Build, Cache, Key},
     dsl::{self, Evaluated},
     model::Balancer,
     not_text::NotText,
@@ -36,11 +37,14 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 }
 
 /// Evaluates a script into a validated model; what it printed and its warnings go
-/// to stderr (not with `-q`).
+/// to stderr (not with `-q`). A script file whose result the cache holds is not run
+/// (see [`crate::cache`]); `-v` says which it was.
 pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
     let (path, opts) = with_values(ctx, path)?;
     let (path, opts) = (path.as_path(), &opts);
-    let Evaluated { balancer, output } = if path == Path::new("-") {
+    let Evaluated {
+        balancer, output, ..
+    } = if path == Path::new("-") {
         let src = dsl::read_script(std::io::stdin().lock(), "-")?;
         dsl::evaluate_source("<stdin>", &src, None, opts)?
     } else {
@@ -50,7 +54,7 @@ pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
                 source,
             });
         }
-        dsl::evaluate_file(path, opts)?
+        evaluate_cached(ctx, path, opts)?
     };
     for line in output {
         ctx.note(&format!("{line}\n"));
@@ -73,6 +77,33 @@ pub fn with_values(ctx: &Context, path: &Path) -> Result<(PathBuf, dsl::Options)
     let mut opts = ctx.dsl.clone();
     opts.values = Some(Arc::new(values));
     Ok((script, opts))
+}
+
+fn evaluate_cached(ctx: &Context, path: &Path, opts: &dsl::Options) -> Result<Evaluated, CliError> {
+    let text = dsl::load_file(path)?;
+    let name = path.display().to_string();
+    let dir = dsl::script_dir(path);
+    let cache = Cache::open(ctx.no_cache);
+    if !cache.is_enabled() {
+        let evaluated = dsl::evaluate_source(&name, &text, Some(dir), opts)?;
+        if ctx.verbose {
+            ctx.note(&format!("cache: `{name}` evaluated, without a cache\n"));
+        }
+        return Ok(evaluated);
+    }
+    let key = Key::new(&Build::current(), &name, &text, dir, opts);
+    if let Some(hit) = cache.lookup(&key) {
+        if ctx.verbose {
+            ctx.note(&format!("cache: `{name}` from the cache\n"));
+        }
+        return Ok(hit);
+    }
+    let evaluated = dsl::evaluate_source(&name, &text, Some(dir), opts)?;
+    cache.store(&key, &evaluated);
+    if ctx.verbose {
+        ctx.note(&format!("cache: `{name}` evaluated, and stored\n"));
+    }
+    Ok(evaluated)
 }
 
 /// Reads a state file written by `emit --to json`.

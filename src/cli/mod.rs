@@ -42,6 +42,8 @@ pub struct Context {
     pub verbose: bool,
     /// `--values FILE`: layers after the site file's own.
     pub values: Vec<std::path::PathBuf>,
+    /// `--no-cache`: evaluate scripts, and store nothing.
+    pub no_cache: bool,
 }
 
 impl Context {
@@ -108,6 +110,7 @@ pub fn run() -> i32 {
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
         values: cli.global.values.clone(),
+        no_cache: cli.global.no_cache,
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,

@@ -231,6 +231,7 @@ mod tests {
             quiet: true,
             verbose: false,
             values: vec![d.join("more.toml")],
+            no_cache: false,
         };
         let roots = input_roots(&ctx, &site);
         for want in [

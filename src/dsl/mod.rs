@@ -14,6 +14,7 @@ mod diagnose;
 mod docs;
 mod engine;
 mod error;
+mod inputs;
 mod key_place;
 mod method;
 mod param_type;
@@ -39,6 +40,7 @@ mod tests;
 
 pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
+pub use inputs::{Input, Read};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::{Session, UNDO_DEPTH};
 pub use site_values::{SiteValues, is_values_file};
@@ -66,19 +68,35 @@ pub struct Evaluated {
     pub balancer: Balancer,
     /// Lines from `print()`/`debug()`, then `warning: ..` lines.
     pub output: Vec<String>,
+    /// The module files the evaluation read or looked for (not the script itself).
+    pub inputs: Vec<Input>,
 }
 
 /// Evaluates the script at `path`; its directory is searched for imports.
 pub fn evaluate_file(path: &Path, opts: &Options) -> Result<Evaluated, ScriptError> {
+    let text = load_file(path)?;
+    evaluate_source(
+        &path.display().to_string(),
+        &text,
+        Some(script_dir(path)),
+        opts,
+    )
+}
+
+/// The text of the script file at `path`, as [`evaluate_file`] reads it.
+pub fn load_file(path: &Path) -> Result<String, ScriptError> {
     let file = std::fs::File::open(path)
         .map_err(|e| ScriptError::new(format!("cannot read `{}`: {e}", path.display())))?;
-    let text = read_script(file, &path.display().to_string())?;
-    let dir = match path.parent() {
+    read_script(file, &path.display().to_string())
+}
+
+/// The directory a script's own imports are searched in.
+pub fn script_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if d.as_os_str().is_empty() => Path::new("."),
         Some(d) => d,
         None => Path::new("."),
-    };
-    evaluate_source(&path.display().to_string(), &text, Some(dir), opts)
+    }
 }
 
 /// Evaluates `source`, named `name` in errors; `base_dir` is searched for imports.
@@ -90,6 +108,7 @@ pub fn evaluate_source(
 ) -> Result<Evaluated, ScriptError> {
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
     let resolver = engine::resolver(&ctx, &opts.lib_dirs, base_dir.map(Path::to_path_buf));
+    let looked = resolver.0.clone();
     let mut engine = engine::build(&ctx, resolver);
     if source.contains("import") {
         engine::track_calls(&mut engine);
@@ -116,6 +135,7 @@ pub fn evaluate_source(
     Ok(Evaluated {
         balancer: built.balancer,
         output,
+        inputs: looked.inputs(),
     })
 }
 

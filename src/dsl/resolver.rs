@@ -4,6 +4,7 @@
 
 use super::allowed_dirs::AllowedDirs;
 use super::error::fail;
+use super::inputs::Input;
 use super::recipe_module;
 use super::state::{Ctx, lock};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
@@ -34,6 +35,8 @@ pub(crate) struct Resolver {
     dirs: Mutex<HashMap<String, PathBuf>>,
     cache: Mutex<HashMap<String, SharedModule>>,
     loading: Mutex<Vec<String>>,
+    /// Every file looked at, in order (see [`Input`]).
+    inputs: Mutex<Vec<Input>>,
 }
 
 /// A shared resolver, so a REPL session keeps its cache when the engine is rebuilt.
@@ -51,7 +54,13 @@ impl Resolver {
             dirs: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             loading: Mutex::new(Vec::new()),
+            inputs: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The files looked at so far.
+    pub fn inputs(&self) -> Vec<Input> {
+        lock(&self.inputs).clone()
     }
 
     /// Where `path` comes from: its display name, its text, and its directory.
@@ -81,10 +90,15 @@ impl Resolver {
                     e.set_position(pos);
                     e
                 })?;
+                // Read, so it canonicalizes; if it stopped since, the empty path
+                // never matches again.
+                let real = p.canonicalize().unwrap_or_default();
+                lock(&self.inputs).push(Input::read(&p, real, &text));
                 let name = display(&p);
                 let dir = p.parent().map(Path::to_path_buf);
                 return Ok((name, text, dir));
             }
+            lock(&self.inputs).push(Input::absent(&p));
         }
         Err(Box::new(EvalAltResult::ErrorModuleNotFound(
             path.to_string(),

@@ -136,6 +136,10 @@ impl Test {
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE")
             .env("COLUMNS", "100")
+            // One evaluation cache for every test, kept between runs: a script a test
+            // ran before is answered from it, so the goldens also check that a hit
+            // prints what the evaluation printed.
+            .env("LVSH_CACHE_DIR", cache_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -174,6 +178,11 @@ impl Test {
         }
         output
     }
+}
+
+/// The evaluation cache of the tests (`LVSH_CACHE_DIR`), under the target directory.
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cache")
 }
 
 impl Default for Test {

@@ -108,16 +108,8 @@ impl ScriptError {
         };
         match &self.0.location {
             None => {
-                self.0.location = Some(Location {
-                    file: file.to_string(),
-                    line,
-                    column,
-                });
-                self.0.source = Some(NamedSource::new(file, code.clone()));
                 let span = span_at(&code, line, column);
-                self.0
-                    .labels
-                    .push(LabeledSpan::new_primary_with_span(Some(text), span));
+                self.first_place(file, &code, (line, column), span, text);
             }
             Some(loc) if loc.file == file => {
                 let span = span_at(&code, line, column);
@@ -183,17 +175,7 @@ impl ScriptError {
         let (line, column) = super::key_place::line_col(code, span.start);
         let at = SourceSpan::new(span.start.into(), span.len());
         match &self.0.location {
-            None => {
-                self.0.location = Some(Location {
-                    file: file.to_string(),
-                    line,
-                    column,
-                });
-                self.0.source = Some(NamedSource::new(file, code.clone()));
-                self.0
-                    .labels
-                    .push(LabeledSpan::new_primary_with_span(Some(text.into()), at));
-            }
+            None => self.first_place(file, code, (line, column), at, text.into()),
             Some(loc) if loc.file == file => {
                 self.0
                     .labels
@@ -205,6 +187,26 @@ impl ScriptError {
             }
         }
         self
+    }
+
+    /// The report's first place: it decides the file shown and has the primary label.
+    fn first_place(
+        &mut self,
+        file: &str,
+        code: &Arc<str>,
+        (line, column): (usize, usize),
+        span: SourceSpan,
+        text: String,
+    ) {
+        self.0.location = Some(Location {
+            file: file.to_string(),
+            line,
+            column,
+        });
+        self.0.source = Some(NamedSource::new(file, code.clone()));
+        self.0
+            .labels
+            .push(LabeledSpan::new_primary_with_span(Some(text), span));
     }
 
     pub(crate) fn push_related(&mut self, e: ScriptError) {

@@ -68,7 +68,13 @@ impl SavedPlan {
     /// `lvsh_plan`); `None` for anything else, a script for instance.
     pub fn detect(text: &str) -> Option<Result<SavedPlan, serde_json::Error>> {
         let t = text.trim_start();
-        if !t.starts_with('{') || !t[..t.len().min(64)].contains("\"lvsh_plan\"") {
+        // The key comes first in what `lvsh plan -o` writes; a cut inside a
+        // character (a script's comment, say) must not panic.
+        let mut head = t.len().min(64);
+        while !t.is_char_boundary(head) {
+            head -= 1;
+        }
+        if !t.starts_with('{') || !t[..head].contains("\"lvsh_plan\"") {
             return None;
         }
         Some(serde_json::from_str(t))
@@ -158,6 +164,10 @@ mod tests {
         assert_eq!(back, p);
         assert!(SavedPlan::detect("service(\"10.0.0.1\", 80);").is_none());
         assert!(SavedPlan::detect("{ let x = 1; }").is_none());
+        // Byte 64 inside a two-byte character: still a script, no panic.
+        let block = format!("{{ // {}\n}}\n", "é".repeat(40));
+        assert!(!block.is_char_boundary(64));
+        assert!(SavedPlan::detect(&block).is_none());
         assert!(
             SavedPlan::detect("{\"lvsh_plan\": \"x\"}")
                 .unwrap()

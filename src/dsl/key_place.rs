@@ -3,24 +3,30 @@
 //! declaration inside `const RECIPE`/`const PARAMS`. A scan of the text, not of the
 //! AST: rhai keeps no positions for map keys.
 
-/// 1-based line and column of byte `offset` in `text`.
+/// 1-based line and character column (rhai's kind) of byte `offset` in `text`.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |i| before.len() - i - 1)
-        + 1;
-    (line, col)
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
-/// Byte offset of a 1-based line and column.
-pub(crate) fn offset(text: &str, line: usize, column: usize) -> Option<usize> {
+/// Byte offset of a 1-based line and a 1-based *byte* column, as serde_json
+/// counts them (rhai counts characters: see `sources::offset`).
+pub(crate) fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
     let mut start = 0;
     for _ in 1..line {
         start += text[start..].find('\n')? + 1;
     }
-    Some((start + column.saturating_sub(1)).min(text.len()))
+    let mut at = (start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    Some(at)
 }
 
 fn is_ident(c: u8) -> bool {
@@ -115,7 +121,7 @@ pub(crate) fn argument_key(
     column: usize,
     key: &str,
 ) -> Option<(usize, usize)> {
-    let start = offset(text, line, column)?;
+    let start = super::sources::offset(text, line, column);
     let open = start + text[start..].find('(')?;
     let end = group_end(text, open);
     let map = open + text[open..end].find("#{")?;
@@ -176,6 +182,17 @@ mod tests {
         assert_eq!(argument_key(t, 2, 1, "vip"), Some((2, 13)));
         assert_eq!(argument_key(t, 2, 1, "port"), None);
         assert_eq!(argument_key("web::web(p);", 1, 1, "vip"), None);
+    }
+
+    #[test]
+    fn columns_count_characters_as_rhai_does() {
+        // `web` is at character column 22, byte column 31.
+        let t = "let c = \"ééééééééé\"; web::web(#{ servers: [] });\n";
+        assert_eq!(argument_key(t, 1, 22, "servers"), Some((1, 34)));
+        assert_eq!(line_col(t, t.find("servers").unwrap()), (1, 34));
+        // Inside a character: the character's own column, no panic.
+        assert_eq!(line_col(t, 10), (1, 10));
+        assert_eq!(byte_offset(t, 1, 11), Some(9));
     }
 
     #[test]

@@ -802,7 +802,7 @@ fn toml_value(v: &DeValue, span: Range<usize>) -> Result<Dynamic, Bad> {
 /// its quoted name after the key that holds it.
 fn parse_json(name: &str, text: &Arc<str>) -> Result<Vec<Item>, ScriptError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        let off = super::key_place::offset(text, e.line(), e.column()).unwrap_or(0);
+        let off = super::key_place::byte_offset(text, e.line(), e.column()).unwrap_or(0);
         ScriptError::new(format!("`{name}` is not valid JSON: {e}")).label_span(
             name,
             text,

@@ -107,6 +107,7 @@ fn the_package_holds_the_binary_units_pages_completions_and_the_conffile() {
         "import",
         "man",
         "plan",
+        "recipes",
         "repl",
         "rollback",
         "save",

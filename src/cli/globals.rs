@@ -28,9 +28,10 @@ fn uses(command: &Command) -> Uses {
         | Command::Drain { .. }
         | Command::Undrain { .. } => (true, false, false),
         Command::Values { .. } => (false, true, false),
-        Command::Import { .. } | Command::Completions { .. } | Command::Man { .. } => {
-            (false, false, false)
-        }
+        Command::Import { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Recipes { .. } => (false, false, false),
     };
     Uses {
         kernel,
@@ -106,6 +107,7 @@ pub fn name(command: &Command) -> &'static str {
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
         Command::Values { .. } => "values",
+        Command::Recipes { .. } => "recipes",
     }
 }
 

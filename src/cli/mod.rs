@@ -15,6 +15,7 @@ mod json_place;
 mod live;
 mod man;
 mod plan;
+mod recipes;
 mod repl;
 mod rollback;
 mod save;
@@ -189,6 +190,7 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         Command::Values {
             command: args::ValuesCommand::Explain { file, key },
         } => values::explain(ctx, file, key.as_deref()),
+        Command::Recipes { command } => recipes::run(ctx, command),
     }
 }
 

@@ -124,7 +124,7 @@ impl Libraries {
                              while developing it",
                         ));
                     }
-                    let root = site.root.join(p);
+                    let root = super::manifest::tidy_join(&site.root, &p.to_string_lossy());
                     if !root.is_dir() {
                         return Err(at(
                             format!(

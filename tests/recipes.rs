@@ -282,6 +282,76 @@ fn unlocked_libraries_warn_and_apply_refuses_them() {
 }
 
 #[test]
+fn recipes_list_names_status_and_entry_points() {
+    let site_dir = root().join("examples/recipes/site");
+    Test::new()
+        .current_dir(&site_dir)
+        .args(["recipes", "list"])
+        .stdout_golden("recipes/list.out")
+        .run();
+    Test::new()
+        .current_dir(&site_dir)
+        .args(["recipes", "list", "--json"])
+        .stdout_golden("recipes/list.json")
+        .run();
+    let d = site();
+    write(
+        d.path(),
+        "vendor/lvsh/acme/recipes/extra.rhai",
+        "fn x() {}\n",
+    );
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["recipes", "list"])
+        .run();
+    assert!(
+        out.stdout
+            .starts_with("acme 1.0.0  git+file:///srv/git/lvs-recipes.git  modified\n"),
+        "{}",
+        out.stdout
+    );
+    fs::remove_dir_all(d.path().join("vendor/lvsh/acme")).unwrap();
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["recipes", "list"])
+        .run();
+    assert_eq!(
+        out.stdout,
+        "acme 1.0.0  git+file:///srv/git/lvs-recipes.git  missing\n"
+    );
+    let d = unlocked_site();
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["recipes", "list"])
+        .run();
+    assert!(
+        out.stdout
+            .starts_with("acme -  path+lib  unlocked\n  @acme/dr_web::web"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_lock_of_another_stdlib_is_a_warning() {
+    let d = site();
+    let lock = fs::read_to_string(d.path().join("lvsh.lock")).unwrap();
+    let start = lock.find("stdlib = \"sha256tree:").unwrap() + 20;
+    let other = format!(
+        "{}{}{}",
+        &lock[..start],
+        "0".repeat(64),
+        &lock[start + 64..]
+    );
+    fs::write(d.path().join("lvsh.lock"), other).unwrap();
+    Test::new()
+        .current_dir(d.path())
+        .args(["check", "sites/fra1.toml"])
+        .stderr_golden("recipes/stdlib_changed.stderr")
+        .run();
+}
+
+#[test]
 fn recipes_commands_outside_a_site_say_so() {
     let bare = tempfile::tempdir().unwrap();
     fails(bare.path(), "verify_no_site", &["recipes", "verify"]);

@@ -244,6 +244,14 @@ impl Libraries {
     }
 }
 
+/// Where a locked library's tree is for the site at `site_root` (the vendored
+/// copy when the site vendors, else the cache), or why it is not there.
+pub fn locate(site_root: &Path, locked: &Locked) -> Result<(PathBuf, bool), String> {
+    let vendor = super::manifest::tidy_join(site_root, VENDOR_DIR);
+    let vendored = vendor.is_dir();
+    locked_dir(locked, &vendor, vendored).map(|d| (d, vendored))
+}
+
 /// Where a locked library's tree is: the vendored copy when the site vendors,
 /// else the cache.
 fn locked_dir(locked: &Locked, vendor: &Path, vendored: bool) -> Result<PathBuf, String> {

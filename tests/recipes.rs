@@ -352,6 +352,80 @@ fn a_lock_of_another_stdlib_is_a_warning() {
 }
 
 #[test]
+fn a_library_module_imports_inside_its_library() {
+    let d = unlocked_site();
+    write(
+        d.path(),
+        "lib/recipes/web/pair.rhai",
+        "import \"ports\" as ports;\nimport \"@self/dr_web\" as web;\n\
+         fn pair(vip, servers) { web::web(#{ mark: 30, vip: vip, servers: servers, ports: ports::WEB }) }\n",
+    );
+    write(
+        d.path(),
+        "lib/recipes/web/ports.rhai",
+        "export const WEB = [80, 8443];\n",
+    );
+    // A file of the site with the same name is not what the library reads.
+    write(d.path(), "ports.rhai", "export const WEB = [1];\n");
+    write(
+        d.path(),
+        "pair.rhai",
+        "import \"@acme/web/pair\" as p;\np::pair(\"192.0.2.30\", [\"10.0.3.1\"]);\n",
+    );
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["plan", "--empty", "pair.rhai"])
+        .stderr_any()
+        .run();
+    assert!(
+        out.stdout.contains("tcp dport {80, 8443} → fwmark 30"),
+        "{}",
+        out.stdout
+    );
+    // Standard input finds the site from the current directory.
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["check", "-"])
+        .stdin("import \"@acme/nat_farm\" as n;\nn::farm(#{ vip: \"192.0.2.1\", port: 80, backends: [\"10.0.0.1\"] });\n")
+        .stderr_any()
+        .run();
+    assert!(out.stdout.contains("ok, 1 service"), "{}", out.stdout);
+    // A library whose manifest names another library.
+    write(
+        d.path(),
+        "lib/lvsh-lib.toml",
+        "[library]\nname = \"other\"\n",
+    );
+    fails(d.path(), "wrong_name", &["check", "pair.rhai"]);
+}
+
+#[test]
+fn the_evaluation_cache_never_skips_verification() {
+    let d = site();
+    let run = |status: i32| {
+        Test::new()
+            .current_dir(d.path())
+            .args(["check", "sites/ams1.toml"])
+            .status(status)
+            .stderr_any()
+            .run()
+    };
+    run(0);
+    run(0);
+    let acme = d.path().join("vendor/lvsh/acme/recipes/dr_web.rhai");
+    let text = fs::read_to_string(&acme).unwrap();
+    fs::write(&acme, text.replace("1200", "60")).unwrap();
+    let out = run(1);
+    assert!(
+        out.stderr.contains("modified: recipes/dr_web.rhai"),
+        "{}",
+        out.stderr
+    );
+    fs::write(&acme, text).unwrap();
+    run(0);
+}
+
+#[test]
 fn recipes_commands_outside_a_site_say_so() {
     let bare = tempfile::tempdir().unwrap();
     fails(bare.path(), "verify_no_site", &["recipes", "verify"]);

@@ -400,6 +400,31 @@ fn a_library_module_imports_inside_its_library() {
 }
 
 #[test]
+fn the_repl_imports_the_site_libraries() {
+    let out = Test::new()
+        .current_dir(&root().join("examples/recipes/site"))
+        .args(["repl", "--empty"])
+        .stdin(
+            "import \"@acme/dr_web\" as w;\n\
+             w::web(#{ mark: 5, vip: \"192.0.2.9\", servers: [\"10.0.0.1\"] });\n:plan\n:quit\n",
+        )
+        .stderr_any()
+        .run();
+    assert!(out.stdout.contains("+ mark 5 "), "{}", out.stdout);
+    // A tampered site does not start a session.
+    let d = site();
+    fs::remove_file(d.path().join("vendor/lvsh/acme/README.md")).unwrap();
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["repl", "--empty"])
+        .stdin(":quit\n")
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(out.stderr.contains("removed: README.md"), "{}", out.stderr);
+}
+
+#[test]
 fn the_evaluation_cache_never_skips_verification() {
     let d = site();
     let run = |status: i32| {

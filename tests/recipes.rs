@@ -222,6 +222,14 @@ fn imports_of_libraries_are_checked() {
         "import \"@acme/dr_web\" as web;\nweb::web(#{ mark: 10, vip: \"192.0.2.10\",\n    servers: [] });\n",
     );
     fails(d.path(), "bad_argument", &["check", "bad_arg.rhai"]);
+    write(
+        d.path(),
+        "twice.rhai",
+        "import \"@acme/dr_web\" as web;\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.10\", servers: [\"10.0.0.1\"] });\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.11\", servers: [\"10.0.0.2\"] });\n",
+    );
+    fails(d.path(), "problem_inside_library", &["check", "twice.rhai"]);
 
     let bare = tempfile::tempdir().unwrap();
     write(

@@ -5,10 +5,7 @@
 
 mod support;
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::{fs, path::Path};
 use support::{Test, root};
 
 const SITES: &[&str] = &["ams1", "fra1", "nyc1"];
@@ -462,5 +459,4 @@ fn the_evaluation_cache_never_skips_verification() {
 fn recipes_commands_outside_a_site_say_so() {
     let bare = tempfile::tempdir().unwrap();
     fails(bare.path(), "verify_no_site", &["recipes", "verify"]);
-    let _: PathBuf = bare.path().to_path_buf();
 }

@@ -11,6 +11,7 @@ pub mod dsl;
 pub mod model;
 mod not_text;
 pub mod plan;
+pub mod recipes;
 pub mod repl;
 mod report;
 pub mod state;

@@ -51,6 +51,10 @@ pub struct Global {
     /// (check, plan, apply, emit, watch)
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_cache: bool,
+    /// Let apply run recipe libraries that lvsh.toml takes from a directory
+    /// (`path = …`, not locked); check and plan only warn about them
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub allow_unlocked: bool,
     /// More output
     #[arg(short, long, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: bool,
@@ -310,6 +314,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ValuesCommand,
     },
+    /// Recipe libraries: verify, list and hash them (lvsh.toml, lvsh.lock)
+    Recipes {
+        #[command(subcommand)]
+        command: RecipesCommand,
+    },
     /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
     Man {
         /// The command whose page to print [default: lvsh(8) itself]
@@ -329,6 +338,30 @@ pub enum ValuesCommand {
         file: PathBuf,
         /// Only this parameter (or `table.key`)
         key: Option<String>,
+    },
+}
+
+/// `lvsh recipes …`: each helper of issue 14 adds its own subcommands here.
+#[derive(Debug, Subcommand)]
+pub enum RecipesCommand {
+    /// Check offline that lvsh.lock matches lvsh.toml and every library's files
+    /// match the lock; exit 1 listing the modified files
+    Verify {
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        dir: Option<PathBuf>,
+    },
+    /// List the site's libraries: version, source, status and entry points
+    List {
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        dir: Option<PathBuf>,
+        /// Machine-readable list
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the sha256tree of a library directory: one line per file, then the hash
+    Hash {
+        /// The library (holding lvsh-lib.toml), or a vendored or cached copy
+        dir: PathBuf,
     },
 }
 

@@ -20,6 +20,9 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Recipes(Box<crate::recipes::RecipesError>),
     #[error("cannot read `{}`", path.display())]
     Read {
         path: PathBuf,
@@ -123,6 +126,12 @@ impl CliError {
             CliError::Apply(e) => e.exit_code(),
             _ => 1,
         }
+    }
+}
+
+impl From<crate::recipes::RecipesError> for CliError {
+    fn from(e: crate::recipes::RecipesError) -> Self {
+        CliError::Recipes(Box::new(e))
     }
 }
 

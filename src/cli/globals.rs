@@ -28,9 +28,10 @@ fn uses(command: &Command) -> Uses {
         | Command::Drain { .. }
         | Command::Undrain { .. } => (true, false, false),
         Command::Values { .. } => (false, true, false),
-        Command::Import { .. } | Command::Completions { .. } | Command::Man { .. } => {
-            (false, false, false)
-        }
+        Command::Import { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Recipes { .. } => (false, false, false),
     };
     Uses {
         kernel,
@@ -80,6 +81,12 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
                 .to_string(),
         ));
     }
+    if g.allow_unlocked && !u.script {
+        return Some((
+            "--allow-unlocked",
+            format!("`--allow-unlocked` means nothing: {script}"),
+        ));
+    }
     if !g.scope.is_empty() && !u.scope {
         return Some(("--scope", format!("`--scope` means nothing: {script}")));
     }
@@ -106,6 +113,7 @@ pub fn name(command: &Command) -> &'static str {
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
         Command::Values { .. } => "values",
+        Command::Recipes { .. } => "recipes",
     }
 }
 

@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "undrain",
     "completions",
     "values",
+    "recipes",
     "man",
 ];
 

@@ -15,6 +15,7 @@ mod json_place;
 mod live;
 mod man;
 mod plan;
+mod recipes;
 mod repl;
 mod rollback;
 mod save;
@@ -44,6 +45,9 @@ pub struct Context {
     pub values: Vec<std::path::PathBuf>,
     /// `--no-cache`: evaluate scripts, and store nothing.
     pub no_cache: bool,
+    /// Whether unlocked (`path =`) recipe libraries may run: always but for apply
+    /// and watch, which need `--allow-unlocked`.
+    pub allow_unlocked: bool,
 }
 
 impl Context {
@@ -104,6 +108,7 @@ pub fn run() -> i32 {
             params: cli.global.set.clone(),
             scope: args::scope(&cli.global.scope),
             values: None,
+            libraries: None,
         },
         netns: cli.global.netns.clone(),
         color,
@@ -111,6 +116,8 @@ pub fn run() -> i32 {
         verbose: cli.global.verbose,
         values: cli.global.values.clone(),
         no_cache: cli.global.no_cache,
+        allow_unlocked: cli.global.allow_unlocked
+            || !matches!(cli.command, Command::Apply { .. } | Command::Watch { .. }),
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,
@@ -189,6 +196,7 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
         Command::Values {
             command: args::ValuesCommand::Explain { file, key },
         } => values::explain(ctx, file, key.as_deref()),
+        Command::Recipes { command } => recipes::run(ctx, command),
     }
 }
 

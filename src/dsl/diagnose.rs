@@ -338,8 +338,8 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
             None => "fails here".to_string(),
             Some(c) => format!("calls `{c}`"),
         };
-        let note =
-            ScriptError::note(format!("inside {within}")).label(sources, &f.source, l, c, text);
+        let note = ScriptError::note(format!("inside {within}{}", library_of(sources, &f.source)))
+            .label(sources, &f.source, l, c, text);
         out.push_related(note);
     }
     out
@@ -377,11 +377,15 @@ fn recipe_blame(frames: &[Frame], sources: &Sources) -> Option<String> {
     frames.windows(2).find_map(|w| {
         let entry = w[0].calls.as_deref()?;
         let recipe = sources.recipes.get(&w[1].source)?;
-        recipe.entries.contains_key(entry).then(|| {
-            format!(
+        recipe.entries.contains_key(entry).then(|| match sources.libraries.get(&w[1].source) {
+            Some(lib) => format!(
+                "the arguments passed the declared parameters of `{entry}`, so this is probably a bug in {lib} ({}); report it with this output",
+                w[1].source
+            ),
+            None => format!(
                 "the arguments passed the declared parameters of `{entry}`, so this is probably a bug in the recipe {}",
                 w[1].source
-            )
+            ),
         })
     })
 }
@@ -400,6 +404,15 @@ pub(crate) fn from_problems(problems: &[Problem], sources: &Sources) -> Option<S
     Some(first)
 }
 
+/// ` (acme 1.0.0)` for a module of a recipe library, else nothing.
+fn library_of(sources: &Sources, module: &str) -> String {
+    sources
+        .libraries
+        .get(module)
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default()
+}
+
 fn problem(p: &Problem, sources: &Sources) -> ScriptError {
     // Objects of a REPL's start model were not made by any script line.
     let placed = p.places.iter().any(|pl| pl.origin.pos().is_some());
@@ -416,7 +429,7 @@ fn problem(p: &Problem, sources: &Sources) -> ScriptError {
         e = match build::inside_label(&pl.label) {
             Some(label) => e.note_label(
                 sources,
-                build::INSIDE,
+                format!("{}{}", build::INSIDE, library_of(sources, &pos.source)),
                 &pos.source,
                 pos.line,
                 pos.column,

@@ -60,6 +60,9 @@ pub struct Options {
     pub scope: Option<Scope>,
     /// The merged values files of a site (checked against the script's `PARAMS`).
     pub values: Option<std::sync::Arc<SiteValues>>,
+    /// The site's verified recipe libraries, imported as `@NAME/…` (`None`: no
+    /// `lvsh.toml`, so `@` imports are errors).
+    pub libraries: Option<std::sync::Arc<crate::recipes::Libraries>>,
 }
 
 /// A validated balancer and what the script printed (plus warnings).
@@ -70,6 +73,38 @@ pub struct Evaluated {
     pub output: Vec<String>,
     /// The module files the evaluation read or looked for (not the script itself).
     pub inputs: Vec<Input>,
+}
+
+/// The entry points a recipe module declares in `RECIPE`, each with the first line
+/// of its `doc`, read without running the module (`lvsh recipes list`). Empty for
+/// a module without `RECIPE`; `Err` with the message when it does not compile or
+/// its `RECIPE` is broken.
+pub fn recipe_entries(text: &str) -> Result<Vec<(String, String)>, String> {
+    let ctx = Ctx::new(Mode::Script, Vec::new());
+    let engine = engine::build(&ctx, engine::resolver(&ctx, &[], None, None));
+    let ast = engine.compile(text).map_err(|e| e.to_string())?;
+    let schema = recipe_module::read_recipe(&ast, text).map_err(|(_, message, _)| message)?;
+    Ok(schema
+        .map(|s| {
+            s.entries
+                .into_iter()
+                .map(|(name, spec)| {
+                    let doc = spec.doc.unwrap_or_default();
+                    (name, doc.lines().next().unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The `sha256tree` of the recipes embedded in this lvsh (`stdlib` in `lvsh.lock`):
+/// files `NAME.rhai`.
+pub fn stdlib_hash() -> String {
+    let files: Vec<(String, Vec<u8>)> = resolver::STDLIB
+        .iter()
+        .map(|(name, text)| (format!("{name}.rhai"), text.as_bytes().to_vec()))
+        .collect();
+    crate::recipes::hash::hash_files(&files).hash
 }
 
 /// Evaluates the script at `path`; its directory is searched for imports.
@@ -107,7 +142,12 @@ pub fn evaluate_source(
     opts: &Options,
 ) -> Result<Evaluated, ScriptError> {
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
-    let resolver = engine::resolver(&ctx, &opts.lib_dirs, base_dir.map(Path::to_path_buf));
+    let resolver = engine::resolver(
+        &ctx,
+        &opts.lib_dirs,
+        base_dir.map(Path::to_path_buf),
+        opts.libraries.clone(),
+    );
     let looked = resolver.0.clone();
     let mut engine = engine::build(&ctx, resolver);
     if source.contains("import") {
@@ -158,7 +198,12 @@ pub fn explain_values(opts: &Options, key: Option<&str>) -> Result<String, Scrip
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
-    let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(dir.to_path_buf()));
+    let resolver = engine::resolver(
+        &ctx,
+        &opts.lib_dirs,
+        Some(dir.to_path_buf()),
+        opts.libraries.clone(),
+    );
     let engine = engine::build(&ctx, resolver);
     ctx.sources().insert(&name, &text);
     ctx.set_main(&name);

@@ -1,0 +1,32 @@
+//! `lvsh recipes …`: one file per subcommand.
+
+mod hash;
+mod list;
+mod verify;
+
+use super::{CliError, Context, args::RecipesCommand};
+use crate::recipes::{Lock, RecipesError, SiteManifest};
+use std::path::Path;
+
+pub fn run(ctx: &Context, command: &RecipesCommand) -> Result<i32, CliError> {
+    match command {
+        RecipesCommand::Verify { dir } => verify::run(ctx, dir.as_deref()),
+        RecipesCommand::List { dir, json } => list::run(ctx, dir.as_deref(), *json),
+        RecipesCommand::Hash { dir } => hash::run(ctx, dir),
+    }
+}
+
+/// The site at or above `dir` (default: the current directory) and its lock; an
+/// error when there is no `lvsh.toml`, since every subcommand needs one.
+pub(super) fn site(dir: Option<&Path>) -> Result<(SiteManifest, Option<Lock>), CliError> {
+    let start = dir.unwrap_or(Path::new("."));
+    let site = SiteManifest::discover(start)?.ok_or_else(|| {
+        RecipesError::plain(format!(
+            "no lvsh.toml in `{}` or above: this is not a site with recipe libraries",
+            start.display()
+        ))
+        .with_help("create lvsh.toml with a [libraries] table, or `lvsh recipes add NAME URL`")
+    })?;
+    let lock = Lock::load(&site.root)?;
+    Ok((site, lock))
+}

@@ -20,6 +20,7 @@ mod method;
 mod param_type;
 mod params;
 mod real_server;
+mod recipe_doc;
 mod recipe_module;
 mod recipe_schema;
 mod resolver;
@@ -42,6 +43,7 @@ pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
 pub use inputs::{Input, Read};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
+pub use recipe_doc::{EntryDoc, ParamDoc, RecipeDoc, doc_of_text, read_doc};
 pub use session::{Session, UNDO_DEPTH};
 pub use site_values::{SiteValues, is_values_file};
 

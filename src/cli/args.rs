@@ -418,6 +418,49 @@ pub enum RecipesCommand {
         #[arg(long)]
         check: bool,
     },
+    /// Run a library's tests (tests/*.rhai): golden plans, expected errors and
+    /// warnings; exit 1 when one fails
+    Test {
+        /// [DIR] [FILTER]: the library (holding lvsh-lib.toml, or a directory below
+        /// it) [default: .], then only the tests whose name holds FILTER; a first
+        /// argument that is not a directory is the filter
+        #[arg(value_name = "DIR|FILTER", num_args = 0..=2)]
+        args: Vec<String>,
+        /// Write the goldens (expect-plan, expect-model) that differ or are missing
+        #[arg(long)]
+        bless: bool,
+        /// Run the tests of release TAG (from the library's git history) against the
+        /// recipes as they are now: a changed golden or a new error is a change of
+        /// behaviour
+        #[arg(long, value_name = "TAG")]
+        compat: Option<String>,
+    },
+    /// Show the entry points and parameters of a recipe (`@NAME/MODULE[::ENTRY]`), of
+    /// every recipe of a library (DIR), or a site script's PARAMS (FILE.rhai),
+    /// without running anything
+    Doc {
+        /// `@NAME/MODULE[::ENTRY]` (a library of this site), a library directory, or
+        /// a script
+        what: String,
+        /// Markdown, for a library's README or wiki
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// Machine-readable
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what moving library NAME to VERSION changes: its API, its changelog and
+    /// each site's model (old lock against new; no kernel, lock untouched); exit 2
+    /// when a site changes
+    Diff {
+        /// The library, as lvsh.toml names it
+        name: String,
+        /// The version to compare with (fetched into the cache)
+        #[arg(long, value_name = "VERSION")]
+        to: semver::Version,
+        /// The sites (values files or scripts) [default: sites/*.toml of the site]
+        sites: Vec<PathBuf>,
+    },
 }
 
 /// What apply and rollback may do without asking again.

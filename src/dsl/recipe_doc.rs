@@ -103,7 +103,7 @@ pub fn read_doc(path: &Path, name: &str) -> Result<Option<RecipeDoc>, ScriptErro
 /// [`read_doc`] of a text.
 pub fn doc_of_text(text: &str, name: &str) -> Result<Option<RecipeDoc>, ScriptError> {
     let ctx = Ctx::new(Mode::Script, Vec::new());
-    let engine = engine::build(&ctx, engine::resolver(&ctx, &[], None));
+    let engine = engine::build(&ctx, engine::resolver(&ctx, &[], None, None));
     ctx.sources().insert(name, text);
     ctx.set_main(name);
     let ast = engine

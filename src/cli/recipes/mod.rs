@@ -1,10 +1,16 @@
 //! `lvsh recipes …`: one file per subcommand.
 
 mod add;
+mod api_diff;
+mod diff;
+mod doc;
 mod fetch;
 mod hash;
 mod list;
+mod line_diff;
 mod lock;
+mod test;
+mod test_case;
 mod update;
 mod vendor;
 mod verify;
@@ -41,6 +47,17 @@ pub fn run(ctx: &Context, command: &RecipesCommand) -> Result<i32, CliError> {
         } => update::run(ctx, site.as_deref(), names, to.as_ref(), *dry_run),
         RecipesCommand::Fetch { dir } => fetch::run(ctx, dir.as_deref()),
         RecipesCommand::Vendor { dir, check } => vendor::run(ctx, dir.as_deref(), *check),
+        RecipesCommand::Test {
+            args,
+            bless,
+            compat,
+        } => test::run(ctx, args, *bless, compat.as_deref()),
+        RecipesCommand::Doc {
+            what,
+            markdown,
+            json,
+        } => doc::run(ctx, what, doc::Format::new(*markdown, *json)),
+        RecipesCommand::Diff { name, to, sites } => diff::run(ctx, name, to, sites),
     }
 }
 

@@ -63,6 +63,7 @@ impl Key {
             params,
             scope,
             values,
+            libraries,
         } = opts;
         h.count(lib_dirs.len());
         for d in lib_dirs {
@@ -84,6 +85,27 @@ impl Key {
                 for layer in &v.layers {
                     h.field(layer.name.as_bytes());
                     h.field(layer.text.as_bytes());
+                }
+            }
+        }
+        // Libraries by name, content hash and where they are read from (a library's
+        // files may change only with its hash: verified before every run).
+        match libraries {
+            None => h.field(b"no libraries"),
+            Some(l) => {
+                h.dir(&l.site_root);
+                h.count(l.libs.len());
+                for lib in &l.libs {
+                    h.field(lib.name.as_bytes());
+                    h.field(lib.hash.as_bytes());
+                    h.field(
+                        lib.version
+                            .as_ref()
+                            .map(|v| v.to_string())
+                            .unwrap_or_default()
+                            .as_bytes(),
+                    );
+                    h.dir(&lib.root);
                 }
             }
         }

@@ -51,6 +51,10 @@ pub struct Global {
     /// (check, plan, apply, emit, watch)
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_cache: bool,
+    /// Let apply run recipe libraries that lvsh.toml takes from a directory
+    /// (`path = …`, not locked); check and plan only warn about them
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub allow_unlocked: bool,
     /// More output
     #[arg(short, long, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: bool,

@@ -4,9 +4,22 @@ use std::path::Path;
 
 /// `lvsh check FILE`: evaluate and validate, then say what the script describes.
 pub fn run(ctx: &Context, file: &Path) -> Result<i32, CliError> {
-    let b = input::evaluate(ctx, file)?;
+    let (b, libraries) = input::evaluate_site(ctx, file)?;
     if !ctx.quiet {
-        ctx.out(&format!("{}: ok, {}\n", file.display(), summary(&b)))?;
+        let mut out = format!("{}: ok, {}\n", file.display(), summary(&b));
+        // The libraries the site may import, each checked against lvsh.lock.
+        if let Some(libs) = libraries.filter(|l| !l.libs.is_empty()) {
+            let names: Vec<String> = libs
+                .libs
+                .iter()
+                .map(|l| match l.version {
+                    Some(_) => format!("{} verified", l.label()),
+                    None => format!("{} (not locked)", l.name),
+                })
+                .collect();
+            out.push_str(&format!("recipes: {}\n", names.join(", ")));
+        }
+        ctx.out(&out)?;
     }
     Ok(0)
 }

@@ -81,6 +81,12 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
                 .to_string(),
         ));
     }
+    if g.allow_unlocked && !u.script {
+        return Some((
+            "--allow-unlocked",
+            format!("`--allow-unlocked` means nothing: {script}"),
+        ));
+    }
     if !g.scope.is_empty() && !u.scope {
         return Some(("--scope", format!("`--scope` means nothing: {script}")));
     }

@@ -6,6 +6,7 @@ use crate::{
     dsl::{self, Evaluated},
     model::Balancer,
     not_text::NotText,
+    recipes::{Libraries, Lock, SiteManifest},
 };
 use std::{
     io::{BufRead, BufReader, Read},
@@ -40,7 +41,16 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 /// to stderr (not with `-q`). A script file whose result the cache holds is not run
 /// (see [`crate::cache`]); `-v` says which it was.
 pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
+    evaluate_site(ctx, path).map(|(b, _)| b)
+}
+
+/// [`evaluate`], and the site's verified recipe libraries (`lvsh check` names them).
+pub fn evaluate_site(
+    ctx: &Context,
+    path: &Path,
+) -> Result<(Balancer, Option<Arc<Libraries>>), CliError> {
     let (path, opts) = with_values(ctx, path)?;
+    let libraries = opts.libraries.clone();
     let (path, opts) = (path.as_path(), &opts);
     let Evaluated {
         balancer, output, ..
@@ -59,24 +69,72 @@ pub fn evaluate(ctx: &Context, path: &Path) -> Result<Balancer, CliError> {
     for line in output {
         ctx.note(&format!("{line}\n"));
     }
-    Ok(balancer)
+    Ok((balancer, libraries))
 }
 
 /// The script a command runs and the options to run it with: a values file (`.toml`,
 /// `.json`) names its script and brings its values; `--values` files add to them.
+/// The site's recipe libraries (see [`site_libraries`]) are verified here, so
+/// before anything is evaluated or looked up in the cache.
 pub fn with_values(ctx: &Context, path: &Path) -> Result<(PathBuf, dsl::Options), CliError> {
     let site = dsl::is_values_file(path);
+    let mut opts = ctx.dsl.clone();
+    opts.libraries = site_libraries(ctx, path)?;
     if !site && ctx.values.is_empty() {
-        return Ok((path.to_path_buf(), ctx.dsl.clone()));
+        return Ok((path.to_path_buf(), opts));
     }
     let values = dsl::SiteValues::load(site.then_some(path), &ctx.values)?;
     let script = match &values.script {
         Some(s) if site => s.clone(),
         _ => path.to_path_buf(),
     };
-    let mut opts = ctx.dsl.clone();
     opts.values = Some(Arc::new(values));
     Ok((script, opts))
+}
+
+/// The recipe libraries of the site `entry` (a script, a values file, or `-` for
+/// the current directory) belongs to: the nearest `lvsh.toml` at or above it, the
+/// lock checked against it and every library's files against the lock. `None`
+/// when there is no `lvsh.toml` (then `@` imports are errors).
+pub fn site_libraries(ctx: &Context, entry: &Path) -> Result<Option<Arc<Libraries>>, CliError> {
+    let start = if entry == Path::new("-") {
+        Path::new(".")
+    } else {
+        dsl::script_dir(entry)
+    };
+    let Some(site) = SiteManifest::discover(start)? else {
+        return Ok(None);
+    };
+    let lock = Lock::load(&site.root)?;
+    let libs = Libraries::open_verified(&site, lock.as_ref(), ctx.allow_unlocked)?;
+    for lib in libs.unlocked() {
+        ctx.note(&format!(
+            "warning: library `{}` is not locked (read from `{}`): apply refuses it without --allow-unlocked\n",
+            lib.name,
+            lib.root.display()
+        ));
+    }
+    if let Some(lock) = &lock {
+        let ours = dsl::stdlib_hash();
+        if lock.stdlib != ours {
+            ctx.note(&format!(
+                "warning: lvsh.lock was written by lvsh {} with another stdlib than this lvsh's ({}): \
+                 `lvsh recipes diff @std` shows what it changes; `lvsh recipes lock` records this one\n",
+                lock.lvsh,
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+    }
+    if ctx.verbose {
+        for lib in &libs.libs {
+            ctx.note(&format!(
+                "recipes: {} from `{}`\n",
+                lib.label(),
+                lib.root.display()
+            ));
+        }
+    }
+    Ok(Some(Arc::new(libs)))
 }
 
 fn evaluate_cached(ctx: &Context, path: &Path, opts: &dsl::Options) -> Result<Evaluated, CliError> {

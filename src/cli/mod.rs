@@ -45,6 +45,9 @@ pub struct Context {
     pub values: Vec<std::path::PathBuf>,
     /// `--no-cache`: evaluate scripts, and store nothing.
     pub no_cache: bool,
+    /// Whether unlocked (`path =`) recipe libraries may run: always but for apply
+    /// and watch, which need `--allow-unlocked`.
+    pub allow_unlocked: bool,
 }
 
 impl Context {
@@ -105,6 +108,7 @@ pub fn run() -> i32 {
             params: cli.global.set.clone(),
             scope: args::scope(&cli.global.scope),
             values: None,
+            libraries: None,
         },
         netns: cli.global.netns.clone(),
         color,
@@ -112,6 +116,8 @@ pub fn run() -> i32 {
         verbose: cli.global.verbose,
         values: cli.global.values.clone(),
         no_cache: cli.global.no_cache,
+        allow_unlocked: cli.global.allow_unlocked
+            || !matches!(cli.command, Command::Apply { .. } | Command::Watch { .. }),
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,

@@ -9,7 +9,7 @@ use crate::{
     state,
     watch::Store,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn run(
     ctx: &Context,
@@ -32,7 +32,11 @@ pub fn run(
             )
             .into());
         }
-        None => (None, ctx.dsl.clone()),
+        None => {
+            let mut opts = ctx.dsl.clone();
+            opts.libraries = input::site_libraries(ctx, Path::new("-"))?;
+            (None, opts)
+        }
     };
     let kernel: Box<dyn Kernel> = match (&source.state, source.empty) {
         (Some(path), _) => Box::new(

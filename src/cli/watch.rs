@@ -133,6 +133,13 @@ fn input_roots(ctx: &Context, file: &Path) -> Vec<PathBuf> {
         if let Some(values) = &opts.values {
             roots.extend(values.layers.iter().map(|l| PathBuf::from(&l.name)));
         }
+        // A site's recipe libraries, its lvsh.toml and lvsh.lock: each reload
+        // verifies them again.
+        if let Some(libs) = &opts.libraries {
+            roots.extend(libs.libs.iter().map(|l| l.root.clone()));
+            roots.push(libs.site_root.join("lvsh.toml"));
+            roots.push(libs.site_root.join("lvsh.lock"));
+        }
         if script != file {
             roots.push(script.clone());
             file = script;
@@ -232,6 +239,7 @@ mod tests {
             verbose: false,
             values: vec![d.join("more.toml")],
             no_cache: false,
+            allow_unlocked: false,
         };
         let roots = input_roots(&ctx, &site);
         for want in [

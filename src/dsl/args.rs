@@ -160,7 +160,13 @@ fn declared(
     spec: &EntrySpec,
     param: Option<&str>,
 ) -> Option<Place> {
-    let text = ctx.sources().text(module)?;
+    let (text, library) = {
+        let sources = ctx.sources();
+        (
+            sources.text(module)?,
+            sources.libraries.get(module).cloned(),
+        )
+    };
     let mut path = vec![entry.to_string()];
     if let Some(p) = param {
         path.push("params".into());
@@ -176,7 +182,10 @@ fn declared(
         line,
         column,
         label,
-        note: Some(format!("declared in {module}")),
+        note: Some(match library {
+            Some(lib) => format!("declared in {module} ({lib})"),
+            None => format!("declared in {module}"),
+        }),
     })
 }
 

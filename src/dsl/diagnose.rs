@@ -377,11 +377,15 @@ fn recipe_blame(frames: &[Frame], sources: &Sources) -> Option<String> {
     frames.windows(2).find_map(|w| {
         let entry = w[0].calls.as_deref()?;
         let recipe = sources.recipes.get(&w[1].source)?;
-        recipe.entries.contains_key(entry).then(|| {
-            format!(
+        recipe.entries.contains_key(entry).then(|| match sources.libraries.get(&w[1].source) {
+            Some(lib) => format!(
+                "the arguments passed the declared parameters of `{entry}`, so this is probably a bug in {lib} ({}); report it with this output",
+                w[1].source
+            ),
+            None => format!(
                 "the arguments passed the declared parameters of `{entry}`, so this is probably a bug in the recipe {}",
                 w[1].source
-            )
+            ),
         })
     })
 }

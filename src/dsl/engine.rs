@@ -42,16 +42,19 @@ pub(crate) const MAX_ARRAY: usize = 100_000;
 pub(crate) const MAX_MAP: usize = 10_000;
 pub(crate) const MAX_MODULES: usize = 64;
 
-/// A resolver for the stdlib, `lib_dirs` and `base_dir` (the script's own directory).
+/// A resolver for the stdlib, `lib_dirs`, `base_dir` (the script's own directory)
+/// and a site's recipe libraries (`@NAME/…`).
 pub(crate) fn resolver(
     ctx: &Arc<Ctx>,
     lib_dirs: &[PathBuf],
     base_dir: Option<PathBuf>,
+    libraries: Option<Arc<crate::recipes::Libraries>>,
 ) -> super::resolver::Shared {
     super::resolver::Shared(Arc::new(Resolver::new(
         ctx.clone(),
         lib_dirs.to_vec(),
         base_dir,
+        libraries,
     )))
 }
 
@@ -178,7 +181,7 @@ mod tests {
     /// Every function a script can reach: ours, and rhai's that the engine loads.
     fn signatures() -> Vec<String> {
         let ctx = Ctx::new(Mode::Script, vec![]);
-        build(&ctx, resolver(&ctx, &[], None)).gen_fn_signatures(true)
+        build(&ctx, resolver(&ctx, &[], None, None)).gen_fn_signatures(true)
     }
 
     /// The name of a signature like `get$elapsed(timestamp: Instant) -> f64`.
@@ -239,7 +242,7 @@ mod tests {
     #[test]
     fn expensive_operations_are_stopped_by_the_clock() {
         let ctx = Ctx::new(Mode::Script, Vec::new());
-        let engine = build(&ctx, resolver(&ctx, &[], None));
+        let engine = build(&ctx, resolver(&ctx, &[], None, None));
         *lock(&ctx.deadline) = Instant::now() + Duration::from_millis(200);
         let started = Instant::now();
         let err = engine

@@ -60,6 +60,9 @@ pub struct Options {
     pub scope: Option<Scope>,
     /// The merged values files of a site (checked against the script's `PARAMS`).
     pub values: Option<std::sync::Arc<SiteValues>>,
+    /// The site's verified recipe libraries, imported as `@NAME/…` (`None`: no
+    /// `lvsh.toml`, so `@` imports are errors).
+    pub libraries: Option<std::sync::Arc<crate::recipes::Libraries>>,
 }
 
 /// A validated balancer and what the script printed (plus warnings).
@@ -70,6 +73,16 @@ pub struct Evaluated {
     pub output: Vec<String>,
     /// The module files the evaluation read or looked for (not the script itself).
     pub inputs: Vec<Input>,
+}
+
+/// The `sha256tree` of the recipes embedded in this lvsh (`stdlib` in `lvsh.lock`):
+/// files `NAME.rhai`.
+pub fn stdlib_hash() -> String {
+    let files: Vec<(String, Vec<u8>)> = resolver::STDLIB
+        .iter()
+        .map(|(name, text)| (format!("{name}.rhai"), text.as_bytes().to_vec()))
+        .collect();
+    crate::recipes::hash::hash_files(&files).hash
 }
 
 /// Evaluates the script at `path`; its directory is searched for imports.
@@ -107,7 +120,12 @@ pub fn evaluate_source(
     opts: &Options,
 ) -> Result<Evaluated, ScriptError> {
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
-    let resolver = engine::resolver(&ctx, &opts.lib_dirs, base_dir.map(Path::to_path_buf));
+    let resolver = engine::resolver(
+        &ctx,
+        &opts.lib_dirs,
+        base_dir.map(Path::to_path_buf),
+        opts.libraries.clone(),
+    );
     let looked = resolver.0.clone();
     let mut engine = engine::build(&ctx, resolver);
     if source.contains("import") {
@@ -158,7 +176,12 @@ pub fn explain_values(opts: &Options, key: Option<&str>) -> Result<String, Scrip
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let ctx = Ctx::new(Mode::Script, opts.params.clone());
-    let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(dir.to_path_buf()));
+    let resolver = engine::resolver(
+        &ctx,
+        &opts.lib_dirs,
+        Some(dir.to_path_buf()),
+        opts.libraries.clone(),
+    );
     let engine = engine::build(&ctx, resolver);
     ctx.sources().insert(&name, &text);
     ctx.set_main(&name);

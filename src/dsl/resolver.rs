@@ -1,12 +1,18 @@
 //! `import "name" as x;`: the embedded stdlib first, then the `-I/--lib`
 //! directories, then the importing script's own directory. Nothing else is read
 //! (see `AllowedDirs`).
+//!
+//! `import "@NAME/PATH"` reads `recipes/PATH.rhai` of the site's verified library
+//! NAME, and nothing else: never `-I` or the script's directory, so no local file
+//! can shadow a locked library. Inside a library module, `@self/PATH` and relative
+//! imports stay inside that library.
 
 use super::allowed_dirs::AllowedDirs;
 use super::error::fail;
 use super::inputs::Input;
 use super::recipe_module;
 use super::state::{Ctx, lock};
+use crate::recipes::Libraries;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
 use std::{
     collections::HashMap,
@@ -37,6 +43,10 @@ pub(crate) struct Resolver {
     loading: Mutex<Vec<String>>,
     /// Every file looked at, in order (see [`Input`]).
     inputs: Mutex<Vec<Input>>,
+    /// The site's libraries (`@NAME/…`), verified before evaluation.
+    libraries: Option<Arc<Libraries>>,
+    /// The library (index in `libraries`) of each module read from one.
+    lib_of: Mutex<HashMap<String, usize>>,
 }
 
 /// A shared resolver, so a REPL session keeps its cache when the engine is rebuilt.
@@ -44,7 +54,12 @@ pub(crate) struct Resolver {
 pub(crate) struct Shared(pub Arc<Resolver>);
 
 impl Resolver {
-    pub fn new(ctx: Arc<Ctx>, lib_dirs: Vec<PathBuf>, base_dir: Option<PathBuf>) -> Self {
+    pub fn new(
+        ctx: Arc<Ctx>,
+        lib_dirs: Vec<PathBuf>,
+        base_dir: Option<PathBuf>,
+        libraries: Option<Arc<Libraries>>,
+    ) -> Self {
         let allowed = AllowedDirs::new(lib_dirs.iter().chain(&base_dir).map(PathBuf::as_path));
         Resolver {
             ctx,
@@ -55,6 +70,8 @@ impl Resolver {
             cache: Mutex::new(HashMap::new()),
             loading: Mutex::new(Vec::new()),
             inputs: Mutex::new(Vec::new()),
+            libraries,
+            lib_of: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,6 +87,9 @@ impl Resolver {
         path: &str,
         pos: Position,
     ) -> RhaiResultOf<(String, String, Option<PathBuf>)> {
+        if let Some(rest) = path.strip_prefix('@') {
+            return self.find_in_library(importer, path, rest, pos);
+        }
         let rel = checked(path).map_err(|e| {
             let mut e = e;
             e.set_position(pos);
@@ -77,6 +97,21 @@ impl Resolver {
         })?;
         if let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == rel) {
             return Ok((format!("stdlib/{rel}.rhai"), text.to_string(), None));
+        }
+        // A library module's relative imports stay inside its library.
+        let in_lib = importer.and_then(|s| lock(&self.lib_of).get(s).copied());
+        if let (Some(i), Some(importer)) = (in_lib, importer) {
+            let libs = self
+                .libraries
+                .as_ref()
+                .expect("a library module has libraries");
+            let prefix = format!("@{}/", libs.libs[i].name);
+            let own = importer
+                .strip_prefix(&prefix)
+                .and_then(|m| m.rsplit_once('/'))
+                .map(|(d, _)| format!("{d}/"))
+                .unwrap_or_default();
+            return self.read_library(i, &format!("{own}{rel}"), pos);
         }
         let own_dir = importer
             .and_then(|s| lock(&self.dirs).get(s).cloned())
@@ -104,6 +139,119 @@ impl Resolver {
             path.to_string(),
             pos,
         )))
+    }
+}
+
+impl Resolver {
+    /// `@NAME/PATH` (`rest` is `NAME/PATH`): a module of one of the site's libraries.
+    fn find_in_library(
+        &self,
+        importer: Option<&str>,
+        path: &str,
+        rest: &str,
+        pos: Position,
+    ) -> RhaiResultOf<(String, String, Option<PathBuf>)> {
+        let at = |mut e: Box<EvalAltResult>| {
+            e.set_position(pos);
+            e
+        };
+        let Some((name, sub)) = rest.split_once('/') else {
+            return Err(at(fail(
+                format!("import path `{path}` names a library but no module"),
+                Some("write `@NAME/MODULE`, e.g. `@acme/dr_web` for recipes/dr_web.rhai of library acme".to_string()),
+            )));
+        };
+        let Ok(rel) = checked(sub) else {
+            return Err(at(fail(
+                format!("import path `{path}` leaves the library's recipes/ directory"),
+                Some("a library import is `@NAME/PATH`, PATH inside the library's recipes/: no `..`, no absolute paths".to_string()),
+            )));
+        };
+        let importer_lib = importer.and_then(|s| lock(&self.lib_of).get(s).copied());
+        let Some(libs) = self.libraries.as_ref() else {
+            return Err(at(fail(
+                format!(
+                    "`{path}` imports from library `{name}`, but there is no lvsh.toml in the script's directory or above"
+                ),
+                Some(
+                    "a site names the libraries it imports in lvsh.toml (beside lvsh.lock): `lvsh recipes add NAME GIT-URL`"
+                        .to_string(),
+                ),
+            )));
+        };
+        let index = if name == "self" {
+            // A library module, or the test of a library given alone (`recipes test`).
+            let single = (libs.libs.len() == 1 && libs.libs[0].root == libs.site_root).then_some(0);
+            importer_lib.or(single).ok_or_else(|| {
+                at(fail(
+                    format!("`{path}`: `@self/` imports only work inside a library"),
+                    Some(
+                        "a site imports a library's modules by its name, `@NAME/MODULE`"
+                            .to_string(),
+                    ),
+                ))
+            })?
+        } else {
+            libs.libs.iter().position(|l| l.name == name).ok_or_else(|| {
+                let manifest = crate::recipes::manifest::SITE_MANIFEST;
+                let file = if libs.site_root == Path::new(".") {
+                    manifest.to_string()
+                } else {
+                    libs.site_root.join(manifest).display().to_string()
+                };
+                let known: Vec<&str> = libs.libs.iter().map(|l| l.name.as_str()).collect();
+                at(fail(
+                    format!(
+                        "library `{name}` is not in {file}{}",
+                        crate::suggest::did_you_mean(name, known.iter().copied())
+                    ),
+                    Some(format!(
+                        "add it with `lvsh recipes add {name} GIT-URL`, then `lvsh recipes lock`{}",
+                        if known.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; the site's libraries: {}", known.join(", "))
+                        }
+                    )),
+                ))
+            })?
+        };
+        self.read_library(index, rel, pos)
+    }
+
+    /// `recipes/REL.rhai` of library `index`, named `@NAME/REL.rhai`.
+    fn read_library(
+        &self,
+        index: usize,
+        rel: &str,
+        pos: Position,
+    ) -> RhaiResultOf<(String, String, Option<PathBuf>)> {
+        let lib = &self.libraries.as_ref().expect("checked by the caller").libs[index];
+        let root = lib.root.join("recipes");
+        let p = root.join(format!("{rel}.rhai"));
+        let name = format!("@{}/{rel}.rhai", lib.name);
+        if !p.is_file() {
+            lock(&self.inputs).push(Input::absent(&p));
+            let mut e = fail(
+                format!("library {} has no module `{rel}`", lib.label()),
+                Some(format!("its modules are the files in `{}`", root.display())),
+            );
+            e.set_position(pos);
+            return Err(e);
+        }
+        let text = AllowedDirs::new([root.as_path()]).read(&p).map_err(|r| {
+            let mut e = fail(r.message, r.help);
+            e.set_position(pos);
+            e
+        })?;
+        let real = p.canonicalize().unwrap_or_default();
+        lock(&self.inputs).push(Input::read(&p, real, &text));
+        lock(&self.lib_of).insert(name.clone(), index);
+        self.ctx
+            .sources()
+            .libraries
+            .insert(name.clone(), lib.label());
+        Ok((name, text, p.parent().map(Path::to_path_buf)))
     }
 }
 

@@ -58,7 +58,12 @@ pub struct Session {
 impl Session {
     pub fn new(opts: Options, start: Balancer) -> Self {
         let ctx = Ctx::new(Mode::Repl, opts.params.clone());
-        let resolver = engine::resolver(&ctx, &opts.lib_dirs, Some(".".into()));
+        let resolver = engine::resolver(
+            &ctx,
+            &opts.lib_dirs,
+            Some(".".into()),
+            opts.libraries.clone(),
+        );
         let mut engine = engine::build(&ctx, resolver.clone());
         engine::track_calls(&mut engine);
         preload(&ctx, &start);

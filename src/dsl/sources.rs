@@ -24,6 +24,9 @@ pub(crate) struct Sources {
     pub recipes: HashMap<String, Arc<RecipeSchema>>,
     /// The names of the imported modules (not the top-level script).
     pub modules: HashSet<String>,
+    /// The library of each module imported as `@NAME/…`: `acme 1.0.0`, for
+    /// messages that blame or point into it.
+    pub libraries: HashMap<String, String>,
 }
 
 /// A position as one number, cheap to compare: name index, line and column.

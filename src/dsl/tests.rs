@@ -411,7 +411,7 @@ fn the_pending_model_is_validated_only_on_request() {
 #[test]
 fn the_function_table_matches_the_engine() {
     let ctx = state::Ctx::new(Mode::Script, vec![]);
-    let e = engine::build(&ctx, engine::resolver(&ctx, &[], None));
+    let e = engine::build(&ctx, engine::resolver(&ctx, &[], None, None));
     let sigs = e.gen_fn_signatures(false);
     for d in Session::functions() {
         assert!(

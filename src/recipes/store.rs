@@ -102,7 +102,7 @@ impl Libraries {
         allow_unlocked: bool,
     ) -> Result<Libraries, RecipesError> {
         let lvsh = lvsh_version();
-        let vendor = site.root.join(VENDOR_DIR);
+        let vendor = super::manifest::tidy_join(&site.root, VENDOR_DIR);
         let vendored = vendor.is_dir();
         let mut libs = Vec::new();
         for req in &site.libraries {

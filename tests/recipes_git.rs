@@ -440,3 +440,65 @@ fn a_library_in_a_subdirectory_and_a_git_tree_without_a_library() {
         ["CHANGELOG.md", "lvsh-lib.toml", "recipes/web.rhai"]
     );
 }
+
+/// Copies the files under `from` to `to`, skipping `skip` (top-level names).
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name), &[]);
+        } else {
+            fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_example_lock_and_vendored_copy_are_what_lock_and_vendor_write() {
+    let fx = Fx::new();
+    let examples = support::root().join("examples/recipes");
+    // The example library as release v1.0.0 of a repository of its own.
+    let lib = fx.path("example-lib");
+    copy_dir(&examples.join("lib"), &lib, &[]);
+    git(&lib, &["init", "-q", "-b", "main"]);
+    git(&lib, &["add", "-A"]);
+    git(&lib, &["commit", "-q", "-m", "acme 1.0.0"]);
+    git(&lib, &["tag", "v1.0.0"]);
+    let url = format!("file://{}", lib.display());
+    // The example site without its lock and vendored copy, pointed at that repository.
+    let site = fx.path("site");
+    fs::remove_dir_all(&site).unwrap();
+    copy_dir(&examples.join("site"), &site, &["lvsh.lock", "vendor"]);
+    let toml = fx.read("site/lvsh.toml");
+    fx.write(
+        "site/lvsh.toml",
+        &toml.replace("file:///srv/git/lvs-recipes.git", &url),
+    );
+    let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
+    assert_eq!(out, "acme 1.0.0 (new)\n");
+    let hash = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("hash = "))
+            .map(str::to_string)
+    };
+    let committed = fs::read_to_string(examples.join("site/lvsh.lock")).unwrap();
+    assert_eq!(hash(&fx.read("site/lvsh.lock")), hash(&committed));
+    fx.run(fx.lvsh(&["recipes", "vendor"]), 0);
+    let ours = fx.files("site/vendor/lvsh");
+    let mut theirs = Vec::new();
+    walk(&examples.join("site/vendor/lvsh"), "", &mut theirs);
+    theirs.sort();
+    assert_eq!(ours, theirs);
+    for f in &ours {
+        assert_eq!(
+            fx.read(&format!("site/vendor/lvsh/{f}")),
+            fs::read_to_string(examples.join("site/vendor/lvsh").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

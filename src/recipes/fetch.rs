@@ -79,17 +79,18 @@ fn place(cache: &Path, tmp: &Path, tree: &TreeHash) -> Result<PathBuf, RecipesEr
     Ok(target)
 }
 
-/// Extracts `subdir` of `commit` from `repo` and hashes it; the temporary tree is
+/// Extracts `subdir` of `commit` (fetched as `tag`) from `repo` and hashes it; the temporary tree is
 /// removed again on failure.
 fn extract_temp(
     cache: &Path,
     repo: &Path,
     commit: &str,
+    tag: &str,
     subdir: Option<&str>,
 ) -> Result<(PathBuf, TreeHash), RecipesError> {
-    let tmp = temp_dir(cache, &commit[..commit.len().min(12)])?;
+    let tmp = temp_dir(cache, "extract")?;
     let lib = tmp.join("lib");
-    match git::extract(repo, commit, subdir, &lib) {
+    match git::extract_as(repo, commit, tag, subdir, &lib) {
         Ok(tree) => Ok((tmp, tree)),
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp);
@@ -106,7 +107,7 @@ pub fn lock_release(req: &Requirement, release: &Release) -> Result<Locked, Reci
     };
     let cache = cache_dir()?;
     let (repo, commit) = git::fetch_tag(&cache, url, &release.tag)?;
-    let (tmp, tree) = extract_temp(&cache, &repo, &commit, subdir.as_deref())?;
+    let (tmp, tree) = extract_temp(&cache, &repo, &commit, &release.tag, subdir.as_deref())?;
     let check = super::manifest::LibManifest::load(&tmp.join("lib")).and_then(|lib| {
         if lib.name == req.name {
             Ok(())
@@ -149,30 +150,33 @@ pub enum Fetched {
 }
 
 /// Makes sure the cache holds the locked tree: the tag must still point at the
-/// locked commit and the files must hash to the locked hash.
-pub fn ensure(locked: &Locked) -> Result<(PathBuf, Fetched), RecipesError> {
-    if let Some(dir) = store::cached_dir(&locked.hash) {
-        if store::verify_tree(&dir, &locked.hash).is_ok() {
-            return Ok((dir, Fetched::Cached));
-        }
-        // A damaged entry: fetched again below and replaced.
-        let _ = fs::remove_dir_all(&dir);
+/// locked commit and the files must hash to the locked hash. A tree already
+/// cached is trusted by its hash; `recheck_tag` asks the repository anyway (the
+/// explicit `recipes fetch`), so a force-moved tag shows even then.
+pub fn ensure(locked: &Locked, recheck_tag: bool) -> Result<(PathBuf, Fetched), RecipesError> {
+    let cached =
+        store::cached_dir(&locked.hash).filter(|dir| store::verify_tree(dir, &locked.hash).is_ok());
+    if let (Some(dir), false) = (&cached, recheck_tag) {
+        return Ok((dir.clone(), Fetched::Cached));
     }
     let url = git_url(locked)?;
     let cache = cache_dir()?;
     let (repo, commit) = git::fetch_tag(&cache, url, &locked.tag)?;
-    if commit != locked.commit {
-        return Err(RecipesError::plain(format!(
-            "{}: tag {} now points at a different commit (force-pushed?)",
-            locked.name, locked.tag
-        ))
-        .with_help(format!(
-            "lvsh.lock has {}, {url} has {commit}; ask the library's maintainers, and lock a version \
-             you trust (`lvsh recipes update {} --to VERSION`)",
-            locked.commit, locked.name
-        )));
+    check_commit(locked, &commit)?;
+    if let Some(dir) = cached {
+        return Ok((dir, Fetched::Cached));
     }
-    let (tmp, tree) = extract_temp(&cache, &repo, &commit, locked.subdir.as_deref())?;
+    // No entry, or a damaged one: replaced.
+    if let Some(dir) = store::cached_dir(&locked.hash) {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    let (tmp, tree) = extract_temp(
+        &cache,
+        &repo,
+        &commit,
+        &locked.tag,
+        locked.subdir.as_deref(),
+    )?;
     if tree.hash != locked.hash {
         let _ = fs::remove_dir_all(&tmp);
         return Err(RecipesError::plain(format!(
@@ -187,4 +191,20 @@ pub fn ensure(locked: &Locked) -> Result<(PathBuf, Fetched), RecipesError> {
     let dir = place(&cache, &tmp.join("lib"), &tree)?;
     let _ = fs::remove_dir_all(&tmp);
     Ok((dir, Fetched::Fetched))
+}
+
+/// The tag must still name the locked commit.
+fn check_commit(locked: &Locked, commit: &str) -> Result<(), RecipesError> {
+    if commit != locked.commit {
+        return Err(RecipesError::plain(format!(
+            "{}: tag {} now points at a different commit (force-pushed?)",
+            locked.name, locked.tag
+        ))
+        .with_help(format!(
+            "lvsh.lock has {}\nthe tag now has {commit}\nask the library's maintainers which to \
+             trust; `lvsh recipes update {} --to VERSION` locks another release",
+            locked.commit, locked.name
+        )));
+    }
+    Ok(())
 }

@@ -326,11 +326,22 @@ pub fn extract(
     subdir: Option<&str>,
     dest: &Path,
 ) -> Result<TreeHash, RecipesError> {
+    extract_as(repo, rev, rev, subdir, dest)
+}
+
+/// [`extract`], naming the tree `shown` in errors (a tag rather than its commit).
+pub fn extract_as(
+    repo: &Path,
+    rev: &str,
+    shown: &str,
+    subdir: Option<&str>,
+    dest: &Path,
+) -> Result<TreeHash, RecipesError> {
     let commit = rev_commit(repo, rev)?;
     let entries = ls_tree(repo, &commit, subdir)?;
     let at = || match subdir {
-        Some(s) => format!("{rev}:{s}"),
-        None => rev.to_string(),
+        Some(s) => format!("{shown}:{}", s.trim_matches('/')),
+        None => shown.to_string(),
     };
     let manifest = entries
         .iter()

@@ -70,8 +70,8 @@ pub fn exact<'a>(
 
 fn no_match(name: &str, url: &str, releases: &[Release], req: Option<String>) -> RecipesError {
     let wanted = req.map_or_else(
-        || "a release".to_string(),
-        |r| format!("a version matching `{r}`"),
+        || "release".to_string(),
+        |r| format!("version matching `{r}`"),
     );
     let available = if releases.is_empty() {
         "it has no version tags (vX.Y.Z or X.Y.Z)".to_string()

@@ -13,8 +13,7 @@ use crate::recipes::{
 use std::{fs, path::Path};
 use toml_edit::{DocumentMut, InlineTable, Item, Table, Value};
 
-const NEW_MANIFEST: &str =
-    "# The recipe libraries of this site; `lvsh recipes lock` pins them in lvsh.lock.\n";
+const NEW_MANIFEST: &str = "# The recipe libraries of this site; `lvsh recipes lock` pins them in lvsh.lock.\n[libraries]\n";
 
 pub fn run(
     ctx: &Context,

@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, dir: Option<&Path>) -> Result<i32, CliError> {
     })?;
     let mut out = String::new();
     for locked in &lock.libraries {
-        let (_, how) = fetch::ensure(locked)?;
+        let (_, how) = fetch::ensure(locked, true)?;
         let how = match how {
             fetch::Fetched::Cached => "cached",
             fetch::Fetched::Fetched => "fetched",

@@ -42,8 +42,8 @@ mod tests;
 pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
 pub use inputs::{Input, Read};
-pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use recipe_doc::{EntryDoc, ParamDoc, RecipeDoc, doc_of_text, read_doc};
+pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::{Session, UNDO_DEPTH};
 pub use site_values::{SiteValues, is_values_file};
 

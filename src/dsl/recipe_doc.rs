@@ -47,7 +47,13 @@ pub struct ParamDoc {
 impl ParamDoc {
     fn of(p: &ParamSpec) -> ParamDoc {
         let mut constraints = Vec::new();
-        let items = |n: rhai::INT| if n == 1 { "1 item".to_string() } else { format!("{n} items") };
+        let items = |n: rhai::INT| {
+            if n == 1 {
+                "1 item".to_string()
+            } else {
+                format!("{n} items")
+            }
+        };
         match (p.min, p.max, p.ty.is_sized()) {
             (Some(lo), Some(hi), true) => constraints.push(format!("{lo} to {}", items(hi))),
             (Some(lo), None, true) => constraints.push(format!("at least {}", items(lo))),

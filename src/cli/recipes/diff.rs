@@ -11,9 +11,7 @@ use crate::{
     dsl::{self, Options, SiteValues},
     model::Balancer,
     plan::Against,
-    recipes::{
-        Libraries, Library, Locked, RecipesError, Source, fetch, git, resolve,
-    },
+    recipes::{Libraries, Library, Locked, RecipesError, Source, fetch, git, resolve},
     state,
 };
 use std::{
@@ -33,7 +31,15 @@ pub fn run(
             .with_help("run `lvsh recipes lock` first")
     })?;
     let req = site.get(name).ok_or_else(|| {
-        RecipesError::plain(format!("no library `{name}` in lvsh.toml"))
+        let names = site.libraries.iter().map(|r| r.name.as_str());
+        RecipesError::plain(format!(
+            "no library `{name}` in lvsh.toml{}",
+            crate::suggest::did_you_mean(name, names.clone())
+        ))
+        .with_help(format!(
+            "its libraries: {}",
+            names.collect::<Vec<_>>().join(", ")
+        ))
     })?;
     let Source::Git { url, .. } = &req.source else {
         return Err(RecipesError::plain(format!(
@@ -54,7 +60,7 @@ pub fn run(
         let release = resolve::exact(name, url, &releases, to)?;
         fetch::lock_release(req, release)?
     };
-    let (new_dir, _) = fetch::ensure(&new_locked)?;
+    let (new_dir, _) = fetch::ensure(&new_locked, false)?;
     let new_libs = replaced(&old_libs, &new_locked, &new_dir);
     let old_root = old_libs
         .get(name)
@@ -70,7 +76,11 @@ pub fn run(
     );
     out.push_str("\nAPI\n");
     out.push_str(&api_changes(name, &old_root, &new_dir)?);
-    out.push_str(&changelog(&new_dir, &old_locked.version, &new_locked.version));
+    out.push_str(&changelog(
+        &new_dir,
+        &old_locked.version,
+        &new_locked.version,
+    ));
     ctx.out(&out)?;
 
     let sites = if sites.is_empty() {
@@ -97,10 +107,8 @@ pub fn run(
                     format!("  {shown}   no change\n")
                 } else {
                     changed += 1;
-                    let against = Against::Named(format!(
-                        "the model with {name} {}",
-                        old_locked.version
-                    ));
+                    let against =
+                        Against::Named(format!("the model with {name} {}", old_locked.version));
                     format!("  {shown}\n{}", indent(&render(&plan, &against), "    "))
                 }
             }
@@ -119,7 +127,11 @@ pub fn run(
         };
         ctx.out(&line)?;
     }
-    let plural = if sites.len() == 1 { "site changes" } else { "sites change" };
+    let plural = if sites.len() == 1 {
+        "site changes"
+    } else {
+        "sites change"
+    };
     ctx.out(&format!("{changed} of {} {plural}.\n", sites.len()))?;
     Ok(if failed {
         1

@@ -5,7 +5,7 @@
 use super::super::{CliError, Context};
 use crate::{
     dsl::{self, EntryDoc, ParamDoc, RecipeDoc},
-    recipes::{Libraries, Library, RecipesError, SiteManifest, Lock},
+    recipes::{Libraries, Library, Lock, RecipesError, SiteManifest},
 };
 use std::path::{Path, PathBuf};
 
@@ -132,7 +132,11 @@ pub(super) fn module_names(lib_root: &Path) -> Vec<String> {
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for p in paths {
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             if p.is_dir() {
                 walk(&p, &format!("{prefix}{name}/"), out);
             } else if let Some(stem) = name.strip_suffix(".rhai") {
@@ -146,17 +150,23 @@ pub(super) fn module_names(lib_root: &Path) -> Vec<String> {
     out
 }
 
-pub(super) fn read(path: &Path, title: &str, label: Option<String>) -> Result<Documented, CliError> {
-    let doc = dsl::read_doc(path, &path.display().to_string())?.unwrap_or(RecipeDoc {
+/// The interface of the file at `path`, titled `title`: a library module (title
+/// `@NAME/PATH`) is named `@NAME/PATH.rhai` in errors, as imports name it.
+pub(super) fn read(
+    path: &Path,
+    title: &str,
+    label: Option<String>,
+) -> Result<Documented, CliError> {
+    let name = if title.starts_with('@') {
+        format!("{title}.rhai")
+    } else {
+        path.display().to_string()
+    };
+    let doc = dsl::read_doc(path, &name)?.unwrap_or(RecipeDoc {
         about: Vec::new(),
         entries: Vec::new(),
         site: false,
     });
-    let doc = RecipeDoc {
-        about: doc.about,
-        entries: doc.entries,
-        site: doc.site,
-    };
     Ok(Documented {
         title: title.to_string(),
         label,

@@ -7,7 +7,11 @@ pub fn line_diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     if a.len().saturating_mul(b.len()) > 4_000_000 {
-        return format!("--- expected ({} lines) and got ({} lines) differ\n", a.len(), b.len());
+        return format!(
+            "--- expected ({} lines) and got ({} lines) differ\n",
+            a.len(),
+            b.len()
+        );
     }
     // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
@@ -27,12 +31,12 @@ pub fn line_diff(old: &str, new: &str) -> String {
             lines.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            lines.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             lines.push(('-', a[i]));
             i += 1;
+        } else {
+            lines.push(('+', b[j]));
+            j += 1;
         }
     }
     let changed: Vec<usize> = (0..lines.len()).filter(|&k| lines[k].0 != ' ').collect();
@@ -61,10 +65,7 @@ mod tests {
     fn changed_lines_with_one_line_of_context() {
         let old = "a\nb\nc\nd\ne\nf\n";
         let new = "a\nb\nc\nD\ne\nf\ng\n";
-        assert_eq!(
-            line_diff(old, new),
-            "  …\n  c\n- d\n+ D\n  e\n  f\n+ g\n"
-        );
+        assert_eq!(line_diff(old, new), "  …\n  c\n- d\n+ D\n  e\n  f\n+ g\n");
         assert_eq!(line_diff("x\n", "x\n"), "  …\n");
     }
 }

@@ -22,9 +22,13 @@ pub fn run(
     let libraries = Arc::new(Libraries::single(&root)?);
     let name = libraries.libs[0].name.clone();
     if bless && compat.is_some() {
-        return Err(RecipesError::plain("--bless and --compat do not go together")
-            .with_help("--compat compares with an old release's goldens, which stay as they were")
-            .into());
+        return Err(
+            RecipesError::plain("--bless and --compat do not go together")
+                .with_help(
+                    "--compat compares with an old release's goldens, which stay as they were",
+                )
+                .into(),
+        );
     }
     let old = match compat {
         Some(tag) => Some(OldTests::extract(&root, tag)?),
@@ -32,6 +36,7 @@ pub fn run(
     };
     let tests_dir = match &old {
         Some(o) => o.dir.join("tests"),
+        None if root == Path::new(".") => PathBuf::from("tests"),
         None => root.join("tests"),
     };
     let mut cases = Vec::new();
@@ -43,7 +48,12 @@ pub fn run(
         {
             continue;
         }
-        cases.push((stem.unwrap_or_default(), TestCase::read(&path)));
+        let mut case = TestCase::read(&path);
+        if let (Ok(case), Some(tag)) = (&mut case, compat) {
+            // Named by the release, not by the temporary directory it is read from.
+            case.shown = format!("{tag}:tests/{}.rhai", case.name);
+        }
+        cases.push((stem.unwrap_or_default(), case));
     }
     let against = match compat {
         Some(tag) => format!(" ({tag}'s tests against the working tree)"),
@@ -162,10 +172,15 @@ impl Report {
                     .iter()
                     .filter(|(_, f)| matches!(f, Failure::Broke(_)))
                     .count();
+                let count = |n: usize, what: &str| match n {
+                    1 => format!("1 {what} change"),
+                    n => format!("{n} {what} changes"),
+                };
                 out.push_str(&format!(
-                    "\n{broke} breaking and {} behaviour changes since {tag}: a call that \
-                     worked now fails, or a model differs; that needs a major version\n",
-                    self.failed.len() - broke
+                    "\nsince {tag}: {} (a call that worked fails now), {} (a model or an \
+                     error differs); either needs a new major version\n",
+                    count(broke, "breaking"),
+                    count(self.failed.len() - broke, "behaviour")
                 ));
             }
         }

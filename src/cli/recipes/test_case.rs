@@ -20,6 +20,8 @@ pub struct TestCase {
     /// The file name without `.rhai`.
     pub name: String,
     pub path: PathBuf,
+    /// How errors name the file (the path, or `TAG:tests/NAME.rhai` for `--compat`).
+    pub shown: String,
     /// `// expect-plan: NAME.plan`: the golden `lvsh plan --empty` text.
     pub plan: Option<String>,
     /// `// expect-model: NAME.json`: the golden `lvsh emit --to json` text.
@@ -80,6 +82,7 @@ impl TestCase {
         let mut case = TestCase {
             name: name.clone(),
             path: path.to_path_buf(),
+            shown: path.display().to_string(),
             ..TestCase::default()
         };
         for (n, line) in text.lines().enumerate() {
@@ -153,7 +156,8 @@ impl TestCase {
                 Err(e) => return Outcome::Failed(Failure::Test(e.render_plain())),
             }
         }
-        let result = dsl::evaluate_file(&self.path, &opts);
+        let result = dsl::load_file(&self.path)
+            .and_then(|text| dsl::evaluate_source(&self.shown, &text, Some(self.dir()), &opts));
         match (&self.error, result) {
             (Some((place, part)), Err(e)) => {
                 let message_has = e.message().contains(part.as_str())
@@ -264,7 +268,10 @@ impl TestCase {
 
 /// Exactly what `lvsh plan --empty` prints for the (canonical) model.
 pub fn plan_text(desired: &Balancer) -> String {
-    render(&plan_between(desired, &Balancer::default()), &Against::Empty)
+    render(
+        &plan_between(desired, &Balancer::default()),
+        &Against::Empty,
+    )
 }
 
 /// The plan from `before` to `desired` (both canonical), as `lvsh plan` makes it.

@@ -1213,7 +1213,7 @@ fn man_pages_for_lvsh_and_each_command() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), 18, "{pages:?}");
+    assert_eq!(pages.len(), 19, "{pages:?}");
     assert!(pages.contains(&"lvsh.8".to_string()), "{pages:?}");
     Test::new()
         .args(["man", "nosuch"])

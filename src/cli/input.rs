@@ -92,6 +92,19 @@ pub fn with_values(ctx: &Context, path: &Path) -> Result<(PathBuf, dsl::Options)
     Ok((script, opts))
 }
 
+/// A warning when the lock records another stdlib than this lvsh embeds: the
+/// site's models may differ from those the lock was reviewed with.
+pub fn stdlib_warning(lock: &Lock) -> Option<String> {
+    (lock.stdlib != dsl::stdlib_hash()).then(|| {
+        format!(
+            "warning: the stdlib in lvsh.lock (lvsh {}) is not this lvsh's ({}): \
+             `lvsh recipes diff @std` shows what that changes; `lvsh recipes lock` records this one\n",
+            lock.lvsh,
+            env!("CARGO_PKG_VERSION")
+        )
+    })
+}
+
 /// The recipe libraries of the site `entry` (a script, a values file, or `-` for
 /// the current directory) belongs to: the nearest `lvsh.toml` at or above it, the
 /// lock checked against it and every library's files against the lock. `None`
@@ -114,16 +127,8 @@ pub fn site_libraries(ctx: &Context, entry: &Path) -> Result<Option<Arc<Librarie
             lib.root.display()
         ));
     }
-    if let Some(lock) = &lock {
-        let ours = dsl::stdlib_hash();
-        if lock.stdlib != ours {
-            ctx.note(&format!(
-                "warning: lvsh.lock was written by lvsh {} with another stdlib than this lvsh's ({}): \
-                 `lvsh recipes diff @std` shows what it changes; `lvsh recipes lock` records this one\n",
-                lock.lvsh,
-                env!("CARGO_PKG_VERSION")
-            ));
-        }
+    if let Some(w) = lock.as_ref().and_then(stdlib_warning) {
+        ctx.note(&w);
     }
     if ctx.verbose {
         for lib in &libs.libs {

@@ -75,6 +75,28 @@ pub struct Evaluated {
     pub inputs: Vec<Input>,
 }
 
+/// The entry points a recipe module declares in `RECIPE`, each with the first line
+/// of its `doc`, read without running the module (`lvsh recipes list`). Empty for
+/// a module without `RECIPE`; `Err` with the message when it does not compile or
+/// its `RECIPE` is broken.
+pub fn recipe_entries(text: &str) -> Result<Vec<(String, String)>, String> {
+    let ctx = Ctx::new(Mode::Script, Vec::new());
+    let engine = engine::build(&ctx, engine::resolver(&ctx, &[], None, None));
+    let ast = engine.compile(text).map_err(|e| e.to_string())?;
+    let schema = recipe_module::read_recipe(&ast, text).map_err(|(_, message, _)| message)?;
+    Ok(schema
+        .map(|s| {
+            s.entries
+                .into_iter()
+                .map(|(name, spec)| {
+                    let doc = spec.doc.unwrap_or_default();
+                    (name, doc.lines().next().unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// The `sha256tree` of the recipes embedded in this lvsh (`stdlib` in `lvsh.lock`):
 /// files `NAME.rhai`.
 pub fn stdlib_hash() -> String {

@@ -9,7 +9,7 @@ use super::{
 };
 use std::{
     ops::Range,
-    path::{Path, PathBuf},
+    path::{Component, Path, PathBuf},
 };
 
 /// The file that makes a directory a site root.
@@ -86,23 +86,35 @@ impl SiteManifest {
         } else {
             start_dir
         };
-        let mut dir = Some(start.to_path_buf());
-        let mut went_absolute = start.is_absolute();
-        while let Some(d) = dir {
+        let lexical = start.is_relative()
+            && start
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        // A plain relative path is walked up as written (`sites` then `.`), so
+        // messages keep short paths; then on from the current directory's parent.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let abs_from = if lexical {
+            dirs.extend(
+                start
+                    .ancestors()
+                    .filter(|d| !d.as_os_str().is_empty() && *d != Path::new("."))
+                    .map(Path::to_path_buf),
+            );
+            dirs.push(PathBuf::from("."));
+            std::fs::canonicalize(".")
+                .ok()
+                .and_then(|d| d.parent().map(Path::to_path_buf))
+        } else {
+            std::fs::canonicalize(start).ok()
+        };
+        for d in dirs.into_iter().chain(
+            abs_from
+                .iter()
+                .flat_map(|a| a.ancestors().map(Path::to_path_buf)),
+        ) {
             if d.join(SITE_MANIFEST).is_file() {
                 return SiteManifest::load(&d).map(Some);
             }
-            dir = match d.parent() {
-                Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
-                // A relative path ran out: go on from the real parent of where it started.
-                _ if !went_absolute => {
-                    went_absolute = true;
-                    std::fs::canonicalize(&d)
-                        .ok()
-                        .and_then(|abs| abs.parent().map(Path::to_path_buf))
-                }
-                _ => None,
-            };
         }
         Ok(None)
     }

@@ -124,7 +124,7 @@ impl Libraries {
                              while developing it",
                         ));
                     }
-                    let root = site.root.join(p);
+                    let root = super::manifest::tidy_join(&site.root, &p.to_string_lossy());
                     if !root.is_dir() {
                         return Err(at(
                             format!(
@@ -242,6 +242,14 @@ impl Libraries {
     pub fn unlocked(&self) -> impl Iterator<Item = &Library> {
         self.libs.iter().filter(|l| l.version.is_none())
     }
+}
+
+/// Where a locked library's tree is for the site at `site_root` (the vendored
+/// copy when the site vendors, else the cache), or why it is not there.
+pub fn locate(site_root: &Path, locked: &Locked) -> Result<(PathBuf, bool), String> {
+    let vendor = super::manifest::tidy_join(site_root, VENDOR_DIR);
+    let vendored = vendor.is_dir();
+    locked_dir(locked, &vendor, vendored).map(|d| (d, vendored))
 }
 
 /// Where a locked library's tree is: the vendored copy when the site vendors,

@@ -7,6 +7,9 @@ use std::path::Path;
 pub fn run(ctx: &Context, dir: Option<&Path>) -> Result<i32, CliError> {
     let (site, lock) = super::site(dir)?;
     let libs = Libraries::open_verified(&site, lock.as_ref(), true)?;
+    if let Some(w) = lock.as_ref().and_then(super::super::input::stdlib_warning) {
+        ctx.note(&w);
+    }
     let mut out = String::new();
     for lib in &libs.libs {
         match &lib.version {

@@ -255,7 +255,12 @@ fn round_trip_add_lock_vendor_plan_update_and_plan_without_git() {
         "lib/CHANGELOG.md",
         "# acme\n\n## 1.1.0\n\nThe default scheduler is rr.\n\n## 1.0.0\n\nFirst release.\n",
     );
-    fx.commit_and_tag("rr by default", "v1.1.0");
+    // An annotated tag this time: it is dereferenced to its commit.
+    let lib = fx.path("lib");
+    git(&lib, &["add", "-A"]);
+    git(&lib, &["commit", "-q", "-m", "rr by default"]);
+    git(&lib, &["tag", "-a", "-m", "acme 1.1.0", "v1.1.0"]);
+    git(&lib, &["push", "-q", "origin", "main", "v1.1.0"]);
     let lock_before = fx.read("site/lvsh.lock");
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(out, "lvsh.lock is up to date\n");
@@ -501,4 +506,80 @@ fn the_example_lock_and_vendored_copy_are_what_lock_and_vendor_write() {
             "{f}"
         );
     }
+}
+
+#[test]
+fn a_git_that_hangs_is_stopped_after_the_timeout() {
+    let fx = Fx::new();
+    let bin = fx.path("slow-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let git = bin.join("git");
+    fs::write(&git, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&git, fs::Permissions::from_mode(0o755)).unwrap();
+    let start = std::time::Instant::now();
+    let (_, err) = fx.run(
+        fx.lvsh(&["recipes", "add", "acme", &fx.url()])
+            .env("PATH", &format!("{}:/usr/bin:/bin", bin.display()))
+            .env("LVSH_GIT_TIMEOUT", "1"),
+        1,
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert!(
+        err.contains("`git ls-remote")
+            && err.contains("longer than 1s and was stopped")
+            && err.contains("LVSH_GIT_TIMEOUT"),
+        "{err}"
+    );
+    assert!(!fx.path("site/lvsh.toml").exists());
+}
+
+#[test]
+fn concurrent_fetches_share_one_cache() {
+    let fx = Fx::new();
+    fx.run(fx.lvsh(&["recipes", "add", "acme", &fx.url()]), 0);
+    let cache = fx.path("shared-cache");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_lvsh"))
+                .args(["recipes", "fetch"])
+                .current_dir(fx.path("site"))
+                .env("LVSH_CACHE_DIR", &cache)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("lvsh runs")
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut entries = fx.files("shared-cache/recipes");
+    entries.retain(|e| !e.starts_with("git/"));
+    let hex = fx
+        .read("site/lvsh.lock")
+        .lines()
+        .find_map(|l| l.strip_prefix("hash = \"sha256tree:"))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    assert_eq!(
+        entries,
+        [
+            format!("{hex}.sums"),
+            format!("{hex}/CHANGELOG.md"),
+            format!("{hex}/lvsh-lib.toml"),
+            format!("{hex}/recipes/web.rhai"),
+        ]
+    );
 }

@@ -17,7 +17,7 @@ use std::{
     fs::{self, DirBuilder},
     os::unix::fs::DirBuilderExt,
     path::{Path, PathBuf},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 /// The cache directory, made (0700) if missing.
@@ -31,7 +31,29 @@ pub fn cache_dir() -> Result<PathBuf, RecipesError> {
         .mode(0o700)
         .create(&dir)
         .map_err(|e| RecipesError::read(&dir, e))?;
+    remove_stale_temps(&dir);
     Ok(dir)
+}
+
+/// A temporary tree this old was left by a run that died (a fetch takes seconds).
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary trees of runs that died.
+fn remove_stale_temps(cache: &Path) {
+    let Ok(list) = fs::read_dir(cache) else {
+        return;
+    };
+    for e in list.flatten() {
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP);
+        if stale && e.file_name().to_string_lossy().starts_with(".tmp-") {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// The git URL and subdirectory of a lock entry (`source = "git+URL"`).

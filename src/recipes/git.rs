@@ -13,7 +13,7 @@ use std::{
     ffi::OsStr,
     fs,
     io::{Read, Write},
-    os::unix::io::AsRawFd,
+    os::unix::{io::AsRawFd, process::CommandExt},
     path::{Path, PathBuf},
     process::{Command, Stdio},
     thread,
@@ -78,7 +78,10 @@ where
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    .stderr(Stdio::piped())
+    // Its own process group, so a timeout also stops what git started (ssh,
+    // remote helpers).
+    .process_group(0);
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             RecipesError::plain("git is needed to fetch; vendored libraries need no git").with_help(
@@ -113,6 +116,8 @@ where
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if start.elapsed() >= limit => {
+                // SAFETY: kill has no memory effects; the group is the child's own.
+                unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(RecipesError::plain(format!(

@@ -5,7 +5,7 @@
 
 use super::super::{CliError, Context};
 use crate::recipes::{
-    Lock, Locked, RecipesError, SiteManifest, Source, fetch, git,
+    Lock, Locked, RecipesError, Requirement, SiteManifest, Source, fetch, git,
     hash::{self},
     resolve::{self, Release},
     vendor,
@@ -121,22 +121,24 @@ pub(super) fn plan(
                 Target::Keep(p)
             }
             None => {
-                let tags = git::list_tags(url)?;
+                let at = |e| at_entry(site, req, e);
+                let tags = git::list_tags(url).map_err(at)?;
                 let releases = resolve::releases(tags.iter().map(|(t, _)| t.as_str()));
                 let release = match &moves.to {
                     Some(v) if moves.moves(&req.name) => {
-                        let r = resolve::exact(&req.name, url, &releases, v)?;
+                        let r = resolve::exact(&req.name, url, &releases, v).map_err(at)?;
                         if let Some(want) = req.version.as_ref().filter(|w| !w.matches(v)) {
-                            return Err(RecipesError::plain(format!(
+                            return Err(at(RecipesError::plain(format!(
                                 "{} {v} does not satisfy `{want}` of lvsh.toml",
                                 req.name
-                            ))
+                            )))
                             .with_help("change the entry's `version` in lvsh.toml, then run `lvsh recipes lock`")
                             .into());
                         }
                         r
                     }
-                    _ => resolve::pick(&req.name, url, &releases, req.version.as_ref())?,
+                    _ => resolve::pick(&req.name, url, &releases, req.version.as_ref())
+                        .map_err(at)?,
                 };
                 match &prev {
                     // The same release as locked: keep commit and hash (a moved tag is
@@ -186,7 +188,7 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
             }
             Some(Target::Fetch(r)) => {
                 let req = site.get(&c.name).expect("planned from the manifest");
-                libs.push(fetch::lock_release(req, r)?);
+                libs.push(fetch::lock_release(req, r).map_err(|e| at_entry(site, req, e))?);
             }
             None => {}
         }
@@ -196,6 +198,20 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
         stdlib_hash(),
         libs,
     ))
+}
+
+/// A plain error about a library, pointed at its entry in lvsh.toml.
+pub(super) fn at_entry(site: &SiteManifest, req: &Requirement, e: RecipesError) -> RecipesError {
+    match e {
+        RecipesError::Plain { message, help } => {
+            let e = site.origin.error(req.span.clone(), message, "this library");
+            match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+        }
+        other => other,
+    }
 }
 
 /// The hash of the stdlib embedded in this lvsh (`NAME.rhai` files).

@@ -435,9 +435,8 @@ pub enum RecipesCommand {
         #[arg(long, value_name = "TAG")]
         compat: Option<String>,
     },
-    /// Show the entry points and parameters of a recipe (`@NAME/MODULE[::ENTRY]`), of
-    /// every recipe of a library (DIR), or a site script's PARAMS (FILE.rhai),
-    /// without running anything
+    /// Show the entry points and parameters of a recipe, a library or a site script's
+    /// PARAMS, without running anything
     Doc {
         /// `@NAME/MODULE[::ENTRY]` (a library of this site), a library directory, or
         /// a script
@@ -449,9 +448,8 @@ pub enum RecipesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show what moving library NAME to VERSION changes: its API, its changelog and
-    /// each site's model (old lock against new; no kernel, lock untouched); exit 2
-    /// when a site changes
+    /// Show what moving library NAME to VERSION changes (API, changelog, each site's
+    /// model; the lock stays); exit 2 when a site changes
     Diff {
         /// The library, as lvsh.toml names it
         name: String,

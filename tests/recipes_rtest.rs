@@ -74,6 +74,15 @@ impl Fx {
             fx.write(&format!("lib/tests/{name}"), text);
         }
         fx.write("lib/tests/web_weight.toml", "vip = \"192.0.2.20\"\n");
+        // An example site: it must evaluate cleanly with its values file.
+        fx.write(
+            "lib/examples/site.rhai",
+            "import \"@acme/web\" as web;\nconst PARAMS = #{ vip: #{ type: \"ip\" } };\nweb::web(#{ vip: param(\"vip\"), servers: [\"10.0.0.1\"] });\n",
+        );
+        fx.write(
+            "lib/examples/site.toml",
+            "vip = \"192.0.2.50\"\n\n[lvsh]\nscript = \"site.rhai\"\n",
+        );
         fx
     }
 
@@ -298,7 +307,7 @@ fn compat_reports_behaviour_and_breaking_changes() {
         0,
     );
     assert!(
-        out.ends_with("test result: ok. 4 passed; 0 failed\n"),
+        out.ends_with("test result: ok. 5 passed; 0 failed\n"),
         "{out}"
     );
     let (_, err) = fx.run(
@@ -356,6 +365,9 @@ fn doc_of_a_broken_recipe_points_at_the_schema() {
     );
     let (_, err) = fx.run(fx.lvsh("lib", &["recipes", "doc", "."]), 1);
     golden("doc-broken.stderr", &err);
+    // `recipes test` reports it too, before the tests that import the module.
+    let (out, _) = fx.run(fx.lvsh("lib", &["recipes", "test", "--bless"]), 1);
+    golden("test-broken.stdout", &out);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::{
     dsl::{self, Options, SiteValues},
     model::Balancer,
     plan::Against,
-    recipes::{Libraries, Library, Locked, RecipesError, Source, fetch, git, resolve},
+    recipes::{Libraries, Library, Locked, RecipesError, Source, fetch, git, hash, resolve},
     state,
 };
 use std::{
@@ -68,11 +68,12 @@ pub fn run(
         .expect("a locked library is opened");
 
     let mut out = format!(
-        "{name} {} → {}   ({} → {})\n",
+        "{name} {} → {}   ({} → {}; {})\n",
         old_locked.version,
         new_locked.version,
         short(&old_locked.commit),
-        short(&new_locked.commit)
+        short(&new_locked.commit),
+        files_changed(&old_root, &new_dir)?
     );
     out.push_str("\nAPI\n");
     out.push_str(&api_changes(name, &old_root, &new_dir)?);
@@ -158,6 +159,27 @@ fn replaced(libs: &Libraries, locked: &Locked, dir: &Path) -> Libraries {
         }
     }
     libs
+}
+
+/// `2 files changed: CHANGELOG.md, recipes/web.rhai` between two trees of package
+/// files (the names only when there are a few).
+fn files_changed(old: &Path, new: &Path) -> Result<String, CliError> {
+    let all = hash::Include::all();
+    let d = hash::hash_dir(old, &all)?.differences(&hash::hash_dir(new, &all)?);
+    let mut names: Vec<String> = Vec::new();
+    names.extend(d.added.iter().map(|p| format!("+{p}")));
+    names.extend(d.removed.iter().map(|p| format!("-{p}")));
+    names.extend(d.modified.iter().cloned());
+    names.sort_by(|a, b| {
+        a.trim_start_matches(['+', '-'])
+            .cmp(b.trim_start_matches(['+', '-']))
+    });
+    Ok(match names.len() {
+        0 => "no file changed".into(),
+        1 => format!("1 file changed: {}", names[0]),
+        n if n <= 4 => format!("{n} files changed: {}", names.join(", ")),
+        n => format!("{n} files changed"),
+    })
 }
 
 fn short(commit: &str) -> &str {

@@ -39,21 +39,42 @@ pub fn run(
         None if root == Path::new(".") => PathBuf::from("tests"),
         None => root.join("tests"),
     };
-    let mut cases = Vec::new();
+    let examples_dir = tests_dir.with_file_name("examples");
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
     for path in test_files(&tests_dir)? {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        if filter
-            .as_deref()
-            .is_some_and(|f| !stem.as_deref().unwrap_or_default().contains(f))
-        {
+        files.push((stem.unwrap_or_default(), path));
+    }
+    // Examples must evaluate cleanly too (with their values file, if any).
+    for path in test_files(&examples_dir)? {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        files.push((format!("examples/{}", stem.unwrap_or_default()), path));
+    }
+    let mut cases = Vec::new();
+    for (stem, path) in files {
+        if filter.as_deref().is_some_and(|f| !stem.contains(f)) {
             continue;
         }
         let mut case = TestCase::read(&path);
         if let (Ok(case), Some(tag)) = (&mut case, compat) {
             // Named by the release, not by the temporary directory it is read from.
-            case.shown = format!("{tag}:tests/{}.rhai", case.name);
+            let dir = if stem.starts_with("examples/") {
+                "examples"
+            } else {
+                "tests"
+            };
+            case.shown = format!("{tag}:{dir}/{}.rhai", case.name);
         }
-        cases.push((stem.unwrap_or_default(), case));
+        cases.push((stem, case));
+    }
+    // Every module's RECIPE, read as an import reads it: a broken schema fails here
+    // even when no test imports the module.
+    let mut broken = Vec::new();
+    for module in super::doc::module_names(&root) {
+        let file = root.join("recipes").join(format!("{module}.rhai"));
+        if let Err(e) = crate::dsl::read_doc(&file, &format!("@{name}/{module}.rhai")) {
+            broken.push((format!("@{name}/{module}.rhai (RECIPE)"), e.render_plain()));
+        }
     }
     let against = match compat {
         Some(tag) => format!(" ({tag}'s tests against the working tree)"),
@@ -65,6 +86,10 @@ pub fn run(
         cases.len()
     ))?;
     let mut report = Report::default();
+    for (what, error) in broken {
+        ctx.out(&format!("test {what} ... FAILED\n"))?;
+        report.add(&what, Outcome::Failed(Failure::Test(error)));
+    }
     for (stem, case) in &cases {
         let outcome = match case {
             Ok(case) => case.run(&ctx.dsl, &libraries, bless),

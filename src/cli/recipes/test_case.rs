@@ -151,7 +151,16 @@ impl TestCase {
         let mut opts = base.clone();
         opts.libraries = Some(libraries.clone());
         if let Some(v) = &self.values {
-            match SiteValues::load(None, std::slice::from_ref(v)) {
+            // A site file naming its script (an example's) is loaded as one; else it
+            // is a layer, as `--values` gives it.
+            let names_script = std::fs::read_to_string(v)
+                .is_ok_and(|t| t.contains("[lvsh]") && t.contains("script"));
+            let loaded = if names_script {
+                SiteValues::load(Some(v), &[])
+            } else {
+                SiteValues::load(None, std::slice::from_ref(v))
+            };
+            match loaded {
                 Ok(v) => opts.values = Some(Arc::new(v)),
                 Err(e) => return Outcome::Failed(Failure::Test(e.render_plain())),
             }

@@ -438,6 +438,36 @@ fn diff_shows_api_changelog_and_the_sites_that_change() {
     );
     // The lock did not move.
     assert_eq!(fx.read("site/lvsh.lock"), lock);
+    // A vendored site: the old version is read from vendor/lvsh/, which stays.
+    fx.run(fx.lvsh("site", &["recipes", "vendor"]), 0);
+    let (out, _) = fx.run(
+        fx.lvsh("site", &["recipes", "diff", "acme", "--to", "1.1.0"]),
+        2,
+    );
+    golden("diff-1.1.0.stdout", &out);
+    fx.run(fx.lvsh("site", &["recipes", "vendor", "--check"]), 0);
+    assert_eq!(fx.read("site/lvsh.lock"), lock);
+    // A site that fails to evaluate: shown with its error, exit 1.
+    fx.write(
+        "site/other/broken.toml",
+        "vip = \"192.0.2.99\"\npersist = 0\n\n[lvsh]\nscript = \"../site.rhai\"\n",
+    );
+    let (out, _) = fx.run(
+        fx.lvsh(
+            "site",
+            &[
+                "recipes",
+                "diff",
+                "acme",
+                "--to",
+                "1.1.0",
+                "other/broken.toml",
+                "sites/ams1.toml",
+            ],
+        ),
+        1,
+    );
+    golden("diff-broken-site.stdout", &out);
 
     let mut all = String::new();
     for args in [

@@ -92,7 +92,7 @@ pub fn run(
     ctx.out("\nSites (desired model, old lock → new lock; no kernel involved)\n")?;
     let (old_libs, new_libs) = (Arc::new(old_libs), Arc::new(new_libs));
     let mut changed = 0;
-    let mut failed = false;
+    let mut failed = 0;
     for s in &sites {
         let shown = s
             .strip_prefix(&site.root)
@@ -114,13 +114,20 @@ pub fn run(
                 }
             }
             (old, new) => {
-                failed = true;
-                changed += 1;
+                failed += 1;
                 let mut s = format!("  {shown}   error\n");
+                let both = matches!((&old, &new), (Err(a), Err(b)) if a == b);
                 for (version, r) in [(&old_locked.version, old), (&new_locked.version, new)] {
                     if let Err(e) = r {
-                        s.push_str(&format!("    with {name} {version}:\n"));
+                        if both {
+                            s.push_str("    with both versions:\n");
+                        } else {
+                            s.push_str(&format!("    with {name} {version}:\n"));
+                        }
                         s.push_str(&indent(&e, "      "));
+                        if both {
+                            break;
+                        }
                     }
                 }
                 s
@@ -133,8 +140,13 @@ pub fn run(
     } else {
         "sites change"
     };
-    ctx.out(&format!("{changed} of {} {plural}.\n", sites.len()))?;
-    Ok(if failed {
+    let fails = match failed {
+        0 => String::new(),
+        1 => "; 1 fails to evaluate".into(),
+        n => format!("; {n} fail to evaluate"),
+    };
+    ctx.out(&format!("{changed} of {} {plural}{fails}.\n", sites.len()))?;
+    Ok(if failed > 0 {
         1
     } else if changed > 0 {
         2

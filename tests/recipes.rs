@@ -5,10 +5,7 @@
 
 mod support;
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::{fs, path::Path};
 use support::{Test, root};
 
 const SITES: &[&str] = &["ams1", "fra1", "nyc1"];
@@ -228,6 +225,14 @@ fn imports_of_libraries_are_checked() {
         "import \"@acme/dr_web\" as web;\nweb::web(#{ mark: 10, vip: \"192.0.2.10\",\n    servers: [] });\n",
     );
     fails(d.path(), "bad_argument", &["check", "bad_arg.rhai"]);
+    write(
+        d.path(),
+        "twice.rhai",
+        "import \"@acme/dr_web\" as web;\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.10\", servers: [\"10.0.0.1\"] });\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.11\", servers: [\"10.0.0.2\"] });\n",
+    );
+    fails(d.path(), "problem_inside_library", &["check", "twice.rhai"]);
 
     let bare = tempfile::tempdir().unwrap();
     write(
@@ -406,6 +411,31 @@ fn a_library_module_imports_inside_its_library() {
 }
 
 #[test]
+fn the_repl_imports_the_site_libraries() {
+    let out = Test::new()
+        .current_dir(&root().join("examples/recipes/site"))
+        .args(["repl", "--empty"])
+        .stdin(
+            "import \"@acme/dr_web\" as w;\n\
+             w::web(#{ mark: 5, vip: \"192.0.2.9\", servers: [\"10.0.0.1\"] });\n:plan\n:quit\n",
+        )
+        .stderr_any()
+        .run();
+    assert!(out.stdout.contains("+ mark 5 "), "{}", out.stdout);
+    // A tampered site does not start a session.
+    let d = site();
+    fs::remove_file(d.path().join("vendor/lvsh/acme/README.md")).unwrap();
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["repl", "--empty"])
+        .stdin(":quit\n")
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(out.stderr.contains("removed: README.md"), "{}", out.stderr);
+}
+
+#[test]
 fn the_evaluation_cache_never_skips_verification() {
     let d = site();
     let run = |status: i32| {
@@ -432,8 +462,19 @@ fn the_evaluation_cache_never_skips_verification() {
 }
 
 #[test]
+fn verify_warns_about_a_library_locked_but_no_longer_named() {
+    let d = site();
+    fs::write(d.path().join("lvsh.toml"), "[libraries]\n").unwrap();
+    Test::new()
+        .current_dir(d.path())
+        .args(["recipes", "verify"])
+        .stdout("no libraries in lvsh.toml\n")
+        .stderr("warning: lvsh.lock also locks `acme`, which lvsh.toml no longer names; `lvsh recipes lock` drops it\n")
+        .run();
+}
+
+#[test]
 fn recipes_commands_outside_a_site_say_so() {
     let bare = tempfile::tempdir().unwrap();
     fails(bare.path(), "verify_no_site", &["recipes", "verify"]);
-    let _: PathBuf = bare.path().to_path_buf();
 }

@@ -6,7 +6,6 @@
 use super::super::{CliError, Context};
 use crate::recipes::{
     Lock, Locked, RecipesError, Requirement, SiteManifest, Source, fetch, git,
-    hash::{self},
     resolve::{self, Release},
     vendor,
 };
@@ -195,7 +194,7 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
     }
     Ok(Lock::new(
         env!("CARGO_PKG_VERSION").to_string(),
-        stdlib_hash(),
+        crate::dsl::stdlib_hash(),
         libs,
     ))
 }
@@ -212,15 +211,6 @@ pub(super) fn at_entry(site: &SiteManifest, req: &Requirement, e: RecipesError) 
         }
         other => other,
     }
-}
-
-/// The hash of the stdlib embedded in this lvsh (`NAME.rhai` files).
-pub(super) fn stdlib_hash() -> String {
-    let files: Vec<(String, Vec<u8>)> = crate::dsl::Session::stdlib_sources()
-        .iter()
-        .map(|(n, t)| (format!("{n}.rhai"), t.as_bytes().to_vec()))
-        .collect();
-    hash::hash_files(&files).hash
 }
 
 /// Writes the lock when it changed, and refreshes `vendor/lvsh/` when the site has one.

@@ -213,13 +213,14 @@ pub(super) fn at_entry(site: &SiteManifest, req: &Requirement, e: RecipesError) 
     }
 }
 
-/// Writes the lock when it changed, and refreshes `vendor/lvsh/` when the site has one.
+/// Writes the lock when it changed (true then), and refreshes `vendor/lvsh/` when
+/// the site has one.
 pub(super) fn write(
     ctx: &Context,
     site: &SiteManifest,
     old: Option<&Lock>,
     lock: &Lock,
-) -> Result<(), CliError> {
+) -> Result<bool, CliError> {
     let changed = old.is_none_or(|o| o.to_text() != lock.to_text());
     if changed {
         lock.write(&site.root)
@@ -230,7 +231,7 @@ pub(super) fn write(
             ctx.note(&format!("vendor: {line}\n"));
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// The differences between lvsh.toml and lvsh.lock (no network, no files read).
@@ -287,9 +288,12 @@ pub fn run(ctx: &Context, dir: Option<&Path>, check: bool) -> Result<i32, CliErr
     }
     let changes = plan(&site, old.as_ref(), &Moves::default())?;
     let lock = apply(&site, &changes)?;
-    write(ctx, &site, old.as_ref(), &lock)?;
+    let written = write(ctx, &site, old.as_ref(), &lock)?;
     let lines: Vec<String> = changes.iter().filter_map(Change::line).collect();
-    if lines.is_empty() {
+    if lines.is_empty() && written {
+        // A requirement that still allows the locked version, or another lvsh.
+        ctx.out("lvsh.lock written; no library changed version\n")?;
+    } else if lines.is_empty() {
         ctx.out("lvsh.lock is up to date\n")?;
     } else {
         ctx.out(&format!("{}\n", lines.join("\n")))?;

@@ -86,6 +86,7 @@ fn the_package_holds_the_binary_units_pages_completions_and_the_conffile() {
         "/usr/share/doc/lvsh/DIRECTOR.md",
         "/usr/share/doc/lvsh/DSL.md",
         "/usr/share/doc/lvsh/README.md",
+        "/usr/share/doc/lvsh/RECIPES.md",
         "/usr/share/doc/lvsh/VALUES.md",
         "/usr/share/doc/lvsh/WATCH.md",
         "/usr/share/doc/lvsh/changelog.Debian.gz",
@@ -224,7 +225,7 @@ fn every_man_page_renders_without_a_warning() {
         assert!(rendered.contains("SYNOPSIS"), "{}", page.display());
         pages += 1;
     }
-    assert_eq!(pages, 18);
+    assert_eq!(pages, 19);
 }
 
 /// bash: the completion function called as readline would, for `lvsh compl` and

@@ -222,6 +222,14 @@ fn imports_of_libraries_are_checked() {
         "import \"@acme/dr_web\" as web;\nweb::web(#{ mark: 10, vip: \"192.0.2.10\",\n    servers: [] });\n",
     );
     fails(d.path(), "bad_argument", &["check", "bad_arg.rhai"]);
+    write(
+        d.path(),
+        "twice.rhai",
+        "import \"@acme/dr_web\" as web;\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.10\", servers: [\"10.0.0.1\"] });\n\
+         web::web(#{ mark: 10, vip: \"192.0.2.11\", servers: [\"10.0.0.2\"] });\n",
+    );
+    fails(d.path(), "problem_inside_library", &["check", "twice.rhai"]);
 
     let bare = tempfile::tempdir().unwrap();
     write(
@@ -349,6 +357,105 @@ fn a_lock_of_another_stdlib_is_a_warning() {
         .args(["check", "sites/fra1.toml"])
         .stderr_golden("recipes/stdlib_changed.stderr")
         .run();
+}
+
+#[test]
+fn a_library_module_imports_inside_its_library() {
+    let d = unlocked_site();
+    write(
+        d.path(),
+        "lib/recipes/web/pair.rhai",
+        "import \"ports\" as ports;\nimport \"@self/dr_web\" as web;\n\
+         fn pair(vip, servers) { web::web(#{ mark: 30, vip: vip, servers: servers, ports: ports::WEB }) }\n",
+    );
+    write(
+        d.path(),
+        "lib/recipes/web/ports.rhai",
+        "export const WEB = [80, 8443];\n",
+    );
+    // A file of the site with the same name is not what the library reads.
+    write(d.path(), "ports.rhai", "export const WEB = [1];\n");
+    write(
+        d.path(),
+        "pair.rhai",
+        "import \"@acme/web/pair\" as p;\np::pair(\"192.0.2.30\", [\"10.0.3.1\"]);\n",
+    );
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["plan", "--empty", "pair.rhai"])
+        .stderr_any()
+        .run();
+    assert!(
+        out.stdout.contains("tcp dport {80, 8443} → fwmark 30"),
+        "{}",
+        out.stdout
+    );
+    // Standard input finds the site from the current directory.
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["check", "-"])
+        .stdin("import \"@acme/nat_farm\" as n;\nn::farm(#{ vip: \"192.0.2.1\", port: 80, backends: [\"10.0.0.1\"] });\n")
+        .stderr_any()
+        .run();
+    assert!(out.stdout.contains("ok, 1 service"), "{}", out.stdout);
+    // A library whose manifest names another library.
+    write(
+        d.path(),
+        "lib/lvsh-lib.toml",
+        "[library]\nname = \"other\"\n",
+    );
+    fails(d.path(), "wrong_name", &["check", "pair.rhai"]);
+}
+
+#[test]
+fn the_repl_imports_the_site_libraries() {
+    let out = Test::new()
+        .current_dir(&root().join("examples/recipes/site"))
+        .args(["repl", "--empty"])
+        .stdin(
+            "import \"@acme/dr_web\" as w;\n\
+             w::web(#{ mark: 5, vip: \"192.0.2.9\", servers: [\"10.0.0.1\"] });\n:plan\n:quit\n",
+        )
+        .stderr_any()
+        .run();
+    assert!(out.stdout.contains("+ mark 5 "), "{}", out.stdout);
+    // A tampered site does not start a session.
+    let d = site();
+    fs::remove_file(d.path().join("vendor/lvsh/acme/README.md")).unwrap();
+    let out = Test::new()
+        .current_dir(d.path())
+        .args(["repl", "--empty"])
+        .stdin(":quit\n")
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(out.stderr.contains("removed: README.md"), "{}", out.stderr);
+}
+
+#[test]
+fn the_evaluation_cache_never_skips_verification() {
+    let d = site();
+    let run = |status: i32| {
+        Test::new()
+            .current_dir(d.path())
+            .args(["check", "sites/ams1.toml"])
+            .status(status)
+            .stderr_any()
+            .run()
+    };
+    run(0);
+    run(0);
+    let acme = d.path().join("vendor/lvsh/acme/recipes/dr_web.rhai");
+    let text = fs::read_to_string(&acme).unwrap();
+    fs::write(&acme, text.replace("1200", "60")).unwrap();
+    let out = run(1);
+    assert!(
+        out.stderr.contains("modified: recipes/dr_web.rhai"),
+        "{}",
+        out.stderr
+    );
+    fs::write(&acme, text).unwrap();
+    run(0);
 }
 
 #[test]

@@ -297,3 +297,30 @@ fn a_directory_others_may_write_to_is_not_used() {
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
     assert!(CacheDir::open(&d).is_none());
 }
+
+#[test]
+fn the_key_names_each_library_by_hash_version_and_root() {
+    use crate::recipes::{Libraries, Library};
+    use std::sync::Arc;
+    let f = fixture();
+    let lib = |hash: &str, version: Option<semver::Version>| Options {
+        libraries: Some(Arc::new(Libraries {
+            site_root: f.scripts.clone(),
+            libs: vec![Library {
+                name: "acme".into(),
+                root: f.scripts.clone(),
+                version,
+                hash: hash.into(),
+                vendored: true,
+            }],
+        })),
+        ..Options::default()
+    };
+    let key = |o: &Options| Key::new(&Build::current(), "main.rhai", SCRIPT, &f.scripts, o);
+    let v1 = Some(semver::Version::new(1, 0, 0));
+    let a = key(&lib("sha256tree:a", v1.clone()));
+    assert_eq!(a, key(&lib("sha256tree:a", v1.clone())));
+    assert_ne!(a, key(&lib("sha256tree:b", v1)));
+    assert_ne!(a, key(&lib("sha256tree:a", None)));
+    assert_ne!(a, key(&Options::default()));
+}

@@ -338,8 +338,8 @@ pub(crate) fn from_rhai(err: &EvalAltResult, main: &str, sources: &Sources) -> S
             None => "fails here".to_string(),
             Some(c) => format!("calls `{c}`"),
         };
-        let note =
-            ScriptError::note(format!("inside {within}")).label(sources, &f.source, l, c, text);
+        let note = ScriptError::note(format!("inside {within}{}", library_of(sources, &f.source)))
+            .label(sources, &f.source, l, c, text);
         out.push_related(note);
     }
     out
@@ -404,6 +404,15 @@ pub(crate) fn from_problems(problems: &[Problem], sources: &Sources) -> Option<S
     Some(first)
 }
 
+/// ` (acme 1.0.0)` for a module of a recipe library, else nothing.
+fn library_of(sources: &Sources, module: &str) -> String {
+    sources
+        .libraries
+        .get(module)
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default()
+}
+
 fn problem(p: &Problem, sources: &Sources) -> ScriptError {
     // Objects of a REPL's start model were not made by any script line.
     let placed = p.places.iter().any(|pl| pl.origin.pos().is_some());
@@ -420,7 +429,7 @@ fn problem(p: &Problem, sources: &Sources) -> ScriptError {
         e = match build::inside_label(&pl.label) {
             Some(label) => e.note_label(
                 sources,
-                build::INSIDE,
+                format!("{}{}", build::INSIDE, library_of(sources, &pos.source)),
                 &pos.source,
                 pos.line,
                 pos.column,

@@ -135,7 +135,7 @@ impl Libraries {
                             "this path",
                         ));
                     }
-                    let m = open_lib(&root, &req.name, &lvsh)?;
+                    let m = open_lib(site, req, &root, &lvsh)?;
                     let tree = hash::hash_dir(&root, &m.include)?;
                     Library {
                         name: req.name.clone(),
@@ -198,7 +198,7 @@ impl Libraries {
                         .map_err(|e| lock.error_at(&req.name, false, e, "locked here"))?;
                     verify_tree(&root, &locked.hash)
                         .map_err(|e| tampered(e, locked, lock, vendored))?;
-                    open_lib(&root, &req.name, &lvsh)?;
+                    open_lib(site, req, &root, &lvsh)?;
                     Library {
                         name: req.name.clone(),
                         root,
@@ -280,15 +280,33 @@ fn locked_dir(locked: &Locked, vendor: &Path, vendored: bool) -> Result<PathBuf,
     })
 }
 
-/// The library's manifest, which must name it as `lvsh.toml` does and accept this lvsh.
-fn open_lib(root: &Path, name: &str, lvsh: &semver::Version) -> Result<LibManifest, RecipesError> {
+/// The library's manifest, which must name it as `lvsh.toml` does (else an error
+/// at the entry there) and accept this lvsh.
+fn open_lib(
+    site: &SiteManifest,
+    req: &super::Requirement,
+    root: &Path,
+    lvsh: &semver::Version,
+) -> Result<LibManifest, RecipesError> {
     let m = LibManifest::load(root)?;
-    if m.name != name {
-        return Err(RecipesError::plain(format!(
-            "`{}` is library `{}`, not `{name}`",
-            root.display(),
-            m.name
-        )));
+    if m.name != req.name {
+        return Err(site
+            .origin
+            .error(
+                req.span.clone(),
+                format!(
+                    "`{}` is library `{}`, not `{}`",
+                    root.display(),
+                    m.name,
+                    req.name
+                ),
+                "this library",
+            )
+            .with_help(format!(
+                "its {} says `name = \"{}\"`: sites import a library by the name it gives itself",
+                hash::LIB_MANIFEST,
+                m.name
+            )));
     }
     m.check_lvsh(lvsh)?;
     Ok(m)

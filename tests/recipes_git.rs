@@ -61,8 +61,13 @@ const SITES: &[(&str, &str)] = &[
 
 impl Fx {
     fn new() -> Fx {
+        // Always under /tmp (not $TMPDIR): the path's length shapes the goldens'
+        // underlines, even where it is shown as `$TMP`.
         let fx = Fx {
-            tmp: tempfile::tempdir().unwrap(),
+            tmp: tempfile::Builder::new()
+                .prefix("lvsh-git-")
+                .tempdir_in("/tmp")
+                .unwrap(),
         };
         let lib = fx.path("lib");
         fs::create_dir_all(lib.join("recipes")).unwrap();

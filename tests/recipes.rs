@@ -5,10 +5,7 @@
 
 mod support;
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::{fs, path::Path};
 use support::{Test, root};
 
 const SITES: &[&str] = &["ams1", "fra1", "nyc1"];
@@ -459,8 +456,19 @@ fn the_evaluation_cache_never_skips_verification() {
 }
 
 #[test]
+fn verify_warns_about_a_library_locked_but_no_longer_named() {
+    let d = site();
+    fs::write(d.path().join("lvsh.toml"), "[libraries]\n").unwrap();
+    Test::new()
+        .current_dir(d.path())
+        .args(["recipes", "verify"])
+        .stdout("no libraries in lvsh.toml\n")
+        .stderr("warning: lvsh.lock also locks `acme`, which lvsh.toml no longer names; `lvsh recipes lock` drops it\n")
+        .run();
+}
+
+#[test]
 fn recipes_commands_outside_a_site_say_so() {
     let bare = tempfile::tempdir().unwrap();
     fails(bare.path(), "verify_no_site", &["recipes", "verify"]);
-    let _: PathBuf = bare.path().to_path_buf();
 }

@@ -8,10 +8,7 @@ use std::path::Path;
 pub fn run(ctx: &Context, dir: &Path) -> Result<i32, CliError> {
     // A library's own tree has other files (.git, src/): only its package files
     // count. A vendored or cached copy holds exactly those.
-    let include = match LibManifest::load(dir) {
-        Ok(m) => m.include,
-        Err(e) => return Err(e.into()),
-    };
+    let include = LibManifest::load(dir)?.include;
     let tree = hash::hash_dir(dir, &include)?;
     ctx.out(&format!("{}{}\n", tree.summary(), tree.hash))?;
     Ok(0)

@@ -10,6 +10,15 @@ pub fn run(ctx: &Context, dir: Option<&Path>) -> Result<i32, CliError> {
     if let Some(w) = lock.as_ref().and_then(super::super::input::stdlib_warning) {
         ctx.note(&w);
     }
+    // Harmless (nothing imports them), but the lock should say what the site uses.
+    for old in lock.iter().flat_map(|l| &l.libraries) {
+        if site.get(&old.name).is_none() {
+            ctx.note(&format!(
+                "warning: lvsh.lock also locks `{}`, which lvsh.toml no longer names; `lvsh recipes lock` drops it\n",
+                old.name
+            ));
+        }
+    }
     let mut out = String::new();
     for lib in &libs.libs {
         match &lib.version {

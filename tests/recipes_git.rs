@@ -61,8 +61,13 @@ const SITES: &[(&str, &str)] = &[
 
 impl Fx {
     fn new() -> Fx {
+        // Always under /tmp (not $TMPDIR): the path's length shapes the goldens'
+        // underlines, even where it is shown as `$TMP`.
         let fx = Fx {
-            tmp: tempfile::tempdir().unwrap(),
+            tmp: tempfile::Builder::new()
+                .prefix("lvsh-git-")
+                .tempdir_in("/tmp")
+                .unwrap(),
         };
         let lib = fx.path("lib");
         fs::create_dir_all(lib.join("recipes")).unwrap();
@@ -348,7 +353,7 @@ fn check_variants_exit_1_naming_the_differences() {
     golden("lock-check-stale.stderr", &err);
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(
-        out, "lvsh.lock is up to date\n",
+        out, "lvsh.lock written; no library changed version\n",
         "1.0.0 still satisfies ~1.0.0"
     );
     assert!(fx.read("site/lvsh.lock").contains("requested = \"~1.0.0\""));
@@ -582,4 +587,38 @@ fn concurrent_fetches_share_one_cache() {
             format!("{hex}/recipes/web.rhai"),
         ]
     );
+}
+
+#[test]
+fn a_lock_whose_hash_the_fetched_files_do_not_have_is_refused() {
+    let fx = Fx::new();
+    fx.run(fx.lvsh(&["recipes", "add", "acme", &fx.url()]), 0);
+    let lock = fx.read("site/lvsh.lock");
+    let hash = lock
+        .lines()
+        .find_map(|l| l.strip_prefix("hash = \"sha256tree:"))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    fx.write("site/lvsh.lock", &lock.replace(&hash, &"0".repeat(64)));
+    let (_, err) = fx.run(
+        fx.lvsh(&["recipes", "fetch"])
+            .env("LVSH_CACHE_DIR", fx.path("cache2").to_str().unwrap()),
+        1,
+    );
+    golden("content-differs.stderr", &err.replace(&hash, "<HASH>"));
+    assert!(
+        !fx.path(&format!("cache2/recipes/{}", "0".repeat(64)))
+            .exists(),
+        "nothing is put into the cache"
+    );
+    let mut left = fx.files("cache2/recipes");
+    left.retain(|f| !f.starts_with("git/"));
+    assert_eq!(left, Vec::<String>::new(), "no temporary tree is left");
+    // What the help says fixes it: the entry goes, `lock` writes it again.
+    let start = lock.find("[[library]]").unwrap();
+    fx.write("site/lvsh.lock", &lock[..start]);
+    let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
+    assert_eq!(out, "acme 1.0.0 (new)\n");
+    assert_eq!(fx.read("site/lvsh.lock"), lock);
 }

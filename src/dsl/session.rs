@@ -421,11 +421,6 @@ impl Session {
     pub fn stdlib() -> Vec<&'static str> {
         super::resolver::STDLIB.iter().map(|(n, _)| *n).collect()
     }
-
-    /// The recipes compiled into lvsh, `(name, text)`: what lvsh.lock's `stdlib` hashes.
-    pub fn stdlib_sources() -> &'static [(&'static str, &'static str)] {
-        super::resolver::STDLIB
-    }
 }
 
 impl Snapshot {

@@ -8,7 +8,7 @@
 use super::{
     RecipesError, git,
     hash::{self, TreeHash},
-    lock::Locked,
+    lock::{Lock, Locked},
     manifest::{Requirement, Source},
     resolve::Release,
     store::{self, recipes_cache_dir, sums_path},
@@ -174,8 +174,14 @@ pub enum Fetched {
 /// Makes sure the cache holds the locked tree: the tag must still point at the
 /// locked commit and the files must hash to the locked hash. A tree already
 /// cached is trusted by its hash; `recheck_tag` asks the repository anyway (the
-/// explicit `recipes fetch`), so a force-moved tag shows even then.
-pub fn ensure(locked: &Locked, recheck_tag: bool) -> Result<(PathBuf, Fetched), RecipesError> {
+/// explicit `recipes fetch`), so a force-moved tag shows even then. Errors point
+/// at the library's entry in `lock` when it was read from a file.
+pub fn ensure(
+    locked: &Locked,
+    recheck_tag: bool,
+    lock: Option<&Lock>,
+) -> Result<(PathBuf, Fetched), RecipesError> {
+    let at_entry = |e| located(lock, &locked.name, false, e);
     let cached =
         store::cached_dir(&locked.hash).filter(|dir| store::verify_tree(dir, &locked.hash).is_ok());
     if let (Some(dir), false) = (&cached, recheck_tag) {
@@ -183,8 +189,8 @@ pub fn ensure(locked: &Locked, recheck_tag: bool) -> Result<(PathBuf, Fetched), 
     }
     let url = git_url(locked)?;
     let cache = cache_dir()?;
-    let (repo, commit) = git::fetch_tag(&cache, url, &locked.tag)?;
-    check_commit(locked, &commit)?;
+    let (repo, commit) = git::fetch_tag(&cache, url, &locked.tag).map_err(at_entry)?;
+    check_commit(locked, &commit).map_err(at_entry)?;
     if let Some(dir) = cached {
         return Ok((dir, Fetched::Cached));
     }
@@ -198,21 +204,44 @@ pub fn ensure(locked: &Locked, recheck_tag: bool) -> Result<(PathBuf, Fetched), 
         &commit,
         &locked.tag,
         locked.subdir.as_deref(),
-    )?;
+    )
+    .map_err(at_entry)?;
     if tree.hash != locked.hash {
         let _ = fs::remove_dir_all(&tmp);
-        return Err(RecipesError::plain(format!(
+        let e = RecipesError::plain(format!(
             "{} {}: the content of commit {commit} differs from the lock",
             locked.name, locked.version
         ))
         .with_help(format!(
-            "lvsh.lock has {}\nthe fetched files hash to {}",
+            "lvsh.lock has {}\nthe fetched files hash to {}\nwas lvsh.lock edited by hand? Remove this library's \
+             [[library]] table and run `lvsh recipes lock`",
             locked.hash, tree.hash
-        )));
+        ));
+        return Err(located(lock, &locked.name, true, e));
     }
     let dir = place(&cache, &tmp.join("lib"), &tree)?;
     let _ = fs::remove_dir_all(&tmp);
     Ok((dir, Fetched::Fetched))
+}
+
+/// A plain error about library `name`, pointed at its entry (or `hash` line) in
+/// the lock file when there is one.
+fn located(lock: Option<&Lock>, name: &str, at_hash: bool, e: RecipesError) -> RecipesError {
+    match (lock, e) {
+        (Some(lock), RecipesError::Plain { message, help }) if lock.file.is_some() => {
+            let label = if at_hash {
+                "locked hash"
+            } else {
+                "locked here"
+            };
+            let e = lock.error_at(name, at_hash, message, label);
+            match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+        }
+        (_, e) => e,
+    }
 }
 
 /// The tag must still name the locked commit.

@@ -421,3 +421,94 @@ fn write_file(dest: &Path, rel: &str, bytes: &[u8]) -> Result<(), RecipesError> 
     }
     fs::write(&path, bytes).map_err(|e| RecipesError::read(&path, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    fn library(dir: &Path) {
+        fs::create_dir_all(dir.join("lib/recipes/web")).unwrap();
+        fs::write(
+            dir.join("lib/lvsh-lib.toml"),
+            "[library]\nname = \"acme\"\n",
+        )
+        .unwrap();
+        fs::write(dir.join("lib/recipes/web/dr.rhai"), "// $Format:%H$\n").unwrap();
+        fs::write(dir.join("lib/README.md"), "acme\n").unwrap();
+        fs::write(dir.join("lib/build.sh"), "not a package file\n").unwrap();
+        // Filters that would change content if applied: export-subst, export-ignore, eol.
+        fs::write(
+            dir.join("lib/.gitattributes"),
+            "*.rhai export-subst eol=crlf\n*.md export-ignore\n",
+        )
+        .unwrap();
+        git(dir, &["init", "-q"]);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "one"]);
+        git(dir, &["tag", "v1.0.0"]);
+    }
+
+    #[test]
+    fn extracts_the_package_files_of_a_work_tree_byte_exact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        fs::create_dir_all(&repo).unwrap();
+        library(&repo);
+        // Later work in the tree does not matter: the tag is read.
+        fs::write(repo.join("lib/README.md"), "changed\n").unwrap();
+        let dest = tmp.path().join("out");
+        let tree = extract(&repo, "v1.0.0", Some("lib/"), &dest).unwrap();
+        let paths: Vec<&str> = tree.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["README.md", "lvsh-lib.toml", "recipes/web/dr.rhai"]);
+        assert_eq!(
+            fs::read(dest.join("recipes/web/dr.rhai")).unwrap(),
+            b"// $Format:%H$\n",
+            "as committed: no export-subst, no CRLF of a checkout"
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join("README.md")).unwrap(),
+            "acme\n"
+        );
+        assert!(!dest.join("build.sh").exists());
+    }
+
+    #[test]
+    fn refuses_a_symlink_among_the_package_files_and_a_missing_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        library(repo);
+        std::os::unix::fs::symlink("/etc/passwd", repo.join("lib/recipes/x.rhai")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", repo.join("lib/other")).unwrap();
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-q", "-m", "links"]);
+        let e = extract(repo, "HEAD", Some("lib"), &tmp.path().join("o1")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`HEAD:lib/recipes/x.rhai` is a symlink; a library's package files must be regular files"
+        );
+        let e = extract(repo, "HEAD", None, &tmp.path().join("o2")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`HEAD` is not a library: it has no lvsh-lib.toml"
+        );
+        let e = extract(repo, "v9", None, &tmp.path().join("o3")).unwrap_err();
+        assert!(e.to_string().contains("`v9` names no commit"), "{e}");
+    }
+}

@@ -13,16 +13,7 @@ pub fn run(ctx: &Context, dir: Option<&Path>) -> Result<i32, CliError> {
     })?;
     let mut out = String::new();
     for locked in &lock.libraries {
-        let (_, how) = fetch::ensure(locked, true).map_err(|e| match e {
-            RecipesError::Plain { message, help } => {
-                let e = lock.error_at(&locked.name, false, message, "locked here");
-                match help {
-                    Some(h) => e.with_help(h),
-                    None => e,
-                }
-            }
-            other => other,
-        })?;
+        let (_, how) = fetch::ensure(locked, true, Some(&lock))?;
         let how = match how {
             fetch::Fetched::Cached => "cached",
             fetch::Fetched::Fetched => "fetched",

@@ -6,7 +6,6 @@
 use super::super::{CliError, Context};
 use crate::recipes::{
     Lock, Locked, RecipesError, Requirement, SiteManifest, Source, fetch, git,
-    hash::{self},
     resolve::{self, Release},
     vendor,
 };
@@ -183,7 +182,7 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
     for c in changes {
         match &c.new {
             Some(Target::Keep(l)) => {
-                fetch::ensure(l, false)?;
+                fetch::ensure(l, false, None)?;
                 libs.push(l.clone());
             }
             Some(Target::Fetch(r)) => {
@@ -195,7 +194,7 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
     }
     Ok(Lock::new(
         env!("CARGO_PKG_VERSION").to_string(),
-        stdlib_hash(),
+        crate::dsl::stdlib_hash(),
         libs,
     ))
 }
@@ -214,22 +213,14 @@ pub(super) fn at_entry(site: &SiteManifest, req: &Requirement, e: RecipesError) 
     }
 }
 
-/// The hash of the stdlib embedded in this lvsh (`NAME.rhai` files).
-pub(super) fn stdlib_hash() -> String {
-    let files: Vec<(String, Vec<u8>)> = crate::dsl::Session::stdlib_sources()
-        .iter()
-        .map(|(n, t)| (format!("{n}.rhai"), t.as_bytes().to_vec()))
-        .collect();
-    hash::hash_files(&files).hash
-}
-
-/// Writes the lock when it changed, and refreshes `vendor/lvsh/` when the site has one.
+/// Writes the lock when it changed (true then), and refreshes `vendor/lvsh/` when
+/// the site has one.
 pub(super) fn write(
     ctx: &Context,
     site: &SiteManifest,
     old: Option<&Lock>,
     lock: &Lock,
-) -> Result<(), CliError> {
+) -> Result<bool, CliError> {
     let changed = old.is_none_or(|o| o.to_text() != lock.to_text());
     if changed {
         lock.write(&site.root)
@@ -240,7 +231,7 @@ pub(super) fn write(
             ctx.note(&format!("vendor: {line}\n"));
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// The differences between lvsh.toml and lvsh.lock (no network, no files read).
@@ -297,9 +288,12 @@ pub fn run(ctx: &Context, dir: Option<&Path>, check: bool) -> Result<i32, CliErr
     }
     let changes = plan(&site, old.as_ref(), &Moves::default())?;
     let lock = apply(&site, &changes)?;
-    write(ctx, &site, old.as_ref(), &lock)?;
+    let written = write(ctx, &site, old.as_ref(), &lock)?;
     let lines: Vec<String> = changes.iter().filter_map(Change::line).collect();
-    if lines.is_empty() {
+    if lines.is_empty() && written {
+        // A requirement that still allows the locked version, or another lvsh.
+        ctx.out("lvsh.lock written; no library changed version\n")?;
+    } else if lines.is_empty() {
         ctx.out("lvsh.lock is up to date\n")?;
     } else {
         ctx.out(&format!("{}\n", lines.join("\n")))?;

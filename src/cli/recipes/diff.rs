@@ -60,7 +60,7 @@ pub fn run(
         let release = resolve::exact(name, url, &releases, to)?;
         fetch::lock_release(req, release)?
     };
-    let (new_dir, _) = fetch::ensure(&new_locked, false)?;
+    let (new_dir, _) = fetch::ensure(&new_locked, false, None)?;
     let new_libs = replaced(&old_libs, &new_locked, &new_dir);
     let old_root = old_libs
         .get(name)

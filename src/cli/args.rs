@@ -363,6 +363,102 @@ pub enum RecipesCommand {
         /// The library (holding lvsh-lib.toml), or a vendored or cached copy
         dir: PathBuf,
     },
+    /// Add a git library to lvsh.toml (comments kept; created if missing), then lock
+    /// and fetch it
+    Add {
+        /// The name sites import it as (`@NAME/…`); must be the library's own name
+        name: String,
+        /// Its git repository (any URL git accepts)
+        git: String,
+        /// The version requirement [default: `^` of the newest release]
+        #[arg(long, value_name = "REQ")]
+        version: Option<semver::VersionReq>,
+        /// The library's directory inside the repository
+        #[arg(long, value_name = "DIR")]
+        subdir: Option<String>,
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        #[arg(long, value_name = "DIR")]
+        site: Option<PathBuf>,
+    },
+    /// Resolve every library of lvsh.toml to lvsh.lock, fetch and hash it (locked
+    /// versions that still match stay)
+    Lock {
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        dir: Option<PathBuf>,
+        /// Only check, offline, that lvsh.lock agrees with lvsh.toml; exit 1 if not
+        #[arg(long)]
+        check: bool,
+    },
+    /// Move libraries to the newest version their requirement allows (or --to), and
+    /// refresh vendor/lvsh/ when the site has one
+    Update {
+        /// The libraries to move [default: all]
+        names: Vec<String>,
+        /// Move the one named library to exactly this version
+        #[arg(long, value_name = "VERSION")]
+        to: Option<semver::Version>,
+        /// Print the moves, write nothing (`lvsh recipes diff` shows their effect per site)
+        #[arg(long)]
+        dry_run: bool,
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        #[arg(long, value_name = "DIR")]
+        site: Option<PathBuf>,
+    },
+    /// Fill the cache with the locked libraries, verifying tags and hashes
+    Fetch {
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        dir: Option<PathBuf>,
+    },
+    /// Copy the locked libraries into vendor/lvsh/ for directors without git or
+    /// network
+    Vendor {
+        /// The site: a directory with lvsh.toml, or one below it [default: .]
+        dir: Option<PathBuf>,
+        /// Only compare vendor/lvsh/ with lvsh.lock; exit 1 naming the differences
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run a library's tests (tests/*.rhai): golden plans, expected errors and
+    /// warnings; exit 1 when one fails
+    Test {
+        /// [DIR] [FILTER]: the library (holding lvsh-lib.toml, or a directory below
+        /// it) [default: .], then only the tests whose name holds FILTER; a first
+        /// argument that is not a directory is the filter
+        #[arg(value_name = "DIR|FILTER", num_args = 0..=2)]
+        args: Vec<String>,
+        /// Write the goldens (expect-plan, expect-model) that differ or are missing
+        #[arg(long)]
+        bless: bool,
+        /// Run the tests of release TAG (from the library's git history) against the
+        /// recipes as they are now: a changed golden or a new error is a change of
+        /// behaviour
+        #[arg(long, value_name = "TAG")]
+        compat: Option<String>,
+    },
+    /// Show the entry points and parameters of a recipe, a library or a site script's
+    /// PARAMS, without running anything
+    Doc {
+        /// `@NAME/MODULE[::ENTRY]` (a library of this site), a library directory, or
+        /// a script
+        what: String,
+        /// Markdown, for a library's README or wiki
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// Machine-readable
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what moving library NAME to VERSION changes (API, changelog, each site's
+    /// model; the lock stays); exit 2 when a site changes
+    Diff {
+        /// The library, as lvsh.toml names it
+        name: String,
+        /// The version to compare with (fetched into the cache)
+        #[arg(long, value_name = "VERSION")]
+        to: semver::Version,
+        /// The sites (values files or scripts) [default: sites/*.toml of the site]
+        sites: Vec<PathBuf>,
+    },
 }
 
 /// What apply and rollback may do without asking again.

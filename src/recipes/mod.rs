@@ -4,11 +4,15 @@
 //! the store, never the reverse) and the offline part here never runs git.
 
 pub mod error;
+pub mod fetch;
+pub mod git;
 pub mod hash;
 pub mod lock;
 pub mod manifest;
+pub mod resolve;
 pub mod store;
 mod toml_doc;
+pub mod vendor;
 
 pub use error::RecipesError;
 pub use lock::{Lock, Locked};

@@ -1,7 +1,18 @@
 //! `lvsh recipes …`: one file per subcommand.
 
+mod add;
+mod api_diff;
+mod diff;
+mod doc;
+mod fetch;
 mod hash;
+mod line_diff;
 mod list;
+mod lock;
+mod test;
+mod test_case;
+mod update;
+mod vendor;
 mod verify;
 
 use super::{CliError, Context, args::RecipesCommand};
@@ -13,6 +24,40 @@ pub fn run(ctx: &Context, command: &RecipesCommand) -> Result<i32, CliError> {
         RecipesCommand::Verify { dir } => verify::run(ctx, dir.as_deref()),
         RecipesCommand::List { dir, json } => list::run(ctx, dir.as_deref(), *json),
         RecipesCommand::Hash { dir } => hash::run(ctx, dir),
+        RecipesCommand::Add {
+            name,
+            git,
+            version,
+            subdir,
+            site,
+        } => add::run(
+            ctx,
+            site.as_deref(),
+            name,
+            git,
+            version.as_ref(),
+            subdir.as_deref(),
+        ),
+        RecipesCommand::Lock { dir, check } => lock::run(ctx, dir.as_deref(), *check),
+        RecipesCommand::Update {
+            names,
+            to,
+            dry_run,
+            site,
+        } => update::run(ctx, site.as_deref(), names, to.as_ref(), *dry_run),
+        RecipesCommand::Fetch { dir } => fetch::run(ctx, dir.as_deref()),
+        RecipesCommand::Vendor { dir, check } => vendor::run(ctx, dir.as_deref(), *check),
+        RecipesCommand::Test {
+            args,
+            bless,
+            compat,
+        } => test::run(ctx, args, *bless, compat.as_deref()),
+        RecipesCommand::Doc {
+            what,
+            markdown,
+            json,
+        } => doc::run(ctx, what, doc::Format::new(*markdown, *json)),
+        RecipesCommand::Diff { name, to, sites } => diff::run(ctx, name, to, sites),
     }
 }
 

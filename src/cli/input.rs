@@ -97,10 +97,11 @@ pub fn with_values(ctx: &Context, path: &Path) -> Result<(PathBuf, dsl::Options)
 pub fn stdlib_warning(lock: &Lock) -> Option<String> {
     (lock.stdlib != dsl::stdlib_hash()).then(|| {
         format!(
-            "warning: the stdlib in lvsh.lock (lvsh {}) is not this lvsh's ({}): \
-             `lvsh recipes diff @std` shows what that changes; `lvsh recipes lock` records this one\n",
-            lock.lvsh,
-            env!("CARGO_PKG_VERSION")
+            "warning: the built-in recipes (stdlib) of this lvsh {} differ from those lvsh.lock \
+             was written with (by lvsh {}): a site that imports them may build another balancer; \
+             review each site's `lvsh plan`, then `lvsh recipes lock` records these\n",
+            env!("CARGO_PKG_VERSION"),
+            lock.lvsh
         )
     })
 }

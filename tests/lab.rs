@@ -73,6 +73,7 @@ scenarios! {
     lvsh_nft_flush,
     lvsh_pcc,
     lvsh_pfmc,
+    lvsh_recipes_sites,
     lvsh_ppc,
     lvsh_repl_apply,
     lvsh_rollback,

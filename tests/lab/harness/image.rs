@@ -51,6 +51,53 @@ pub fn build(host: &Host, config: &Config, scenarios: &[Scenario]) -> Result<Bui
     for (program, guest) in &config.extra {
         image.add_program(host, program, guest, false)?;
     }
+    // A fixed name: the lock names its library's repository by path, and the
+    // image is cached by content.
+    let recipes = work.join("recipes");
+    let made = prepare_recipes(repo, &config.lvsh, &recipes)?;
+    if made {
+        image.add_tree("lab/recipes", &recipes)?;
+    }
+    let built = finish(image, host, repo, work, started);
+    if made {
+        let _ = fs::remove_dir_all(&recipes);
+    }
+    built
+}
+
+/// The site repositories of the recipes scenario, made on the host (where git
+/// is) by `tests/lab/recipes/prepare.sh` with the lvsh under test: the
+/// directors in the VM read vendored libraries only.
+fn prepare_recipes(repo: &Path, lvsh: &Path, out: &Path) -> Result<bool, String> {
+    let script = repo.join("tests/lab/recipes/prepare.sh");
+    if !script.is_file() {
+        return Ok(false);
+    }
+    let done = Command::new("sh")
+        .arg(&script)
+        .arg(lvsh)
+        .arg(out)
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", script.display()))?;
+    if !done.status.success() {
+        return Err(format!(
+            "`{}` failed ({}):\n{}{}",
+            script.display(),
+            done.status,
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        ));
+    }
+    Ok(true)
+}
+
+fn finish(
+    image: Image,
+    host: &Host,
+    repo: &Path,
+    work: &Path,
+    started: Instant,
+) -> Result<Built, String> {
     let key = image.key(&repo.join("tests/lab"))?;
     let path = work.join(format!("initramfs-{key}.cpio"));
     let cached = path.is_file();

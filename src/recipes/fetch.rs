@@ -174,14 +174,9 @@ pub enum Fetched {
 /// Makes sure the cache holds the locked tree: the tag must still point at the
 /// locked commit and the files must hash to the locked hash. A tree already
 /// cached is trusted by its hash; `recheck_tag` asks the repository anyway (the
-/// explicit `recipes fetch`), so a force-moved tag shows even then.
-pub fn ensure(locked: &Locked, recheck_tag: bool) -> Result<(PathBuf, Fetched), RecipesError> {
-    ensure_in(locked, recheck_tag, None)
-}
-
-/// [`ensure`], with errors pointing at the library's entry in `lock` when it was
-/// read from a file.
-pub fn ensure_in(
+/// explicit `recipes fetch`), so a force-moved tag shows even then. Errors point
+/// at the library's entry in `lock` when it was read from a file.
+pub fn ensure(
     locked: &Locked,
     recheck_tag: bool,
     lock: Option<&Lock>,

@@ -31,7 +31,7 @@ pub fn vendor(site_root: &Path, lock: &Lock) -> Result<Vec<String>, RecipesError
         if target.is_dir() && verify_tree(&target, &locked.hash).is_ok() {
             continue;
         }
-        let (cached, _) = fetch::ensure_in(locked, false, Some(lock))?;
+        let (cached, _) = fetch::ensure(locked, false, Some(lock))?;
         let tmp = dir.join(format!(".tmp-{}-{}", locked.name, std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
         let tree = hash::hash_dir(&cached, &hash::Include::all())?;

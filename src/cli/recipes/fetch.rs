@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, dir: Option<&Path>) -> Result<i32, CliError> {
     })?;
     let mut out = String::new();
     for locked in &lock.libraries {
-        let (_, how) = fetch::ensure_in(locked, true, Some(&lock))?;
+        let (_, how) = fetch::ensure(locked, true, Some(&lock))?;
         let how = match how {
             fetch::Fetched::Cached => "cached",
             fetch::Fetched::Fetched => "fetched",

@@ -182,7 +182,7 @@ pub(super) fn apply(site: &SiteManifest, changes: &[Change]) -> Result<Lock, Cli
     for c in changes {
         match &c.new {
             Some(Target::Keep(l)) => {
-                fetch::ensure(l, false)?;
+                fetch::ensure(l, false, None)?;
                 libs.push(l.clone());
             }
             Some(Target::Fetch(r)) => {

@@ -314,7 +314,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ValuesCommand,
     },
-    /// Recipe libraries: verify, list and hash them (lvsh.toml, lvsh.lock)
+    /// Recipe libraries of a site (lvsh.toml, lvsh.lock): add, lock, update, vendor, verify, test, diff
     Recipes {
         #[command(subcommand)]
         command: RecipesCommand,

@@ -173,7 +173,7 @@ fn a_cached_copy_is_verified_too() {
         .run();
     // The cache's path is a temp dir: compare the rest.
     let stderr = out.stderr.replace(cache_env, "CACHE");
-    golden_text("cache_tampered", &stderr);
+    support::golden_text("recipes/cache_tampered.stderr", &stderr);
     fs::remove_dir_all(&tree).unwrap();
     let out = Test::new()
         .current_dir(d.path())
@@ -182,18 +182,10 @@ fn a_cached_copy_is_verified_too() {
         .status(1)
         .stderr_any()
         .run();
-    golden_text("cache_missing", &out.stderr.replace(cache_env, "CACHE"));
-}
-
-/// A golden compared after the caller replaced what varies.
-fn golden_text(name: &str, text: &str) {
-    let path = root().join(format!("tests/golden/recipes/{name}.stderr"));
-    if std::env::var_os("LVSH_BLESS").is_some() {
-        fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(text, want, "{}", path.display());
+    support::golden_text(
+        "recipes/cache_missing.stderr",
+        &out.stderr.replace(cache_env, "CACHE"),
+    );
 }
 
 #[test]

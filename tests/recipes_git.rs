@@ -77,11 +77,11 @@ impl Fx {
         fx.write("lib/CHANGELOG.md", "# acme\n\n## 1.0.0\n\nFirst release.\n");
         // Not a package file: neither hashed nor vendored.
         fx.write("lib/.ci/build.yml", "steps: []\n");
-        git(&lib, &["init", "-q", "-b", "main"]);
+        support::git(&lib, &["init", "-q", "-b", "main"]);
         fx.commit_and_tag("first release", "v1.0.0");
-        git(&lib, &["tag", "latest"]);
-        git(&fx.path(""), &["clone", "-q", "--bare", "lib", "lib.git"]);
-        git(&lib, &["remote", "add", "origin", "../lib.git"]);
+        support::git(&lib, &["tag", "latest"]);
+        support::git(&fx.path(""), &["clone", "-q", "--bare", "lib", "lib.git"]);
+        support::git(&lib, &["remote", "add", "origin", "../lib.git"]);
         fs::create_dir_all(fx.path("site/sites")).unwrap();
         fx.write("site/site.rhai", SITE_SCRIPT);
         for (name, vip) in SITES {
@@ -114,11 +114,11 @@ impl Fx {
     /// Commits everything in `lib/`, tags it and pushes the tag to `lib.git`.
     fn commit_and_tag(&self, msg: &str, tag: &str) {
         let lib = self.path("lib");
-        git(&lib, &["add", "-A"]);
-        git(&lib, &["commit", "-q", "-m", msg]);
-        git(&lib, &["tag", tag]);
+        support::git(&lib, &["add", "-A"]);
+        support::git(&lib, &["commit", "-q", "-m", msg]);
+        support::git(&lib, &["tag", tag]);
         if self.path("lib.git").exists() {
-            git(&lib, &["push", "-q", "origin", "main", tag]);
+            support::git(&lib, &["push", "-q", "origin", "main", tag]);
         }
     }
 
@@ -167,46 +167,6 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// git with a fixed identity and clock and no user configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "lvsh tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_NAME", "lvsh tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@example.org")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Compares with (or, under LVSH_BLESS, writes) `tests/golden/recipes_git/NAME`.
-fn golden(name: &str, actual: &str) {
-    let path = support::root().join("tests/golden/recipes_git").join(name);
-    if std::env::var_os("LVSH_BLESS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden {} missing ({e}); run with LVSH_BLESS=1",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "differs from {}", path.display());
-}
-
 fn plans(fx: &Fx, name: &str) {
     let mut all = String::new();
     for (site, _) in SITES {
@@ -216,7 +176,7 @@ fn plans(fx: &Fx, name: &str) {
         );
         all.push_str(&format!("== {site}\n{out}{err}"));
     }
-    golden(name, &all);
+    golden_at(name, &all);
 }
 
 #[test]
@@ -226,10 +186,10 @@ fn round_trip_add_lock_vendor_plan_update_and_plan_without_git() {
 
     // Add: lvsh.toml is created, the newest release locked with `^` and fetched.
     let (out, err) = fx.run(fx.lvsh(&["recipes", "add", "acme", &url]), 0);
-    golden("add.stdout", &out);
+    golden_at("add.stdout", &out);
     assert_eq!(err, "");
-    golden("add.lvsh.toml", &fx.tmp_text(&fx.read("site/lvsh.toml")));
-    golden("add.lvsh.lock", &fx.tmp_text(&fx.read("site/lvsh.lock")));
+    golden_at("add.lvsh.toml", &fx.tmp_text(&fx.read("site/lvsh.toml")));
+    golden_at("add.lvsh.lock", &fx.tmp_text(&fx.read("site/lvsh.lock")));
 
     // Vendor: exactly the package files, and the summary beside them.
     let (out, _) = fx.run(fx.lvsh(&["recipes", "vendor"]), 0);
@@ -262,10 +222,10 @@ fn round_trip_add_lock_vendor_plan_update_and_plan_without_git() {
     );
     // An annotated tag this time: it is dereferenced to its commit.
     let lib = fx.path("lib");
-    git(&lib, &["add", "-A"]);
-    git(&lib, &["commit", "-q", "-m", "rr by default"]);
-    git(&lib, &["tag", "-a", "-m", "acme 1.1.0", "v1.1.0"]);
-    git(&lib, &["push", "-q", "origin", "main", "v1.1.0"]);
+    support::git(&lib, &["add", "-A"]);
+    support::git(&lib, &["commit", "-q", "-m", "rr by default"]);
+    support::git(&lib, &["tag", "-a", "-m", "acme 1.1.0", "v1.1.0"]);
+    support::git(&lib, &["push", "-q", "origin", "main", "v1.1.0"]);
     let lock_before = fx.read("site/lvsh.lock");
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(out, "lvsh.lock is up to date\n");
@@ -278,7 +238,7 @@ fn round_trip_add_lock_vendor_plan_update_and_plan_without_git() {
     let (out, err) = fx.run(fx.lvsh(&["recipes", "update"]), 0);
     assert_eq!(out, "acme 1.0.0 → 1.1.0\n");
     assert_eq!(err, "vendor: acme 1.1.0 vendored\n");
-    golden("update.lvsh.lock", &fx.tmp_text(&fx.read("site/lvsh.lock")));
+    golden_at("update.lvsh.lock", &fx.tmp_text(&fx.read("site/lvsh.lock")));
     assert!(
         fx.read("site/vendor/lvsh/acme/recipes/web.rhai")
             .contains(r#""default": "rr""#)
@@ -298,7 +258,7 @@ fn round_trip_add_lock_vendor_plan_update_and_plan_without_git() {
     let (out, _) = fx.run(director(&["plan", "sites/ams1.toml", "--empty"]), 0);
     assert!(out.contains("rr"), "{out}");
     let (_, err) = fx.run(director(&["recipes", "fetch"]), 1);
-    golden("no-git.stderr", &err);
+    golden_at("no-git.stderr", &err);
 }
 
 #[test]
@@ -313,12 +273,12 @@ fn a_force_moved_tag_is_refused() {
         &WEB_V1.replace("port 80", "port 81"),
     );
     let lib = fx.path("lib");
-    git(&lib, &["commit", "-q", "-am", "sneaky"]);
-    git(&lib, &["tag", "-f", "v1.0.0"]);
-    git(&lib, &["push", "-q", "-f", "origin", "v1.0.0"]);
+    support::git(&lib, &["commit", "-q", "-am", "sneaky"]);
+    support::git(&lib, &["tag", "-f", "v1.0.0"]);
+    support::git(&lib, &["push", "-q", "-f", "origin", "v1.0.0"]);
     // `recipes fetch` asks the repository even when the cache holds the tree …
     let (_, err) = fx.run(fx.lvsh(&["recipes", "fetch"]), 1);
-    golden("force-moved.stderr", &err);
+    golden_at("force-moved.stderr", &err);
     // … and a fresh cache cannot be filled from the moved tag.
     let (_, err2) = fx.run(
         fx.lvsh(&["recipes", "fetch"])
@@ -339,7 +299,7 @@ fn check_variants_exit_1_naming_the_differences() {
         ),
     );
     let (_, err) = fx.run(fx.lvsh(&["recipes", "lock", "--check"]), 1);
-    golden("lock-check-no-lock.stderr", &err);
+    golden_at("lock-check-no-lock.stderr", &err);
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(out, "acme 1.0.0 (new)\n");
     fx.run(fx.lvsh(&["recipes", "lock", "--check"]), 0);
@@ -350,7 +310,7 @@ fn check_variants_exit_1_naming_the_differences() {
         &fx.read("site/lvsh.toml").replace("^1.0", "~1.0.0"),
     );
     let (_, err) = fx.run(fx.lvsh(&["recipes", "lock", "--check"]), 1);
-    golden("lock-check-stale.stderr", &err);
+    golden_at("lock-check-stale.stderr", &err);
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(
         out, "lvsh.lock written; no library changed version\n",
@@ -361,13 +321,13 @@ fn check_variants_exit_1_naming_the_differences() {
 
     // vendor --check: missing, tampered, and no longer locked.
     let (_, err) = fx.run(fx.lvsh(&["recipes", "vendor", "--check"]), 1);
-    golden("vendor-check-missing.stderr", &err);
+    golden_at("vendor-check-missing.stderr", &err);
     fx.run(fx.lvsh(&["recipes", "vendor"]), 0);
     fx.write("site/vendor/lvsh/acme/recipes/web.rhai", "// changed\n");
     fx.write("site/vendor/lvsh/acme/recipes/extra.rhai", "// added\n");
     fs::create_dir_all(fx.path("site/vendor/lvsh/old")).unwrap();
     let (_, err) = fx.run(fx.lvsh(&["recipes", "vendor", "--check"]), 1);
-    golden("vendor-check-tampered.stderr", &err);
+    golden_at("vendor-check-tampered.stderr", &err);
     // `vendor` repairs it and removes the library no longer locked.
     let (out, _) = fx.run(fx.lvsh(&["recipes", "vendor"]), 0);
     assert_eq!(out, "acme 1.0.0 vendored\nold removed (no longer locked)\n");
@@ -383,11 +343,11 @@ fn errors_of_add_and_update() {
         fx.lvsh(&["recipes", "add", "acme", &url, "--version", "^2"]),
         1,
     );
-    golden("add-no-match.stderr", &err);
+    golden_at("add-no-match.stderr", &err);
     assert!(!fx.path("site/lvsh.toml").exists());
     // The name must be the library's own.
     let (_, err) = fx.run(fx.lvsh(&["recipes", "add", "web", &url]), 1);
-    golden("add-wrong-name.stderr", &err);
+    golden_at("add-wrong-name.stderr", &err);
     assert!(!fx.path("site/lvsh.toml").exists());
     // Offline: no fetch at all.
     let (_, err) = fx.run(
@@ -395,7 +355,7 @@ fn errors_of_add_and_update() {
             .env("LVSH_RECIPES_OFFLINE", "1"),
         1,
     );
-    golden("offline.stderr", &err);
+    golden_at("offline.stderr", &err);
     // A repository that is not there: git's own words are in the error.
     let (_, err) = fx.run(
         fx.lvsh(&["recipes", "add", "acme", &format!("{url}-gone")]),
@@ -411,16 +371,16 @@ fn errors_of_add_and_update() {
         0,
     );
     let (_, err) = fx.run(fx.lvsh(&["recipes", "add", "acme", &url]), 1);
-    golden("add-twice.stderr", &err);
+    golden_at("add-twice.stderr", &err);
     let (_, err) = fx.run(fx.lvsh(&["recipes", "update", "nope"]), 1);
-    golden("update-unknown.stderr", &err);
+    golden_at("update-unknown.stderr", &err);
     let (_, err) = fx.run(fx.lvsh(&["recipes", "update", "acme", "--to", "1.3.0"]), 1);
-    golden("update-to-missing.stderr", &err);
+    golden_at("update-to-missing.stderr", &err);
     // Not in the library's tags' order of preference, but allowed by =1.0.0? No.
     fx.write("lib/CHANGELOG.md", "# acme\n\n## 1.1.0\n");
     fx.commit_and_tag("1.1.0", "v1.1.0");
     let (_, err) = fx.run(fx.lvsh(&["recipes", "update", "acme", "--to", "1.1.0"]), 1);
-    golden("update-to-outside-requirement.stderr", &err);
+    golden_at("update-to-outside-requirement.stderr", &err);
     let (out, _) = fx.run(fx.lvsh(&["recipes", "update"]), 0);
     assert_eq!(out, "nothing to update\n");
 }
@@ -436,7 +396,7 @@ fn a_library_in_a_subdirectory_and_a_git_tree_without_a_library() {
     fx.commit_and_tag("moved into lib/", "v2.0.0");
     let url = fx.url();
     let (_, err) = fx.run(fx.lvsh(&["recipes", "add", "acme", &url]), 1);
-    golden("not-a-library.stderr", &err);
+    golden_at("not-a-library.stderr", &err);
     let (out, _) = fx.run(
         fx.lvsh(&["recipes", "add", "acme", &url, "--subdir", "lib"]),
         0,
@@ -475,10 +435,10 @@ fn the_example_lock_and_vendored_copy_are_what_lock_and_vendor_write() {
     // The example library as release v1.0.0 of a repository of its own.
     let lib = fx.path("example-lib");
     copy_dir(&examples.join("lib"), &lib, &[]);
-    git(&lib, &["init", "-q", "-b", "main"]);
-    git(&lib, &["add", "-A"]);
-    git(&lib, &["commit", "-q", "-m", "acme 1.0.0"]);
-    git(&lib, &["tag", "v1.0.0"]);
+    support::git(&lib, &["init", "-q", "-b", "main"]);
+    support::git(&lib, &["add", "-A"]);
+    support::git(&lib, &["commit", "-q", "-m", "acme 1.0.0"]);
+    support::git(&lib, &["tag", "v1.0.0"]);
     let url = format!("file://{}", lib.display());
     // The example site without its lock and vendored copy, pointed at that repository.
     let site = fx.path("site");
@@ -606,7 +566,7 @@ fn a_lock_whose_hash_the_fetched_files_do_not_have_is_refused() {
             .env("LVSH_CACHE_DIR", fx.path("cache2").to_str().unwrap()),
         1,
     );
-    golden("content-differs.stderr", &err.replace(&hash, "<HASH>"));
+    golden_at("content-differs.stderr", &err.replace(&hash, "<HASH>"));
     assert!(
         !fx.path(&format!("cache2/recipes/{}", "0".repeat(64)))
             .exists(),
@@ -621,4 +581,9 @@ fn a_lock_whose_hash_the_fetched_files_do_not_have_is_refused() {
     let (out, _) = fx.run(fx.lvsh(&["recipes", "lock"]), 0);
     assert_eq!(out, "acme 1.0.0 (new)\n");
     assert_eq!(fx.read("site/lvsh.lock"), lock);
+}
+
+/// `tests/golden/recipes_git/NAME`.
+fn golden_at(name: &str, actual: &str) {
+    support::golden_text(&format!("recipes_git/{name}"), actual);
 }

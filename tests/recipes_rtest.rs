@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::{fs, path::Path, path::PathBuf, process::Command};
+use std::{fs, path::Path, path::PathBuf};
 use support::Test;
 
 const WEB_V1: &str = r#"//! web: one HTTP service on port 80, direct routing.
@@ -124,19 +124,19 @@ impl Fx {
     fn release(&self, tag: &str) {
         let lib = self.path("lib");
         if !lib.join(".git").exists() {
-            git(&lib, &["init", "-q", "-b", "main"]);
+            support::git(&lib, &["init", "-q", "-b", "main"]);
         }
-        git(&lib, &["add", "-A"]);
-        git(&lib, &["commit", "-q", "-m", tag]);
-        git(&lib, &["tag", tag]);
+        support::git(&lib, &["add", "-A"]);
+        support::git(&lib, &["commit", "-q", "-m", tag]);
+        support::git(&lib, &["tag", tag]);
         if self.path("lib.git").exists() {
-            git(&lib, &["push", "-q", "origin", "main", tag]);
+            support::git(&lib, &["push", "-q", "origin", "main", tag]);
         } else {
-            git(
+            support::git(
                 self.tmp.path(),
                 &["clone", "-q", "--bare", "lib", "lib.git"],
             );
-            git(&lib, &["remote", "add", "origin", "../lib.git"]);
+            support::git(&lib, &["remote", "add", "origin", "../lib.git"]);
         }
     }
 
@@ -167,48 +167,6 @@ impl Fx {
     }
 }
 
-/// git with a fixed identity and clock and no user configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "lvsh tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_NAME", "lvsh tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@example.org")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Compares with (or, under LVSH_BLESS, writes) `tests/golden/recipes_rtest/NAME`.
-fn golden(name: &str, actual: &str) {
-    let path = support::root()
-        .join("tests/golden/recipes_rtest")
-        .join(name);
-    if std::env::var_os("LVSH_BLESS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden {} missing ({e}); run with LVSH_BLESS=1",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "differs from {}", path.display());
-}
-
 #[test]
 fn the_example_library_passes_its_tests() {
     let (out, err) = {
@@ -217,7 +175,7 @@ fn the_example_library_passes_its_tests() {
             .run();
         (o.stdout, o.stderr)
     };
-    golden("example-test.stdout", &out);
+    golden_at("example-test.stdout", &out);
     assert_eq!(err, "");
 }
 
@@ -226,14 +184,14 @@ fn test_bless_pass_fail_and_errors() {
     let fx = Fx::new();
     // No golden yet: the test's own failure, naming --bless.
     let (out, _) = fx.run(fx.lvsh("lib", &["recipes", "test"]), 1);
-    golden("test-missing-golden.stdout", &out);
+    golden_at("test-missing-golden.stdout", &out);
     // --bless writes it; then everything passes, also with a filter.
     let (out, _) = fx.run(fx.lvsh("lib", &["recipes", "test", "--bless"]), 0);
-    golden("test-bless.stdout", &out);
-    golden("web_defaults.plan", &fx.read("lib/tests/web_defaults.plan"));
-    golden("warned.json", &fx.read("lib/tests/warned.json"));
+    golden_at("test-bless.stdout", &out);
+    golden_at("web_defaults.plan", &fx.read("lib/tests/web_defaults.plan"));
+    golden_at("warned.json", &fx.read("lib/tests/warned.json"));
     let (out, _) = fx.run(fx.lvsh("lib", &["recipes", "test"]), 0);
-    golden("test-pass.stdout", &out);
+    golden_at("test-pass.stdout", &out);
     let (out, _) = fx.run(fx.lvsh("", &["recipes", "test", "lib", "weight"]), 0);
     assert_eq!(
         out,
@@ -261,7 +219,7 @@ fn test_bless_pass_fail_and_errors() {
         "// expect-warning: deprecated\nimport \"@self/web\" as web;\nweb::web(#{ vip: \"192.0.2.30\", servers: [\"10.0.0.1\", \"10.0.0.2\"] });\n",
     );
     let (out, err) = fx.run(fx.lvsh("lib", &["recipes", "test"]), 1);
-    golden("test-fail.stdout", &out);
+    golden_at("test-fail.stdout", &out);
     assert_eq!(err, "");
 }
 
@@ -270,12 +228,12 @@ fn test_errors_outside_a_library() {
     let fx = Fx::new();
     fs::create_dir_all(fx.path("empty")).unwrap();
     let (_, err) = fx.run(fx.lvsh("empty", &["recipes", "test"]), 1);
-    golden("test-not-a-library.stderr", &err);
+    golden_at("test-not-a-library.stderr", &err);
     let (_, err) = fx.run(
         fx.lvsh("lib", &["recipes", "test", "--compat", "v1.0.0"]),
         1,
     );
-    golden("test-compat-no-git.stderr", &err);
+    golden_at("test-compat-no-git.stderr", &err);
 }
 
 #[test]
@@ -298,10 +256,10 @@ fn compat_reports_behaviour_and_breaking_changes() {
         fx.lvsh("lib", &["recipes", "test", "--compat", "v1.0.0"]),
         1,
     );
-    golden("compat.stdout", &out);
+    golden_at("compat.stdout", &out);
     assert_eq!(err, "");
     // The old release's tests against itself: nothing changed.
-    git(&fx.path("lib"), &["checkout", "-q", "--", "."]);
+    support::git(&fx.path("lib"), &["checkout", "-q", "--", "."]);
     let (out, _) = fx.run(
         fx.lvsh("lib", &["recipes", "test", "--compat", "v1.0.0"]),
         0,
@@ -328,11 +286,11 @@ fn doc_of_a_library_a_module_an_entry_and_a_site_script() {
         }
         t.run().stdout
     };
-    golden("doc-lib.txt", &doc(&[lib], None));
-    golden("doc-lib.md", &doc(&[lib, "--markdown"], None));
-    golden("doc-lib.json", &doc(&[lib, "--json"], None));
-    golden("doc-entry.txt", &doc(&["@acme/dr_web::web"], Some(&site)));
-    golden("doc-site.txt", &doc(&["site.rhai"], Some(&site)));
+    golden_at("doc-lib.txt", &doc(&[lib], None));
+    golden_at("doc-lib.md", &doc(&[lib, "--markdown"], None));
+    golden_at("doc-lib.json", &doc(&[lib, "--json"], None));
+    golden_at("doc-entry.txt", &doc(&["@acme/dr_web::web"], Some(&site)));
+    golden_at("doc-site.txt", &doc(&["site.rhai"], Some(&site)));
     let err = |args: &[&str]| {
         Test::new()
             .args(["recipes", "doc"])
@@ -353,7 +311,7 @@ fn doc_of_a_library_a_module_an_entry_and_a_site_script() {
     ] {
         all.push_str(&format!("== {}\n{}", args.join(" "), err(args)));
     }
-    golden("doc-errors.stderr", &all);
+    golden_at("doc-errors.stderr", &all);
 }
 
 #[test]
@@ -364,10 +322,10 @@ fn doc_of_a_broken_recipe_points_at_the_schema() {
         &WEB_V1.replace(r#"type: "scheduler""#, r#"type: "schedular""#),
     );
     let (_, err) = fx.run(fx.lvsh("lib", &["recipes", "doc", "."]), 1);
-    golden("doc-broken.stderr", &err);
+    golden_at("doc-broken.stderr", &err);
     // `recipes test` reports it too, before the tests that import the module.
     let (out, _) = fx.run(fx.lvsh("lib", &["recipes", "test", "--bless"]), 1);
-    golden("test-broken.stdout", &out);
+    golden_at("test-broken.stdout", &out);
 }
 
 #[test]
@@ -410,13 +368,13 @@ fn diff_shows_api_changelog_and_the_sites_that_change() {
         fx.lvsh("site", &["recipes", "diff", "acme", "--to", "1.1.0"]),
         2,
     );
-    golden("diff-1.1.0.stdout", &out);
+    golden_at("diff-1.1.0.stdout", &out);
     assert_eq!(err, "");
     let (out, _) = fx.run(
         fx.lvsh("site", &["recipes", "diff", "acme", "--to", "1.0.1"]),
         0,
     );
-    golden("diff-1.0.1.stdout", &out);
+    golden_at("diff-1.0.1.stdout", &out);
     // Only the sites given; a script without values files too.
     let (out, _) = fx.run(
         fx.lvsh(
@@ -444,7 +402,7 @@ fn diff_shows_api_changelog_and_the_sites_that_change() {
         fx.lvsh("site", &["recipes", "diff", "acme", "--to", "1.1.0"]),
         2,
     );
-    golden("diff-1.1.0.stdout", &out);
+    golden_at("diff-1.1.0.stdout", &out);
     fx.run(fx.lvsh("site", &["recipes", "vendor", "--check"]), 0);
     assert_eq!(fx.read("site/lvsh.lock"), lock);
     // A site that fails to evaluate: shown with its error, exit 1.
@@ -467,7 +425,7 @@ fn diff_shows_api_changelog_and_the_sites_that_change() {
         ),
         1,
     );
-    golden("diff-broken-site.stdout", &out);
+    golden_at("diff-broken-site.stdout", &out);
 
     let mut all = String::new();
     for args in [
@@ -483,5 +441,10 @@ fn diff_shows_api_changelog_and_the_sites_that_change() {
         1,
     );
     all.push_str(&format!("== no lock\n{err}"));
-    golden("diff-errors.stderr", &all);
+    golden_at("diff-errors.stderr", &all);
+}
+
+/// `tests/golden/recipes_rtest/NAME`.
+fn golden_at(name: &str, actual: &str) {
+    support::golden_text(&format!("recipes_rtest/{name}"), actual);
 }

@@ -207,6 +207,36 @@ fn check(what: &str, stream: &str, expect: &Expect, actual: &str) {
     }
 }
 
+/// Compares `actual` with the golden file `path` (relative to `tests/golden/`),
+/// or writes it under `LVSH_BLESS`: for tests that replace what varies first.
+pub fn golden_text(path: &str, actual: &str) {
+    let path = root().join("tests/golden").join(path);
+    golden(path.to_str().unwrap(), "output", &path, actual);
+}
+
+/// git with a fixed identity and clock and no user configuration, in `dir`.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "lvsh tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_NAME", "lvsh tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@example.org")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn golden(what: &str, stream: &str, path: &Path, actual: &str) {
     if std::env::var_os("LVSH_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

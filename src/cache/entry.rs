@@ -59,5 +59,6 @@ pub fn decode(bytes: &[u8], key: &Key) -> Option<Evaluated> {
         balancer,
         output: entry.output,
         inputs: entry.inputs,
+        timings: Default::default(),
     })
 }

@@ -64,25 +64,47 @@ fn bench() {
     config.only = config.only.or_else(|| Some(vec!["bench".into()]));
     println!("lvsh under test: {}", config.lvsh.display());
 
-    let lab = Lab::run(&config);
-    println!("{}", lab.summary);
-    let name = &config.only.as_ref().unwrap()[0];
-    let outcome = lab.outcome(name).unwrap_or_else(|why| panic!("{why}"));
-    if !config.verbose {
-        println!("{}", outcome.transcript());
+    // LAB_SMP: the virtual CPU counts to boot with, one boot each ("2 1" by
+    // tests/lab/bench.sh; 2 alone when unset).
+    let counts: Vec<u32> = std::env::var("LAB_SMP")
+        .unwrap_or_else(|_| "2".into())
+        .split([',', ' '])
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse()
+                .unwrap_or_else(|_| panic!("LAB_SMP: `{c}` is not a CPU count"))
+        })
+        .collect();
+    let mut report = String::new();
+    for cpus in counts {
+        config.cpus = cpus;
+        println!("booting with {cpus} virtual CPU(s)");
+        let lab = Lab::run(&config);
+        println!("{}", lab.summary);
+        let name = &config.only.as_ref().unwrap()[0];
+        let outcome = lab.outcome(name).unwrap_or_else(|why| panic!("{why}"));
+        if !config.verbose {
+            println!("{}", outcome.transcript());
+        }
+        if let Err(why) = outcome.check() {
+            panic!("{why}");
+        }
+        if outcome.name != "bench" {
+            continue;
+        }
+        let machine = outcome
+            .output
+            .lines()
+            .find_map(|l| l.strip_prefix("machine: "))
+            .unwrap_or("?");
+        let runs = parse(&outcome.output);
+        let _ = writeln!(report, "## {cpus} vCPU(s): {machine}\n\n{}", table(&runs));
+        println!("{report}");
+        // Written after each boot, so that a later boot's failure keeps the first.
+        let out = config.work.join("bench-results.md");
+        std::fs::write(&out, &report).unwrap();
+        println!("written to {}", out.display());
     }
-    if let Err(why) = outcome.check() {
-        panic!("{why}");
-    }
-    if outcome.name != "bench" {
-        return;
-    }
-    let runs = parse(&outcome.output);
-    let table = table(&runs);
-    println!("{table}");
-    let out = config.work.join("bench-results.md");
-    std::fs::write(&out, &table).unwrap();
-    println!("written to {}", out.display());
 }
 
 /// `gcc -O2` of a measuring helper, into the lab's work folder.
@@ -102,10 +124,14 @@ fn compile(source: &Path, to: &Path) -> PathBuf {
 struct Run {
     case: String,
     tool: String,
+    /// `loop` or `literal` for lvsh, `-` for the peers.
+    script: String,
+    /// `cold` or `warm` for lvsh, `-` for the peers.
+    cache: String,
     n: u64,
     seconds: f64,
     rss_kib: u64,
-    /// lvsh's own phases (`-v`), in seconds.
+    /// lvsh's own phases (`-v`: the apply's, then the evaluation's), in seconds.
     phases: BTreeMap<String, f64>,
 }
 
@@ -115,16 +141,15 @@ fn parse(output: &str) -> Vec<Run> {
         .filter_map(|line| line.strip_prefix("result "))
         .map(|line| {
             let (fields, timings) = line.split_once(" | ").unwrap_or((line, ""));
-            let get = |key: &str| {
+            let find = |key: &str| {
                 fields
                     .split_whitespace()
                     .find_map(|f| f.strip_prefix(key)?.strip_prefix('='))
-                    .unwrap_or_else(|| panic!("no `{key}` in `{line}`"))
             };
+            let get = |key: &str| find(key).unwrap_or_else(|| panic!("no `{key}` in `{line}`"));
             let mut phases = BTreeMap::new();
             let timings = timings.strip_prefix("timings: ").unwrap_or("");
-            let timings = timings.split(';').next().unwrap_or("");
-            for part in timings.split(", ") {
+            for part in timings.split([';', ',']) {
                 let words: Vec<&str> = part.split_whitespace().collect();
                 if let [name, value, "ms", ..] = words[..] {
                     phases.insert(name.to_string(), value.parse::<f64>().unwrap() / 1e3);
@@ -133,6 +158,8 @@ fn parse(output: &str) -> Vec<Run> {
             Run {
                 case: get("case").into(),
                 tool: get("tool").into(),
+                script: find("script").unwrap_or("-").into(),
+                cache: find("cache").unwrap_or("-").into(),
                 n: get("n").parse().unwrap(),
                 seconds: get("seconds").parse().unwrap(),
                 rss_kib: get("rss_kib").parse().unwrap(),
@@ -155,28 +182,67 @@ fn min_median(mut v: Vec<f64>) -> (f64, f64) {
     (v[0], median)
 }
 
+/// Which runs: a case, a tool, and for lvsh its script and cache (`-` for peers).
+#[derive(Clone, Copy)]
+struct Sel<'a> {
+    case: &'a str,
+    tool: &'a str,
+    script: &'a str,
+    cache: &'a str,
+    n: u64,
+}
+
+fn peer<'a>(case: &'a str, tool: &'a str, n: u64) -> Sel<'a> {
+    Sel {
+        case,
+        tool,
+        script: "-",
+        cache: "-",
+        n,
+    }
+}
+
+fn lvsh<'a>(case: &'a str, script: &'a str, cache: &'a str, n: u64) -> Sel<'a> {
+    Sel {
+        case,
+        tool: "lvsh",
+        script,
+        cache,
+        n,
+    }
+}
+
 struct Stats<'a> {
     runs: &'a [Run],
 }
 
 impl Stats<'_> {
-    fn select(&self, case: &str, tool: &str, n: u64) -> Vec<&Run> {
+    fn select(&self, w: Sel) -> Vec<&Run> {
         let chosen: Vec<&Run> = self
             .runs
             .iter()
-            .filter(|r| r.case == case && r.tool == tool && r.n == n)
+            .filter(|r| {
+                r.case == w.case
+                    && r.tool == w.tool
+                    && r.n == w.n
+                    && r.script == w.script
+                    && r.cache == w.cache
+            })
             .collect();
-        assert!(!chosen.is_empty(), "no `{case}` runs of {tool} at n = {n}");
+        assert!(
+            !chosen.is_empty(),
+            "no `{}` runs of {} {} {} at n = {}",
+            w.case,
+            w.tool,
+            w.script,
+            w.cache,
+            w.n
+        );
         chosen
     }
 
-    fn seconds(&self, case: &str, tool: &str, n: u64) -> (f64, f64) {
-        min_median(
-            self.select(case, tool, n)
-                .iter()
-                .map(|r| r.seconds)
-                .collect(),
-        )
+    fn seconds(&self, w: Sel) -> (f64, f64) {
+        min_median(self.select(w).iter().map(|r| r.seconds).collect())
     }
 }
 
@@ -188,93 +254,15 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }
 
-/// The results as the Markdown table of BENCHMARKS.md: times as min / median of
-/// the runs, ratios of medians (of mins in parentheses).
+const SCRIPTS: [&str; 2] = ["loop", "literal"];
+const CACHES: [&str; 2] = ["cold", "warm"];
+
+/// The results as the Markdown tables of BENCHMARKS.md: issue 16's goals, then
+/// every time as min / median of the runs (ratios of medians, of mins in
+/// parentheses), then lvsh's phases.
 fn table(runs: &[Run]) -> String {
     let s = Stats { runs };
     let mid = 2000;
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "| case | lvsh (min / median) | peer (min / median) | ratio (median; min) | goal | |"
-    );
-    let _ = writeln!(t, "| --- | --- | --- | --- | --- | --- |");
-    let ratio = |a: (f64, f64), b: (f64, f64)| (a.1 / b.1, a.0 / b.0);
-    let mut row = |case: &str, lvsh: String, peer: String, r: (f64, f64), goal: &str, ok: bool| {
-        let _ = writeln!(
-            t,
-            "| {case} | {lvsh} | {peer} | {:.2}× ({:.2}×) | {goal} | {} |",
-            r.0,
-            r.1,
-            verdict(ok)
-        );
-    };
-
-    let lvsh = s.seconds("apply", "lvsh", mid);
-    let ipvsadm = s.seconds("apply", "ipvsadm", mid);
-    let floor = s.seconds("apply", "nlbatch", mid);
-    let r = ratio(ipvsadm, lvsh);
-    row(
-        "apply from empty, 2,000 × 4",
-        ms(lvsh),
-        format!("ipvsadm -R {}", ms(ipvsadm)),
-        r,
-        "ipvsadm / lvsh ≥ 4",
-        r.0 >= 4.0,
-    );
-    let r = ratio(lvsh, floor);
-    row(
-        "",
-        String::new(),
-        format!("nlbatch 2000 4 {}", ms(floor)),
-        r,
-        "lvsh / floor ≤ 1.25",
-        r.0 <= 1.25,
-    );
-
-    let noop = s.seconds("noop", "lvsh", mid);
-    let save = s.seconds("noop", "ipvsadm", mid);
-    let dump = s.seconds("noop", "nlbatch", mid);
-    let r = ratio(save, noop);
-    row(
-        "no-op re-apply, 2,000 × 4",
-        ms(noop),
-        format!("ipvsadm -S -n {}", ms(save)),
-        r,
-        "ipvsadm / lvsh ≥ 2",
-        r.0 >= 2.0,
-    );
-    let r = ratio(noop, dump);
-    row(
-        "",
-        String::new(),
-        format!("nlbatch r 2000 {}", ms(dump)),
-        r,
-        "lvsh / floor ≤ 1.5",
-        r.0 <= 1.5,
-    );
-
-    let change = s.seconds("change", "lvsh", mid);
-    let reconcile = s.seconds("change", "ipvsadm", mid);
-    let r = ratio(reconcile, change);
-    row(
-        "1% change, 2,000 × 4",
-        ms(change),
-        format!("ipvsadm -S -n + -R {}", ms(reconcile)),
-        r,
-        "ipvsadm / lvsh ≥ 2",
-        r.0 >= 2.0,
-    );
-    let r = ratio(change, noop);
-    row(
-        "",
-        String::new(),
-        format!("lvsh no-op {}", ms(noop)),
-        r,
-        "change / no-op ≤ 1.5",
-        r.0 <= 1.5,
-    );
-
     let sizes: Vec<u64> = {
         let mut v: Vec<u64> = runs
             .iter()
@@ -285,12 +273,136 @@ fn table(runs: &[Run]) -> String {
         v.dedup();
         v
     };
+    let (small, large) = (sizes[0], sizes[sizes.len() - 1]);
+    let ratio = |a: (f64, f64), b: (f64, f64)| (a.1 / b.1, a.0 / b.0);
+
+    let save = s.seconds(peer("noop", "ipvsadm", mid));
+    let dump = s.seconds(peer("noop", "nlbatch", mid));
+    let restore = s.seconds(peer("apply", "ipvsadm", mid));
+    let write_floor = s.seconds(peer("apply", "nlbatch", mid));
+    let reconcile = s.seconds(peer("change", "ipvsadm", mid));
+
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "| goal (issue 16), 2,000 × 4 | script | cache | lvsh (min / median) | peer (min / median) | ratio (median; min) | |"
+    );
+    let _ = writeln!(t, "| --- | --- | --- | --- | --- | --- | --- |");
+    let mut goal = |name: &str,
+                    script: &str,
+                    cache: &str,
+                    lv: (f64, f64),
+                    peer: String,
+                    r: (f64, f64),
+                    ok: bool| {
+        let _ = writeln!(
+            t,
+            "| {name} | {script} | {cache} | {} | {peer} | {:.2}× ({:.2}×) | {} |",
+            ms(lv),
+            r.0,
+            r.1,
+            verdict(ok)
+        );
+    };
+    for script in SCRIPTS {
+        let lv = s.seconds(lvsh("noop", script, "warm", mid));
+        let r = ratio(save, lv);
+        goal(
+            "no-op: ipvsadm -S -n / lvsh ≥ 2",
+            script,
+            "warm",
+            lv,
+            format!("ipvsadm -S -n {}", ms(save)),
+            r,
+            r.0 >= 2.0,
+        );
+        let r = ratio(lv, dump);
+        goal(
+            "no-op: lvsh / dump floor ≤ 1.5",
+            script,
+            "warm",
+            lv,
+            format!("nlbatch r {}", ms(dump)),
+            r,
+            r.0 <= 1.5,
+        );
+        let lv = s.seconds(lvsh("noop", script, "cold", mid));
+        let r = ratio(save, lv);
+        goal(
+            "no-op: ipvsadm -S -n / lvsh ≥ 1",
+            script,
+            "cold",
+            lv,
+            format!("ipvsadm -S -n {}", ms(save)),
+            r,
+            r.0 >= 1.0,
+        );
+    }
+    for script in SCRIPTS {
+        for cache in CACHES {
+            let lv = s.seconds(lvsh("apply", script, cache, mid));
+            let r = ratio(restore, lv);
+            goal(
+                "apply from empty: ipvsadm -R / lvsh ≥ 4",
+                script,
+                cache,
+                lv,
+                format!("ipvsadm -R {}", ms(restore)),
+                r,
+                r.0 >= 4.0,
+            );
+        }
+    }
+    for script in SCRIPTS {
+        for cache in CACHES {
+            let lv = s.seconds(lvsh("change", script, cache, mid));
+            let r = ratio(reconcile, lv);
+            goal(
+                "1% change: reconciler / lvsh ≥ 2",
+                script,
+                cache,
+                lv,
+                format!("ipvsadm -S -n + awk + -R {}", ms(reconcile)),
+                r,
+                r.0 >= 2.0,
+            );
+        }
+    }
+    let large_runs = s.select(lvsh("apply", "loop", "cold", large));
+    let (rss_min, rss_median) = min_median(large_runs.iter().map(|r| r.rss_kib as f64).collect());
+    let _ = writeln!(
+        t,
+        "| peak memory, apply from empty of {large} × 4 < 32 MiB | loop | cold | {:.1} / {:.1} MiB | | | {} |",
+        rss_min / 1024.0,
+        rss_median / 1024.0,
+        verdict(rss_median < 32.0 * 1024.0)
+    );
+
+    let _ = writeln!(
+        t,
+        "\nOther measures: the write floor and scaling (not goals of issue 16).\n"
+    );
+    let _ = writeln!(t, "| measure | lvsh (min / median) | ratio (median; min) |");
+    let _ = writeln!(t, "| --- | --- | --- |");
+    for script in SCRIPTS {
+        for cache in CACHES {
+            let lv = s.seconds(lvsh("apply", script, cache, mid));
+            let r = ratio(lv, write_floor);
+            let _ = writeln!(
+                t,
+                "| apply from empty, {script} {cache}, / nlbatch {mid} 4 ({}) | {} | {:.2}× ({:.2}×) |",
+                ms(write_floor),
+                ms(lv),
+                r.0,
+                r.1
+            );
+        }
+    }
     let per_object = |n: u64| {
-        let (min, median) = s.seconds("apply", "lvsh", n);
+        let (min, median) = s.seconds(lvsh("apply", "loop", "cold", n));
         let objects = (n * 5) as f64;
         (min / objects, median / objects)
     };
-    let (small, large) = (sizes[0], sizes[sizes.len() - 1]);
     let cells: Vec<String> = sizes
         .iter()
         .map(|&n| {
@@ -299,67 +411,41 @@ fn table(runs: &[Run]) -> String {
         })
         .collect();
     let r = ratio(per_object(large), per_object(small));
-    row(
-        "scaling: lvsh apply per object",
+    let _ = writeln!(
+        t,
+        "| per object, apply from empty, loop cold ({large} vs {small}) | {} | {:.2}× ({:.2}×) |",
         cells.join("; "),
-        String::new(),
-        r,
-        &format!("{large} vs {small} ≤ 1.3"),
-        r.0 <= 1.3,
+        r.0,
+        r.1
     );
-
-    let (rss_min, rss_median) = min_median(
-        s.select("apply", "lvsh", large)
-            .iter()
-            .map(|r| r.rss_kib as f64)
-            .collect(),
-    );
-    let _ = writeln!(
-        t,
-        "| peak memory, apply of {large} × 4 | {:.1} / {:.1} MiB | | | < 32 MiB | {} |",
-        rss_min / 1024.0,
-        rss_median / 1024.0,
-        verdict(rss_median < 32.0 * 1024.0)
-    );
-
-    for n in [mid, large] {
-        let shares: Vec<f64> = s
-            .select("apply", "lvsh", n)
-            .iter()
-            .map(|r| {
-                let own =
-                    r.phases.get("evaluate").unwrap_or(&0.0) + r.phases.get("plan").unwrap_or(&0.0);
-                own / r.seconds
-            })
-            .collect();
-        let (min, median) = min_median(shares);
-        let _ = writeln!(
-            t,
-            "| evaluate + plan share of a full apply, {n} × 4 | {:.1}% / {:.1}% | | | < 10% | {} |",
-            min * 100.0,
-            median * 100.0,
-            verdict(median < 0.10)
-        );
-    }
 
     let _ = writeln!(
         t,
-        "\nlvsh's phases (`-v`), median of the runs, ms (open and read run beside evaluate; \
-         wait is the part of them left after it):\n"
+        "\nlvsh's phases (`-v`), median of the runs, ms. open and read run beside the \
+         evaluation (wait is what is left of them after it); engine, parse, run and validate \
+         are the evaluation's parts (none when the entry came from the cache):\n"
     );
     let names = [
-        "evaluate", "wait", "open", "read", "plan", "show", "apply", "re-read",
+        "evaluate", "engine", "parse", "run", "validate", "wait", "open", "read", "plan", "show",
+        "apply", "re-read",
     ];
     let _ = writeln!(t, "| run | wall | {} | peak MiB |", names.join(" | "));
     let _ = writeln!(t, "| --- | --- |{} --- |", " --- |".repeat(names.len()));
     let mut lines = vec![];
     for &n in &sizes {
-        lines.push(("apply", n));
+        if n != mid {
+            lines.push(("apply", "loop", "cold", n));
+        }
     }
-    lines.push(("noop", mid));
-    lines.push(("change", mid));
-    for (case, n) in lines {
-        let chosen = s.select(case, "lvsh", n);
+    for case in ["apply", "noop", "change"] {
+        for script in SCRIPTS {
+            for cache in CACHES {
+                lines.push((case, script, cache, mid));
+            }
+        }
+    }
+    for (case, script, cache, n) in lines {
+        let chosen = s.select(lvsh(case, script, cache, n));
         let med = |f: &dyn Fn(&Run) -> f64| min_median(chosen.iter().map(|r| f(r)).collect()).1;
         let mut cells = vec![format!("{:.0}", med(&|r| r.seconds) * 1e3)];
         for name in names {
@@ -369,7 +455,11 @@ fn table(runs: &[Run]) -> String {
             ));
         }
         cells.push(format!("{:.1}", med(&|r| r.rss_kib as f64) / 1024.0));
-        let _ = writeln!(t, "| {case} {n} × 4 | {} |", cells.join(" | "));
+        let _ = writeln!(
+            t,
+            "| {case} {script} {cache} {n} × 4 | {} |",
+            cells.join(" | ")
+        );
     }
     t
 }
@@ -377,16 +467,22 @@ fn table(runs: &[Run]) -> String {
 #[test]
 fn result_lines_parse_with_their_phases() {
     let runs = parse(
-        "noise\nresult case=apply tool=lvsh n=500 run=1 seconds=0.250000 rss_kib=9000 | \
-         timings: evaluate 12.5 ms, read 3.0 ms, apply 200.0 ms (2500 IPVS requests), re-read 20.0 ms; peak memory 8.8 MiB\n\
-         result case=apply tool=ipvsadm n=2000 run=1 seconds=2.5 rss_kib=1000 \n",
+        "noise\nresult case=apply tool=lvsh script=loop cache=cold n=500 run=1 seconds=0.250000 rss_kib=9000 | \
+         timings: evaluate 12.5 ms, read 3.0 ms, apply 200.0 ms (2500 IPVS requests), re-read 20.0 ms; peak memory 8.8 MiB; \
+         engine 0.5 ms, parse 4.0 ms, run 6.0 ms, validate 1.0 ms\n\
+         result case=apply tool=ipvsadm script=- cache=- n=2000 run=1 seconds=2.5 rss_kib=1000 \n",
     );
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].n, 500);
+    assert_eq!(runs[0].script, "loop");
+    assert_eq!(runs[0].cache, "cold");
     assert_eq!(runs[0].phases["evaluate"], 0.0125);
     assert_eq!(runs[0].phases["apply"], 0.2);
     assert_eq!(runs[0].phases["re-read"], 0.02);
+    assert_eq!(runs[0].phases["parse"], 0.004);
+    assert_eq!(runs[0].phases["validate"], 0.001);
     assert_eq!(runs[1].tool, "ipvsadm");
+    assert_eq!(runs[1].script, "-");
     assert!(runs[1].phases.is_empty());
     assert_eq!(min_median(vec![3.0, 1.0, 2.0]), (1.0, 2.0));
 }

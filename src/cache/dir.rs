@@ -6,7 +6,7 @@
 use super::Key;
 use std::{
     fs::{self, DirBuilder, File},
-    io::Write,
+    io::{BufWriter, Write},
     os::unix::fs::{DirBuilderExt, MetadataExt},
     path::{Path, PathBuf},
     time::{Duration, SystemTime},
@@ -74,7 +74,11 @@ impl CacheDir {
 
     /// Writes the entry (temp file and rename; not synced: a torn entry is a miss),
     /// then evicts. Errors lose the entry and nothing else.
-    pub fn write(&self, key: &Key, bytes: &[u8]) {
+    pub fn write(
+        &self,
+        key: &Key,
+        encode: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -83,7 +87,11 @@ impl CacheDir {
             .path
             .join(format!(".tmp-{}-{nanos}", std::process::id()));
         let written = File::create(&tmp)
-            .and_then(|mut f| f.write_all(bytes))
+            .and_then(|f| {
+                let mut out = BufWriter::with_capacity(64 * 1024, f);
+                encode(&mut out)?;
+                out.flush()
+            })
             .and_then(|_| fs::rename(&tmp, self.file(key)));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);

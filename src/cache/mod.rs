@@ -57,7 +57,7 @@ impl Cache {
     /// Stores `evaluated` under `key`; a failure to write only loses the entry.
     pub fn store(&self, key: &Key, evaluated: &Evaluated) {
         if let Some(dir) = &self.dir {
-            dir.write(key, &entry::encode(key, evaluated));
+            dir.write(key, |out| entry::encode(key, evaluated, out));
         }
     }
 }

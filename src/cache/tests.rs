@@ -281,7 +281,7 @@ fn old_entries_are_evicted() {
             Path::new("."),
             &Default::default(),
         );
-        dir.write(&key, b"{}");
+        dir.write(&key, |out| std::io::Write::write_all(out, b"{}"));
     }
     assert_eq!(f.entries().len(), dir::MAX_ENTRIES);
 }

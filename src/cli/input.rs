@@ -151,7 +151,10 @@ fn evaluate_cached(ctx: &Context, path: &Path, opts: &dsl::Options) -> Result<Ev
     if !cache.is_enabled() {
         let evaluated = dsl::evaluate_source(&name, &text, Some(dir), opts)?;
         if ctx.verbose {
-            ctx.note(&format!("cache: `{name}` evaluated, without a cache\n"));
+            let t = evaluated.timings;
+            ctx.note(&format!(
+                "cache: `{name}` evaluated, without a cache ({t})\n"
+            ));
         }
         return Ok(evaluated);
     }
@@ -165,7 +168,8 @@ fn evaluate_cached(ctx: &Context, path: &Path, opts: &dsl::Options) -> Result<Ev
     let evaluated = dsl::evaluate_source(&name, &text, Some(dir), opts)?;
     cache.store(&key, &evaluated);
     if ctx.verbose {
-        ctx.note(&format!("cache: `{name}` evaluated, and stored\n"));
+        let t = evaluated.timings;
+        ctx.note(&format!("cache: `{name}` evaluated, and stored ({t})\n"));
     }
     Ok(evaluated)
 }

@@ -635,7 +635,7 @@ fn server_field(r: &RealServerDraft, field: Field) -> At {
         Field::UpperThreshold => r.upper.origin(o),
         Field::LowerThreshold => r.lower.origin(o),
         Field::SlowStart => r.slow_start.origin(o),
-        Field::Check(f) => return check_field(&r.check, f, o),
+        Field::Check(f) => return check_field(r.check.value.as_deref(), r.check.origin(o), f),
         _ => o,
     }
     .clone()
@@ -643,21 +643,18 @@ fn server_field(r: &RealServerDraft, field: Field) -> At {
 
 /// Where a setting of the check held by `.check()` was set: the method, else the
 /// check's constructor; the `.check()` call for the check as a whole.
-fn check_field(
-    check: &super::state::Traced<Option<super::check::CheckDraft>>,
-    f: CheckField,
-    fallback: &At,
-) -> At {
-    match &check.value {
+/// The place of a check's field: the check's own, else where it was set.
+fn check_field(check: Option<&super::check::CheckDraft>, set_at: &At, f: CheckField) -> At {
+    match check {
         Some(c) if f != CheckField::Object => c.at(f).clone(),
-        _ => check.origin(fallback).clone(),
+        _ => set_at.clone(),
     }
 }
 
 fn service_field(d: &ServiceDraft, field: Field) -> At {
     let o = &d.origin;
     match field {
-        Field::Check(f) => return check_field(&d.check, f, o),
+        Field::Check(f) => return check_field(d.check.value.as_ref(), d.check.origin(o), f),
         Field::OnDown => d.on_down.origin(o),
         Field::Sorry => d.sorry.origin(o),
         Field::Protocol => d.protocol.origin(o),

@@ -24,8 +24,9 @@ pub(crate) struct RealServerDraft {
     pub weight: Traced<u32>,
     pub upper: Traced<u32>,
     pub lower: Traced<u32>,
-    /// Decides this server's health instead of the service's check.
-    pub check: Traced<Option<CheckDraft>>,
+    /// Decides this server's health instead of the service's check. Boxed: a
+    /// draft inline is 240 bytes that few servers use, of a draft of 352.
+    pub check: Traced<Option<Box<CheckDraft>>>,
     pub slow_start: Traced<Option<u32>>,
 }
 
@@ -205,7 +206,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         Ok(())
     });
     method!(engine, ctx, "check", |d, at, c: CheckDraft| {
-        d.check.set(Some(c), at);
+        d.check.set(Some(Box::new(c)), at);
         Ok(())
     });
     method!(engine, ctx, "slow_start", |d, at, secs: INT| {
@@ -228,4 +229,14 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         );
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod size {
+    /// 40,000 of them are alive at once at 10,000 services × 4 (peak memory).
+    #[test]
+    fn a_real_server_draft_stays_small() {
+        let size = std::mem::size_of::<super::RealServerDraft>();
+        assert!(size <= 160, "RealServerDraft is {size} bytes");
+    }
 }

@@ -157,7 +157,10 @@ impl ServiceDraft {
             .map(|dest| {
                 let mut r = RealServerDraft::from_model(dest);
                 if let Some(dc) = checks.and_then(|c| c.dests.get(&dest.key)) {
-                    r.check.value = dc.check.as_ref().map(CheckDraft::from_model);
+                    r.check.value = dc
+                        .check
+                        .as_ref()
+                        .map(|c| Box::new(CheckDraft::from_model(c)));
                     r.slow_start.value = dc.slow_start;
                 }
                 Handle::new(r)

@@ -6,7 +6,8 @@ use super::state::At;
 use crate::model::Origin;
 use miette::SourceSpan;
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{HashMap, HashSet},
+    hash::{BuildHasherDefault, Hasher},
     sync::Arc,
 };
 
@@ -16,8 +17,10 @@ pub(crate) struct Sources {
     /// Interned names, so origins share one allocation per file.
     names: Vec<Arc<str>>,
     /// One `At` per position (see `key`): the objects a loop makes share the few
-    /// positions of its calls instead of holding a copy each.
-    positions: BTreeMap<u128, At>,
+    /// positions of its calls instead of holding a copy each. A literal script has
+    /// a position for every call (14 per service as `lvsh save` writes one), so
+    /// this is a hash map, with a hash of one multiplication.
+    positions: HashMap<u128, At, BuildHasherDefault<PositionHasher>>,
     /// Index of the top-level script's name (see `set_main`).
     main: Option<usize>,
     /// The `RECIPE` of each loaded recipe module, by module name.
@@ -33,6 +36,30 @@ pub(crate) struct Sources {
 /// A line or column of 2^40 would need a terabyte of script text.
 fn key(name: usize, line: usize, column: usize) -> u128 {
     ((name as u128) << 80) | ((line as u128) << 40) | column as u128
+}
+
+/// Hashes a position key: its two halves folded, multiplied by an odd constant
+/// (Fibonacci hashing), and the high bits folded back into the low ones, which
+/// pick the bucket. SipHash, the default, costs several times more and
+/// defends against chosen keys, which positions in a script the user runs are not.
+#[derive(Default)]
+pub(crate) struct PositionHasher(u64);
+
+impl Hasher for PositionHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        let folded = (n as u64) ^ ((n >> 64) as u64).rotate_left(29);
+        self.0 = (self.0 ^ folded).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl Sources {
@@ -81,12 +108,12 @@ impl Sources {
         let i = self.name_index(name);
         // Before any `set_main` the main name is the empty one.
         let is_main = self.main.map_or(name.is_empty(), |m| m == i);
-        let k = key(i, line, column);
-        if let Some(at) = self.positions.get(&k) {
-            return (at.clone(), is_main);
-        }
-        let at = At::of(Origin::at(self.names[i].clone(), line, column));
-        self.positions.insert(k, at.clone());
+        let name = &self.names[i];
+        let at = self
+            .positions
+            .entry(key(i, line, column))
+            .or_insert_with(|| At::of(Origin::at(name.clone(), line, column)))
+            .clone();
         (at, is_main)
     }
 }

@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bin lvsh
 LAB_LVSH=${LAB_LVSH:-$PWD/target/release/lvsh} \
-    exec cargo test --test lab_bench -- --ignored --exact --nocapture bench
+    LAB_SMP=${LAB_SMP:-2 1} exec cargo test --test lab_bench -- --ignored --exact --nocapture bench

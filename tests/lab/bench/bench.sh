@@ -1,9 +1,13 @@
 # The speed benchmark: lvsh against ipvsadm and against the kernel's floor
-# (nlbatch), on N services x 4 NAT destinations, all in this one boot.
+# (nlbatch), on N services x 4 NAT destinations, all in this one boot. lvsh runs
+# two scripts of the same objects (the Rhai loop below, and the literal
+# statements `lvsh import` and `save` write) with the evaluation cache cold (a
+# new empty LVSH_CACHE_DIR before each run) and warm (the entry stored by an
+# untimed `lvsh check` of the same script and values).
 # Run by tests/lab_bench.rs (tests/lab/bench.sh), which turns the `result`
 # lines into the table of BENCHMARKS.md. Every timed run is followed by a
 # check that the kernel holds exactly what the script says.
-# lab-timeout: 540
+# lab-timeout: 1100
 . /lab/lib/lab.sh
 
 RUNS=3
@@ -62,11 +66,51 @@ ipvsadm -S -n >"$T/current" &&
     ipvsadm -R <"$T/changes"
 SH
 
+# Every lvsh below that is not timed runs without the cache; the timed ones
+# get their LVSH_CACHE_DIR from `cached`.
+lv() { lvsh --no-cache "$@"; }
+
 # rules N CHANGE: the script as ipvsadm lines (`lvsh emit --to ipvsadm`), and sorted.
 rules() {
-    lvsh emit --to ipvsadm --set "n=$1" --set "change=$2" "$script" >"$T/rules-$1-$2" ||
+    lv emit --to ipvsadm --set "n=$1" --set "change=$2" "$script" >"$T/rules-$1-$2" ||
         fail "lvsh emit failed"
     sort "$T/rules-$1-$2" >"$T/want-$1-$2"
+}
+
+# literal CHANGE: the loop's objects at n = $MID as literal statements, one per
+# service: `lvsh import` of its ipvsadm lines, each statement joined onto one
+# line (`lvsh save`'s shape), in $T/literal-CHANGE.rhai; its own emit must
+# equal the loop's.
+literal() {
+    lvsh import "$T/rules-$MID-$1" >"$T/imported-$1.rhai" || fail "lvsh import failed"
+    awk '/^    \./ { sub(/^ +/, ""); line = line $0; next }
+         NF { if (line != "") print line; line = $0 }
+         END { if (line != "") print line }' "$T/imported-$1.rhai" >"$T/literal-$1.rhai"
+    lv emit --to ipvsadm "$T/literal-$1.rhai" | sort >"$T/lit-want"
+    cmp -s "$T/lit-want" "$T/want-$MID-$1" || fail "the literal script's objects differ from the loop's"
+}
+
+# args SCRIPT N CHANGE: lvsh's arguments for that script (loop or literal).
+args() {
+    if [ "$1" = loop ]; then
+        echo "--set n=$2 --set change=$3 $script"
+    else
+        echo "$T/literal-$3.rhai"
+    fi
+}
+
+# cached MODE SCRIPT N CHANGE: sets LVSH_CACHE_DIR for a timed run: cold is a
+# new empty folder, warm one that holds the entry of that script and values.
+cached() {
+    if [ "$1" = cold ]; then
+        rm -rf "$T/cold"
+        mkdir "$T/cold"
+        export LVSH_CACHE_DIR="$T/cold"
+    else
+        export LVSH_CACHE_DIR="$T/warm"
+        # shellcheck disable=SC2046
+        lvsh -q check $(args "$2" "$3" "$4") || fail "warming the cache failed"
+    fi
 }
 
 # converged N CHANGE WHAT: the kernel holds exactly the script's objects.
@@ -79,30 +123,43 @@ converged() {
     fi
 }
 
-# measure CASE TOOL N RUN CHANGE CMD...: times CMD (stdin from $IN), checks the
-# kernel against the script (N, CHANGE), prints one `result` line.
+# measure CASE TOOL SCRIPT CACHE N RUN CHANGE CMD...: times CMD (stdin from $IN),
+# checks the kernel against the script (N, CHANGE), prints one `result` line.
+# SCRIPT and CACHE are `-` for the peers.
 measure() {
-    m_case=$1 m_tool=$2 m_n=$3 m_run=$4 m_change=$5
-    shift 5
+    m_case=$1 m_tool=$2 m_script=$3 m_cache=$4 m_n=$5 m_run=$6 m_change=$7
+    shift 7
     rm -f "$T/time"
     if ! timeit "$T/time" "$@" <"${IN:-/dev/null}" >"$T/out" 2>"$T/err"; then
         echo "FAILED: $*"
         cat "$T/err" "$T/out" | head -20
         exit 1
     fi
-    converged "$m_n" "$m_change" "$m_case $m_tool run $m_run"
+    converged "$m_n" "$m_change" "$m_case $m_tool $m_script $m_cache run $m_run"
     if [ "$m_case $m_tool" = "noop lvsh" ] && ! grep -q '^No changes' "$T/out"; then
         echo "FAILED: the no-op apply changed something:"
         head -20 "$T/out"
         exit 1
     fi
+    case "$m_tool $m_cache" in
+    "lvsh cold") grep -q '^cache: .* evaluated, and stored' "$T/err" || fail "a cold run did not evaluate: $(cat "$T/err")" ;;
+    "lvsh warm") grep -q '^cache: .* from the cache' "$T/err" || fail "a warm run missed the cache: $(cat "$T/err")" ;;
+    esac
     read -r secs rss _ <"$T/time"
     timings=$(grep '^timings:' "$T/err")
-    echo "result case=$m_case tool=$m_tool n=$m_n run=$m_run seconds=$secs rss_kib=$rss ${timings:+| $timings}"
+    phases=$(sed -n 's/^cache: .* evaluated, .* (\(.*\))$/\1/p' "$T/err")
+    echo "result case=$m_case tool=$m_tool script=$m_script cache=$m_cache n=$m_n run=$m_run seconds=$secs rss_kib=$rss ${timings:+| $timings}${phases:+; $phases}"
+}
+
+# lvsh_run CASE SCRIPT CACHE N RUN CHANGE [fresh]: one timed `lvsh -v apply`.
+lvsh_run() {
+    cached "$3" "$2" "$4" "$6"
+    # shellcheck disable=SC2046
+    ${7:-measure} "$1" lvsh "$2" "$3" "$4" "$5" "$6" lvsh -v apply --yes $(args "$2" "$4" "$6")
 }
 
 restore() { # N: back to the unchanged script, untimed
-    lvsh -q apply --yes --set "n=$1" "$script" || fail "restoring n=$1 failed"
+    LVSH_CACHE_DIR="$T/restore" lvsh -q apply --yes --set "n=$1" "$script" || fail "restoring n=$1 failed"
     converged "$1" false "restoring"
 }
 
@@ -121,29 +178,43 @@ fi
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(ipvsadm --version 2>&1 | head -1)"
 for n in $SIZES; do rules "$n" false; done
 rules $MID true
+literal false
+literal true
+echo "literal script: $(wc -l <"$T/literal-false.rhai") lines, $(wc -c <"$T/literal-false.rhai") bytes"
 
 step "apply from an empty table"
 for run in $(seq $RUNS); do
     for n in $SIZES; do
-        fresh apply lvsh "$n" "$run" false lvsh -v apply --yes --set "n=$n" "$script"
+        [ "$n" = $MID ] || lvsh_run apply loop cold "$n" "$run" false fresh
     done
-    IN=$T/rules-$MID-false fresh apply ipvsadm $MID "$run" false ipvsadm -R
-    fresh apply nlbatch $MID "$run" false nlbatch $MID 4
+    for s in loop literal; do
+        for c in cold warm; do lvsh_run apply "$s" "$c" $MID "$run" false fresh; done
+    done
+    IN=$T/rules-$MID-false fresh apply ipvsadm - - $MID "$run" false ipvsadm -R
+    fresh apply nlbatch - - $MID "$run" false nlbatch $MID 4
 done
 nlbatch $MID 4 >/dev/null && converged $MID false "the no-op's start"
 
 step "no-op re-apply of the same script, n = $MID"
 for run in $(seq $RUNS); do
-    measure noop lvsh $MID "$run" false lvsh -v apply --yes --set "n=$MID" "$script"
-    measure noop ipvsadm $MID "$run" false ipvsadm -S -n
-    measure noop nlbatch $MID "$run" false nlbatch r $MID
+    for s in loop literal; do
+        for c in cold warm; do lvsh_run noop "$s" "$c" $MID "$run" false; done
+    done
+    measure noop ipvsadm - - $MID "$run" false ipvsadm -S -n
+    measure noop nlbatch - - $MID "$run" false nlbatch r $MID
 done
 
+# The changed script is another cache entry: cold, it is evaluated; warm, its
+# entry was stored before (a change applied before, or checked first).
 step "1% change, n = $MID"
 for run in $(seq $RUNS); do
-    measure change lvsh $MID "$run" true lvsh -v apply --yes --set "n=$MID" --set change=true "$script"
-    restore $MID
-    measure change ipvsadm $MID "$run" true sh "$T/reconcile.sh" "$T/rules-$MID-true"
+    for s in loop literal; do
+        for c in cold warm; do
+            lvsh_run change "$s" "$c" $MID "$run" true
+            restore $MID
+        done
+    done
+    measure change ipvsadm - - $MID "$run" true sh "$T/reconcile.sh" "$T/rules-$MID-true"
     restore $MID
 done
 echo "bench: done"

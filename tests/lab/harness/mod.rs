@@ -40,6 +40,8 @@ pub struct Config {
     pub cmdline: String,
     /// Echo the VM's report as it arrives (`LAB_VERBOSE`).
     pub verbose: bool,
+    /// The VM's virtual CPUs: 2 (`LAB_SMP` for another count).
+    pub cpus: u32,
 }
 
 impl Config {
@@ -69,6 +71,10 @@ impl Config {
             only,
             cmdline: String::new(),
             verbose: std::env::var_os("LAB_VERBOSE").is_some_and(|v| !v.is_empty()),
+            cpus: std::env::var("LAB_SMP")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(2),
         }
     }
 }
@@ -136,6 +142,7 @@ impl Lab {
             cmdline: &cmdline,
             scenarios: &chosen,
             verbose: config.verbose,
+            cpus: config.cpus,
         };
         let watched = boot.run()?;
 

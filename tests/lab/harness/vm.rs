@@ -16,13 +16,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// TCG: KVM is not usable on the machines the lab runs on.
-const QEMU_ARGS: [&str; 15] = [
+const QEMU_ARGS: [&str; 13] = [
     "-accel",
     "tcg",
     "-cpu",
     "max",
-    "-smp",
-    "2",
     "-m",
     "1024",
     "-nodefaults",
@@ -55,6 +53,8 @@ pub struct Boot<'a> {
     pub scenarios: &'a [Scenario],
     /// Echo the channel to stderr as it arrives.
     pub verbose: bool,
+    /// Virtual CPUs (`-smp`).
+    pub cpus: u32,
 }
 
 /// How the boot went, seen from the host.
@@ -99,6 +99,8 @@ impl Boot<'_> {
         let mut command = Command::new(&self.host.qemu);
         command
             .args(QEMU_ARGS)
+            .arg("-smp")
+            .arg(self.cpus.to_string())
             .arg("-kernel")
             .arg(&self.host.kernel.image)
             .arg("-initrd")

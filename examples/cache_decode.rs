@@ -105,7 +105,7 @@ impl Plain {
                         weight: d.weight,
                         upper: d.upper_threshold,
                         lower: d.lower_threshold,
-                        counters: d.counters.clone(),
+                        counters: d.counters,
                         stats: d.stats.clone(),
                     })
                     .collect(),

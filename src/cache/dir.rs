@@ -58,7 +58,7 @@ impl CacheDir {
     }
 
     fn file(&self, key: &Key) -> PathBuf {
-        self.path.join(format!("{}.json", key.hex()))
+        self.path.join(format!("{}.entry", key.hex()))
     }
 
     pub fn read(&self, key: &Key) -> Option<Vec<u8>> {
@@ -115,7 +115,8 @@ impl CacheDir {
                 if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
                     let _ = fs::remove_file(e.path());
                 }
-            } else if name.ends_with(".json") && m.is_file() {
+            } else if (name.ends_with(".entry") || name.ends_with(".json")) && m.is_file() {
+                // `.json`: an entry of format 1, a miss now, evicted like the rest.
                 entries.push((modified, m.len(), e.path()));
             }
         }

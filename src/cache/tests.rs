@@ -254,18 +254,43 @@ fn a_corrupt_foreign_or_other_format_entry_is_a_miss() {
     let opts = Options::default();
     assert!(!f.run(&opts).0);
     let entry = f.entries().pop().unwrap();
-    let good = std::fs::read_to_string(&entry).unwrap();
-    let spoil = |text: &str| {
-        std::fs::write(&entry, text).unwrap();
+    let good = std::fs::read(&entry).unwrap();
+    let spoil = |bytes: &[u8]| {
+        std::fs::write(&entry, bytes).unwrap();
         let (hit, e) = f.run(&opts);
-        assert!(!hit, "{}", &text[..text.len().min(60)]);
+        assert!(!hit, "{:?}", &bytes[..bytes.len().min(60)]);
         assert_eq!(e.balancer.services.len(), 2);
     };
+    // `needle` in `good` replaced by `with` (same length).
+    let replaced = |needle: &[u8], with: &[u8]| {
+        let at = good
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("the entry has it");
+        let mut bytes = good.clone();
+        bytes[at..at + needle.len()].copy_from_slice(with);
+        bytes
+    };
     spoil(&good[..good.len() / 2]);
-    spoil("");
-    spoil(&good.replacen(&format!("\"format\":{FORMAT}"), "\"format\":999", 1));
-    let key = good.split("\"key\":\"").nth(1).unwrap()[..64].to_string();
-    spoil(&good.replacen(&key, &"0".repeat(64), 1));
+    spoil(b"");
+    spoil(b"not an entry");
+    // An entry of the first format (JSON).
+    spoil(br#"{"format":1,"key":"","inputs":[],"output":[],"origins":[],"balancer":{}}"#);
+    // MessagePack: "format" then a small positive integer.
+    let format = u8::try_from(FORMAT).unwrap();
+    assert!(format < 127);
+    spoil(&replaced(
+        &[b"\xa6format".as_slice(), &[format]].concat(),
+        &[b"\xa6format".as_slice(), &[format + 1]].concat(),
+    ));
+    // "key" then a string of 64 bytes (0xd9 64): the key's hex.
+    let at = good
+        .windows(6)
+        .position(|w| w == b"\xa3key\xd9\x40")
+        .unwrap()
+        + 6;
+    let key = good[at..at + 64].to_vec();
+    spoil(&replaced(&key, &[b'0'; 64]));
     assert!(f.run(&opts).0, "rewritten by the last miss");
 }
 
@@ -323,4 +348,112 @@ fn the_key_names_each_library_by_hash_version_and_root() {
     assert_ne!(a, key(&lib("sha256tree:b", v1)));
     assert_ne!(a, key(&lib("sha256tree:a", None)));
     assert_ne!(a, key(&Options::default()));
+}
+
+/// Every kind of object and every field of a service and a destination comes back
+/// from an entry exactly (compared as the model's JSON, which has them all), and so
+/// do the addresses' origins.
+#[test]
+fn an_entry_returns_every_kind_of_object_exactly() {
+    use crate::model::{Balancer, HostAddress, Origin, Service};
+    let mut b: Balancer =
+        serde_json::from_str(include_str!("../../tests/golden/scripts/health.json")).unwrap();
+    let extra: Vec<Service> = serde_json::from_str(
+        r#"[
+        {"family": "inet6", "fwmark": 7, "scheduler": "sh", "flags": ["sh-fallback", "sh-port"],
+         "persistence": 300, "netmask": 64, "pe": "sip",
+         "stats": {"conns": 5, "inpkts": 6, "outpkts": 7, "inbytes": 8, "outbytes": 9,
+                   "cps": 1, "inpps": 2, "outpps": 3, "inbps": 4, "outbps": 10},
+         "destinations": [
+            {"address": "2001:db8::1", "port": 0, "forward": {"method": "tunnel",
+             "kind": "gue", "port": 6080, "checksum": "remcsum"}, "weight": 0,
+             "upper_threshold": 100, "lower_threshold": 50,
+             "counters": {"active": 1, "inactive": 2, "persistent": 3},
+             "stats": {"conns": 1, "inpkts": 2, "outpkts": 3, "inbytes": 4, "outbytes": 5,
+                       "cps": 6, "inpps": 7, "outpps": 8, "inbps": 9, "outbps": 11}},
+            {"address": "2001:db8::2", "port": 0, "forward": {"method": "tunnel"}, "weight": 3},
+            {"address": "2001:db8::3", "port": 0, "forward": {"method": "local"}, "weight": 1}]},
+        {"protocol": "udp", "address": "192.0.2.50", "port": 53, "scheduler": "rr",
+         "netmask": "255.255.255.0", "one_packet": true,
+         "destinations": [{"address": "10.0.0.53", "port": 53, "forward": {"method": "nat"},
+                           "weight": 2}]},
+        {"protocol": "sctp", "address": "2001:db8::80", "port": 0, "scheduler": "wlc"}
+    ]"#,
+    )
+    .unwrap();
+    for s in extra {
+        b.services.insert(s.key, s);
+    }
+    b.timeouts.tcp = Some(900);
+    let mut scope = Scope::default();
+    scope.marks.insert("10-20".parse().unwrap());
+    b.scope = Some(scope);
+    let a = HostAddress::parse("192.0.2.50/32", "lo").unwrap();
+    b.addresses
+        .insert(a.clone(), Origin::at("main.rhai".into(), 3, 5));
+    b.addresses.insert(
+        HostAddress::parse("192.0.2.51/32", "eth0").unwrap(),
+        Origin::default(),
+    );
+    let json = serde_json::to_string(&b).unwrap();
+    for field in [
+        "\"services\"",
+        "\"marks\"",
+        "\"timeouts\"",
+        "\"sysctls\"",
+        "\"addresses\"",
+        "\"scope\"",
+        "\"checks\"",
+        "\"fwmark\"",
+        "\"flags\"",
+        "\"netmask\"",
+        "\"pe\"",
+        "\"one_packet\"",
+        "\"stats\"",
+        "\"counters\"",
+        "\"upper_threshold\"",
+        "\"lower_threshold\"",
+        "\"tunnel\"",
+        "\"checksum\"",
+        "\"local\"",
+        "\"nat\"",
+        "\"dr\"",
+    ] {
+        assert!(json.contains(field), "the model has no {field}: {json}");
+    }
+    let key = Key::new(
+        &build(),
+        "main.rhai",
+        "",
+        Path::new("."),
+        &Options::default(),
+    );
+    let evaluated = dsl::Evaluated {
+        balancer: b,
+        output: vec!["a line".into()],
+        inputs: vec![],
+        timings: Default::default(),
+    };
+    let mut bytes = vec![];
+    super::entry::encode(&key, &evaluated, &mut bytes).unwrap();
+    let back = super::entry::decode(&bytes, &key).expect("it decodes");
+    assert_eq!(serde_json::to_string(&back.balancer).unwrap(), json);
+    assert_eq!(back.balancer, evaluated.balancer);
+    assert_eq!(back.output, evaluated.output);
+    assert_eq!(
+        back.balancer
+            .addresses
+            .origin(&a)
+            .and_then(|o| o.pos())
+            .map(|p| (p.line, p.column)),
+        Some((3, 5))
+    );
+    let other = Key::new(
+        &build(),
+        "other.rhai",
+        "",
+        Path::new("."),
+        &Options::default(),
+    );
+    assert!(super::entry::decode(&bytes, &other).is_none());
 }

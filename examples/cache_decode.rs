@@ -1,7 +1,9 @@
 //! What decoding a cache entry costs in serde_json and in self-describing binary
 //! formats (issue 16): `cache_decode ENTRY.json FORMAT RUNS`, FORMAT one of `json`,
-//! `msgpack` (rmp-serde, fields by name), `msgpack-compact` (fields by position) or
-//! `cbor` (ciborium). The entry (a file of the evaluation cache) is re-encoded in
+//! `msgpack` (rmp-serde, fields by name), `msgpack-compact` (fields by position),
+//! `cbor` (ciborium), or `plain-json` / `plain-msgpack` (services and destinations in
+//! the cache-only form that format 2 of the cache adopted). ENTRY.json is an entry of
+//! the cache's format 1 (JSON, what lvsh wrote before format 2); it is re-encoded in
 //! FORMAT, then decoded RUNS times; it prints the size and the time per decode. Under
 //! `valgrind --tool=callgrind`, RUNS 1 minus RUNS 0 is one decode's instructions.
 //!

@@ -70,6 +70,7 @@ scenarios! {
     lvsh_missing_modules,
     lvsh_errors,
     lvsh_netns,
+    lvsh_nft_probe,
     lvsh_nft_flush,
     lvsh_pcc,
     lvsh_pfmc,

@@ -654,7 +654,7 @@ fn check_field(check: Option<&super::check::CheckDraft>, set_at: &At, f: CheckFi
 fn service_field(d: &ServiceDraft, field: Field) -> At {
     let o = &d.origin;
     match field {
-        Field::Check(f) => return check_field(d.check.value.as_ref(), d.check.origin(o), f),
+        Field::Check(f) => return check_field(d.check.value.as_deref(), d.check.origin(o), f),
         Field::OnDown => d.on_down.origin(o),
         Field::Sorry => d.sorry.origin(o),
         Field::Protocol => d.protocol.origin(o),

@@ -204,6 +204,9 @@ pub fn evaluate_source(
         .run_ast(&ast)
         .map_err(|e| diagnose::from_rhai(&e, name, &ctx.sources()))?;
     took(&mut timings.run);
+    // The AST of a literal script is the larger part of memory: let the model reuse it.
+    drop(ast);
+    drop(engine);
     let built = build::build(&ctx.registry(), Mode::Script);
     took(&mut timings.validate);
     if let Some(e) = diagnose::from_problems(&built.problems, &ctx.sources()) {

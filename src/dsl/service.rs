@@ -69,8 +69,9 @@ pub(crate) struct ServiceDraft {
     /// Marks only: the fwmark service's family as `.ipv4()`/`.ipv6()` named it.
     pub family: Traced<Option<Family>>,
     pub comment: Traced<Option<String>>,
-    /// The health check of real servers without one of their own.
-    pub check: Traced<Option<CheckDraft>>,
+    /// The health check of real servers without one of their own. Boxed: inline
+    /// it is 240 bytes that most services never use (peak memory at 10,000).
+    pub check: Traced<Option<Box<CheckDraft>>>,
     pub on_down: Traced<OnDown>,
     /// Stands in while every real server is down.
     pub sorry: Traced<Option<RealServerHandle>>,
@@ -174,7 +175,10 @@ impl ServiceDraft {
             })
             .collect();
         if let Some(c) = checks {
-            d.check.value = c.check.as_ref().map(CheckDraft::from_model);
+            d.check.value = c
+                .check
+                .as_ref()
+                .map(|c| Box::new(CheckDraft::from_model(c)));
             d.on_down.value = c.on_down;
             if let Some(sorry) = &c.sorry {
                 let h = Handle::new(RealServerDraft::from_model(sorry));
@@ -688,7 +692,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         Ok(())
     });
     method!(engine, ctx, "check", |d, at, c: CheckDraft| {
-        d.check.set(Some(c), at);
+        d.check.set(Some(Box::new(c)), at);
         Ok(())
     });
     method!(engine, ctx, "on_down", |d, at, name: &str| {
@@ -757,5 +761,13 @@ mod tests {
         // A named family wins over the vips'.
         d.family.value = Some(Family::Inet);
         assert_eq!(d.family(), Family::Inet);
+    }
+
+    /// 10,000 of them are alive at once beside their model at 10,000 services × 4
+    /// (peak memory); its health check is boxed for that.
+    #[test]
+    fn a_service_draft_stays_small() {
+        let size = std::mem::size_of::<ServiceDraft>();
+        assert!(size <= 360, "ServiceDraft is {size} bytes");
     }
 }

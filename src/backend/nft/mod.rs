@@ -48,6 +48,7 @@ mod error;
 mod fake;
 mod layout;
 mod parse;
+mod probe;
 mod ruleset;
 
 #[cfg(test)]

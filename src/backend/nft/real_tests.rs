@@ -234,6 +234,31 @@ impl XorShift {
 }
 
 netns_tests! {
+    /// The nfnetlink probe that spares starting `nft` when there is no table: it
+    /// sees exactly table `inet lvsh`, not a table of that name in another family
+    /// or another table of the family.
+    fn the_probe_sees_exactly_table_inet_lvsh() {
+        assert_eq!(probe::table_exists(None), Some(false), "a fresh namespace");
+        nft(&["add", "table", "ip", "lvsh"], None);
+        nft(&["add", "table", "inet", "other"], None);
+        assert_eq!(probe::table_exists(None), Some(false), "other tables only");
+        nft(&["add", "table", "inet", "lvsh"], None);
+        assert_eq!(probe::table_exists(None), Some(true));
+        nft(&["delete", "table", "inet", "lvsh"], None);
+        assert_eq!(probe::table_exists(None), Some(false), "deleted again");
+        assert_eq!(probe::table_exists(Some("/proc/self/ns/net")), None, "a path is left to nft");
+    }
+
+    /// Without a table nothing needs `nft`, so a director without nftables reads
+    /// fine; with one, reading it does, and says to install it.
+    fn reading_needs_nft_only_when_there_is_a_table() {
+        let mut missing = NftCli::new(None).with_program("/nonexistent/nft");
+        assert_eq!(missing.read().unwrap(), BTreeMap::new());
+        nft(&["add", "table", "inet", "lvsh"], None);
+        let e = missing.read().unwrap_err();
+        assert!(matches!(e, Error::NotInstalled), "{e:?}");
+    }
+
     /// Fresh namespace: no table, no marks; every shape reads back as written, and
     /// nft lists the table exactly as lvsh's own text rendering says.
     fn replace_into_empty_namespace_reads_back_every_shape() {

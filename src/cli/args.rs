@@ -1,5 +1,6 @@
 //! The command-line contract of DESIGN.md, as clap types.
 
+use super::lazy::Lazy;
 use crate::model::{Scope, ServiceKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -173,161 +174,215 @@ impl StateSource {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate and validate a script; print a summary; touch nothing
-    Check {
-        /// The script (`-` for standard input)
-        file: PathBuf,
-    },
+    Check(Lazy<CheckArgs>),
     /// Show what apply would change
-    Plan {
-        /// The script (`-` for standard input)
-        file: PathBuf,
-        #[command(flatten)]
-        source: StateSource,
-        /// Machine-readable plan
-        #[arg(long)]
-        json: bool,
-        /// Exit 0 when in sync, 2 when changes are pending, 1 on error
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// Only add and change; never delete what the script does not mention
-        #[arg(long)]
-        merge: bool,
-        /// Also save the plan to FILE, with a fingerprint of the kernel state it was
-        /// made against: `lvsh apply FILE` applies exactly it, and refuses if the
-        /// kernel changed since
-        #[arg(short = 'o', long = "out", value_name = "FILE", conflicts_with_all = ["state", "empty"])]
-        out: Option<PathBuf>,
-    },
+    Plan(Lazy<PlanArgs>),
     /// Apply the plan as one transaction, rolling back on failure
-    Apply {
-        /// The script (`-` for standard input), or a plan saved with `lvsh plan -o`
-        file: PathBuf,
-        /// Only add and change; never delete what the script does not mention
-        #[arg(long)]
-        merge: bool,
-        /// Change nothing when the script declares nothing at all (only comments): for
-        /// boot, so an untouched /etc/lvsh/lvsh.rhai never empties a table kept by other means
-        #[arg(long)]
-        skip_empty: bool,
-        #[command(flatten)]
-        consent: ConsentArgs,
-    },
+    Apply(Lazy<ApplyArgs>),
     /// Go back to the state before an apply recorded in the journal (IPVS, nft, sysctls, addresses)
-    Rollback {
-        /// The apply to undo, as `lvsh history` numbers it [default: the newest]
-        id: Option<u64>,
-        #[command(flatten)]
-        consent: ConsentArgs,
-    },
+    Rollback(Lazy<RollbackArgs>),
     /// List the applies recorded in the journal (/var/lib/lvsh), newest last
-    History {
-        /// Machine-readable list
-        #[arg(long)]
-        json: bool,
-    },
+    History(Lazy<HistoryArgs>),
     /// Show the live IPVS table, the changed sysctls, the owned nft table and lvsh's addresses
-    Show {
-        /// The live state as JSON, the format of `emit --to json` (what `--state` reads)
-        #[arg(long)]
-        json: bool,
-        /// Include traffic counters and rates
-        #[arg(long)]
-        stats: bool,
-    },
+    Show(Lazy<ShowArgs>),
     /// Print the live state as a script that re-applies as a no-op
     Save,
     /// Print the script's model in another format
-    Emit {
-        /// The script (`-` for standard input)
-        file: PathBuf,
-        /// ipvsadm: `ipvsadm -R` input as `ipvsadm -S -n` prints it; nft: an `nft -f`
-        /// script of table `inet lvsh`; json: the model (what `--state` reads)
-        #[arg(long, value_enum, value_name = "FORMAT")]
-        to: EmitFormat,
-    },
+    Emit(Lazy<EmitArgs>),
     /// Interactive shell: build the balancer step by step, :plan and :apply it
-    Repl {
-        /// A script the session starts from (instead of the live state)
-        file: Option<PathBuf>,
-        #[command(flatten)]
-        source: StateSource,
-        /// History file [default: $XDG_STATE_HOME/lvsh/history]
-        #[arg(long, value_name = "FILE")]
-        history: Option<PathBuf>,
-    },
+    Repl(Lazy<ReplArgs>),
     /// Turn `ipvsadm -S` output or an `ipvsadm -R` rules file into a script
-    Import {
-        /// The rules file (`-` for standard input)
-        file: PathBuf,
-    },
+    Import(Lazy<ImportArgs>),
     /// The run-time daemon: health checks, drains, reload on SIGHUP (systemd Type=notify)
-    Watch {
-        /// The script whose checks it runs and whose weights it keeps
-        file: PathBuf,
-        /// Serve Prometheus metrics on this address (`127.0.0.1:9610`)
-        #[arg(long, value_name = "ADDR")]
-        metrics: Option<std::net::SocketAddr>,
-        /// Allow a (re)load that deletes more than half of the kernel's services
-        #[arg(long)]
-        allow_mass_delete: bool,
-    },
+    Watch(Lazy<WatchArgs>),
     /// Per real server: script and kernel weight, health, drain progress
-    Status {
-        /// Machine-readable status
-        #[arg(long)]
-        json: bool,
-    },
+    Status(Lazy<StatusArgs>),
     /// Take a real server out of rotation (weight 0) while its connections finish
-    Drain {
-        /// The real server: ADDR (every port of it) or ADDR:PORT
-        #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
-        target: super::drain::Target,
-        /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`);
-        /// `192.168.10.120:80` is TCP, `udp:ADDR:PORT` UDP
-        #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
-        service: Option<ServiceKey>,
-        /// End the drain after DUR (`90s`, `10m`) whatever connections are left
-        /// [default: wait for them however long they last]
-        #[arg(long, value_name = "DUR", value_parser = super::drain::parse_deadline)]
-        deadline: Option<std::time::Duration>,
-        /// Delete the real server once drained (done by `lvsh watch`)
-        #[arg(long)]
-        remove: bool,
-    },
+    Drain(Lazy<DrainArgs>),
     /// End a drain: the real server gets back the weight it had before
-    Undrain {
-        /// The real server: ADDR (every port of it) or ADDR:PORT
-        #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
-        target: super::drain::Target,
-        /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`)
-        #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
-        service: Option<ServiceKey>,
-    },
+    Undrain(Lazy<UndrainArgs>),
     /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell)
-    Completions {
-        /// The shell, e.g. `lvsh completions bash > /etc/bash_completion.d/lvsh`
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(Lazy<CompletionsArgs>),
     /// Per-site values files: where each value comes from
-    Values {
-        #[command(subcommand)]
-        command: ValuesCommand,
-    },
+    Values(Lazy<ValuesArgs>),
     /// Recipe libraries of a site (lvsh.toml, lvsh.lock): add, lock, update, vendor, verify, test, diff
-    Recipes {
-        #[command(subcommand)]
-        command: RecipesCommand,
-    },
+    Recipes(Lazy<RecipesArgs>),
     /// Print the manual page lvsh(8), or lvsh-COMMAND(8); with --dir write them all
-    Man {
-        /// The command whose page to print [default: lvsh(8) itself]
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(super::man::COMMANDS))]
-        command: Option<String>,
-        /// Write every page (lvsh.8 and lvsh-COMMAND.8) into DIR instead of printing one
-        #[arg(long, value_name = "DIR", conflicts_with = "command")]
-        dir: Option<PathBuf>,
-    },
+    Man(Lazy<ManArgs>),
+}
+
+// The arguments of each command: no doc comments on these structs, since clap would
+// make them the commands' `about` once built, over the variants'.
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The script (`-` for standard input)
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The script (`-` for standard input)
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub source: StateSource,
+    /// Machine-readable plan
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when in sync, 2 when changes are pending, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Only add and change; never delete what the script does not mention
+    #[arg(long)]
+    pub merge: bool,
+    /// Also save the plan to FILE, with a fingerprint of the kernel state it was
+    /// made against: `lvsh apply FILE` applies exactly it, and refuses if the
+    /// kernel changed since
+    #[arg(short = 'o', long = "out", value_name = "FILE", conflicts_with_all = ["state", "empty"])]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The script (`-` for standard input), or a plan saved with `lvsh plan -o`
+    pub file: PathBuf,
+    /// Only add and change; never delete what the script does not mention
+    #[arg(long)]
+    pub merge: bool,
+    /// Change nothing when the script declares nothing at all (only comments): for
+    /// boot, so an untouched /etc/lvsh/lvsh.rhai never empties a table kept by other means
+    #[arg(long)]
+    pub skip_empty: bool,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The apply to undo, as `lvsh history` numbers it [default: the newest]
+    pub id: Option<u64>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Machine-readable list
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The live state as JSON, the format of `emit --to json` (what `--state` reads)
+    #[arg(long)]
+    pub json: bool,
+    /// Include traffic counters and rates
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EmitArgs {
+    /// The script (`-` for standard input)
+    pub file: PathBuf,
+    /// ipvsadm: `ipvsadm -R` input as `ipvsadm -S -n` prints it; nft: an `nft -f`
+    /// script of table `inet lvsh`; json: the model (what `--state` reads)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: EmitFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// A script the session starts from (instead of the live state)
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: StateSource,
+    /// History file [default: $XDG_STATE_HOME/lvsh/history]
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The rules file (`-` for standard input)
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The script whose checks it runs and whose weights it keeps
+    pub file: PathBuf,
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9610`)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Allow a (re)load that deletes more than half of the kernel's services
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Machine-readable status
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    /// The real server: ADDR (every port of it) or ADDR:PORT
+    #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
+    pub target: super::drain::Target,
+    /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`);
+    /// `192.168.10.120:80` is TCP, `udp:ADDR:PORT` UDP
+    #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
+    pub service: Option<ServiceKey>,
+    /// End the drain after DUR (`90s`, `10m`) whatever connections are left
+    /// [default: wait for them however long they last]
+    #[arg(long, value_name = "DUR", value_parser = super::drain::parse_deadline)]
+    pub deadline: Option<std::time::Duration>,
+    /// Delete the real server once drained (done by `lvsh watch`)
+    #[arg(long)]
+    pub remove: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UndrainArgs {
+    /// The real server: ADDR (every port of it) or ADDR:PORT
+    #[arg(value_name = "ADDR[:PORT]", value_parser = super::drain::parse_target)]
+    pub target: super::drain::Target,
+    /// Only in this service, as plan prints it (`tcp 192.168.10.120:80`, `fwmark 10`)
+    #[arg(long, value_name = "KEY", value_parser = super::drain::parse_service)]
+    pub service: Option<ServiceKey>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `lvsh completions bash > /etc/bash_completion.d/lvsh`
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    #[command(subcommand)]
+    pub command: ValuesCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipesArgs {
+    #[command(subcommand)]
+    pub command: RecipesCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print [default: lvsh(8) itself]
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(super::man::COMMANDS))]
+    pub command: Option<String>,
+    /// Write every page (lvsh.8 and lvsh-COMMAND.8) into DIR instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

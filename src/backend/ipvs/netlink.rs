@@ -424,26 +424,7 @@ impl Netlink {
         );
         let _ = setsockopt(fd, libc::SOL_NETLINK, libc::NETLINK_CAP_ACK, 1);
         let _ = self.sock.enable_ext_ack(true);
-        let tv = libc::timeval {
-            tv_sec: RECV_TIMEOUT.as_secs() as libc::time_t,
-            tv_usec: 0,
-        };
-        // SAFETY: fd is our open socket; tv is a valid timeval of the size passed.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&tv as *const libc::timeval).cast(),
-                size_of::<libc::timeval>() as libc::socklen_t,
-            )
-        };
-        if rc != 0 {
-            return Err(io_error(
-                "set the receive timeout",
-                io::Error::last_os_error(),
-            ));
-        }
+        set_recv_timeout(fd, RECV_TIMEOUT).map_err(|e| io_error("set the receive timeout", e))?;
         let mut granted: libc::c_int = 0;
         let mut len = size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: granted and len are valid for writes of the sizes given.
@@ -620,6 +601,29 @@ fn setsockopt(fd: i32, level: i32, name: i32, value: libc::c_int) -> io::Result<
             name,
             (&value as *const libc::c_int).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `SO_RCVTIMEO`: a receive that waits longer fails with `WouldBlock`.
+pub(crate) fn set_recv_timeout(fd: i32, timeout: Duration) -> io::Result<()> {
+    let tv = libc::timeval {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+    };
+    // SAFETY: fd is an open socket; tv is a valid timeval of the size passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            size_of::<libc::timeval>() as libc::socklen_t,
         )
     };
     if rc == 0 {

@@ -11,7 +11,7 @@ use super::layout::TABLE;
 use crate::backend::{
     addr::wire::{NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, decode_error},
     ipvs::{
-        netlink::in_netns,
+        netlink::{in_netns, set_recv_timeout},
         wire::{Encoder, messages},
     },
 };
@@ -84,23 +84,7 @@ fn request(seq: u32) -> Vec<u8> {
 
 fn open() -> io::Result<NlSocket> {
     let sock = NlSocket::connect(NlFamily::Netfilter, None, Groups::empty())?;
-    let tv = libc::timeval {
-        tv_sec: RECV_TIMEOUT.as_secs() as libc::time_t,
-        tv_usec: 0,
-    };
-    // SAFETY: the socket is open and `tv` is valid for its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    set_recv_timeout(sock.as_raw_fd(), RECV_TIMEOUT)?;
     Ok(sock)
 }
 

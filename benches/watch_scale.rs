@@ -8,7 +8,8 @@
 //!   address (`127.1.x.y:8080`) with an accept task each, on one thread;
 //! - `--floor`: instead of the daemon, the least a prober can do: blocking
 //!   connect and close (with a FIN, as lvsh's `tcp()` does) from one thread, at
-//!   the daemon's rate. Its CPU is what the kernel alone costs for those probes.
+//!   the daemon's rate; for `http`, the same request sent and its answer read to
+//!   the end. Its CPU is what the kernel alone costs for those probes.
 //! - `--daemon`: the daemon alone. Its CPU time is `getrusage(RUSAGE_SELF)` over
 //!   the measured window (which opens after the warm-up and once every server
 //!   that does not flap is up, or after 10 minutes), its memory `VmHWM` (peak,
@@ -16,9 +17,10 @@
 //!
 //! The script is 1,000 services of 4 servers each over 2,000 servers, every
 //! server in two services: 4,000 (service, server) pairs that dedupe to 2,000
-//! probes. Rows: `tcp()`, `http("/")`, and `tcp()` with 1% of the servers
-//! flapping (10 s down, 10 s up), which runs the apply path; an apply's time is
-//! from the tick's kernel read to the daemon's `wrote:` line.
+//! probes. Rows: `tcp()` and its floor, `http("/")` and its floor, and `tcp()`
+//! with 1% of the servers flapping (10 s down, 10 s up), which runs the apply
+//! path; an apply's time is from the tick's kernel read to the daemon's
+//! `wrote:` line.
 //!
 //! `cargo bench --bench watch_scale [-- ROW...]` runs 20 s of warm-up and 60 s
 //! measured per row; without `--bench` (as `cargo test --benches` runs it) 40
@@ -61,6 +63,17 @@ for i in 0..services {
 
 const PORT: u16 = 8080;
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+
+/// What the bench counts of the daemon's probes.
+#[derive(Default)]
+struct Counts {
+    done: AtomicU64,
+    /// Failed probes by reason.
+    failed: Mutex<BTreeMap<String, u64>>,
+    per_address: Mutex<HashMap<SocketAddr, u32>>,
+    /// 1 while the window is open.
+    counting: AtomicU64,
+}
 
 /// One row of the table.
 #[derive(Clone, Debug)]
@@ -127,6 +140,11 @@ fn scenarios(full: bool) -> Vec<Scenario> {
             ..base.clone()
         },
         Scenario {
+            name: "http floor",
+            check: "http floor",
+            ..base.clone()
+        },
+        Scenario {
             name: "tcp 1% flapping",
             flapping,
             ..base.clone()
@@ -143,7 +161,8 @@ fn scenarios(full: bool) -> Vec<Scenario> {
 
 fn orchestrate(args: &[String]) {
     let full = args.iter().any(|a| a == "--bench");
-    // `cargo bench --bench watch_scale -- flap` runs the rows whose name holds "flap".
+    // `cargo bench --bench watch_scale -- flap` runs the rows whose name holds
+    // "flap"; `-- =tcp` the row named "tcp" only.
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let exe = std::env::current_exe().unwrap();
     println!(
@@ -151,14 +170,24 @@ fn orchestrate(args: &[String]) {
          servers in another process"
     );
     for s in scenarios(full) {
-        if !only.is_empty() && !only.iter().any(|o| s.name.contains(o.as_str())) {
+        let picked = |o: &&String| match o.strip_prefix('=') {
+            Some(name) => s.name == name,
+            None => s.name.contains(o.as_str()),
+        };
+        if !only.is_empty() && !only.iter().any(picked) {
             continue;
         }
+        // A floor row is served like the check it is the floor of.
+        let (served, runner) = match s.check {
+            "floor" => ("tcp", "--floor"),
+            "http floor" => ("http", "--floor"),
+            check => (check, "--daemon"),
+        };
         let mut server = Command::new(&exe)
             .args([
                 "--serve",
                 &s.servers.to_string(),
-                if s.check == "floor" { "tcp" } else { s.check },
+                served,
                 &s.flapping.to_string(),
                 &s.flap_period.as_millis().to_string(),
             ])
@@ -173,11 +202,7 @@ fn orchestrate(args: &[String]) {
         assert_eq!(ready.trim(), "ready", "the servers did not start");
         let out = Command::new(&exe)
             .args([
-                if s.check == "floor" {
-                    "--floor"
-                } else {
-                    "--daemon"
-                },
+                runner,
                 &s.servers.to_string(),
                 &s.services.to_string(),
                 s.check,
@@ -352,47 +377,37 @@ fn daemon(args: &[String]) {
     let mut sysctl = MemSysctl;
     let mut addr = MemAddrs;
 
-    // The real prober, counted.
-    let done = Arc::new(AtomicU64::new(0));
-    // Failed probes by reason.
-    let failed: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
-    let per_address: Arc<Mutex<HashMap<SocketAddr, u32>>> = Arc::default();
-    let counting = Arc::new(AtomicU64::new(0)); // 1 while the window is open
+    // The real prober, counted (one Arc per probe: the counting is not the daemon's cost).
+    let counts: Arc<Counts> = Arc::default();
     let prober: Prober = {
         let real = lvsh::cli::prober();
-        let (done, failed, per_address, counting) = (
-            done.clone(),
-            failed.clone(),
-            per_address.clone(),
-            counting.clone(),
-        );
+        let counts = counts.clone();
         Arc::new(move |key: ProbeKey| {
-            let (real, done, failed, per_address, counting) = (
-                real.clone(),
-                done.clone(),
-                failed.clone(),
-                per_address.clone(),
-                counting.clone(),
-            );
+            let (real, counts) = (real.clone(), counts.clone());
             Box::pin(async move {
                 let connect = key.connect;
                 let result = real(key).await;
-                if counting.load(Ordering::Relaxed) == 1 {
-                    done.fetch_add(1, Ordering::Relaxed);
+                if counts.counting.load(Ordering::Relaxed) == 1 {
+                    counts.done.fetch_add(1, Ordering::Relaxed);
                     if !result.ok {
-                        *failed
+                        *counts
+                            .failed
                             .lock()
                             .unwrap()
                             .entry(result.reason.clone())
                             .or_default() += 1;
                     }
-                    *per_address.lock().unwrap().entry(connect).or_default() += 1;
+                    *counts
+                        .per_address
+                        .lock()
+                        .unwrap()
+                        .entry(connect)
+                        .or_default() += 1;
                 }
                 result
             })
         })
     };
-
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let params = vec![
         ("services".to_string(), services.to_string()),
@@ -468,7 +483,7 @@ fn daemon(args: &[String]) {
     // closes it and stops the daemon.
     let started = Instant::now();
     let measure = {
-        let counting = counting.clone();
+        let counts = counts.clone();
         let seen = seen.clone();
         std::thread::spawn(move || {
             std::thread::sleep(warm_up);
@@ -482,13 +497,13 @@ fn daemon(args: &[String]) {
             let cpu0 = process_cpu();
             let server0 = proc_cpu(server_pid);
             let t0 = Instant::now();
-            counting.store(1, Ordering::Relaxed);
+            counts.counting.store(1, Ordering::Relaxed);
             let mut rss = vec![];
             while t0.elapsed() < measured {
                 std::thread::sleep(Duration::from_secs(1).min(measured));
                 rss.push(status_kib("VmRSS"));
             }
-            counting.store(0, Ordering::Relaxed);
+            counts.counting.store(0, Ordering::Relaxed);
             let wall = t0.elapsed();
             let cpu1 = process_cpu();
             let server1 = proc_cpu(server_pid);
@@ -537,12 +552,12 @@ fn daemon(args: &[String]) {
             ups += 1;
         }
     }
-    let done = done.load(Ordering::Relaxed);
-    let reasons = failed.lock().unwrap().clone();
+    let done = counts.done.load(Ordering::Relaxed);
+    let reasons = counts.failed.lock().unwrap().clone();
     let failed: u64 = reasons.values().sum();
     let mut reasons: Vec<(u64, String)> = reasons.into_iter().map(|(r, n)| (n, r)).collect();
     reasons.sort_unstable_by(|a, b| b.cmp(a));
-    let per_address = per_address.lock().unwrap();
+    let per_address = counts.per_address.lock().unwrap();
     let counts: Vec<u32> = per_address.values().copied().collect();
     let mut rss = w.rss.clone();
     rss.sort_unstable();
@@ -655,6 +670,7 @@ fn floor(args: &[String]) {
     let warm_up = Duration::from_millis(args[3].parse().unwrap());
     let measured = Duration::from_millis(args[4].parse().unwrap());
     let server_pid: u32 = args[5].parse().unwrap();
+    let http = args[2] == "http floor";
     // Every server every 2 s, as `tcp()`'s default interval.
     let step = Duration::from_millis(10);
     let per_step = (servers / 200).max(1);
@@ -664,7 +680,11 @@ fn floor(args: &[String]) {
             for _ in 0..per_step {
                 let address = SocketAddr::new(server_address(k).into(), PORT);
                 k = (k + 1) % servers;
-                let ok = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1));
+                let ok = if http {
+                    http_get(address)
+                } else {
+                    std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).map(drop)
+                };
                 if count {
                     done += 1;
                     failed += u64::from(ok.is_err());
@@ -699,6 +719,28 @@ fn floor(args: &[String]) {
         pct(server)
     );
     assert_eq!(failed, 0, "connects failed");
+}
+
+/// The least an HTTP check does: connect, send the request `http("/")` sends,
+/// read the answer to its end, see a 200, close.
+fn http_get(address: SocketAddr) -> std::io::Result<()> {
+    let timeout = Some(Duration::from_secs(1));
+    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1))?;
+    stream.set_read_timeout(timeout)?;
+    stream.set_write_timeout(timeout)?;
+    // One write, as hyper sends it: the server reads once and closes, and a request
+    // in pieces would leave bytes unread there (then the close is a reset).
+    let request = format!(
+        "GET / HTTP/1.1\r\nhost: {address}\r\nuser-agent: lvsh-watch\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut answer = Vec::with_capacity(128);
+    stream.read_to_end(&mut answer)?;
+    if answer.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("not a 200"))
+    }
 }
 
 struct Window {

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod convert;
 pub mod dsl;
+mod hex;
 pub mod model;
 mod not_text;
 pub mod plan;

@@ -110,7 +110,7 @@ impl Key {
             }
         }
         let digest = h.0.finalize();
-        Key(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Key(crate::hex::lower_hex(&digest))
     }
 
     pub fn hex(&self) -> &str {

@@ -397,7 +397,7 @@ pub enum ValuesCommand {
     },
 }
 
-/// `lvsh recipes …`: each helper of issue 14 adds its own subcommands here.
+/// `lvsh recipes …`: pin, fetch, upgrade and check the recipe libraries a site uses.
 #[derive(Debug, Subcommand)]
 pub enum RecipesCommand {
     /// Check offline that lvsh.lock matches lvsh.toml and every library's files

@@ -34,8 +34,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 fn tagged(digest: &[u8]) -> String {
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", crate::hex::lower_hex(digest))
 }
 
 #[cfg(test)]

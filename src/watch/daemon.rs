@@ -9,12 +9,14 @@ use crate::{
     model::{Balancer, ProbeResult},
     plan::Mode,
 };
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::{
     collections::{BTreeMap, BTreeSet},
     future::Future,
     path::PathBuf,
     pin::Pin,
     sync::Arc,
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
@@ -135,7 +137,9 @@ pub async fn run(
         sd_notify::NotifyState::Status(&status_line(&engine)),
     ]);
 
-    let (results_tx, mut results) = mpsc::unbounded_channel::<(ProbeKey, ProbeResult)>();
+    // Probes run inside this loop's future: a thousand a second at 2,000 servers,
+    // where a task and a channel message each were a fifth of the daemon's own time.
+    let mut probes = FuturesUnordered::<Running>::new();
     let mut schedule = Schedule::new(&engine, Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -152,7 +156,7 @@ pub async fn run(
         let mut ticked = false;
         tokio::select! {
             _ = tick.tick() => ticked = true,
-            Some((key, result)) = results.recv() => {
+            Some((key, result)) = probes.next(), if !probes.is_empty() => {
                 schedule.done(&key);
                 if let Some(m) = &metrics {
                     let took = Duration::from_millis(u64::from(result.latency_ms));
@@ -183,11 +187,9 @@ pub async fn run(
             continue;
         }
         for key in schedule.due(now) {
-            let prober = io.prober.clone();
-            let tx = results_tx.clone();
-            tokio::spawn(async move {
-                let result = prober(key.clone()).await;
-                let _ = tx.send((key, result));
+            probes.push(Running {
+                probe: (io.prober)(key.clone()),
+                key: Some(key),
             });
         }
         if now - last_inputs >= INPUTS_EVERY {
@@ -251,6 +253,44 @@ pub async fn run(
     save_results(&mut io, &engine);
     (io.log)("stopping; the kernel's table is left as it is");
     Ok(())
+}
+
+/// A probe under way; answers with its key.
+struct Running {
+    key: Option<ProbeKey>,
+    probe: Pin<Box<dyn Future<Output = ProbeResult> + Send>>,
+}
+
+impl Future for Running {
+    type Output = (ProbeKey, ProbeResult);
+
+    /// A probe that panics is a failed probe: the daemon and the other probes go on
+    /// (as they did when each probe was a task of its own).
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.probe.as_mut().poll(cx)
+        }));
+        let result = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => result,
+            Err(panic) => ProbeResult {
+                ok: false,
+                at: journal_now(),
+                latency_ms: 0,
+                reason: format!("the probe failed inside lvsh: {}", panic_text(&panic)),
+            },
+        };
+        let key = self.key.take().expect("a probe answers once");
+        Poll::Ready((key, result))
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
 }
 
 fn draining(r: &crate::model::ServerRuntime) -> bool {
@@ -513,7 +553,8 @@ fn status_line(engine: &Engine) -> String {
 /// When each probe runs next. Probes start spread over their interval (no burst of
 /// 2,000 connects at once) and never overlap themselves.
 struct Schedule {
-    next: BTreeMap<ProbeKey, Instant>,
+    /// By time, so that a tick looks only at the probes that are due.
+    queue: BTreeSet<(Instant, ProbeKey)>,
     /// Probes under way, by when they started.
     running: BTreeMap<ProbeKey, Instant>,
 }
@@ -521,7 +562,7 @@ struct Schedule {
 impl Schedule {
     fn new(engine: &Engine, now: Instant) -> Self {
         let mut s = Schedule {
-            next: BTreeMap::new(),
+            queue: BTreeSet::new(),
             running: BTreeMap::new(),
         };
         s.update(engine, now);
@@ -531,40 +572,56 @@ impl Schedule {
     /// Follows a reload: new probes are scheduled, gone ones dropped.
     fn update(&mut self, engine: &Engine, now: Instant) {
         let keys: BTreeSet<&ProbeKey> = engine.probes().collect();
-        self.next.retain(|k, _| keys.contains(k));
+        self.queue.retain(|(_, k)| keys.contains(k));
         self.running.retain(|k, _| keys.contains(k));
+        let scheduled: BTreeSet<ProbeKey> = self.queue.iter().map(|(_, k)| k.clone()).collect();
         for key in keys {
-            self.next
-                .entry(key.clone())
-                .or_insert_with(|| now + spread(key));
+            if !scheduled.contains(key) {
+                self.queue.insert((now + spread(key), key.clone()));
+            }
         }
     }
 
     /// The probes to start now.
     fn due(&mut self, now: Instant) -> Vec<ProbeKey> {
         // A probe ends by its timeout; one that has not answered long after it (a
-        // task that died) must not stop its server from being probed again.
+        // future that never finishes) must not stop its server from being probed again.
         self.running.retain(|key, started| {
             now.duration_since(*started)
                 < Duration::from_millis(u64::from(key.check.timeout_ms)) + LOST_AFTER
         });
-        let mut due = vec![];
-        for (key, at) in self.next.iter_mut() {
-            if *at <= now && !self.running.contains_key(key) {
-                let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));
-                // Keeps the phase: a late tick does not drift the schedule.
-                while *at <= now {
-                    *at += every;
-                }
-                due.push(key.clone());
+        // A probe still running when it is due stays at the front, and starts on
+        // the first tick after it answers.
+        let ready: Vec<(Instant, ProbeKey)> = self
+            .queue
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .filter(|(_, key)| !self.running.contains_key(key))
+            .cloned()
+            .collect();
+        let mut due = Vec::with_capacity(ready.len());
+        for entry in ready {
+            self.queue.remove(&entry);
+            let (mut at, key) = entry;
+            let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));
+            // Keeps the phase: a late tick does not drift the schedule.
+            while at <= now {
+                at += every;
             }
+            self.running.insert(key.clone(), now);
+            self.queue.insert((at, key.clone()));
+            due.push(key);
         }
-        self.running.extend(due.iter().map(|k| (k.clone(), now)));
         due
     }
 
     fn done(&mut self, key: &ProbeKey) {
         self.running.remove(key);
+    }
+
+    #[cfg(test)]
+    fn next(&self, key: &ProbeKey) -> Option<Instant> {
+        self.queue.iter().find(|(_, k)| k == key).map(|(at, _)| *at)
     }
 }
 
@@ -591,7 +648,7 @@ mod schedule_tests {
         };
         let t0 = Instant::now();
         let mut s = Schedule {
-            next: BTreeMap::from([(key.clone(), t0)]),
+            queue: BTreeSet::from([(t0, key.clone())]),
             running: BTreeMap::new(),
         };
         assert_eq!(s.due(t0), vec![key.clone()]);
@@ -600,13 +657,60 @@ mod schedule_tests {
         s.done(&key);
         assert_eq!(s.due(t0 + Duration::from_secs(4)), vec![key.clone()]);
         assert_eq!(
-            s.next[&key],
-            t0 + Duration::from_secs(6),
+            s.next(&key),
+            Some(t0 + Duration::from_secs(6)),
             "the phase is kept"
         );
         // Never answered: given up after its timeout and 5 s more.
         assert!(s.due(t0 + Duration::from_secs(8)).is_empty());
         assert_eq!(s.due(t0 + Duration::from_secs(11)), vec![key]);
+    }
+
+    #[test]
+    fn a_probe_that_panics_is_a_failed_probe_not_a_dead_daemon() {
+        let key = ProbeKey {
+            check: Check::new(CheckKind::Tcp),
+            connect: "10.0.0.1:80".parse().unwrap(),
+            via: None,
+        };
+        let running = Running {
+            key: Some(key.clone()),
+            probe: Box::pin(async { panic!("bad state") }),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (answered, result) = rt.block_on(running);
+        assert_eq!(answered, key);
+        assert!(!result.ok);
+        assert_eq!(result.reason, "the probe failed inside lvsh: bad state");
+    }
+
+    #[test]
+    fn a_tick_starts_the_due_probes_only_in_their_order() {
+        let key = |n: u8| ProbeKey {
+            check: Check::new(CheckKind::Tcp),
+            connect: ([10, 0, 0, n], 80).into(),
+            via: None,
+        };
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut s = Schedule {
+            queue: BTreeSet::from([
+                (t0 + ms(300), key(1)),
+                (t0 + ms(100), key(2)),
+                (t0 + ms(900), key(3)),
+            ]),
+            running: BTreeMap::new(),
+        };
+        assert!(s.due(t0).is_empty());
+        assert_eq!(s.due(t0 + ms(300)), vec![key(2), key(1)]);
+        s.done(&key(1));
+        s.done(&key(2));
+        assert!(s.due(t0 + ms(800)).is_empty());
+        assert_eq!(s.due(t0 + ms(2_100)), vec![key(3), key(2)]);
+        assert_eq!(s.next(&key(1)), Some(t0 + ms(2_300)));
+        assert_eq!(s.next(&key(2)), Some(t0 + ms(4_100)));
     }
 }
 

@@ -238,7 +238,12 @@ impl Engine {
                         result: result.clone(),
                     });
                 }
-                (Some(h), None) => h.last = Some(result.clone()),
+                // The common answer (no change of health): its fields are written
+                // in place, a thousand times a second at 2,000 servers.
+                (Some(h), None) => match &mut h.last {
+                    Some(last) => last.clone_from(&result),
+                    None => h.last = Some(result.clone()),
+                },
                 (None, None) => {}
             }
         }

@@ -13,6 +13,7 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use std::{
+    borrow::Cow,
     io,
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
@@ -57,17 +58,18 @@ struct Stamp {
     len: u64,
 }
 
-/// The last results, a list like `runtime.json`'s.
+/// The last results, a list like `runtime.json`'s. Written from borrowed results:
+/// the daemon writes 4,000 of them a second at 2,000 servers.
 #[derive(Serialize, Deserialize)]
-struct ResultsFile {
-    results: Vec<ServerResult>,
+struct ResultsFile<'a> {
+    results: Vec<ServerResult<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct ServerResult {
+struct ServerResult<'a> {
     service: crate::model::ServiceKey,
     dest: crate::model::DestKey,
-    last: ProbeResult,
+    last: Cow<'a, ProbeResult>,
 }
 
 impl Store {
@@ -113,7 +115,7 @@ impl Store {
                 .get_mut(&(r.service, r.dest))
                 .and_then(|s| s.health.as_mut())
             {
-                h.last = Some(r.last);
+                h.last = Some(r.last.into_owned());
             }
         }
         Ok(runtime)
@@ -192,11 +194,11 @@ impl Store {
                 .servers
                 .values()
                 .filter_map(|s| {
-                    let last = s.health.as_ref()?.last.clone()?;
+                    let last = s.health.as_ref()?.last.as_ref()?;
                     Some(ServerResult {
                         service: s.service,
                         dest: s.dest,
-                        last,
+                        last: Cow::Borrowed(last),
                     })
                 })
                 .collect(),

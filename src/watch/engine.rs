@@ -325,15 +325,13 @@ impl Engine {
         changed
     }
 
-    /// Takes the drains of `disk` and moves each on by the kernel's counters:
-    /// the drains that ended now.
+    /// Moves each drain on by the kernel's counters (take another writer's
+    /// drains with [`Engine::adopt_drains`] first): the drains that ended now.
     pub fn progress_drains(
         &mut self,
-        disk: &Runtime,
         kernel: &Balancer,
         now: u64,
     ) -> Vec<(ServiceKey, DestKey, crate::model::Drain)> {
-        self.adopt_drains(disk);
         let mut ended = vec![];
         for ((s, d), record) in self.runtime.servers.iter_mut() {
             let Some(drain) = &record.drain else { continue };

@@ -149,23 +149,21 @@ impl Store {
         Ok(out)
     }
 
-    /// [`Store::update`] for the one writer that holds the state in memory:
-    /// `known` stands for the file unless someone else wrote it since this store
-    /// did, which saves reading and parsing it (a megabyte at 2,000 servers).
-    pub fn update_known<T>(
-        &self,
-        known: Runtime,
-        change: impl FnOnce(&mut Runtime) -> T,
-    ) -> Result<T, StoreError> {
-        let _lock = self.lock()?;
-        let mut runtime = if self.changed_elsewhere() {
-            self.load()?
+    /// [`Store::update`] for the one writer that holds the state in memory: the
+    /// file is read (a megabyte at 2,000 servers) only when someone else wrote it
+    /// since this store did. The lock is held until [`Updating::save`].
+    pub fn update_own(&self) -> Result<Updating<'_>, StoreError> {
+        let lock = self.lock()?;
+        let elsewhere = if self.changed_elsewhere() {
+            Some(self.load()?)
         } else {
-            known
+            None
         };
-        let out = change(&mut runtime);
-        self.save(&runtime)?;
-        Ok(out)
+        Ok(Updating {
+            store: self,
+            _lock: lock,
+            elsewhere,
+        })
     }
 
     /// Whether someone else (`lvsh drain`) wrote the state since this store did.
@@ -249,6 +247,22 @@ impl Store {
         sync_dir(dir).map_err(write)?;
         *self.written.lock().expect("stamp lock") = self.stamp();
         Ok(())
+    }
+}
+
+/// The state file locked for its one in-memory writer ([`Store::update_own`]).
+pub struct Updating<'s> {
+    store: &'s Store,
+    _lock: std::fs::File,
+    /// What another writer (`lvsh drain`) left in the file, when one wrote it
+    /// since this store did.
+    pub elsewhere: Option<Runtime>,
+}
+
+impl Updating<'_> {
+    /// Durable when this returns; then the lock is let go.
+    pub fn save(self, runtime: &Runtime) -> Result<(), StoreError> {
+        self.store.save(runtime)
     }
 }
 
@@ -350,25 +364,29 @@ mod tests {
         assert!(watch.changed_elsewhere());
         watch.update(|_| ()).unwrap();
         assert!(!watch.changed_elsewhere());
-        // What the one writer knows stands for the file only while nobody wrote it.
-        let mut known = Runtime::default();
+        // The one writer reads the file only after another wrote it.
         let svc = ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80);
         let dest = |port| DestKey {
             address: "10.0.0.1".parse().unwrap(),
             port,
         };
-        known.entry(svc, dest(1)).script_weight = Some(1);
-        let seen = watch
-            .update_known(known.clone(), |disk| disk.servers.len())
-            .unwrap();
-        assert_eq!(seen, 1);
+        let mut own = Runtime::default();
+        own.entry(svc, dest(1)).script_weight = Some(1);
+        let update = watch.update_own().unwrap();
+        assert_eq!(update.elsewhere, None);
+        update.save(&own).unwrap();
+        assert_eq!(watch.update_own().unwrap().elsewhere, None, "its own write");
         drain
             .update(|rt| rt.entry(svc, dest(2)).script_weight = Some(2))
             .unwrap();
-        let seen = watch
-            .update_known(known.clone(), |disk| disk.servers.len())
-            .unwrap();
-        assert_eq!(seen, 2, "the other writer's record is read");
+        let update = watch.update_own().unwrap();
+        let theirs = update
+            .elsewhere
+            .clone()
+            .expect("the other writer's file is read");
+        assert_eq!(theirs.servers.len(), 2, "the other writer's record is read");
+        update.save(&theirs).unwrap();
+        assert_eq!(watch.update_own().unwrap().elsewhere, None);
     }
 
     #[test]

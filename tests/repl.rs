@@ -46,8 +46,10 @@ fn repl_command(args: &[&str], dir: &Path) -> Command {
 
 /// Starts `c` on a pseudo-terminal and waits for the banner.
 fn start(c: Command) -> PtySession {
+    // Generous: a match returns at once, and 20 s was once too little with a lab
+    // VM and three builds on two cores.
     let opts = Options::new()
-        .timeout_ms(Some(20_000))
+        .timeout_ms(Some(60_000))
         .strip_ansi_escape_codes(true);
     let mut s = spawn_with_options(c, opts).expect("lvsh starts on a pty");
     s.exp_string("lvsh repl: ").expect("the banner");

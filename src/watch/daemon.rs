@@ -145,7 +145,7 @@ pub async fn run(
     ]);
 
     // Probes run inside this loop's future: a thousand a second at 2,000 servers,
-    // where a task and a channel message each were a fifth of the daemon's own time.
+    // where a task and a channel message each were about a fifth of its user time.
     let mut probes = FuturesUnordered::<Running>::new();
     let mut schedule = Schedule::new(&engine, Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -631,11 +631,10 @@ impl Schedule {
             .iter()
             .take_while(|(at, _)| *at <= now)
             .filter(|(_, key)| !self.running.contains_key(key));
-        let started: Vec<(Instant, ProbeKey)> = ready.by_ref().take(room).cloned().collect();
+        let starting: Vec<(Instant, ProbeKey)> = ready.by_ref().take(room).cloned().collect();
         self.waiting = ready.count();
-        let ready = started;
-        let mut due = Vec::with_capacity(ready.len());
-        for entry in ready {
+        let mut due = Vec::with_capacity(starting.len());
+        for entry in starting {
             self.queue.remove(&entry);
             let (mut at, key) = entry;
             let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));

@@ -675,18 +675,9 @@ mod schedule_tests {
 
     #[test]
     fn probes_keep_their_phase_never_overlap_and_a_lost_one_is_given_up() {
-        let key = ProbeKey {
-            check: Check::new(CheckKind::Tcp),
-            connect: "10.0.0.1:80".parse().unwrap(),
-            via: None,
-        };
+        let key = key(1);
         let t0 = Instant::now();
-        let mut s = Schedule {
-            queue: BTreeSet::from([(t0, key.clone())]),
-            running: BTreeMap::new(),
-            limit: MAX_IN_FLIGHT,
-            waiting: 0,
-        };
+        let mut s = schedule([(t0, key.clone())], MAX_IN_FLIGHT);
         assert_eq!(s.due(t0), vec![key.clone()]);
         // Still running two intervals later: not started again.
         assert!(s.due(t0 + Duration::from_secs(4)).is_empty());
@@ -704,11 +695,7 @@ mod schedule_tests {
 
     #[test]
     fn a_probe_that_panics_is_a_failed_probe_not_a_dead_daemon() {
-        let key = ProbeKey {
-            check: Check::new(CheckKind::Tcp),
-            connect: "10.0.0.1:80".parse().unwrap(),
-            via: None,
-        };
+        let key = key(1);
         let running = Running {
             key: Some(key.clone()),
             probe: Box::pin(async { panic!("bad state") }),
@@ -722,25 +709,31 @@ mod schedule_tests {
         assert_eq!(result.reason, "the probe failed inside lvsh: bad state");
     }
 
-    #[test]
-    fn a_tick_starts_the_due_probes_only_in_their_order() {
-        let key = |n: u8| ProbeKey {
+    fn key(n: u8) -> ProbeKey {
+        ProbeKey {
             check: Check::new(CheckKind::Tcp),
             connect: ([10, 0, 0, n], 80).into(),
             via: None,
-        };
+        }
+    }
+
+    fn schedule(queue: impl IntoIterator<Item = (Instant, ProbeKey)>, limit: usize) -> Schedule {
+        Schedule {
+            queue: queue.into_iter().collect(),
+            running: BTreeMap::new(),
+            limit,
+            waiting: 0,
+        }
+    }
+
+    #[test]
+    fn a_tick_starts_the_due_probes_only_in_their_order() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut s = Schedule {
-            queue: BTreeSet::from([
-                (t0 + ms(300), key(1)),
-                (t0 + ms(100), key(2)),
-                (t0 + ms(900), key(3)),
-            ]),
-            running: BTreeMap::new(),
-            limit: MAX_IN_FLIGHT,
-            waiting: 0,
-        };
+        let mut s = schedule(
+            [(300, 1), (100, 2), (900, 3)].map(|(at, n)| (t0 + ms(at), key(n))),
+            MAX_IN_FLIGHT,
+        );
         assert!(s.due(t0).is_empty());
         assert_eq!(s.due(t0 + ms(300)), vec![key(2), key(1)]);
         s.done(&key(1));
@@ -753,21 +746,9 @@ mod schedule_tests {
 
     #[test]
     fn beyond_the_limit_the_most_overdue_start_first_when_room_frees() {
-        let key = |n: u8| ProbeKey {
-            check: Check::new(CheckKind::Tcp),
-            connect: ([10, 0, 0, n], 80).into(),
-            via: None,
-        };
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut s = Schedule {
-            queue: (1..=5)
-                .map(|n| (t0 + ms(u64::from(n) * 10), key(n)))
-                .collect(),
-            running: BTreeMap::new(),
-            limit: 2,
-            waiting: 0,
-        };
+        let mut s = schedule((1..=5).map(|n| (t0 + ms(u64::from(n) * 10), key(n))), 2);
         assert_eq!(s.due(t0 + ms(100)), vec![key(1), key(2)]);
         assert_eq!(s.waiting, 3);
         // Full: nothing starts, and the waiting keep their place.

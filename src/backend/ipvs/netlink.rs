@@ -592,15 +592,20 @@ fn socket() -> Result<NlSocket, Error> {
         .map_err(|e| io_error("create the generic netlink socket", e))
 }
 
+/// An int option; [`setsockopt_raw`] takes any value.
 fn setsockopt(fd: i32, level: i32, name: i32, value: libc::c_int) -> io::Result<()> {
+    setsockopt_raw(fd, level, name, &value)
+}
+
+fn setsockopt_raw<T>(fd: i32, level: i32, name: i32, value: &T) -> io::Result<()> {
     // SAFETY: fd is an open socket and the value pointer is valid for its size.
     let rc = unsafe {
         libc::setsockopt(
             fd,
             level,
             name,
-            (&value as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
+            (value as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
         )
     };
     if rc == 0 {
@@ -616,21 +621,7 @@ pub(crate) fn set_recv_timeout(fd: i32, timeout: Duration) -> io::Result<()> {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_usec: timeout.subsec_micros() as libc::suseconds_t,
     };
-    // SAFETY: fd is an open socket; tv is a valid timeval of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    setsockopt_raw(fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
 }
 
 /// Runs `f` with this thread inside the named network namespace, then switches back.

@@ -335,8 +335,15 @@ fn settings(head: &mut String, s: &Service) {
     }
 }
 
+/// Real servers a statement attaches with a `.rs()` call each; more go in one
+/// `.rs([..])`. rhai counts each call of a chain as a level of nesting and refuses
+/// a chain of about 57 calls ("Expression exceeds maximum complexity"), so a
+/// statement per call would not read back for a pool of 60 servers.
+const RS_CALLS_MAX: usize = 32;
+
 /// `head`, the service's check and `on_down` lines, one indented `.rs(...)` line per
-/// real server and the sorry server's line, ending with `;`.
+/// real server (or one list of them, see [`RS_CALLS_MAX`]) and the sorry server's
+/// line, ending with `;`.
 fn statement(head: String, s: &Service, checks: Option<&ServiceChecks>) -> Vec<String> {
     let mut lines = vec![head];
     if let Some(c) = checks {
@@ -347,7 +354,7 @@ fn statement(head: String, s: &Service, checks: Option<&ServiceChecks>) -> Vec<S
             lines.push(format!("    .on_down({})", quote(c.on_down.name())));
         }
     }
-    for d in s.dests.values() {
+    let servers = s.dests.values().map(|d| {
         let mut rs = real_server(d, s.key.port());
         if let Some(own) = checks.and_then(|c| c.dests.get(&d.key)) {
             if let Some(check) = &own.check {
@@ -357,7 +364,17 @@ fn statement(head: String, s: &Service, checks: Option<&ServiceChecks>) -> Vec<S
                 let _ = write!(rs, ".slow_start({secs})");
             }
         }
-        lines.push(format!("    .rs({rs})"));
+        rs
+    });
+    if s.dests.len() <= RS_CALLS_MAX {
+        lines.extend(servers.map(|rs| format!("    .rs({rs})")));
+    } else {
+        lines.push("    .rs([".to_owned());
+        lines.extend(servers.map(|rs| format!("        {rs},")));
+        if let Some(last) = lines.last_mut() {
+            last.pop();
+        }
+        lines.push("    ])".to_owned());
     }
     if let Some(sorry) = checks.and_then(|c| c.sorry.as_ref()) {
         lines.push(format!("    .sorry({})", real_server(sorry, s.key.port())));
@@ -1016,6 +1033,28 @@ mark(10).vip("192.168.10.121").port(443)
         let back = crate::dsl::evaluate_source("saved.rhai", &text, None, &Default::default())
             .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
         assert_eq!(back.balancer, b);
+    }
+
+    /// A pool too large for one `.rs()` call per server is one list, and reads back.
+    #[test]
+    fn a_large_pool_is_one_list_that_reads_back() {
+        for n in [RS_CALLS_MAX, RS_CALLS_MAX + 1, 300] {
+            let mut b = Balancer::default();
+            let s = svc(&mut b, tcp("10.0.0.1", 80));
+            for i in 0..n {
+                add_rs(s, &format!("10.1.{}.{}", i / 250, i % 250 + 1), 8080).forward =
+                    Forward::Masq;
+            }
+            let text = to_script(&b, "");
+            assert_eq!(text.contains(".rs(["), n > RS_CALLS_MAX, "{text}");
+            assert_eq!(
+                text.lines().count(),
+                n + if n > RS_CALLS_MAX { 3 } else { 1 }
+            );
+            let back = crate::dsl::evaluate_source("saved.rhai", &text, None, &Default::default())
+                .unwrap_or_else(|e| panic!("{}\n{text}", e.render_plain()));
+            assert_eq!(back.balancer, b, "{text}");
+        }
     }
 
     #[test]

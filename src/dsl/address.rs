@@ -16,32 +16,34 @@ pub(crate) struct AddressDraft {
     pub at: At,
 }
 
+/// `address(cidr, interface)`.
+pub(crate) fn address(ctx: &Ctx, cidr: &str, interface: &str, at: At) -> Result<(), Fail> {
+    let address = HostAddress::parse(cidr, interface).map_err(|why| {
+        fail(
+            why,
+            Some(
+                "`address(\"192.168.10.120/32\", \"eth0\")`: an address with an \
+                 optional prefix length, and an interface name"
+                    .to_string(),
+            ),
+        )
+    })?;
+    let draft = AddressDraft { address, at };
+    let mut reg = ctx.registry();
+    // The REPL re-opens what it already holds; a script's second one is reported.
+    let again = reg.addresses.iter().any(|d| d.address == draft.address);
+    if !(again && ctx.mode == Mode::Repl) {
+        reg.addresses.push(draft);
+    }
+    Ok(())
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     let c = ctx.clone();
     engine.register_fn(
         "address",
         move |nc: NativeCallContext, cidr: &str, interface: &str| -> Result<(), Fail> {
-            let address = HostAddress::parse(cidr, interface).map_err(|why| {
-                fail(
-                    why,
-                    Some(
-                        "`address(\"192.168.10.120/32\", \"eth0\")`: an address with an \
-                         optional prefix length, and an interface name"
-                            .to_string(),
-                    ),
-                )
-            })?;
-            let draft = AddressDraft {
-                address,
-                at: c.origin(&nc),
-            };
-            let mut reg = c.registry();
-            // The REPL re-opens what it already holds; a script's second one is reported.
-            let again = reg.addresses.iter().any(|d| d.address == draft.address);
-            if !(again && c.mode == Mode::Repl) {
-                reg.addresses.push(draft);
-            }
-            Ok(())
+            address(&c, cidr, interface, c.origin(&nc))
         },
     );
 }

@@ -7,14 +7,18 @@
 //! (`c.port(8080)` for one server is a new check).
 
 use super::error::{Fail, fail};
+use super::method::Methods;
 use super::state::{At, Ctx};
 use super::values::{self, int_in, printable, type_name};
 use crate::model::validate::{
     CheckField, MAX_EVERY_MS, MAX_RISE_FALL, MIN_EVERY_MS, name_problem, path_problem, seconds,
 };
 use crate::model::{Check, CheckKind, HttpCheck, StatusRange};
-use rhai::{Array, Dynamic, Engine, FLOAT, INT, ImmutableString, NativeCallContext, Variant};
-use std::{fmt, sync::Arc};
+use rhai::{Array, Dynamic, Engine, FLOAT, INT, ImmutableString, NativeCallContext};
+use std::{
+    fmt,
+    sync::{Arc, OnceLock},
+};
 
 /// A check as the script builds it, with the call behind each setting.
 #[derive(Debug, Clone)]
@@ -279,7 +283,7 @@ fn bytes(v: &Dynamic, what: &str) -> Result<Vec<u8>, Fail> {
     Ok(out)
 }
 
-fn http(path: &str, tls: bool, at: At) -> Result<CheckDraft, Fail> {
+pub(crate) fn http(path: &str, tls: bool, at: At) -> Result<CheckDraft, Fail> {
     if let Some(why) = path_problem(path) {
         return Err(fail(
             format!("http path `{}` {why}", printable(path)),
@@ -292,7 +296,7 @@ fn http(path: &str, tls: bool, at: At) -> Result<CheckDraft, Fail> {
     ))
 }
 
-fn exec(program: &str, args: &Array, at: At) -> Result<CheckDraft, Fail> {
+pub(crate) fn exec(program: &str, args: &Array, at: At) -> Result<CheckDraft, Fail> {
     if !program.starts_with('/') {
         return Err(fail(
             format!("exec program `{}` is not an absolute path", printable(program)),
@@ -322,31 +326,120 @@ fn host_name(name: &str, what: &str) -> Result<String, Fail> {
     }
 }
 
-/// What a method does to the new check, given the call's script position.
-type Body<A> = fn(&mut CheckDraft, At, A) -> Result<(), Fail>;
-
-/// Registers `name(Check, A) -> Check`: the receiver is a copy, changed and returned.
-/// One generic closure per argument type (see `method.rs` on why that matters).
-fn method<A: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<A>) {
-    let c = ctx.clone();
-    engine.register_fn(
-        name,
-        move |nc: NativeCallContext, mut d: CheckDraft, a: A| -> Result<CheckDraft, Fail> {
-            body(&mut d, c.origin(&nc), a)?;
-            Ok(d)
-        },
-    );
+/// Adds a method to the table (see `method.rs`).
+macro_rules! method {
+    ($($t:tt)*) => {
+        super::method::add_method!(CheckDraft, $($t)*)
+    };
 }
 
-fn method0(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<()>) {
-    let c = ctx.clone();
-    engine.register_fn(
-        name,
-        move |nc: NativeCallContext, mut d: CheckDraft| -> Result<CheckDraft, Fail> {
-            body(&mut d, c.origin(&nc), ())?;
-            Ok(d)
+/// The methods of checks (see `method.rs`), made once.
+pub(crate) fn methods() -> &'static Methods<CheckDraft> {
+    static METHODS: OnceLock<Methods<CheckDraft>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut m = Methods::new();
+        method!(m, "every", |d, at, s: INT| every(d, at, s as f64));
+        method!(m, "every", |d, at, s: FLOAT| every(d, at, s));
+        method!(m, "timeout", |d, at, s: INT| timeout(d, at, s as f64));
+        method!(m, "timeout", |d, at, s: FLOAT| timeout(d, at, s));
+        method!(m, "rise", |d, at, n: INT| {
+            d.check.rise = count(n, "check rise")?;
+            d.rise = at;
+            Ok(())
+        });
+        method!(m, "fall", |d, at, n: INT| {
+            d.check.fall = count(n, "check fall")?;
+            d.fall = at;
+            Ok(())
+        });
+        method!(m, "port", |d, at, p: INT| {
+            if matches!(d.check.kind, CheckKind::Exec { .. }) {
+                return Err(fail(
+                    "`.port()` on an exec check: it probes nothing itself",
+                    Some("pass the port to the program in its arguments".to_string()),
+                ));
+            }
+            d.check.port = Some(int_in(p, 1, 65535, "check port")? as u16);
+            d.port = at;
+            Ok(())
+        });
+        method!(m, "via_vip", |d, at| {
+            if matches!(d.check.kind, CheckKind::Exec { .. }) {
+                return Err(fail(
+                    "`.via_vip()` on an exec check: a program's packets cannot be steered",
+                    Some("via_vip sends a tcp, http or udp probe to the VIP, marked for one real server; an exec check runs a program that sends its own".to_string()),
+                ));
+            }
+            d.check.via_vip = true;
+            d.via_vip = at;
+            Ok(())
+        });
+        method!(m, "expect", |d, at, code: INT| expect(
+            d,
+            at,
+            vec![Dynamic::from(code)]
+        ));
+        method!(m, "expect", |d, at, range: &str| expect(
+            d,
+            at,
+            vec![Dynamic::from(ImmutableString::from(range))]
+        ));
+        method!(m, "expect", |d, at, codes: Array| expect(d, at, codes));
+        method!(m, "host", |d, at, name: &str| {
+            d.http("host")?.host = Some(host_name(name, "host")?);
+            d.kind = at;
+            Ok(())
+        });
+        method!(m, "contains", |d, at, text: &str| {
+            if text.is_empty() {
+                return Err(fail(
+                    "`.contains(\"\")` matches every body",
+                    Some("drop `.contains()` to accept any body".to_string()),
+                ));
+            }
+            d.http("contains")?.contains = Some(text.to_string());
+            d.kind = at;
+            Ok(())
+        });
+        method!(m, "insecure", |d, at| {
+            d.https("insecure")?.insecure = true;
+            d.kind = at;
+            Ok(())
+        });
+        method!(m, "sni", |d, at, name: &str| {
+            let name = host_name(name, "sni")?;
+            d.https("sni")?.sni = Some(name);
+            d.kind = at;
+            Ok(())
+        });
+        method!(m, "expect_reply", |d, at, reply: Dynamic| {
+            let CheckKind::Udp { expect, .. } = &mut d.check.kind else {
+                return Err(fail(
+                    format!(
+                        "`.expect_reply()` is for udp checks, not {}",
+                        d.check.kind.name()
+                    ),
+                    None,
+                ));
+            };
+            *expect = Some(bytes(&reply, "expected reply")?);
+            d.kind = at;
+            Ok(())
+        });
+        m
+    })
+}
+
+/// `udp(payload)`.
+pub(crate) fn udp(payload: &Dynamic, at: At) -> Result<CheckDraft, Fail> {
+    let payload = bytes(payload, "udp payload")?;
+    Ok(CheckDraft::new(
+        CheckKind::Udp {
+            payload,
+            expect: None,
         },
-    );
+        at,
+    ))
 }
 
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
@@ -378,14 +471,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "udp",
         move |nc: NativeCallContext, payload: Dynamic| -> Result<CheckDraft, Fail> {
-            let payload = bytes(&payload, "udp payload")?;
-            Ok(CheckDraft::new(
-                CheckKind::Udp {
-                    payload,
-                    expect: None,
-                },
-                c.origin(&nc),
-            ))
+            udp(&payload, c.origin(&nc))
         },
     );
     let c = ctx.clone();
@@ -402,89 +488,5 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             exec(program, &args, c.origin(&nc))
         },
     );
-
-    method::<INT>(engine, ctx, "every", |d, at, s| every(d, at, s as f64));
-    method::<FLOAT>(engine, ctx, "every", every);
-    method::<INT>(engine, ctx, "timeout", |d, at, s| timeout(d, at, s as f64));
-    method::<FLOAT>(engine, ctx, "timeout", timeout);
-    method::<INT>(engine, ctx, "rise", |d, at, n| {
-        d.check.rise = count(n, "check rise")?;
-        d.rise = at;
-        Ok(())
-    });
-    method::<INT>(engine, ctx, "fall", |d, at, n| {
-        d.check.fall = count(n, "check fall")?;
-        d.fall = at;
-        Ok(())
-    });
-    method::<INT>(engine, ctx, "port", |d, at, p| {
-        if matches!(d.check.kind, CheckKind::Exec { .. }) {
-            return Err(fail(
-                "`.port()` on an exec check: it probes nothing itself",
-                Some("pass the port to the program in its arguments".to_string()),
-            ));
-        }
-        d.check.port = Some(int_in(p, 1, 65535, "check port")? as u16);
-        d.port = at;
-        Ok(())
-    });
-    method0(engine, ctx, "via_vip", |d, at, ()| {
-        if matches!(d.check.kind, CheckKind::Exec { .. }) {
-            return Err(fail(
-                "`.via_vip()` on an exec check: a program's packets cannot be steered",
-                Some("via_vip sends a tcp, http or udp probe to the VIP, marked for one real server; an exec check runs a program that sends its own".to_string()),
-            ));
-        }
-        d.check.via_vip = true;
-        d.via_vip = at;
-        Ok(())
-    });
-    method::<INT>(engine, ctx, "expect", |d, at, code| {
-        expect(d, at, vec![Dynamic::from(code)])
-    });
-    method::<ImmutableString>(engine, ctx, "expect", |d, at, range| {
-        expect(d, at, vec![Dynamic::from(range)])
-    });
-    method::<Array>(engine, ctx, "expect", expect);
-    method::<ImmutableString>(engine, ctx, "host", |d, at, name| {
-        d.http("host")?.host = Some(host_name(&name, "host")?);
-        d.kind = at;
-        Ok(())
-    });
-    method::<ImmutableString>(engine, ctx, "contains", |d, at, text| {
-        if text.is_empty() {
-            return Err(fail(
-                "`.contains(\"\")` matches every body",
-                Some("drop `.contains()` to accept any body".to_string()),
-            ));
-        }
-        d.http("contains")?.contains = Some(text.to_string());
-        d.kind = at;
-        Ok(())
-    });
-    method0(engine, ctx, "insecure", |d, at, ()| {
-        d.https("insecure")?.insecure = true;
-        d.kind = at;
-        Ok(())
-    });
-    method::<ImmutableString>(engine, ctx, "sni", |d, at, name| {
-        let name = host_name(&name, "sni")?;
-        d.https("sni")?.sni = Some(name);
-        d.kind = at;
-        Ok(())
-    });
-    method::<Dynamic>(engine, ctx, "expect_reply", |d, at, reply| {
-        let CheckKind::Udp { expect, .. } = &mut d.check.kind else {
-            return Err(fail(
-                format!(
-                    "`.expect_reply()` is for udp checks, not {}",
-                    d.check.kind.name()
-                ),
-                None,
-            ));
-        };
-        *expect = Some(bytes(&reply, "expected reply")?);
-        d.kind = at;
-        Ok(())
-    });
+    methods().register_values(engine, ctx);
 }

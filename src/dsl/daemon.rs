@@ -1,13 +1,18 @@
 //! `sync_daemon(role, interface)`: the SyncDaemon handle and its methods.
 
 use super::error::{Fail, fail};
+use super::method::Methods;
 use super::state::{At, Ctx, DaemonHandle, Handle, Traced};
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_IFNAME, MAX_SYNC_MAXLEN};
 use crate::model::{DaemonState, SyncDaemon};
 use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, NativeCallContext};
-use std::{fmt, net::IpAddr, sync::Arc};
+use std::{
+    fmt,
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 
 /// A connection-sync daemon as the script builds it.
 #[derive(Debug, Clone)]
@@ -103,14 +108,83 @@ fn interface(name: &str) -> Result<String, Fail> {
     Ok(name.to_string())
 }
 
-/// Registers a method returning the same handle (see `method.rs`).
+/// Adds a method to the table (see `method.rs`).
 macro_rules! method {
     ($($t:tt)*) => {
-        super::method::handle_method!(DaemonHandle, $($t)*)
+        super::method::add_method!(DaemonDraft, $($t)*)
     };
 }
 
+/// The SyncDaemon's builder methods (see `method.rs`), made once.
+pub(crate) fn methods() -> &'static Methods<DaemonDraft> {
+    static METHODS: OnceLock<Methods<DaemonDraft>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut m = Methods::new();
+        method!(m, "syncid", |d, at, id: INT| {
+            d.syncid.set(int_in(id, 0, 255, "syncid")? as u8, at);
+            Ok(())
+        });
+        method!(m, "maxlen", |d, at, n: INT| {
+            d.maxlen.set(
+                Some(int_in(n, 1, MAX_SYNC_MAXLEN as INT, "sync maxlen")? as u16),
+                at,
+            );
+            Ok(())
+        });
+        method!(m, "group", |d, at, addr: &str| {
+            let g = values::address(addr)?;
+            if !g.is_multicast() {
+                return Err(fail(
+                    format!("sync group {g} is not a multicast address"),
+                    Some("the kernel's defaults are 224.0.0.81 and ff02::81".to_string()),
+                ));
+            }
+            d.group.set(Some(g), at);
+            Ok(())
+        });
+        method!(m, "port", |d, at, p: INT| {
+            d.port
+                .set(Some(int_in(p, 1, 65535, "sync port")? as u16), at);
+            Ok(())
+        });
+        method!(m, "ttl", |d, at, t: INT| {
+            d.ttl.set(Some(int_in(t, 1, 255, "sync ttl")? as u8), at);
+            Ok(())
+        });
+        method!(m, "remove", |d, _| {
+            d.removed = true;
+            Ok(())
+        });
+        m
+    })
+}
+
+/// `sync_daemon(state, interface)`; the REPL re-opens the daemon of that state.
+pub(crate) fn sync_daemon(
+    ctx: &Ctx,
+    state: &str,
+    ifname: &str,
+    at: At,
+) -> Result<DaemonHandle, Fail> {
+    let state = role(state)?;
+    let ifname = interface(ifname)?;
+    let mut reg = ctx.registry();
+    if ctx.mode == super::state::Mode::Repl {
+        if let Some(h) = reg.daemons.iter().find(|h| {
+            let d = h.lock();
+            d.state == state && !d.removed
+        }) {
+            h.lock().interface = ifname;
+            return Ok(h.clone());
+        }
+    }
+    let h = Handle::new(DaemonDraft::new(state, ifname, at));
+    reg.daemons.push(h.clone());
+    Ok(h)
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    methods().register(engine, ctx);
     engine.register_type_with_name::<DaemonHandle>("SyncDaemon");
     engine.register_fn("to_string", |h: &mut DaemonHandle| h.lock().to_string());
     engine.register_fn("to_debug", |h: &mut DaemonHandle| h.lock().to_string());
@@ -119,56 +193,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "sync_daemon",
         move |nc: NativeCallContext, state: &str, ifname: &str| -> Result<DaemonHandle, Fail> {
-            let state = role(state)?;
-            let ifname = interface(ifname)?;
-            let mut reg = c.registry();
-            if c.mode == super::state::Mode::Repl {
-                if let Some(h) = reg.daemons.iter().find(|h| {
-                    let d = h.lock();
-                    d.state == state && !d.removed
-                }) {
-                    h.lock().interface = ifname;
-                    return Ok(h.clone());
-                }
-            }
-            let h = Handle::new(DaemonDraft::new(state, ifname, c.origin(&nc)));
-            reg.daemons.push(h.clone());
-            Ok(h)
+            sync_daemon(&c, state, ifname, c.origin(&nc))
         },
     );
-    method!(engine, ctx, "syncid", |d, at, id: INT| {
-        d.syncid.set(int_in(id, 0, 255, "syncid")? as u8, at);
-        Ok(())
-    });
-    method!(engine, ctx, "maxlen", |d, at, n: INT| {
-        d.maxlen.set(
-            Some(int_in(n, 1, MAX_SYNC_MAXLEN as INT, "sync maxlen")? as u16),
-            at,
-        );
-        Ok(())
-    });
-    method!(engine, ctx, "group", |d, at, addr: &str| {
-        let g = values::address(addr)?;
-        if !g.is_multicast() {
-            return Err(fail(
-                format!("sync group {g} is not a multicast address"),
-                Some("the kernel's defaults are 224.0.0.81 and ff02::81".to_string()),
-            ));
-        }
-        d.group.set(Some(g), at);
-        Ok(())
-    });
-    method!(engine, ctx, "port", |d, at, p: INT| {
-        d.port
-            .set(Some(int_in(p, 1, 65535, "sync port")? as u16), at);
-        Ok(())
-    });
-    method!(engine, ctx, "ttl", |d, at, t: INT| {
-        d.ttl.set(Some(int_in(t, 1, 255, "sync ttl")? as u8), at);
-        Ok(())
-    });
-    method!(engine, ctx, "remove", |d, _| {
-        d.removed = true;
-        Ok(())
-    });
 }

@@ -1,31 +1,226 @@
-//! Builder methods of the DSL's handle types, registered one way for all of them.
+//! Builder methods of the DSL's types (the handles, and checks), kept in one table
+//! per type: rhai gets them registered from it, and the evaluator of literal
+//! statements (`literal.rs`) looks them up in it, so both run the same bodies.
 //!
 //! Each method's body is a plain `fn`, and the closure rhai calls is one generic
 //! closure per handle type and parameter list, not one per method: registering a
 //! closure instantiates a good deal of rhai's generic code, and code that runs once
 //! at start is what an emulated CPU spends its time on (translating it).
 
+use super::check::CheckDraft;
 use super::error::Fail;
-use super::state::{At, Ctx, Handle};
-use rhai::{Engine, INT, NativeCallContext, Variant};
+use super::state::{At, Ctx, Handle, RealServerHandle};
+use rhai::{Array, Dynamic, Engine, FLOAT, INT, ImmutableString, NativeCallContext, Variant};
 use std::sync::Arc;
 
 /// What a method does to the locked object, given the call's script position.
 pub(crate) type Body<T, A> = fn(&mut T, At, A) -> Result<(), Fail>;
+/// A body taking a string (`.scheduler("rr")`).
+pub(crate) type StrBody<T> = for<'a> fn(&mut T, At, &'a str) -> Result<(), Fail>;
 /// A body taking a string and an int (`.tun("gue", 6080)`).
 pub(crate) type StrIntBody<T> = for<'a> fn(&mut T, At, (&'a str, INT)) -> Result<(), Fail>;
 
-/// The object type behind a handle type, so the macro can name it.
-pub(crate) trait Inner {
-    type T;
+/// A method's body, by the arguments it takes: rhai picks among methods of one
+/// name by the types of the arguments, and so does [`MethodFn::call`].
+pub(crate) enum MethodFn<T> {
+    Unit(Body<T, ()>),
+    Int(Body<T, INT>),
+    Float(Body<T, FLOAT>),
+    Str(StrBody<T>),
+    StrInt(StrIntBody<T>),
+    Array(Body<T, Array>),
+    Check(Body<T, CheckDraft>),
+    Server(Body<T, RealServerHandle>),
+    /// Any argument: rhai tries it only when no method takes the argument's type.
+    Any(Body<T, Dynamic>),
 }
 
-impl<T> Inner for Handle<T> {
-    type T = T;
+/// The argument types a method body can take besides strings.
+pub(crate) trait Arg: Variant + Clone {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T>;
+}
+
+impl Arg for INT {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Int(body)
+    }
+}
+
+impl Arg for FLOAT {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Float(body)
+    }
+}
+
+impl Arg for Dynamic {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Any(body)
+    }
+}
+
+impl Arg for Array {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Array(body)
+    }
+}
+
+impl Arg for CheckDraft {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Check(body)
+    }
+}
+
+impl Arg for RealServerHandle {
+    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+        MethodFn::Server(body)
+    }
+}
+
+impl<T> MethodFn<T> {
+    /// Runs the body on `d` when `args` have the types it takes, exactly (what rhai
+    /// requires of a method registered with those types); `None`, having done
+    /// nothing, when they do not.
+    pub fn call(&self, d: &mut T, at: At, args: &[Dynamic]) -> Option<Result<(), Fail>> {
+        Some(match (self, args) {
+            (MethodFn::Unit(body), []) => body(d, at, ()),
+            (MethodFn::Int(body), [a]) => body(d, at, a.as_int().ok()?),
+            (MethodFn::Float(body), [a]) => body(d, at, a.as_float().ok()?),
+            (MethodFn::Str(body), [a]) => body(d, at, a.read_lock::<ImmutableString>()?.as_str()),
+            (MethodFn::StrInt(body), [a, n]) => {
+                let n = n.as_int().ok()?;
+                body(d, at, (a.read_lock::<ImmutableString>()?.as_str(), n))
+            }
+            (MethodFn::Array(body), [a]) => body(d, at, a.clone().try_cast::<Array>()?),
+            (MethodFn::Check(body), [a]) => body(d, at, a.clone().try_cast::<CheckDraft>()?),
+            (MethodFn::Server(body), [a]) => {
+                body(d, at, a.clone().try_cast::<RealServerHandle>()?)
+            }
+            (MethodFn::Any(body), [a]) => body(d, at, a.clone()),
+            _ => return None,
+        })
+    }
+}
+
+/// The builder methods of one handle type, by name.
+pub(crate) struct Methods<T>(Vec<(&'static str, MethodFn<T>)>);
+
+impl<T: Clone + Send + Sync + 'static> Methods<T> {
+    pub fn new() -> Self {
+        Methods(Vec::new())
+    }
+
+    pub fn add(&mut self, name: &'static str, body: MethodFn<T>) {
+        self.0.push((name, body));
+    }
+
+    /// Runs on `d` the method called `name` that takes `args`, picked as rhai
+    /// picks it (one taking their types, else one taking any argument); `None`
+    /// when there is none.
+    pub fn call(&self, d: &mut T, name: &str, args: &[Dynamic], at: At) -> Option<Result<(), Fail>> {
+        let named = || self.0.iter().filter(move |(n, _)| *n == name).map(|(_, m)| m);
+        let typed = named().filter(|m| !matches!(m, MethodFn::Any(_)));
+        let any = named().filter(|m| matches!(m, MethodFn::Any(_)));
+        typed.chain(any).find_map(|m| m.call(d, at.clone(), args))
+    }
+
+    /// Registers each as `name(&mut Handle<T>, args..) -> Handle<T>`.
+    pub fn register(&self, engine: &mut Engine, ctx: &Arc<Ctx>) {
+        for (name, body) in &self.0 {
+            match *body {
+                MethodFn::Unit(b) => method0(engine, ctx, name, b),
+                MethodFn::Int(b) => method1(engine, ctx, name, b),
+                MethodFn::Float(b) => method1(engine, ctx, name, b),
+                MethodFn::Str(b) => method_str(engine, ctx, name, b),
+                MethodFn::StrInt(b) => method_str_int(engine, ctx, name, b),
+                MethodFn::Array(b) => method1(engine, ctx, name, b),
+                MethodFn::Check(b) => method1(engine, ctx, name, b),
+                MethodFn::Server(b) => method1(engine, ctx, name, b),
+                MethodFn::Any(b) => method1(engine, ctx, name, b),
+            }
+        }
+    }
+}
+
+impl<T: Variant + Clone> Methods<T> {
+    /// Registers each as `name(T, args..) -> T` for a type that is a value, not a
+    /// handle: the method changes a copy and returns it.
+    pub fn register_values(&self, engine: &mut Engine, ctx: &Arc<Ctx>) {
+        for (name, body) in &self.0 {
+            match *body {
+                MethodFn::Unit(b) => value_method(engine, ctx, name, b),
+                MethodFn::Int(b) => value_method(engine, ctx, name, b),
+                MethodFn::Float(b) => value_method(engine, ctx, name, b),
+                MethodFn::Str(b) => value_method_str(engine, ctx, name, b),
+                MethodFn::StrInt(_) => unreachable!("no value type has a (string, int) method"),
+                MethodFn::Array(b) => value_method(engine, ctx, name, b),
+                MethodFn::Check(b) => value_method(engine, ctx, name, b),
+                MethodFn::Server(b) => value_method(engine, ctx, name, b),
+                MethodFn::Any(b) => value_method(engine, ctx, name, b),
+            }
+        }
+    }
+}
+
+/// `name(T, A) -> T` (`name(T) -> T` for `A = ()`).
+fn value_method<T: Variant + Clone, A: ValueArg>(
+    engine: &mut Engine,
+    ctx: &Arc<Ctx>,
+    name: &str,
+    body: Body<T, A>,
+) {
+    A::register(engine, ctx, name, body);
+}
+
+/// How a value method with an argument of this type (or none) is registered.
+trait ValueArg: Sized {
+    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, Self>);
+}
+
+impl ValueArg for () {
+    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, ()>) {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |nc: NativeCallContext, mut d: T| -> Result<T, Fail> {
+                body(&mut d, c.origin(&nc), ())?;
+                Ok(d)
+            },
+        );
+    }
+}
+
+impl<A: Arg> ValueArg for A {
+    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, A>) {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |nc: NativeCallContext, mut d: T, a: A| -> Result<T, Fail> {
+                body(&mut d, c.origin(&nc), a)?;
+                Ok(d)
+            },
+        );
+    }
+}
+
+/// `name(T, string) -> T`.
+fn value_method_str<T: Variant + Clone>(
+    engine: &mut Engine,
+    ctx: &Arc<Ctx>,
+    name: &str,
+    body: StrBody<T>,
+) {
+    let c = ctx.clone();
+    engine.register_fn(
+        name,
+        move |nc: NativeCallContext, mut d: T, s: &str| -> Result<T, Fail> {
+            body(&mut d, c.origin(&nc), s)?;
+            Ok(d)
+        },
+    );
 }
 
 /// `name(&mut Handle)`.
-pub(crate) fn method0<T: Clone + Send + Sync + 'static>(
+fn method0<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -42,7 +237,7 @@ pub(crate) fn method0<T: Clone + Send + Sync + 'static>(
 }
 
 /// `name(&mut Handle, A)` for a value type (int, array).
-pub(crate) fn method1<T: Clone + Send + Sync + 'static, A: Variant + Clone>(
+fn method1<T: Clone + Send + Sync + 'static, A: Variant + Clone>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -59,11 +254,11 @@ pub(crate) fn method1<T: Clone + Send + Sync + 'static, A: Variant + Clone>(
 }
 
 /// `name(&mut Handle, string)`.
-pub(crate) fn method_str<T: Clone + Send + Sync + 'static>(
+fn method_str<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
-    body: for<'a> fn(&mut T, At, &'a str) -> Result<(), Fail>,
+    body: StrBody<T>,
 ) {
     let c = ctx.clone();
     engine.register_fn(
@@ -76,7 +271,7 @@ pub(crate) fn method_str<T: Clone + Send + Sync + 'static>(
 }
 
 /// `name(&mut Handle, string, int)`.
-pub(crate) fn method_str_int<T: Clone + Send + Sync + 'static>(
+fn method_str_int<T: Clone + Send + Sync + 'static>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
@@ -96,42 +291,43 @@ pub(crate) fn method_str_int<T: Clone + Send + Sync + 'static>(
     );
 }
 
-/// Registers `name(&mut Handle, args..)`: runs `body` on the locked object, with `$at`
-/// the call's script position, and returns the same handle so calls chain. A body
-/// that records no position names it `_`; the compiler flags one that forgets it.
-macro_rules! handle_method {
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
-        super::method::method0::<<$handle as super::method::Inner>::T>(
-            $engine,
-            $ctx,
+/// Adds a method of the type `$t` to a table: `body` changes the object, with `$at`
+/// the call's script position (see [`Methods`] for what rhai's call returns). A
+/// body that records no position names it `_`; the compiler flags one that
+/// forgets it.
+macro_rules! add_method {
+    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
+        $table.add(
             $name,
-            |$d, $at, ()| $body,
+            super::method::MethodFn::<$t>::Unit(
+                |$d, $at, ()| $body,
+            ),
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
-        super::method::method_str::<<$handle as super::method::Inner>::T>(
-            $engine,
-            $ctx,
+    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
+        $table.add(
             $name,
-            |$d, $at, $a| $body,
+            super::method::MethodFn::<$t>::Str(
+                |$d, $at, $a| $body,
+            ),
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
-        super::method::method_str_int::<<$handle as super::method::Inner>::T>(
-            $engine,
-            $ctx,
+    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
+        $table.add(
             $name,
-            |$d, $at, ($a, $b)| $body,
+            super::method::MethodFn::<$t>::StrInt(
+                |$d, $at, ($a, $b)| $body,
+            ),
         )
     };
-    ($handle:ty, $engine:expr, $ctx:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
-        super::method::method1::<<$handle as super::method::Inner>::T, $ty>(
-            $engine,
-            $ctx,
+    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
+        $table.add(
             $name,
-            |$d, $at, $a: $ty| $body,
+            <$ty as super::method::Arg>::wrap::<$t>(
+                |$d, $at, $a: $ty| $body,
+            ),
         )
     };
 }
 
-pub(crate) use handle_method;
+pub(crate) use add_method;

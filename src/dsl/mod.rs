@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod inputs;
 mod key_place;
+mod literal;
 mod method;
 mod param_type;
 mod params;
@@ -80,7 +81,9 @@ pub struct Evaluated {
 }
 
 /// An evaluation's phases, for `-v`: building the engine, parsing the script,
-/// running it, and validating what it declared into a model.
+/// running it, and validating what it declared into a model. A script of literal
+/// statements is read and run in one pass without rhai (see `literal.rs`): all
+/// of it counts as parsing, with no engine.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     pub engine: std::time::Duration,
@@ -172,12 +175,27 @@ pub fn evaluate_source(
 ) -> Result<Evaluated, ScriptError> {
     let mut timings = Timings::default();
     let mut lap = std::time::Instant::now();
-    let mut took = |phase: &mut std::time::Duration| {
+    let mut took = move |phase: &mut std::time::Duration| {
         let now = std::time::Instant::now();
         *phase = now - lap;
         lap = now;
     };
-    let ctx = Ctx::new(Mode::Script, opts.params.clone());
+    let fresh = || {
+        let ctx = Ctx::new(Mode::Script, opts.params.clone());
+        ctx.sources().insert(name, source);
+        ctx.set_main(name);
+        ctx.registry().scope = opts.scope.clone();
+        ctx
+    };
+    // Values files are checked against the script's `PARAMS`, which takes rhai.
+    if opts.values.is_none() {
+        let ctx = fresh();
+        if literal::evaluate(&ctx, name, source) {
+            took(&mut timings.parse);
+            return finish(&ctx, Vec::new(), timings, took);
+        }
+    }
+    let ctx = fresh();
     let resolver = engine::resolver(
         &ctx,
         &opts.lib_dirs,
@@ -189,9 +207,6 @@ pub fn evaluate_source(
     if source.contains("import") {
         engine::track_calls(&mut engine);
     }
-    ctx.sources().insert(name, source);
-    ctx.set_main(name);
-    ctx.registry().scope = opts.scope.clone();
     took(&mut timings.engine);
     let mut ast = engine
         .compile(source)
@@ -208,6 +223,16 @@ pub fn evaluate_source(
     drop(ast);
     drop(engine);
     took(&mut timings.run);
+    finish(&ctx, looked.inputs(), timings, took)
+}
+
+/// The model of what a script declared into `ctx`, validated, with its output.
+fn finish(
+    ctx: &Ctx,
+    inputs: Vec<Input>,
+    mut timings: Timings,
+    mut took: impl FnMut(&mut std::time::Duration),
+) -> Result<Evaluated, ScriptError> {
     let built = build::build(&ctx.registry(), Mode::Script);
     took(&mut timings.validate);
     if let Some(e) = diagnose::from_problems(&built.problems, &ctx.sources()) {
@@ -219,7 +244,7 @@ pub fn evaluate_source(
     Ok(Evaluated {
         balancer: built.balancer,
         output,
-        inputs: looked.inputs(),
+        inputs,
         timings,
     })
 }

@@ -2,13 +2,18 @@
 
 use super::check::CheckDraft;
 use super::error::{Fail, fail};
+use super::method::Methods;
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, Traced};
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_SLOW_START, MAX_THRESHOLD, MAX_WEIGHT};
 use crate::model::{Dest, Forward, TunnelChecksum, TunnelKind};
 use crate::suggest::did_you_mean;
 use rhai::{Engine, INT, NativeCallContext};
-use std::{fmt, net::IpAddr, sync::Arc};
+use std::{
+    fmt,
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 
 /// A real server as the script builds it. It becomes one destination in every
 /// service it is attached to, with the values it has at the end of the script.
@@ -107,6 +112,16 @@ pub(crate) fn create(
     Ok(h)
 }
 
+/// `rs(addr, port)`.
+pub(crate) fn create_with_port(
+    ctx: &Ctx,
+    text: &str,
+    port: INT,
+    origin: At,
+) -> Result<RealServerHandle, Fail> {
+    create(ctx, text, Some(values::port(port, "port")?), origin)
+}
+
 fn tunnel(kind: &str, port: Option<INT>) -> Result<Forward, Fail> {
     let names = ["ipip", "gre", "gue"];
     let k = TunnelKind::parse(kind).ok_or_else(|| {
@@ -138,14 +153,88 @@ fn tunnel(kind: &str, port: Option<INT>) -> Result<Forward, Fail> {
     })
 }
 
-/// Registers a method returning the same handle (see `method.rs`).
+/// Adds a method to the table (see `method.rs`).
 macro_rules! method {
     ($($t:tt)*) => {
-        super::method::handle_method!(RealServerHandle, $($t)*)
+        super::method::add_method!(RealServerDraft, $($t)*)
     };
 }
 
+/// The RealServer's builder methods (see `method.rs`), made once.
+pub(crate) fn methods() -> &'static Methods<RealServerDraft> {
+    static METHODS: OnceLock<Methods<RealServerDraft>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut m = Methods::new();
+        method!(m, "dr", |d, at| {
+            d.forward.set(Forward::Route, at);
+            Ok(())
+        });
+        method!(m, "nat", |d, at| {
+            d.forward.set(Forward::Masq, at);
+            Ok(())
+        });
+        method!(m, "tun", |d, at| {
+            d.forward.set(tunnel("ipip", None)?, at);
+            Ok(())
+        });
+        method!(m, "tun", |d, at, kind: &str| {
+            d.forward.set(tunnel(kind, None)?, at);
+            Ok(())
+        });
+        method!(m, "tun", |d, at, kind: &str, port: INT| {
+            d.forward.set(tunnel(kind, Some(port))?, at);
+            Ok(())
+        });
+        method!(m, "csum", |d, at| {
+            d.checksum.set(Some(TunnelChecksum::Csum), at);
+            Ok(())
+        });
+        method!(m, "remcsum", |d, at| {
+            d.checksum.set(Some(TunnelChecksum::Remcsum), at);
+            Ok(())
+        });
+        method!(m, "weight", |d, at, w: INT| {
+            d.weight
+                .set(int_in(w, 0, MAX_WEIGHT as INT, "weight")? as u32, at);
+            Ok(())
+        });
+        method!(m, "u_threshold", |d, at, n: INT| {
+            d.upper.set(
+                int_in(n, 0, MAX_THRESHOLD as INT, "upper threshold")? as u32,
+                at,
+            );
+            Ok(())
+        });
+        method!(m, "check", |d, at, c: CheckDraft| {
+            d.check.set(Some(Box::new(c)), at);
+            Ok(())
+        });
+        method!(m, "slow_start", |d, at, secs: INT| {
+            let secs = int_in(secs, 1, MAX_SLOW_START as INT, "slow start").map_err(|_| {
+                fail(
+                    format!("slow start {secs} s is out of range 1..{MAX_SLOW_START}"),
+                    Some(
+                        "the seconds over which a risen server's weight climbs back to the script's"
+                            .to_string(),
+                    ),
+                )
+            })?;
+            d.slow_start.set(Some(secs as u32), at);
+            Ok(())
+        });
+        method!(m, "l_threshold", |d, at, n: INT| {
+            d.lower.set(
+                int_in(n, 0, MAX_THRESHOLD as INT, "lower threshold")? as u32,
+                at,
+            );
+            Ok(())
+        });
+        m
+    })
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    methods().register(engine, ctx);
     engine.register_type_with_name::<RealServerHandle>("RealServer");
     engine.register_fn("to_string", |h: &mut RealServerHandle| h.lock().to_string());
     engine.register_fn("to_debug", |h: &mut RealServerHandle| h.lock().to_string());
@@ -161,74 +250,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "rs",
         move |nc: NativeCallContext, addr: &str, port: INT| -> Result<RealServerHandle, Fail> {
-            create(&c, addr, Some(values::port(port, "port")?), c.origin(&nc))
+            create_with_port(&c, addr, port, c.origin(&nc))
         },
     );
 
-    method!(engine, ctx, "dr", |d, at| {
-        d.forward.set(Forward::Route, at);
-        Ok(())
-    });
-    method!(engine, ctx, "nat", |d, at| {
-        d.forward.set(Forward::Masq, at);
-        Ok(())
-    });
-    method!(engine, ctx, "tun", |d, at| {
-        d.forward.set(tunnel("ipip", None)?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "tun", |d, at, kind: &str| {
-        d.forward.set(tunnel(kind, None)?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "tun", |d, at, kind: &str, port: INT| {
-        d.forward.set(tunnel(kind, Some(port))?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "csum", |d, at| {
-        d.checksum.set(Some(TunnelChecksum::Csum), at);
-        Ok(())
-    });
-    method!(engine, ctx, "remcsum", |d, at| {
-        d.checksum.set(Some(TunnelChecksum::Remcsum), at);
-        Ok(())
-    });
-    method!(engine, ctx, "weight", |d, at, w: INT| {
-        d.weight
-            .set(int_in(w, 0, MAX_WEIGHT as INT, "weight")? as u32, at);
-        Ok(())
-    });
-    method!(engine, ctx, "u_threshold", |d, at, n: INT| {
-        d.upper.set(
-            int_in(n, 0, MAX_THRESHOLD as INT, "upper threshold")? as u32,
-            at,
-        );
-        Ok(())
-    });
-    method!(engine, ctx, "check", |d, at, c: CheckDraft| {
-        d.check.set(Some(Box::new(c)), at);
-        Ok(())
-    });
-    method!(engine, ctx, "slow_start", |d, at, secs: INT| {
-        let secs = int_in(secs, 1, MAX_SLOW_START as INT, "slow start").map_err(|_| {
-            fail(
-                format!("slow start {secs} s is out of range 1..{MAX_SLOW_START}"),
-                Some(
-                    "the seconds over which a risen server's weight climbs back to the script's"
-                        .to_string(),
-                ),
-            )
-        })?;
-        d.slow_start.set(Some(secs as u32), at);
-        Ok(())
-    });
-    method!(engine, ctx, "l_threshold", |d, at, n: INT| {
-        d.lower.set(
-            int_in(n, 0, MAX_THRESHOLD as INT, "lower threshold")? as u32,
-            at,
-        );
-        Ok(())
-    });
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::check::CheckDraft;
 use super::error::{Fail, fail};
+use super::method::Methods;
 use super::real_server::{self, RealServerDraft};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
 use super::values::{self, int_in, type_name};
@@ -16,7 +17,7 @@ use std::{
     collections::BTreeSet,
     fmt,
     net::{IpAddr, Ipv4Addr},
-    sync::Arc,
+    sync::{Arc, OnceLock},
 };
 
 /// What identifies the service apart from its settings.
@@ -465,14 +466,226 @@ fn open(ctx: &Ctx, kind: Kind, protocol: Protocol, origin: At) -> ServiceHandle 
     h
 }
 
-/// Registers a method returning the same handle (see `method.rs`).
+/// `service(addr, port)`, and with a protocol, `service(addr, port, proto)`.
+pub(crate) fn service(
+    ctx: &Ctx,
+    addr: &str,
+    port: INT,
+    proto: Option<&str>,
+    at: At,
+) -> Result<ServiceHandle, Fail> {
+    let kind = Kind::Inet {
+        address: values::address(addr)?,
+        port: values::port(port, "port")?,
+    };
+    let Some(proto) = proto else {
+        return Ok(open(ctx, kind, Protocol::Tcp, at));
+    };
+    let h = open(ctx, kind, protocol(proto)?, at.clone());
+    h.lock().protocol.at = at;
+    Ok(h)
+}
+
+/// `mark(n)`.
+pub(crate) fn mark(ctx: &Ctx, n: INT, at: At) -> Result<ServiceHandle, Fail> {
+    Ok(open(ctx, Kind::Mark(fwmark(n)?), Protocol::Tcp, at))
+}
+
+/// `.tcp()`, `.udp()`, `.sctp()`: a service's protocol, or what a mark's rule matches.
+pub(crate) fn set_protocol(h: &ServiceHandle, p: Protocol, at: At) {
+    let mut d = h.lock();
+    if d.is_mark() {
+        d.mark_protocols.set(Some(BTreeSet::from([p])), at);
+    } else {
+        d.protocol.set(p, at);
+    }
+}
+
+/// `.rs(rs(..))`.
+pub(crate) fn attach(ctx: &Ctx, h: &ServiceHandle, rs: RealServerHandle, at: At) {
+    h.lock().attach(rs, at, ctx.mode);
+}
+
+/// `.rs(..)` of anything else: an address string, or a list.
+pub(crate) fn attach_any(ctx: &Ctx, h: &ServiceHandle, v: Dynamic, at: At) -> Result<(), Fail> {
+    let mut list = Vec::new();
+    real_servers(ctx, v, &at, &mut list)?;
+    let mut d = h.lock();
+    for rs in list {
+        d.attach(rs, at.clone(), ctx.mode);
+    }
+    Ok(())
+}
+
+/// Adds a method to the table (see `method.rs`).
 macro_rules! method {
     ($($t:tt)*) => {
-        super::method::handle_method!(ServiceHandle, $($t)*)
+        super::method::add_method!(ServiceDraft, $($t)*)
     };
 }
 
+/// The Service's builder methods (see `method.rs`), made once.
+pub(crate) fn methods() -> &'static Methods<ServiceDraft> {
+    static METHODS: OnceLock<Methods<ServiceDraft>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut m = Methods::new();
+        method!(m, "protocols", |d, at, list: Array| {
+            d.mark_only("protocols")?;
+            let mut set = BTreeSet::new();
+            for v in &list {
+                set.insert(protocol(&values::string(v, "a protocol")?)?);
+            }
+            if set.is_empty() {
+                return Err(fail(
+                    "`.protocols()` needs at least one protocol",
+                    Some("e.g. `.protocols([\"tcp\", \"udp\"])`".to_string()),
+                ));
+            }
+            d.mark_protocols.set(Some(set), at);
+            Ok(())
+        });
+        method!(m, "scheduler", |d, at, name: &str| {
+            d.scheduler.set(scheduler(name)?, at);
+            Ok(())
+        });
+        method!(m, "persist", |d, at| {
+            d.persistence.set(Some(DEFAULT_PERSIST_TIMEOUT), at);
+            Ok(())
+        });
+        method!(m, "persist", |d, at, secs: INT| {
+            let secs = int_in(secs, 1, MAX_TIMEOUT as INT, "persistence timeout").map_err(|_| {
+                fail(
+                    format!("persistence timeout {secs} is out of range 1..{MAX_TIMEOUT}"),
+                    Some(
+                        "seconds, at most 31 days; leave `.persist()` out for no persistence"
+                            .to_string(),
+                    ),
+                )
+            })?;
+            d.persistence.set(Some(secs as u32), at);
+            Ok(())
+        });
+        method!(m, "netmask", |d, at, mask: &str| {
+            d.netmask.set(Some(netmask_text(mask)?), at);
+            Ok(())
+        });
+        method!(m, "netmask", |d, at, prefix: INT| {
+            d.netmask.set(Some(netmask_int(prefix)?), at);
+            Ok(())
+        });
+        method!(m, "pe", |d, at, name: &str| {
+            d.pe.set(persistence_engine(name)?, at);
+            Ok(())
+        });
+        method!(m, "ops", |d, at| {
+            d.one_packet.set(true, at);
+            Ok(())
+        });
+        method!(m, "flag", |d, at, name: &str| {
+            let f = flag(name, at)?;
+            d.flags.push(f);
+            Ok(())
+        });
+        method!(m, "flags", |d, at, names: Array| {
+            let mut flags = Vec::new();
+            for n in &names {
+                flags.push(flag(&values::string(n, "a scheduler flag")?, at.clone())?);
+            }
+            d.flags = flags;
+            Ok(())
+        });
+        method!(m, "vip", |d, at, addr: &str| {
+            d.mark_only("vip")?;
+            d.vips.push((values::address(addr)?, at));
+            Ok(())
+        });
+        method!(m, "vip", |d, at, addrs: Array| {
+            d.mark_only("vip")?;
+            for a in &addrs {
+                let a = values::address(&values::string(a, "a vip")?)?;
+                d.vips.push((a, at.clone()));
+            }
+            Ok(())
+        });
+        method!(m, "ports", |d, at, list: Array| {
+            d.mark_only("ports")?;
+            let mut ports = Vec::new();
+            for p in &list {
+                ports.push((values::port_range(p)?, at.clone()));
+            }
+            d.ports = ports;
+            Ok(())
+        });
+        method!(m, "port", |d, at, p: INT| {
+            d.mark_only("port")?;
+            d.ports.push((values::port_range(&Dynamic::from(p))?, at));
+            Ok(())
+        });
+        method!(m, "port", |d, at, p: &str| {
+            d.mark_only("port")?;
+            d.ports
+                .push((values::port_range(&Dynamic::from(p.to_string()))?, at));
+            Ok(())
+        });
+        method!(m, "ipv4", |d, at| {
+            d.mark_only("ipv4")?;
+            d.family.set(Some(Family::Inet), at);
+            Ok(())
+        });
+        method!(m, "ipv6", |d, at| {
+            d.mark_only("ipv6")?;
+            d.family.set(Some(Family::Inet6), at);
+            Ok(())
+        });
+        method!(m, "comment", |d, at, text: &str| {
+            d.mark_only("comment")?;
+            if text.len() > 128 {
+                return Err(fail(
+                    format!("comment is {} bytes; nft keeps at most 128", text.len()),
+                    None,
+                ));
+            }
+            d.comment.set(Some(text.to_string()), at);
+            Ok(())
+        });
+        method!(m, "remove", |d, _| {
+            d.removed = true;
+            Ok(())
+        });
+        method!(m, "check", |d, at, c: CheckDraft| {
+            d.check.set(Some(Box::new(c)), at);
+            Ok(())
+        });
+        method!(m, "on_down", |d, at, name: &str| {
+            d.on_down.set(on_down(name)?, at);
+            Ok(())
+        });
+        method!(m, "sorry", |d, at, rs: RealServerHandle| {
+            d.sorry.set(Some(rs), at);
+            Ok(())
+        });
+        method!(m, "remove_rs", |d, _, server: &str| {
+            let (addr, port) = values::address_port(server)?;
+            let dp = d.dest_port();
+            let before = d.dests.len();
+            d.dests.retain(|a| {
+                let r = a.rs.lock();
+                !(r.address == addr && port.is_none_or(|q| r.key(dp).1 == q))
+            });
+            if d.dests.len() == before {
+                return Err(fail(
+                    format!("{} has no real server {server}", d.key()),
+                    None,
+                ));
+            }
+            Ok(())
+        });
+        m
+    })
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    methods().register(engine, ctx);
     engine.register_type_with_name::<ServiceHandle>("Service");
     engine.register_fn("to_string", |h: &mut ServiceHandle| h.lock().to_string());
     engine.register_fn("to_debug", |h: &mut ServiceHandle| h.lock().to_string());
@@ -481,11 +694,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_fn(
         "service",
         move |nc: NativeCallContext, addr: &str, port: INT| -> Result<ServiceHandle, Fail> {
-            let kind = Kind::Inet {
-                address: values::address(addr)?,
-                port: values::port(port, "port")?,
-            };
-            Ok(open(&c, kind, Protocol::Tcp, c.origin(&nc)))
+            service(&c, addr, port, None, c.origin(&nc))
         },
     );
     let c = ctx.clone();
@@ -496,29 +705,16 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
               port: INT,
               proto: &str|
               -> Result<ServiceHandle, Fail> {
-            let kind = Kind::Inet {
-                address: values::address(addr)?,
-                port: values::port(port, "port")?,
-            };
-            let at = c.origin(&nc);
-            let h = open(&c, kind, protocol(proto)?, at.clone());
-            h.lock().protocol.at = at;
-            Ok(h)
+            service(&c, addr, port, Some(proto), c.origin(&nc))
         },
     );
     let c = ctx.clone();
     engine.register_fn(
         "mark",
         move |nc: NativeCallContext, n: INT| -> Result<ServiceHandle, Fail> {
-            Ok(open(
-                &c,
-                Kind::Mark(fwmark(n)?),
-                Protocol::Tcp,
-                c.origin(&nc),
-            ))
+            mark(&c, n, c.origin(&nc))
         },
     );
-
     for (name, p) in [
         ("tcp", Protocol::Tcp),
         ("udp", Protocol::Udp),
@@ -528,90 +724,17 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         engine.register_fn(
             name,
             move |nc: NativeCallContext, h: &mut ServiceHandle| -> ServiceHandle {
-                let at = c.origin(&nc);
-                let mut d = h.lock();
-                if d.is_mark() {
-                    d.mark_protocols.set(Some(BTreeSet::from([p])), at);
-                } else {
-                    d.protocol.set(p, at);
-                }
-                drop(d);
+                set_protocol(h, p, c.origin(&nc));
                 h.clone()
             },
         );
     }
-    method!(engine, ctx, "protocols", |d, at, list: Array| {
-        d.mark_only("protocols")?;
-        let mut set = BTreeSet::new();
-        for v in &list {
-            set.insert(protocol(&values::string(v, "a protocol")?)?);
-        }
-        if set.is_empty() {
-            return Err(fail(
-                "`.protocols()` needs at least one protocol",
-                Some("e.g. `.protocols([\"tcp\", \"udp\"])`".to_string()),
-            ));
-        }
-        d.mark_protocols.set(Some(set), at);
-        Ok(())
-    });
-    method!(engine, ctx, "scheduler", |d, at, name: &str| {
-        d.scheduler.set(scheduler(name)?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "persist", |d, at| {
-        d.persistence.set(Some(DEFAULT_PERSIST_TIMEOUT), at);
-        Ok(())
-    });
-    method!(engine, ctx, "persist", |d, at, secs: INT| {
-        let secs = int_in(secs, 1, MAX_TIMEOUT as INT, "persistence timeout").map_err(|_| {
-            fail(
-                format!("persistence timeout {secs} is out of range 1..{MAX_TIMEOUT}"),
-                Some(
-                    "seconds, at most 31 days; leave `.persist()` out for no persistence"
-                        .to_string(),
-                ),
-            )
-        })?;
-        d.persistence.set(Some(secs as u32), at);
-        Ok(())
-    });
-    method!(engine, ctx, "netmask", |d, at, mask: &str| {
-        d.netmask.set(Some(netmask_text(mask)?), at);
-        Ok(())
-    });
-    method!(engine, ctx, "netmask", |d, at, prefix: INT| {
-        d.netmask.set(Some(netmask_int(prefix)?), at);
-        Ok(())
-    });
-    method!(engine, ctx, "pe", |d, at, name: &str| {
-        d.pe.set(persistence_engine(name)?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "ops", |d, at| {
-        d.one_packet.set(true, at);
-        Ok(())
-    });
-    method!(engine, ctx, "flag", |d, at, name: &str| {
-        let f = flag(name, at)?;
-        d.flags.push(f);
-        Ok(())
-    });
-    method!(engine, ctx, "flags", |d, at, names: Array| {
-        let mut flags = Vec::new();
-        for n in &names {
-            flags.push(flag(&values::string(n, "a scheduler flag")?, at.clone())?);
-        }
-        d.flags = flags;
-        Ok(())
-    });
     // `.rs(rs(..))`, the common case, without going through `Dynamic`.
     let c = ctx.clone();
     engine.register_fn(
         "rs",
         move |nc: NativeCallContext, h: &mut ServiceHandle, rs: RealServerHandle| {
-            let at = c.origin(&nc);
-            h.lock().attach(rs, at, c.mode);
+            attach(&c, h, rs, c.origin(&nc));
             h.clone()
         },
     );
@@ -622,103 +745,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
               h: &mut ServiceHandle,
               v: Dynamic|
               -> Result<ServiceHandle, Fail> {
-            let at = c.origin(&nc);
-            let mut list = Vec::new();
-            real_servers(&c, v, &at, &mut list)?;
-            let mut d = h.lock();
-            for rs in list {
-                d.attach(rs, at.clone(), c.mode);
-            }
-            drop(d);
+            attach_any(&c, h, v, c.origin(&nc))?;
             Ok(h.clone())
         },
     );
-    method!(engine, ctx, "vip", |d, at, addr: &str| {
-        d.mark_only("vip")?;
-        d.vips.push((values::address(addr)?, at));
-        Ok(())
-    });
-    method!(engine, ctx, "vip", |d, at, addrs: Array| {
-        d.mark_only("vip")?;
-        for a in &addrs {
-            let a = values::address(&values::string(a, "a vip")?)?;
-            d.vips.push((a, at.clone()));
-        }
-        Ok(())
-    });
-    method!(engine, ctx, "ports", |d, at, list: Array| {
-        d.mark_only("ports")?;
-        let mut ports = Vec::new();
-        for p in &list {
-            ports.push((values::port_range(p)?, at.clone()));
-        }
-        d.ports = ports;
-        Ok(())
-    });
-    method!(engine, ctx, "port", |d, at, p: INT| {
-        d.mark_only("port")?;
-        d.ports.push((values::port_range(&Dynamic::from(p))?, at));
-        Ok(())
-    });
-    method!(engine, ctx, "port", |d, at, p: &str| {
-        d.mark_only("port")?;
-        d.ports
-            .push((values::port_range(&Dynamic::from(p.to_string()))?, at));
-        Ok(())
-    });
-    method!(engine, ctx, "ipv4", |d, at| {
-        d.mark_only("ipv4")?;
-        d.family.set(Some(Family::Inet), at);
-        Ok(())
-    });
-    method!(engine, ctx, "ipv6", |d, at| {
-        d.mark_only("ipv6")?;
-        d.family.set(Some(Family::Inet6), at);
-        Ok(())
-    });
-    method!(engine, ctx, "comment", |d, at, text: &str| {
-        d.mark_only("comment")?;
-        if text.len() > 128 {
-            return Err(fail(
-                format!("comment is {} bytes; nft keeps at most 128", text.len()),
-                None,
-            ));
-        }
-        d.comment.set(Some(text.to_string()), at);
-        Ok(())
-    });
-    method!(engine, ctx, "remove", |d, _| {
-        d.removed = true;
-        Ok(())
-    });
-    method!(engine, ctx, "check", |d, at, c: CheckDraft| {
-        d.check.set(Some(Box::new(c)), at);
-        Ok(())
-    });
-    method!(engine, ctx, "on_down", |d, at, name: &str| {
-        d.on_down.set(on_down(name)?, at);
-        Ok(())
-    });
-    method!(engine, ctx, "sorry", |d, at, rs: RealServerHandle| {
-        d.sorry.set(Some(rs), at);
-        Ok(())
-    });
-    method!(engine, ctx, "remove_rs", |d, _, server: &str| {
-        let (addr, port) = values::address_port(server)?;
-        let dp = d.dest_port();
-        let before = d.dests.len();
-        d.dests.retain(|a| {
-            let r = a.rs.lock();
-            !(r.address == addr && port.is_none_or(|q| r.key(dp).1 == q))
-        });
-        if d.dests.len() == before {
-            return Err(fail(
-                format!("{} has no real server {server}", d.key()),
-                None,
-            ));
-        }
-        Ok(())
-    });
     engine.register_fn(
         "server",
         |h: &mut ServiceHandle, server: &str| -> Result<RealServerHandle, Fail> {

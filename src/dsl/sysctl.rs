@@ -155,15 +155,20 @@ fn set(ctx: &Ctx, name: String, value: SysctlValue, at: At) {
     }
 }
 
+/// `sysctl(name, value)`.
+pub(crate) fn sysctl(ctx: &Ctx, name: &str, v: &Dynamic, at: At) -> Result<(), Fail> {
+    let (spec, key) = known(name)?;
+    let v = value(spec, &key, v)?;
+    set(ctx, key, v, at);
+    Ok(())
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     let c = ctx.clone();
     engine.register_fn(
         "sysctl",
         move |nc: NativeCallContext, name: &str, v: Dynamic| -> Result<(), Fail> {
-            let (spec, key) = known(name)?;
-            let v = value(spec, &key, &v)?;
-            set(&c, key, v, c.origin(&nc));
-            Ok(())
+            sysctl(&c, name, &v, c.origin(&nc))
         },
     );
     let c = ctx.clone();

@@ -74,19 +74,23 @@ fn set(ctx: &Ctx, name: &str, value: u32, at: &At) -> Result<(), Fail> {
     Ok(())
 }
 
+/// `timeouts(tcp, tcpfin, udp)`.
+pub(crate) fn timeouts(ctx: &Ctx, values: [INT; 3], at: At) -> Result<(), Fail> {
+    // As with `ipvsadm --set`, 0 leaves a timeout unchanged.
+    for (name, v) in KEYS.into_iter().zip(values) {
+        if v != 0 {
+            set(ctx, name, seconds(name, v)?, &at)?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     let c = ctx.clone();
     engine.register_fn(
         "timeouts",
         move |nc: NativeCallContext, tcp: INT, tcpfin: INT, udp: INT| -> Result<(), Fail> {
-            let at = c.origin(&nc);
-            // As with `ipvsadm --set`, 0 leaves a timeout unchanged.
-            for (name, v) in KEYS.into_iter().zip([tcp, tcpfin, udp]) {
-                if v != 0 {
-                    set(&c, name, seconds(name, v)?, &at)?;
-                }
-            }
-            Ok(())
+            timeouts(&c, [tcp, tcpfin, udp], c.origin(&nc))
         },
     );
     let c = ctx.clone();

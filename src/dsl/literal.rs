@@ -13,12 +13,15 @@
 
 use super::check::{self, CheckDraft};
 use super::daemon;
+use super::method::ArgValue;
 use super::real_server;
 use super::service;
+use super::state::At;
 use super::state::{Ctx, DaemonHandle, Mode, RealServerHandle, ServiceHandle};
 use super::{address, sysctl, timeouts};
-use crate::model::{CheckKind, Protocol};
+use crate::model::{CheckKind, Origin, Protocol};
 use rhai::{Array, Dynamic, FLOAT, INT, ImmutableString};
+use std::{borrow::Cow, sync::Arc};
 
 /// Nesting a statement may reach: one level per call of a chain, `NESTING` per
 /// call's arguments or list. rhai counts its parser's recursion against
@@ -106,9 +109,10 @@ pub(crate) fn evaluate(ctx: &Ctx, name: &str, text: &str) -> bool {
     }
     let mut e = Evaluator {
         ctx,
-        name,
+        name: ctx.sources().intern(name),
         lex: Lexer::new(text),
         vars: Vec::new(),
+        stack: Vec::new(),
     };
     e.script().is_some()
 }
@@ -117,7 +121,7 @@ pub(crate) fn evaluate(ctx: &Ctx, name: &str, text: &str) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 enum Token<'a> {
     Ident(&'a str),
-    Str(String),
+    Str(Cow<'a, str>),
     Int(INT),
     Float(FLOAT),
     Punct(u8),
@@ -216,7 +220,10 @@ impl<'a> Lexer<'a> {
             }
             [c, ..] if c.is_ascii_digit() => self.number()?,
             [b'"', ..] => self.string()?,
-            [c @ (b'(' | b')' | b'[' | b']' | b',' | b';' | b'.' | b'='), ..] => {
+            [
+                c @ (b'(' | b')' | b'[' | b']' | b',' | b';' | b'.' | b'='),
+                ..,
+            ] => {
                 self.skip(1);
                 Token::Punct(c)
             }
@@ -238,7 +245,9 @@ impl<'a> Lexer<'a> {
             [b'.', c, ..] if c.is_ascii_digit() => (whole + 1 + digits(&b[whole + 1..]), true),
             _ => (whole, false),
         };
-        if b.get(len).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.') {
+        if b.get(len)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.')
+        {
             return None;
         }
         let text = &self.text[self.at..self.at + len];
@@ -253,8 +262,16 @@ impl<'a> Lexer<'a> {
     /// A string on one line, with the escapes `lvsh save` writes (`\"`, `\\`,
     /// `\n`, `\t`, `\r`, `\u001B`).
     fn string(&mut self) -> Option<Token<'a>> {
+        let body = &self.text[self.at + 1..];
+        let end = body.find(['"', '\\', '\n', '\r'])?;
+        if body.as_bytes()[end] == b'"' {
+            let text = &body[..end];
+            self.at += end + 2;
+            self.column += text.chars().count() + 2;
+            return Some(Token::Str(Cow::Borrowed(text)));
+        }
         let mut out = String::new();
-        let mut chars = self.text[self.at + 1..].char_indices();
+        let mut chars = body.char_indices();
         let mut columns = 1;
         loop {
             let (i, c) = chars.next()?;
@@ -263,7 +280,7 @@ impl<'a> Lexer<'a> {
                 '"' => {
                     self.at += 1 + i + 1;
                     self.column += columns;
-                    return Some(Token::Str(out));
+                    return Some(Token::Str(Cow::Owned(out)));
                 }
                 '\\' => {
                     let (_, e) = chars.next()?;
@@ -292,12 +309,88 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// A value of the script, as the types rhai would see: `Str` is rhai's string,
+/// `List` its array.
+#[derive(Debug, Clone)]
+enum Val<'a> {
+    Str(Cow<'a, str>),
+    Int(INT),
+    Float(FLOAT),
+    List(Vec<Val<'a>>),
+    Service(ServiceHandle),
+    Server(RealServerHandle),
+    Daemon(DaemonHandle),
+    Check(Box<CheckDraft>),
+    Unit,
+}
+
+impl ArgValue for Val<'_> {
+    fn int(&self) -> Option<INT> {
+        match self {
+            Val::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    fn float(&self) -> Option<FLOAT> {
+        match self {
+            Val::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn array(&self) -> Option<Array> {
+        match self {
+            Val::List(items) => Some(items.iter().map(ArgValue::dynamic).collect()),
+            _ => None,
+        }
+    }
+
+    fn check(&self) -> Option<CheckDraft> {
+        match self {
+            Val::Check(c) => Some((**c).clone()),
+            _ => None,
+        }
+    }
+
+    fn server(&self) -> Option<RealServerHandle> {
+        match self {
+            Val::Server(h) => Some(h.clone()),
+            _ => None,
+        }
+    }
+
+    fn dynamic(&self) -> Dynamic {
+        match self {
+            Val::Str(s) => Dynamic::from(ImmutableString::from(s.as_ref())),
+            Val::Int(n) => Dynamic::from(*n),
+            Val::Float(f) => Dynamic::from(*f),
+            Val::List(_) => Dynamic::from(self.array().unwrap_or_default()),
+            Val::Service(h) => Dynamic::from(h.clone()),
+            Val::Server(h) => Dynamic::from(h.clone()),
+            Val::Daemon(h) => Dynamic::from(h.clone()),
+            Val::Check(c) => Dynamic::from((**c).clone()),
+            Val::Unit => Dynamic::UNIT,
+        }
+    }
+}
+
 struct Evaluator<'a> {
     ctx: &'a Ctx,
-    name: &'a str,
+    /// The script's interned name, which every place shares.
+    name: Arc<str>,
     lex: Lexer<'a>,
     /// `let` bindings, the latest last (a later one shadows an earlier one).
-    vars: Vec<(&'a str, Dynamic)>,
+    vars: Vec<(&'a str, Val<'a>)>,
+    /// The arguments of the calls under way, innermost last.
+    stack: Vec<Val<'a>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -332,8 +425,8 @@ impl<'a> Evaluator<'a> {
         }
         self.lex.expect(b'=')?;
         let value = match self.lex.next()?.0 {
-            Token::Str(s) => Dynamic::from(ImmutableString::from(s)),
-            Token::Int(n) => Dynamic::from(n),
+            Token::Str(s) => Val::Str(s),
+            Token::Int(n) => Val::Int(n),
             _ => return None,
         };
         self.vars.push((name, value));
@@ -341,7 +434,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A value, then any chain of method calls on it.
-    fn expr(&mut self, depth: usize) -> Option<Dynamic> {
+    fn expr(&mut self, depth: usize) -> Option<Val<'a>> {
         let mut value = self.primary(depth)?;
         let mut depth = depth;
         while self.lex.peek()? == &Token::Punct(b'.') {
@@ -350,26 +443,28 @@ impl<'a> Evaluator<'a> {
             if depth > MAX_DEPTH {
                 return None;
             }
-            let (Token::Ident(method), line, column) = self.lex.next()? else {
+            let (Token::Ident(name), line, column) = self.lex.next()? else {
                 return None;
             };
-            let args = self.args(depth + NESTING)?;
-            value = self.method(value, method, &args, line, column)?;
+            let base = self.args(depth + NESTING)?;
+            let at = self.at(line, column);
+            value = method(self.ctx, value, name, &self.stack[base..], at)?;
+            self.stack.truncate(base);
         }
         Some(value)
     }
 
-    fn primary(&mut self, depth: usize) -> Option<Dynamic> {
+    fn primary(&mut self, depth: usize) -> Option<Val<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
         let (token, line, column) = self.lex.next()?;
         Some(match token {
-            Token::Str(s) => Dynamic::from(ImmutableString::from(s)),
-            Token::Int(n) => Dynamic::from(n),
-            Token::Float(f) => Dynamic::from(f),
+            Token::Str(s) => Val::Str(s),
+            Token::Int(n) => Val::Int(n),
+            Token::Float(f) => Val::Float(f),
             Token::Punct(b'[') => {
-                let mut list = Array::new();
+                let mut list = Vec::new();
                 if self.lex.peek()? == &Token::Punct(b']') {
                     self.lex.next();
                 } else {
@@ -385,11 +480,14 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 }
-                Dynamic::from(list)
+                Val::List(list)
             }
             Token::Ident(name) if self.lex.peek()? == &Token::Punct(b'(') => {
-                let args = self.args(depth + NESTING)?;
-                self.function(name, &args, line, column)?
+                let base = self.args(depth + NESTING)?;
+                let at = self.at(line, column);
+                let value = function(self.ctx, name, &self.stack[base..], at)?;
+                self.stack.truncate(base);
+                value
             }
             Token::Ident(name) => {
                 let (_, value) = self.vars.iter().rev().find(|(n, _)| *n == name)?;
@@ -399,128 +497,105 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// `(a, b, ..)`.
-    fn args(&mut self, depth: usize) -> Option<Vec<Dynamic>> {
+    /// The place of a call. Each call of a literal script is made once, so its
+    /// place is not looked up for sharing as rhai's calls' are (`Sources::at`).
+    fn at(&self, line: usize, column: usize) -> At {
+        At::of(Origin::at(self.name.clone(), line, column))
+    }
+
+    /// `(a, b, ..)`, onto the stack: where they start there.
+    fn args(&mut self, depth: usize) -> Option<usize> {
         self.lex.expect(b'(')?;
-        let mut args = Vec::new();
+        let base = self.stack.len();
         if self.lex.peek()? == &Token::Punct(b')') {
             self.lex.next();
-            return Some(args);
+            return Some(base);
         }
         loop {
-            args.push(self.expr(depth)?);
+            let value = self.expr(depth)?;
+            self.stack.push(value);
             match self.lex.next()?.0 {
                 Token::Punct(b',') => {}
-                Token::Punct(b')') => return Some(args),
+                Token::Punct(b')') => return Some(base),
                 _ => return None,
             }
         }
     }
+}
 
-    /// The shared place of a call at `line`, `column` of the script.
-    fn at(&self, line: usize, column: usize) -> super::state::At {
-        self.ctx.sources().at(self.name, line, column)
-    }
+/// A call of a function, as rhai would pick it by its arguments' types.
+fn function<'a>(ctx: &Ctx, name: &str, args: &[Val<'a>], at: At) -> Option<Val<'a>> {
+    Some(match (name, args) {
+        ("service", [Val::Str(addr), Val::Int(port)]) => {
+            Val::Service(service::service(ctx, addr, *port, None, at).ok()?)
+        }
+        ("service", [Val::Str(addr), Val::Int(port), Val::Str(proto)]) => {
+            Val::Service(service::service(ctx, addr, *port, Some(proto), at).ok()?)
+        }
+        ("mark", [Val::Int(n)]) => Val::Service(service::mark(ctx, *n, at).ok()?),
+        ("rs", [Val::Str(addr)]) => Val::Server(real_server::create(ctx, addr, None, at).ok()?),
+        ("rs", [Val::Str(addr), Val::Int(port)]) => {
+            Val::Server(real_server::create_with_port(ctx, addr, *port, at).ok()?)
+        }
+        ("sync_daemon", [Val::Str(state), Val::Str(ifname)]) => {
+            Val::Daemon(daemon::sync_daemon(ctx, state, ifname, at).ok()?)
+        }
+        ("tcp", []) => Val::Check(Box::new(CheckDraft::new(CheckKind::Tcp, at))),
+        ("http", [Val::Str(path)]) => Val::Check(Box::new(check::http(path, false, at).ok()?)),
+        ("https", [Val::Str(path)]) => Val::Check(Box::new(check::http(path, true, at).ok()?)),
+        ("udp", [payload]) => Val::Check(Box::new(check::udp(&payload.dynamic(), at).ok()?)),
+        ("exec", [Val::Str(program)]) => {
+            Val::Check(Box::new(check::exec(program, &Array::new(), at).ok()?))
+        }
+        ("exec", [Val::Str(program), list @ Val::List(_)]) => {
+            Val::Check(Box::new(check::exec(program, &list.array()?, at).ok()?))
+        }
+        ("sysctl", [Val::Str(key), value]) => {
+            sysctl::sysctl(ctx, key, &value.dynamic(), at).ok()?;
+            Val::Unit
+        }
+        ("timeouts", [Val::Int(tcp), Val::Int(fin), Val::Int(udp)]) => {
+            timeouts::timeouts(ctx, [*tcp, *fin, *udp], at).ok()?;
+            Val::Unit
+        }
+        ("address", [Val::Str(cidr), Val::Str(ifname)]) => {
+            address::address(ctx, cidr, ifname, at).ok()?;
+            Val::Unit
+        }
+        _ => return None,
+    })
+}
 
-    /// A call of a function, as rhai would pick it by its arguments' types.
-    fn function(
-        &mut self,
-        name: &str,
-        args: &[Dynamic],
-        line: usize,
-        column: usize,
-    ) -> Option<Dynamic> {
-        let ctx = self.ctx;
-        let at = self.at(line, column);
-        let str = |v: &Dynamic| v.read_lock::<ImmutableString>().map(|s| s.to_string());
-        let value = match (name, args) {
-            ("service", [addr, port]) => {
-                Dynamic::from(service::service(ctx, &str(addr)?, port.as_int().ok()?, None, at).ok()?)
-            }
-            ("service", [addr, port, proto]) => {
-                let proto = str(proto)?;
-                let h = service::service(ctx, &str(addr)?, port.as_int().ok()?, Some(&proto), at);
-                Dynamic::from(h.ok()?)
-            }
-            ("mark", [n]) => Dynamic::from(service::mark(ctx, n.as_int().ok()?, at).ok()?),
-            ("rs", [addr]) => {
-                Dynamic::from(real_server::create(ctx, &str(addr)?, None, at).ok()?)
-            }
-            ("rs", [addr, port]) => Dynamic::from(
-                real_server::create_with_port(ctx, &str(addr)?, port.as_int().ok()?, at).ok()?,
-            ),
-            ("sync_daemon", [state, ifname]) => Dynamic::from(
-                daemon::sync_daemon(ctx, &str(state)?, &str(ifname)?, at).ok()?,
-            ),
-            ("tcp", []) => Dynamic::from(CheckDraft::new(CheckKind::Tcp, at)),
-            ("http", [path]) => Dynamic::from(check::http(&str(path)?, false, at).ok()?),
-            ("https", [path]) => Dynamic::from(check::http(&str(path)?, true, at).ok()?),
-            ("udp", [payload]) => Dynamic::from(check::udp(payload, at).ok()?),
-            ("exec", [program]) => {
-                Dynamic::from(check::exec(&str(program)?, &Array::new(), at).ok()?)
-            }
-            ("exec", [program, args]) => {
-                let args = args.read_lock::<Array>()?.clone();
-                Dynamic::from(check::exec(&str(program)?, &args, at).ok()?)
-            }
-            ("sysctl", [key, value]) => {
-                sysctl::sysctl(ctx, &str(key)?, value, at).ok()?;
-                Dynamic::UNIT
-            }
-            ("timeouts", [tcp, fin, udp]) => {
-                let n = |v: &Dynamic| v.as_int().ok();
-                timeouts::timeouts(ctx, [n(tcp)?, n(fin)?, n(udp)?], at).ok()?;
-                Dynamic::UNIT
-            }
-            ("address", [cidr, ifname]) => {
-                address::address(ctx, &str(cidr)?, &str(ifname)?, at).ok()?;
-                Dynamic::UNIT
-            }
-            _ => return None,
-        };
-        Some(value)
+/// `value.name(args)`: a method of a handle or a check, as rhai would pick it.
+fn method<'a>(ctx: &Ctx, value: Val<'a>, name: &str, args: &[Val<'a>], at: At) -> Option<Val<'a>> {
+    match &value {
+        Val::Service(h) => match (name, args) {
+            ("tcp", []) => service::set_protocol(h, Protocol::Tcp, at),
+            ("udp", []) => service::set_protocol(h, Protocol::Udp, at),
+            ("sctp", []) => service::set_protocol(h, Protocol::Sctp, at),
+            ("rs", [Val::Server(rs)]) => service::attach(ctx, h, rs.clone(), at),
+            ("rs", [other]) => service::attach_any(ctx, h, other.dynamic(), at).ok()?,
+            _ => service::methods()
+                .call(&mut h.lock(), name, args, at)?
+                .ok()?,
+        },
+        Val::Server(h) => real_server::methods()
+            .call(&mut h.lock(), name, args, at)?
+            .ok()?,
+        Val::Daemon(h) => daemon::methods()
+            .call(&mut h.lock(), name, args, at)?
+            .ok()?,
+        // A check is a value: its methods change a copy, which is this one.
+        Val::Check(_) => {
+            let Val::Check(mut d) = value else {
+                unreachable!("matched")
+            };
+            check::methods().call(&mut d, name, args, at)?.ok()?;
+            return Some(Val::Check(d));
+        }
+        _ => return None,
     }
-
-    /// `value.name(args)`: a method of a handle, as rhai would pick it.
-    fn method(
-        &mut self,
-        value: Dynamic,
-        name: &str,
-        args: &[Dynamic],
-        line: usize,
-        column: usize,
-    ) -> Option<Dynamic> {
-        let ctx = self.ctx;
-        if let Some(h) = value.read_lock::<ServiceHandle>().map(|h| h.clone()) {
-            let at = self.at(line, column);
-            match (name, args) {
-                ("tcp", []) => service::set_protocol(&h, Protocol::Tcp, at),
-                ("udp", []) => service::set_protocol(&h, Protocol::Udp, at),
-                ("sctp", []) => service::set_protocol(&h, Protocol::Sctp, at),
-                ("rs", [rs]) => match rs.read_lock::<RealServerHandle>() {
-                    Some(rs) => service::attach(ctx, &h, rs.clone(), at),
-                    None => service::attach_any(ctx, &h, rs.clone(), at).ok()?,
-                },
-                _ => service::methods().call(&mut h.lock(), name, args, at)?.ok()?,
-            }
-            return Some(value);
-        }
-        if let Some(h) = value.read_lock::<RealServerHandle>().map(|h| h.clone()) {
-            let at = self.at(line, column);
-            real_server::methods().call(&mut h.lock(), name, args, at)?.ok()?;
-            return Some(value);
-        }
-        if let Some(h) = value.read_lock::<DaemonHandle>().map(|h| h.clone()) {
-            let at = self.at(line, column);
-            daemon::methods().call(&mut h.lock(), name, args, at)?.ok()?;
-            return Some(value);
-        }
-        // A check is a value: its methods change a copy.
-        let mut d = value.try_cast::<CheckDraft>()?;
-        let at = self.at(line, column);
-        check::methods().call(&mut d, name, args, at)?.ok()?;
-        Some(Dynamic::from(d))
-    }
+    Some(value)
 }
 
 #[cfg(test)]
@@ -570,7 +645,10 @@ mod tests {
     }
 
     pub(super) fn given_up(text: &str) {
-        assert!(by_literal(text).is_none(), "the literal evaluator took\n{text}");
+        assert!(
+            by_literal(text).is_none(),
+            "the literal evaluator took\n{text}"
+        );
     }
 
     /// The models of the example scripts, as `lvsh save` writes them.
@@ -617,27 +695,38 @@ mod tests {
             taken += usize::from(same(&text));
         }
         // Some are literal statements (a sanity check that this test tests).
-        assert!(paths.len() > 100 && taken > 10, "{taken} of {}", paths.len());
+        assert!(
+            paths.len() > 100 && taken > 10,
+            "{taken} of {}",
+            paths.len()
+        );
     }
 
     #[test]
     fn what_save_writes_is_taken_and_registers_what_rhai_does() {
         for (path, text) in saved_examples() {
-            assert!(same(&text), "{path}: the literal evaluator gave up on\n{text}");
+            assert!(
+                same(&text),
+                "{path}: the literal evaluator gave up on\n{text}"
+            );
         }
     }
 }
 
 #[cfg(test)]
 mod shapes {
-    use super::tests::{given_up, same, taken};
+    use super::tests::{given_up, taken};
 
     #[test]
     fn places_count_characters_tabs_and_lines_as_rhai_does() {
         taken("// a comment, then a tab\n\tservice(\"10.0.0.1\", 80)\t.rs(rs(\"10.1.0.1\"));");
-        taken("mark(7).vip(\"10.0.0.9\").comment(\"ünïcödé → here\").rs(rs(\"10.1.0.1\")); // é\nservice(\"10.0.0.1\", 80).scheduler(\"rr\")");
+        taken(
+            "mark(7).vip(\"10.0.0.9\").comment(\"ünïcödé → here\").rs(rs(\"10.1.0.1\")); // é\nservice(\"10.0.0.1\", 80).scheduler(\"rr\")",
+        );
         taken("\n\n   service(\"10.0.0.1\",80)\n  .\n  persist(\n300\n)\n  ;\n");
-        taken("service(\"2001:db8::1\", 443, \"udp\").rs(rs(\"2001:db8::11\", 8443).nat().weight(0));");
+        taken(
+            "service(\"2001:db8::1\", 443, \"udp\").rs(rs(\"2001:db8::11\", 8443).nat().weight(0));",
+        );
     }
 
     #[test]
@@ -738,7 +827,13 @@ mark(12).ipv4().tcp()"#,
         };
         let inner = |n: usize| format!("{service}.rs({}{});", rs(0), ".weight(2)".repeat(n));
         // Each list's items NESTING deeper.
-        let lists = |n: usize| format!("{service}.rs({}\"10.1.0.1\"{});", "[".repeat(n), "]".repeat(n));
+        let lists = |n: usize| {
+            format!(
+                "{service}.rs({}\"10.1.0.1\"{});",
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
         for (shape, deepest) in [
             (&bare as &dyn Fn(usize) -> String, MAX_DEPTH),
             (&servers, MAX_DEPTH - 2 * NESTING),

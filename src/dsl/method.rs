@@ -10,7 +10,7 @@
 use super::check::CheckDraft;
 use super::error::Fail;
 use super::state::{At, Ctx, Handle, RealServerHandle};
-use rhai::{Array, Dynamic, Engine, FLOAT, INT, ImmutableString, NativeCallContext, Variant};
+use rhai::{Array, Dynamic, Engine, FLOAT, INT, NativeCallContext, Variant};
 use std::sync::Arc;
 
 /// What a method does to the locked object, given the call's script position.
@@ -76,26 +76,34 @@ impl Arg for RealServerHandle {
     }
 }
 
+/// An argument of a call the literal evaluator makes (`literal.rs`), as the
+/// types rhai would see: each is `Some` only for a value of exactly that type.
+pub(crate) trait ArgValue {
+    fn int(&self) -> Option<INT>;
+    fn float(&self) -> Option<FLOAT>;
+    fn str(&self) -> Option<&str>;
+    fn array(&self) -> Option<Array>;
+    fn check(&self) -> Option<CheckDraft>;
+    fn server(&self) -> Option<RealServerHandle>;
+    /// Any value, for a method that takes any argument.
+    fn dynamic(&self) -> Dynamic;
+}
+
 impl<T> MethodFn<T> {
     /// Runs the body on `d` when `args` have the types it takes, exactly (what rhai
     /// requires of a method registered with those types); `None`, having done
     /// nothing, when they do not.
-    pub fn call(&self, d: &mut T, at: At, args: &[Dynamic]) -> Option<Result<(), Fail>> {
+    pub fn call(&self, d: &mut T, at: At, args: &[impl ArgValue]) -> Option<Result<(), Fail>> {
         Some(match (self, args) {
             (MethodFn::Unit(body), []) => body(d, at, ()),
-            (MethodFn::Int(body), [a]) => body(d, at, a.as_int().ok()?),
-            (MethodFn::Float(body), [a]) => body(d, at, a.as_float().ok()?),
-            (MethodFn::Str(body), [a]) => body(d, at, a.read_lock::<ImmutableString>()?.as_str()),
-            (MethodFn::StrInt(body), [a, n]) => {
-                let n = n.as_int().ok()?;
-                body(d, at, (a.read_lock::<ImmutableString>()?.as_str(), n))
-            }
-            (MethodFn::Array(body), [a]) => body(d, at, a.clone().try_cast::<Array>()?),
-            (MethodFn::Check(body), [a]) => body(d, at, a.clone().try_cast::<CheckDraft>()?),
-            (MethodFn::Server(body), [a]) => {
-                body(d, at, a.clone().try_cast::<RealServerHandle>()?)
-            }
-            (MethodFn::Any(body), [a]) => body(d, at, a.clone()),
+            (MethodFn::Int(body), [a]) => body(d, at, a.int()?),
+            (MethodFn::Float(body), [a]) => body(d, at, a.float()?),
+            (MethodFn::Str(body), [a]) => body(d, at, a.str()?),
+            (MethodFn::StrInt(body), [a, n]) => body(d, at, (a.str()?, n.int()?)),
+            (MethodFn::Array(body), [a]) => body(d, at, a.array()?),
+            (MethodFn::Check(body), [a]) => body(d, at, a.check()?),
+            (MethodFn::Server(body), [a]) => body(d, at, a.server()?),
+            (MethodFn::Any(body), [a]) => body(d, at, a.dynamic()),
             _ => return None,
         })
     }
@@ -116,8 +124,19 @@ impl<T: Clone + Send + Sync + 'static> Methods<T> {
     /// Runs on `d` the method called `name` that takes `args`, picked as rhai
     /// picks it (one taking their types, else one taking any argument); `None`
     /// when there is none.
-    pub fn call(&self, d: &mut T, name: &str, args: &[Dynamic], at: At) -> Option<Result<(), Fail>> {
-        let named = || self.0.iter().filter(move |(n, _)| *n == name).map(|(_, m)| m);
+    pub fn call(
+        &self,
+        d: &mut T,
+        name: &str,
+        args: &[impl ArgValue],
+        at: At,
+    ) -> Option<Result<(), Fail>> {
+        let named = || {
+            self.0
+                .iter()
+                .filter(move |(n, _)| *n == name)
+                .map(|(_, m)| m)
+        };
         let typed = named().filter(|m| !matches!(m, MethodFn::Any(_)));
         let any = named().filter(|m| matches!(m, MethodFn::Any(_)));
         typed.chain(any).find_map(|m| m.call(d, at.clone(), args))
@@ -173,11 +192,21 @@ fn value_method<T: Variant + Clone, A: ValueArg>(
 
 /// How a value method with an argument of this type (or none) is registered.
 trait ValueArg: Sized {
-    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, Self>);
+    fn register<T: Variant + Clone>(
+        engine: &mut Engine,
+        ctx: &Arc<Ctx>,
+        name: &str,
+        body: Body<T, Self>,
+    );
 }
 
 impl ValueArg for () {
-    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, ()>) {
+    fn register<T: Variant + Clone>(
+        engine: &mut Engine,
+        ctx: &Arc<Ctx>,
+        name: &str,
+        body: Body<T, ()>,
+    ) {
         let c = ctx.clone();
         engine.register_fn(
             name,
@@ -190,7 +219,12 @@ impl ValueArg for () {
 }
 
 impl<A: Arg> ValueArg for A {
-    fn register<T: Variant + Clone>(engine: &mut Engine, ctx: &Arc<Ctx>, name: &str, body: Body<T, A>) {
+    fn register<T: Variant + Clone>(
+        engine: &mut Engine,
+        ctx: &Arc<Ctx>,
+        name: &str,
+        body: Body<T, A>,
+    ) {
         let c = ctx.clone();
         engine.register_fn(
             name,
@@ -299,33 +333,25 @@ macro_rules! add_method {
     ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
         $table.add(
             $name,
-            super::method::MethodFn::<$t>::Unit(
-                |$d, $at, ()| $body,
-            ),
+            super::method::MethodFn::<$t>::Unit(|$d, $at, ()| $body),
         )
     };
     ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
         $table.add(
             $name,
-            super::method::MethodFn::<$t>::Str(
-                |$d, $at, $a| $body,
-            ),
+            super::method::MethodFn::<$t>::Str(|$d, $at, $a| $body),
         )
     };
     ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
         $table.add(
             $name,
-            super::method::MethodFn::<$t>::StrInt(
-                |$d, $at, ($a, $b)| $body,
-            ),
+            super::method::MethodFn::<$t>::StrInt(|$d, $at, ($a, $b)| $body),
         )
     };
     ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
         $table.add(
             $name,
-            <$ty as super::method::Arg>::wrap::<$t>(
-                |$d, $at, $a: $ty| $body,
-            ),
+            <$ty as super::method::Arg>::wrap::<$t>(|$d, $at, $a: $ty| $body),
         )
     };
 }

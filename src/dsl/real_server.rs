@@ -253,7 +253,6 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             create_with_port(&c, addr, port, c.origin(&nc))
         },
     );
-
 }
 
 #[cfg(test)]

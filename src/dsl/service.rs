@@ -553,15 +553,16 @@ pub(crate) fn methods() -> &'static Methods<ServiceDraft> {
             Ok(())
         });
         method!(m, "persist", |d, at, secs: INT| {
-            let secs = int_in(secs, 1, MAX_TIMEOUT as INT, "persistence timeout").map_err(|_| {
-                fail(
-                    format!("persistence timeout {secs} is out of range 1..{MAX_TIMEOUT}"),
-                    Some(
-                        "seconds, at most 31 days; leave `.persist()` out for no persistence"
-                            .to_string(),
-                    ),
-                )
-            })?;
+            let secs =
+                int_in(secs, 1, MAX_TIMEOUT as INT, "persistence timeout").map_err(|_| {
+                    fail(
+                        format!("persistence timeout {secs} is out of range 1..{MAX_TIMEOUT}"),
+                        Some(
+                            "seconds, at most 31 days; leave `.persist()` out for no persistence"
+                                .to_string(),
+                        ),
+                    )
+                })?;
             d.persistence.set(Some(secs as u32), at);
             Ok(())
         });

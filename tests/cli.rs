@@ -1635,3 +1635,39 @@ service("192.0.2.1", 80).rs(rs("10.0.0.1").dr().weight(param("weight")));
     write("more.toml", "weight = 6\n");
     assert_eq!(plan(&["--values", "more.toml"]), (false, "6".into()));
 }
+
+/// What `lvsh import` writes (the fixtures' expected scripts) is read by the
+/// evaluator of literal statements, not by rhai: `-v` says so. A loop is rhai's.
+#[test]
+fn imported_scripts_are_read_without_rhai() {
+    let dir = root().join("tests/fixtures/ipvsadm");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rhai") {
+            continue;
+        }
+        let out = Test::new()
+            .args(["-v", "--no-cache", "check", path.to_str().unwrap()])
+            .stderr_any()
+            .run();
+        assert!(
+            out.stderr.contains("; literal statements, without rhai"),
+            "{}: {}",
+            path.display(),
+            out.stderr
+        );
+        seen += 1;
+    }
+    assert!(seen >= 5, "{seen} scripts in {}", dir.display());
+    let out = Test::new()
+        .args(["-v", "--no-cache", "check", &script("generated")])
+        .stderr_any()
+        .run();
+    assert!(
+        out.stderr.contains("evaluated, without a cache (engine "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("literal statements"), "{}", out.stderr);
+}

@@ -598,46 +598,54 @@ fn method<'a>(ctx: &Ctx, value: Val<'a>, name: &str, args: &[Val<'a>], at: At) -
     Some(value)
 }
 
+/// What the literal evaluator and rhai make of `text` differ: `Err` with both,
+/// `Ok(false)` when the literal evaluator gave up, `Ok(true)` when both registered
+/// the same objects, every place included. For tests and the `literal` fuzz target.
+#[cfg(any(test, fuzzing))]
+pub fn compare_with_rhai(text: &str) -> Result<bool, String> {
+    use super::engine;
+    let ctx = || {
+        let ctx = Ctx::new(Mode::Script, Vec::new());
+        ctx.sources().insert("t.rhai", text);
+        ctx.set_main("t.rhai");
+        ctx
+    };
+    let fast = ctx();
+    if !evaluate(&fast, "t.rhai", text) {
+        return Ok(false);
+    }
+    let fast = format!("{:?}", *fast.registry());
+    let slow = ctx();
+    let engine = engine::build(&slow, engine::resolver(&slow, &[], None, None));
+    let ran = engine
+        .compile(text)
+        .map_err(|e| e.to_string())
+        .and_then(|mut ast| {
+            ast.set_source("t.rhai");
+            engine.run_ast(&ast).map_err(|e| e.to_string())
+        });
+    match ran {
+        Err(e) => Err(format!("rhai refuses what the literal evaluator took: {e}")),
+        Ok(()) => {
+            let slow = format!("{:?}", *slow.registry());
+            if fast == slow {
+                Ok(true)
+            } else {
+                Err(format!("literal: {fast}\nrhai:    {slow}"))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsl::engine;
     use std::path::Path;
-
-    fn ctx(name: &str, text: &str) -> std::sync::Arc<Ctx> {
-        let ctx = Ctx::new(Mode::Script, Vec::new());
-        ctx.sources().insert(name, text);
-        ctx.set_main(name);
-        ctx
-    }
-
-    /// What rhai's evaluation of `text` registered, every place included.
-    fn by_rhai(text: &str) -> Result<String, String> {
-        let ctx = ctx("t.rhai", text);
-        let engine = engine::build(&ctx, engine::resolver(&ctx, &[], None, None));
-        let mut ast = engine.compile(text).map_err(|e| e.to_string())?;
-        ast.set_source("t.rhai");
-        engine.run_ast(&ast).map_err(|e| e.to_string())?;
-        Ok(format!("{:?}", *ctx.registry()))
-    }
-
-    /// The same of the literal evaluator; `None` when it gives up.
-    pub(super) fn by_literal(text: &str) -> Option<String> {
-        let ctx = ctx("t.rhai", text);
-        evaluate(&ctx, "t.rhai", text).then(|| format!("{:?}", *ctx.registry()))
-    }
 
     /// The literal evaluator gives up or registers exactly what rhai does; true
     /// when it did not give up.
     pub(super) fn same(text: &str) -> bool {
-        let Some(fast) = by_literal(text) else {
-            return false;
-        };
-        match by_rhai(text) {
-            Ok(slow) => assert!(fast == slow, "{text}\nliteral: {fast}\nrhai:    {slow}"),
-            Err(e) => panic!("rhai refuses what the literal evaluator took: {e}\n{text}"),
-        }
-        true
+        compare_with_rhai(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
     pub(super) fn taken(text: &str) {
@@ -645,8 +653,9 @@ mod tests {
     }
 
     pub(super) fn given_up(text: &str) {
+        let ctx = Ctx::new(Mode::Script, Vec::new());
         assert!(
-            by_literal(text).is_none(),
+            !evaluate(&ctx, "t.rhai", text),
             "the literal evaluator took\n{text}"
         );
     }

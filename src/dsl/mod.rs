@@ -43,6 +43,8 @@ mod tests;
 pub use docs::FnDoc;
 pub use error::{Location, ScriptError};
 pub use inputs::{Input, Read};
+#[cfg(any(test, fuzzing))]
+pub use literal::compare_with_rhai;
 pub use recipe_doc::{EntryDoc, ParamDoc, RecipeDoc, doc_of_text, read_doc};
 pub use script_text::{MAX_SCRIPT_BYTES, read_script};
 pub use session::{Session, UNDO_DEPTH};
@@ -83,17 +85,20 @@ pub struct Evaluated {
 /// An evaluation's phases, for `-v`: building the engine, parsing the script,
 /// running it, and validating what it declared into a model. A script of literal
 /// statements is read and run in one pass without rhai (see `literal.rs`): all
-/// of it counts as parsing, with no engine.
+/// of it counts as parsing, with no engine (and `literal` says so).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     pub engine: std::time::Duration,
     pub parse: std::time::Duration,
     pub run: std::time::Duration,
     pub validate: std::time::Duration,
+    /// Read by the evaluator of literal statements, not by rhai.
+    pub literal: bool,
 }
 
 impl std::fmt::Display for Timings {
-    /// `engine 1.0 ms, parse 2.0 ms, run 3.0 ms, validate 4.0 ms`
+    /// `engine 1.0 ms, parse 2.0 ms, run 3.0 ms, validate 4.0 ms`, and for a
+    /// literal script `; literal statements, without rhai`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         write!(
@@ -103,7 +108,11 @@ impl std::fmt::Display for Timings {
             ms(self.parse),
             ms(self.run),
             ms(self.validate)
-        )
+        )?;
+        if self.literal {
+            f.write_str("; literal statements, without rhai")?;
+        }
+        Ok(())
     }
 }
 
@@ -192,6 +201,7 @@ pub fn evaluate_source(
         let ctx = fresh();
         if literal::evaluate(&ctx, name, source) {
             took(&mut timings.parse);
+            timings.literal = true;
             return finish(&ctx, Vec::new(), timings, took);
         }
     }

@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(script ipvsadm_import state_json ipvs_netlink nft_json)
+[ ${#targets[@]} -gt 0 ] || targets=(script literal ipvsadm_import state_json ipvs_netlink nft_json)
 
 # The nightly toolchain when there is one; without sanitizers cargo-fuzz needs no
 # nightly feature, so the default toolchain works too.

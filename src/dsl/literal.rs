@@ -187,9 +187,11 @@ impl<'a> Lexer<'a> {
                 }
                 // Doc comments (`///`, `//!`) mean something to rhai.
                 [b'/', b'/', b'/' | b'!', ..] => return None,
+                // rhai ends a comment at a carriage return too (which is not
+                // whitespace here).
                 [b'/', b'/', ..] => {
                     let rest = &self.text[self.at..];
-                    self.at += rest.find('\n').unwrap_or(rest.len());
+                    self.at += rest.find(['\n', '\r']).unwrap_or(rest.len());
                 }
                 _ => break,
             }
@@ -814,6 +816,9 @@ mark(12).ipv4().tcp()"#,
             "service(\"10.0.0.1\", 80) + 1;",
             "\"unterminated",
             "service(\"10.0.0.1\", 80).",
+            // Found by the `literal` fuzz target: rhai ends the comment at `\r`.
+            "//e._=v\r#\"dh\"\r",
+            "// x\rloop\n",
         ] {
             given_up(text);
         }

@@ -109,7 +109,7 @@ impl<T> MethodFn<T> {
     }
 }
 
-/// The builder methods of one handle type, by name.
+/// The builder methods of one type, by name.
 pub(crate) struct Methods<T>(Vec<(&'static str, MethodFn<T>)>);
 
 impl<T: Clone + Send + Sync + 'static> Methods<T> {

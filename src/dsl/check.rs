@@ -7,7 +7,7 @@
 //! (`c.port(8080)` for one server is a new check).
 
 use super::error::{Fail, fail};
-use super::method::Methods;
+use super::method::{Methods, method};
 use super::state::{At, Ctx};
 use super::values::{self, int_in, printable, type_name};
 use crate::model::validate::{
@@ -326,18 +326,11 @@ fn host_name(name: &str, what: &str) -> Result<String, Fail> {
     }
 }
 
-/// Adds a method to the table (see `method.rs`).
-macro_rules! method {
-    ($($t:tt)*) => {
-        super::method::add_method!(CheckDraft, $($t)*)
-    };
-}
-
 /// The methods of checks (see `method.rs`), made once.
 pub(crate) fn methods() -> &'static Methods<CheckDraft> {
     static METHODS: OnceLock<Methods<CheckDraft>> = OnceLock::new();
     METHODS.get_or_init(|| {
-        let mut m = Methods::new();
+        let mut m = Methods::<CheckDraft>::new();
         method!(m, "every", |d, at, s: INT| every(d, at, s as f64));
         method!(m, "every", |d, at, s: FLOAT| every(d, at, s));
         method!(m, "timeout", |d, at, s: INT| timeout(d, at, s as f64));

@@ -1,7 +1,7 @@
 //! `sync_daemon(role, interface)`: the SyncDaemon handle and its methods.
 
 use super::error::{Fail, fail};
-use super::method::Methods;
+use super::method::{Methods, method};
 use super::state::{At, Ctx, DaemonHandle, Handle, Traced};
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_IFNAME, MAX_SYNC_MAXLEN};
@@ -108,18 +108,11 @@ fn interface(name: &str) -> Result<String, Fail> {
     Ok(name.to_string())
 }
 
-/// Adds a method to the table (see `method.rs`).
-macro_rules! method {
-    ($($t:tt)*) => {
-        super::method::add_method!(DaemonDraft, $($t)*)
-    };
-}
-
 /// The SyncDaemon's builder methods (see `method.rs`), made once.
 pub(crate) fn methods() -> &'static Methods<DaemonDraft> {
     static METHODS: OnceLock<Methods<DaemonDraft>> = OnceLock::new();
     METHODS.get_or_init(|| {
-        let mut m = Methods::new();
+        let mut m = Methods::<DaemonDraft>::new();
         method!(m, "syncid", |d, at, id: INT| {
             d.syncid.set(int_in(id, 0, 255, "syncid")? as u8, at);
             Ok(())

@@ -40,41 +40,18 @@ pub(crate) trait Arg: Variant + Clone {
     fn wrap<T>(body: Body<T, Self>) -> MethodFn<T>;
 }
 
-impl Arg for INT {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Int(body)
-    }
+/// `impl Arg for TYPE` for each `TYPE => VARIANT`.
+macro_rules! args {
+    ($($ty:ty => $variant:ident),*) => {
+        $(impl Arg for $ty {
+            fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
+                MethodFn::$variant(body)
+            }
+        })*
+    };
 }
 
-impl Arg for FLOAT {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Float(body)
-    }
-}
-
-impl Arg for Dynamic {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Any(body)
-    }
-}
-
-impl Arg for Array {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Array(body)
-    }
-}
-
-impl Arg for CheckDraft {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Check(body)
-    }
-}
-
-impl Arg for RealServerHandle {
-    fn wrap<T>(body: Body<T, Self>) -> MethodFn<T> {
-        MethodFn::Server(body)
-    }
-}
+args!(INT => Int, FLOAT => Float, Dynamic => Any, Array => Array, CheckDraft => Check, RealServerHandle => Server);
 
 /// An argument of a call the literal evaluator makes (`literal.rs`), as the
 /// types rhai would see: each is `Some` only for a value of exactly that type.
@@ -166,74 +143,52 @@ impl<T: Variant + Clone> Methods<T> {
     pub fn register_values(&self, engine: &mut Engine, ctx: &Arc<Ctx>) {
         for (name, body) in &self.0 {
             match *body {
-                MethodFn::Unit(b) => value_method(engine, ctx, name, b),
-                MethodFn::Int(b) => value_method(engine, ctx, name, b),
-                MethodFn::Float(b) => value_method(engine, ctx, name, b),
+                MethodFn::Unit(b) => value_method0(engine, ctx, name, b),
+                MethodFn::Int(b) => value_method1(engine, ctx, name, b),
+                MethodFn::Float(b) => value_method1(engine, ctx, name, b),
                 MethodFn::Str(b) => value_method_str(engine, ctx, name, b),
                 MethodFn::StrInt(_) => unreachable!("no value type has a (string, int) method"),
-                MethodFn::Array(b) => value_method(engine, ctx, name, b),
-                MethodFn::Check(b) => value_method(engine, ctx, name, b),
-                MethodFn::Server(b) => value_method(engine, ctx, name, b),
-                MethodFn::Any(b) => value_method(engine, ctx, name, b),
+                MethodFn::Array(b) => value_method1(engine, ctx, name, b),
+                MethodFn::Check(b) => value_method1(engine, ctx, name, b),
+                MethodFn::Server(b) => value_method1(engine, ctx, name, b),
+                MethodFn::Any(b) => value_method1(engine, ctx, name, b),
             }
         }
     }
 }
 
-/// `name(T, A) -> T` (`name(T) -> T` for `A = ()`).
-fn value_method<T: Variant + Clone, A: ValueArg>(
+/// `name(T) -> T`.
+fn value_method0<T: Variant + Clone>(
+    engine: &mut Engine,
+    ctx: &Arc<Ctx>,
+    name: &str,
+    body: Body<T, ()>,
+) {
+    let c = ctx.clone();
+    engine.register_fn(
+        name,
+        move |nc: NativeCallContext, mut d: T| -> Result<T, Fail> {
+            body(&mut d, c.origin(&nc), ())?;
+            Ok(d)
+        },
+    );
+}
+
+/// `name(T, A) -> T`.
+fn value_method1<T: Variant + Clone, A: Variant + Clone>(
     engine: &mut Engine,
     ctx: &Arc<Ctx>,
     name: &str,
     body: Body<T, A>,
 ) {
-    A::register(engine, ctx, name, body);
-}
-
-/// How a value method with an argument of this type (or none) is registered.
-trait ValueArg: Sized {
-    fn register<T: Variant + Clone>(
-        engine: &mut Engine,
-        ctx: &Arc<Ctx>,
-        name: &str,
-        body: Body<T, Self>,
+    let c = ctx.clone();
+    engine.register_fn(
+        name,
+        move |nc: NativeCallContext, mut d: T, a: A| -> Result<T, Fail> {
+            body(&mut d, c.origin(&nc), a)?;
+            Ok(d)
+        },
     );
-}
-
-impl ValueArg for () {
-    fn register<T: Variant + Clone>(
-        engine: &mut Engine,
-        ctx: &Arc<Ctx>,
-        name: &str,
-        body: Body<T, ()>,
-    ) {
-        let c = ctx.clone();
-        engine.register_fn(
-            name,
-            move |nc: NativeCallContext, mut d: T| -> Result<T, Fail> {
-                body(&mut d, c.origin(&nc), ())?;
-                Ok(d)
-            },
-        );
-    }
-}
-
-impl<A: Arg> ValueArg for A {
-    fn register<T: Variant + Clone>(
-        engine: &mut Engine,
-        ctx: &Arc<Ctx>,
-        name: &str,
-        body: Body<T, A>,
-    ) {
-        let c = ctx.clone();
-        engine.register_fn(
-            name,
-            move |nc: NativeCallContext, mut d: T, a: A| -> Result<T, Fail> {
-                body(&mut d, c.origin(&nc), a)?;
-                Ok(d)
-            },
-        );
-    }
 }
 
 /// `name(T, string) -> T`.
@@ -325,35 +280,29 @@ fn method_str_int<T: Clone + Send + Sync + 'static>(
     );
 }
 
-/// Adds a method of the type `$t` to a table: `body` changes the object, with `$at`
-/// the call's script position (see [`Methods`] for what rhai's call returns). A
-/// body that records no position names it `_`; the compiler flags one that
-/// forgets it.
-macro_rules! add_method {
-    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
+/// Adds a method to a table (`Methods<T>`, which says the type): `body` changes
+/// the object, with `$at` the call's script position (see [`Methods`] for what
+/// rhai's call returns). A body that records no position names it `_`; the
+/// compiler flags one that forgets it.
+macro_rules! method {
+    ($table:expr, $name:literal, |$d:ident, $at:pat_param| $body:expr) => {
+        $table.add($name, super::method::MethodFn::Unit(|$d, $at, ()| $body))
+    };
+    ($table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
+        $table.add($name, super::method::MethodFn::Str(|$d, $at, $a| $body))
+    };
+    ($table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
         $table.add(
             $name,
-            super::method::MethodFn::<$t>::Unit(|$d, $at, ()| $body),
+            super::method::MethodFn::StrInt(|$d, $at, ($a, $b)| $body),
         )
     };
-    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str| $body:expr) => {
+    ($table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
         $table.add(
             $name,
-            super::method::MethodFn::<$t>::Str(|$d, $at, $a| $body),
-        )
-    };
-    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : &str, $b:ident : INT| $body:expr) => {
-        $table.add(
-            $name,
-            super::method::MethodFn::<$t>::StrInt(|$d, $at, ($a, $b)| $body),
-        )
-    };
-    ($t:ty, $table:expr, $name:literal, |$d:ident, $at:pat_param, $a:ident : $ty:ty| $body:expr) => {
-        $table.add(
-            $name,
-            <$ty as super::method::Arg>::wrap::<$t>(|$d, $at, $a: $ty| $body),
+            <$ty as super::method::Arg>::wrap(|$d, $at, $a: $ty| $body),
         )
     };
 }
 
-pub(crate) use add_method;
+pub(crate) use method;

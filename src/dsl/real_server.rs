@@ -2,7 +2,7 @@
 
 use super::check::CheckDraft;
 use super::error::{Fail, fail};
-use super::method::Methods;
+use super::method::{Methods, method};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, Traced};
 use super::values::{self, int_in};
 use crate::model::validate::{MAX_SLOW_START, MAX_THRESHOLD, MAX_WEIGHT};
@@ -153,18 +153,11 @@ fn tunnel(kind: &str, port: Option<INT>) -> Result<Forward, Fail> {
     })
 }
 
-/// Adds a method to the table (see `method.rs`).
-macro_rules! method {
-    ($($t:tt)*) => {
-        super::method::add_method!(RealServerDraft, $($t)*)
-    };
-}
-
 /// The RealServer's builder methods (see `method.rs`), made once.
 pub(crate) fn methods() -> &'static Methods<RealServerDraft> {
     static METHODS: OnceLock<Methods<RealServerDraft>> = OnceLock::new();
     METHODS.get_or_init(|| {
-        let mut m = Methods::new();
+        let mut m = Methods::<RealServerDraft>::new();
         method!(m, "dr", |d, at| {
             d.forward.set(Forward::Route, at);
             Ok(())

@@ -2,7 +2,7 @@
 
 use super::check::CheckDraft;
 use super::error::{Fail, fail};
-use super::method::Methods;
+use super::method::{Methods, method};
 use super::real_server::{self, RealServerDraft};
 use super::state::{At, Ctx, Handle, Mode, RealServerHandle, ServiceHandle, Traced};
 use super::values::{self, int_in, type_name};
@@ -517,18 +517,11 @@ pub(crate) fn attach_any(ctx: &Ctx, h: &ServiceHandle, v: Dynamic, at: At) -> Re
     Ok(())
 }
 
-/// Adds a method to the table (see `method.rs`).
-macro_rules! method {
-    ($($t:tt)*) => {
-        super::method::add_method!(ServiceDraft, $($t)*)
-    };
-}
-
 /// The Service's builder methods (see `method.rs`), made once.
 pub(crate) fn methods() -> &'static Methods<ServiceDraft> {
     static METHODS: OnceLock<Methods<ServiceDraft>> = OnceLock::new();
     METHODS.get_or_init(|| {
-        let mut m = Methods::new();
+        let mut m = Methods::<ServiceDraft>::new();
         method!(m, "protocols", |d, at, list: Array| {
             d.mark_only("protocols")?;
             let mut set = BTreeSet::new();

@@ -96,13 +96,7 @@ impl Content {
 
 fn tables() -> Vec<(String, Table)> {
     let dir = root().join("tests/bad_inputs");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/bad_inputs exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
+    support::files(&dir, "toml")
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();

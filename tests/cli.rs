@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{Test, root};
+use support::{Test, files, root};
 
 const SCRIPTS: &[&str] = &[
     "ppc",
@@ -21,13 +21,10 @@ fn script(name: &str) -> String {
 
 #[test]
 fn every_script_in_the_scripts_folder_is_tested() {
-    let mut found: Vec<String> = std::fs::read_dir(root().join("scripts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+    let found: Vec<String> = files(&root().join("scripts"), "rhai")
+        .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    found.sort();
     let mut listed: Vec<String> = SCRIPTS.iter().map(|s| s.to_string()).collect();
     listed.sort();
     assert_eq!(found, listed, "add new scripts to SCRIPTS in tests/cli.rs");
@@ -358,11 +355,7 @@ fn set_with_a_name_the_script_never_reads_is_an_error() {
 fn invalid_scripts_fail_with_a_pointed_diagnostic() {
     let dir = root().join("tests/invalid");
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|x| x != "rhai") {
-            continue;
-        }
+    for path in files(&dir, "rhai") {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let rel = format!("tests/invalid/{name}.rhai");
         Test::new()
@@ -421,11 +414,7 @@ fn import_then_emit_matches_what_the_kernel_saved() {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = root().join("tests/fixtures/ipvsadm");
     let mut n = 0;
-    for entry in std::fs::read_dir(&fixtures).unwrap() {
-        let rules = entry.unwrap().path();
-        if rules.extension().is_none_or(|x| x != "rules") {
-            continue;
-        }
+    for rules in files(&fixtures, "rules") {
         let saved = std::fs::read_to_string(rules.with_extension("saved")).unwrap();
         let script = Test::new()
             .args(["import", rules.to_str().unwrap()])
@@ -1642,11 +1631,7 @@ service("192.0.2.1", 80).rs(rs("10.0.0.1").dr().weight(param("weight")));
 fn imported_scripts_are_read_without_rhai() {
     let dir = root().join("tests/fixtures/ipvsadm");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rhai") {
-            continue;
-        }
+    for path in files(&dir, "rhai") {
         let out = Test::new()
             .args(["-v", "--no-cache", "check", path.to_str().unwrap()])
             .stderr_any()

@@ -5,6 +5,7 @@
 //! `find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum`.
 
 use super::RecipesError;
+use crate::hex::lower_hex as hex;
 use sha2::{Digest, Sha256};
 use std::{
     fmt::Write as _,
@@ -136,8 +137,6 @@ impl Diff {
         out
     }
 }
-
-use crate::hex::lower_hex as hex;
 
 fn unhex(s: &str) -> Option<[u8; 32]> {
     if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {

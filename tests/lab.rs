@@ -74,6 +74,7 @@ scenarios! {
     lvsh_nft_flush,
     lvsh_pcc,
     lvsh_pfmc,
+    lvsh_read_many,
     lvsh_recipes_sites,
     lvsh_ppc,
     lvsh_repl_apply,

@@ -1,14 +1,20 @@
 //! The generic-netlink socket to the kernel's IPVS family.
 //!
-//! Writes are batched: many requests per `sendmsg`, each with NLM_F_ACK and its own
-//! sequence number. The kernel handles the whole batch inside that `sendmsg`, queueing
-//! one ACK per request, and goes on after a failed one; so every ACK must fit in the
-//! socket's receive buffer (else the kernel drops them and reports ENOBUFS) and each
-//! answer is matched to its request by sequence number.
+//! Writes are batched: many requests per `sendmsg`, each with its own sequence
+//! number. The kernel handles the whole batch inside that `sendmsg`, in order, and
+//! goes on after a failed request. It answers every failed request (an error with
+//! its sequence number, even unasked), so only the batch's last request asks for an
+//! ACK (NLM_F_ACK): when that arrives every earlier answer has, and a request with
+//! no answer succeeded. That spares the kernel an answer to build and queue and us
+//! a receive per successful request. The answers must fit in the socket's receive
+//! buffer (else the kernel drops them and reports ENOBUFS, and the write is an
+//! error that makes the caller re-read the state).
 //!
 //! Reads are dumps, one at a time: a socket runs one dump at a time (a second dump
 //! request while one is in progress is refused with EBUSY), and the kernel only
-//! continues a dump when we read.
+//! continues a dump when we read. A service's destinations take a dump of their own,
+//! so a read of many services spreads those dumps over a few sockets, one thread
+//! each, where there are CPUs to run them: the dumps are the read's whole cost.
 
 use super::Error;
 use super::batch::Units;
@@ -32,7 +38,15 @@ use neli::{
     socket::NlSocket,
     utils::Groups,
 };
-use std::{collections::BTreeSet, fs::File, io, os::fd::AsRawFd, path::Path, time::Duration};
+use std::{
+    collections::BTreeSet,
+    fs::File,
+    io,
+    os::fd::AsRawFd,
+    path::Path,
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    time::Duration,
+};
 
 /// Bytes of requests per `sendmsg`.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -48,12 +62,19 @@ const ACK_COST: usize = 1024;
 const RX_LEN: usize = 64 * 1024;
 /// No kernel answer takes this long; a hang is reported instead of waited out.
 const RECV_TIMEOUT: Duration = Duration::from_secs(60);
+/// Services to read before a read uses more than one socket: below it, starting a
+/// thread and a socket costs about what the dumps it takes over do.
+const PARALLEL_DUMPS_MIN: usize = 64;
+/// Sockets one read uses at most.
+const DUMP_SOCKETS_MAX: usize = 4;
 
 type CmdTable<'a> = Table<'a, { IPVS_CMD_ATTR_MAX as usize + 1 }>;
 
 /// A socket to IPVS in one network namespace.
 pub struct Netlink {
     sock: NlSocket,
+    /// Where further sockets of this one are opened.
+    netns: Option<String>,
     family: u16,
     seq: u32,
     tx: Encoder,
@@ -72,6 +93,7 @@ impl Netlink {
         };
         let mut nl = Netlink {
             sock,
+            netns: netns.map(str::to_string),
             family: 0,
             seq: 0,
             tx: Encoder::with_capacity(BATCH_BYTES + 4096),
@@ -167,20 +189,19 @@ impl Netlink {
         &mut self,
         known: impl Fn(&ServiceKey) -> Option<&'a Dests>,
     ) -> Result<Balancer, Error> {
+        let services = self.services()?;
+        let keys: Vec<ServiceKey> = services
+            .iter()
+            .map(|s| s.key)
+            .filter(|k| known(k).is_none())
+            .collect();
+        let mut read = self.dests_of(&keys)?.into_iter();
         let mut b = Balancer::default();
-        for mut s in self.services()? {
-            match known(&s.key) {
-                Some(dests) => s.dests = dests.clone(),
-                None => {
-                    // The kernel lists a service's destinations newest first; sorted,
-                    // each insert is an append.
-                    let mut dests = self.dests(&s.key)?;
-                    dests.sort_by_key(|d| d.key);
-                    for d in dests {
-                        s.dests.insert(d.key, d);
-                    }
-                }
-            }
+        for mut s in services {
+            s.dests = match known(&s.key) {
+                Some(dests) => dests.clone(),
+                None => read.next().expect("one answer per service asked"),
+            };
             b.services.insert(s.key, s);
         }
         b.timeouts = self.timeouts()?;
@@ -188,6 +209,78 @@ impl Netlink {
             b.daemons.insert(d.state, d);
         }
         Ok(b)
+    }
+
+    /// The destinations of one service as the model keeps them. The kernel lists
+    /// them newest first; sorted, each insert is an append.
+    fn sorted_dests(&mut self, key: &ServiceKey) -> Result<Dests, Error> {
+        let mut read = self.dests(key)?;
+        read.sort_by_key(|d| d.key);
+        let mut dests = Dests::new();
+        for d in read {
+            dests.insert(d.key, d);
+        }
+        Ok(dests)
+    }
+
+    /// The destinations of each of `keys`, in order: over this socket alone, or over
+    /// [`dump_sockets`] of them, each thread taking the next service not yet taken.
+    /// The error returned is that of the first service (in `keys`' order) that failed
+    /// among those read; the threads stop taking services after a failure.
+    fn dests_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Dests>, Error> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let sockets = dump_sockets(keys.len(), cpus);
+        if sockets <= 1 {
+            return keys.iter().map(|k| self.sorted_dests(k)).collect();
+        }
+        let mut others = (1..sockets)
+            .map(|_| self.sibling())
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let take = |nl: &mut Netlink| {
+            let mut got = vec![];
+            while !failed.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(key) = keys.get(i) else { break };
+                let r = nl.sorted_dests(key);
+                failed.fetch_or(r.is_err(), Ordering::Relaxed);
+                got.push((i, r));
+            }
+            got
+        };
+        let mut answers: Vec<(usize, Result<Dests, Error>)> = std::thread::scope(|s| {
+            let threads: Vec<_> = others.iter_mut().map(|nl| s.spawn(|| take(nl))).collect();
+            let mut all = take(self);
+            for t in threads {
+                all.extend(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            all
+        });
+        answers.sort_unstable_by_key(|(i, _)| *i);
+        answers.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Another socket to IPVS in the same namespace, for dumps only.
+    fn sibling(&self) -> Result<Netlink, Error> {
+        let sock = match &self.netns {
+            None => socket()?,
+            Some(name) => in_netns(name, socket)?,
+        };
+        set_recv_timeout(sock.as_raw_fd(), RECV_TIMEOUT)
+            .map_err(|e| io_error("set the receive timeout", e))?;
+        // Best effort, as for the first socket: without it an error has no text.
+        let _ = sock.enable_ext_ack(true);
+        Ok(Netlink {
+            sock,
+            netns: self.netns.clone(),
+            family: self.family,
+            seq: 0,
+            tx: Encoder::with_capacity(4096),
+            rx: vec![0; RX_LEN],
+            max_batch: 1,
+            fault: Fault::default(),
+        })
     }
 
     /// Sends `ops` in batches that never split a unit (see [`super::batch`]); one
@@ -212,6 +305,8 @@ impl Netlink {
             let mut units = Units::default();
             // Requests refused before sending (too long to encode), by batch index.
             let mut unsent: Vec<(usize, KernelError)> = vec![];
+            // Where each request encoded in this batch starts: (batch index, byte).
+            let mut starts: Vec<(usize, usize)> = vec![];
             // The last place this batch may end: a request that starts a unit, with
             // the bytes encoded before it.
             let mut cut = (first, 0);
@@ -231,6 +326,7 @@ impl Netlink {
                     }
                     break;
                 }
+                let at = self.tx.len();
                 if let Err(e) = encode_op(
                     &mut self.tx,
                     self.family,
@@ -245,38 +341,42 @@ impl Netlink {
                             message: format!("{} cannot be sent: {e}", op_cmd(&ops[next]).name()),
                         },
                     ));
+                } else {
+                    starts.push((n, at));
                 }
                 next += 1;
             }
             unsent.retain(|(n, _)| *n < next - first);
+            starts.retain(|(n, _)| *n < next - first);
+            // The request whose ACK ends the batch's answers.
+            let last = starts.last().map(|&(n, at)| {
+                self.tx.add_flags(at, NLM_F_ACK);
+                n
+            });
             self.seq = base.wrapping_add((next - first - 1) as u32);
             let batch = &ops[first..next];
             let mut slots: Vec<Option<Result<(), KernelError>>> = vec![None; batch.len()];
             for (n, e) in unsent {
                 slots[n] = Some(Err(e));
             }
-            let mut left = slots.iter().filter(|s| s.is_none()).count();
-            if left > 0 {
+            if let Some(last) = last {
                 self.send()?;
-            }
-            receive(&self.sock, &mut self.rx, |seq, a| {
-                let k = seq.wrapping_sub(base) as usize;
-                if let (Some(slot), Answer::Ack { errno, text }) = (slots.get_mut(k), a) {
-                    if slot.is_none() {
-                        left -= 1;
+                receive(&self.sock, &mut self.rx, |seq, a| {
+                    let k = seq.wrapping_sub(base) as usize;
+                    match (slots.get_mut(k), a) {
+                        (Some(slot), Answer::Ack { errno, text }) => {
+                            *slot = Some(match errno {
+                                0 => Ok(()),
+                                e => Err(op_error(&batch[k], e, text)),
+                            });
+                            Ok(k == last)
+                        }
+                        _ => Ok(false),
                     }
-                    *slot = Some(match errno {
-                        0 => Ok(()),
-                        e => Err(op_error(&batch[k], e, text)),
-                    });
-                }
-                Ok(left == 0)
-            })?;
-            results.extend(
-                slots
-                    .into_iter()
-                    .map(|r| r.expect("every request was answered")),
-            );
+                })?;
+            }
+            // Unanswered before the last request's ACK: succeeded.
+            results.extend(slots.into_iter().map(|r| r.unwrap_or(Ok(()))));
             done += 1;
             self.fault.after_batch(done)?;
         }
@@ -531,6 +631,16 @@ impl Ipvs for Netlink {
     }
 }
 
+/// How many sockets read the destinations of `services` services with `cpus` CPUs:
+/// one per CPU up to [`DUMP_SOCKETS_MAX`], and one for a small read.
+fn dump_sockets(services: usize, cpus: usize) -> usize {
+    if services < PARALLEL_DUMPS_MIN {
+        1
+    } else {
+        cpus.clamp(1, DUMP_SOCKETS_MAX)
+    }
+}
+
 /// Reads datagrams and hands every answer to `f` with its sequence number until `f`
 /// says it has seen the last one it waits for.
 fn receive(
@@ -716,6 +826,17 @@ mod tests {
         let nest = entry(e.bytes(), IPVS_CMD_ATTR_DEST).unwrap().unwrap();
         assert_eq!(decode_dest(nest, Family::Inet).unwrap(), d);
         assert_eq!(entry(e.bytes(), IPVS_CMD_ATTR_SERVICE).unwrap(), None);
+    }
+
+    #[test]
+    fn large_reads_use_a_socket_per_cpu_up_to_four() {
+        assert_eq!(dump_sockets(0, 8), 1);
+        assert_eq!(dump_sockets(PARALLEL_DUMPS_MIN - 1, 8), 1);
+        assert_eq!(dump_sockets(PARALLEL_DUMPS_MIN, 1), 1);
+        assert_eq!(dump_sockets(PARALLEL_DUMPS_MIN, 2), 2);
+        assert_eq!(dump_sockets(2_000, 3), 3);
+        assert_eq!(dump_sockets(2_000, 64), DUMP_SOCKETS_MAX);
+        assert_eq!(dump_sockets(2_000, 0), 1);
     }
 
     #[test]

@@ -64,11 +64,13 @@ pub fn request(
     e.end(m);
 }
 
-/// Appends the request for `op`, asking for an ACK. A request too long for netlink's
-/// length fields is an error and leaves the encoder as it was.
+/// Appends the request for `op`, without asking for an ACK: the kernel answers a
+/// failed request anyway, and a batch asks for one on its last request only
+/// ([`Encoder::add_flags`]), whose answer comes after every earlier one. A request
+/// too long for netlink's length fields is an error and leaves the encoder as it was.
 pub fn encode_op(e: &mut Encoder, family: u16, seq: u32, op: &IpvsOp) -> Result<(), TooLong> {
     let start = e.len();
-    request(e, family, NLM_F_ACK, seq, op_cmd(op), |e| match op {
+    request(e, family, 0, seq, op_cmd(op), |e| match op {
         IpvsOp::AddService(s) | IpvsOp::EditService(s) => encode_service(e, s),
         IpvsOp::DelService(k) => encode_service_key(e, k),
         IpvsOp::AddDest(k, d) | IpvsOp::EditDest(k, d) => {
@@ -212,6 +214,9 @@ mod tests {
         s.persistence = Some(1200);
         let mut e = Encoder::new();
         encode_op(&mut e, 0x24, 1, &IpvsOp::AddService(s)).unwrap();
+        // Sent alone, it was the batch's last request: the one that asks for an ACK.
+        assert_eq!(&e.bytes()[6..8], [1, 0], "NLM_F_REQUEST only");
+        e.add_flags(0, NLM_F_ACK);
         let want = hex("68000000 2400 0500 01000000 00000000
              01 01 0000
              5400 0180
@@ -285,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn every_op_has_its_command_and_ack_flag() {
+    fn every_op_has_its_command_and_asks_no_ack_until_told() {
         let key = ServiceKey::fwmark(Family::Inet, 1);
         let dk = DestKey {
             address: "10.0.0.1".parse().unwrap(),
@@ -315,9 +320,19 @@ mod tests {
         let want: Vec<(u8, u16, u32)> = [1u8, 2, 3, 5, 6, 7, 12, 9, 10]
             .iter()
             .enumerate()
-            .map(|(i, &c)| (c, NLM_F_REQUEST | NLM_F_ACK, 100 + i as u32))
+            .map(|(i, &c)| (c, NLM_F_REQUEST, 100 + i as u32))
             .collect();
         assert_eq!(got, want);
+        // The ACK flag goes on the message asked for, and only on it.
+        let third = messages(e.bytes())
+            .take(2)
+            .map(|m| 16 + m.unwrap().payload.len().next_multiple_of(4))
+            .sum();
+        e.add_flags(third, NLM_F_ACK);
+        let flags: Vec<u16> = messages(e.bytes()).map(|m| m.unwrap().flags).collect();
+        let mut want = vec![NLM_F_REQUEST; ops.len()];
+        want[2] |= NLM_F_ACK;
+        assert_eq!(flags, want);
     }
 
     #[test]

@@ -129,6 +129,12 @@ impl Encoder {
         }
     }
 
+    /// Adds `flags` to the message that starts at byte `at`.
+    pub fn add_flags(&mut self, at: usize, flags: u16) {
+        let old = u16::from_ne_bytes([self.buf[at + 6], self.buf[at + 7]]);
+        self.buf[at + 6..at + 8].copy_from_slice(&(old | flags).to_ne_bytes());
+    }
+
     /// Starts a nested attribute. NLA_F_NESTED is set; IPVS parses both spellings.
     pub fn nest(&mut self, ty: u16) -> Open {
         let start = self.buf.len();

@@ -24,7 +24,6 @@ use crate::model::{DaemonState, DestKey, ServiceKey};
 use std::{
     fmt::{Display, Write as _},
     io,
-    ops::Range,
 };
 use words::{
     DaemonDesc, DaemonEdit, DestDesc, DestEdit, MarkDesc, MarkEdit, ServiceDesc, ServiceEdit,
@@ -77,21 +76,29 @@ impl Plan {
             };
             return w.write_all(line.as_bytes());
         }
-        let mut lines = Lines::with_capacity(self.changes.len());
-        sysctls(&self.changes, &mut lines);
-        addresses(&self.changes, &mut lines);
-        services(&self.changes, &mut lines);
-        marks(&self.changes, &mut lines);
-        for c in &self.changes {
-            if let (Object::Timeouts, Some(Snapshot::Timeouts(b)), Some(Snapshot::Timeouts(a))) =
-                (&c.object, &c.before, &c.after)
-            {
-                lines.push(Sign::Edit, "timeouts", TimeoutsEdit(b, a));
+        let every_line = |lines: &mut Lines| {
+            sysctls(&self.changes, lines);
+            addresses(&self.changes, lines);
+            services(&self.changes, lines);
+            marks(&self.changes, lines);
+            for c in &self.changes {
+                if let (
+                    Object::Timeouts,
+                    Some(Snapshot::Timeouts(b)),
+                    Some(Snapshot::Timeouts(a)),
+                ) = (&c.object, &c.before, &c.after)
+                {
+                    lines.push(Sign::Edit, "timeouts", TimeoutsEdit(b, a));
+                }
             }
-        }
-        daemons(&self.changes, &mut lines);
-
-        lines.write(color, w)?;
+            daemons(&self.changes, lines);
+        };
+        // Twice: the label column's width first, then each line straight to `w`.
+        let mut measure = Lines::measure();
+        every_line(&mut measure);
+        let mut lines = Lines::write(measure.width, color, w);
+        every_line(&mut lines);
+        lines.result?;
         let (add, change, delete) = self.counts();
         let head = if color {
             "\x1b[1mPlan:\x1b[0m"
@@ -124,93 +131,81 @@ impl Sign {
     }
 }
 
-/// The lines of a plan, written into one buffer and aligned at the end.
-struct Lines {
-    text: String,
-    rows: Vec<Row>,
+/// Where the renderers put their lines. They run twice: to measure the label
+/// column (labels alone), then to write each line aligned straight to the output,
+/// so that a plan of 50,000 changes (megabytes of text) is never held whole.
+struct Lines<'w> {
+    /// The widest label up to [`MAX_LABEL`]: measured, or the one to pad to.
+    width: usize,
+    /// Where lines go, and in color or not; `None` while measuring.
+    out: Option<(&'w mut dyn io::Write, bool)>,
+    label: String,
+    detail: String,
+    result: io::Result<()>,
 }
 
-/// One line: its label is `text[start..mid]`, its detail `text[mid..end]`. Offsets
-/// are `u32` because a plan of 50,000 changes has as many rows.
-struct Row {
-    sign: Sign,
-    label_width: u32,
-    start: u32,
-    mid: u32,
-    end: u32,
-}
-
-impl Row {
-    fn label(&self) -> Range<usize> {
-        self.start as usize..self.mid as usize
-    }
-
-    fn detail(&self) -> Range<usize> {
-        self.mid as usize..self.end as usize
-    }
-}
-
-impl Lines {
-    fn with_capacity(n: usize) -> Self {
+impl<'w> Lines<'w> {
+    fn measure() -> Self {
         Lines {
-            text: String::with_capacity(n * 48),
-            rows: Vec::with_capacity(n + 8),
+            width: 0,
+            out: None,
+            label: String::new(),
+            detail: String::new(),
+            result: Ok(()),
+        }
+    }
+
+    fn write(width: usize, color: bool, w: &'w mut dyn io::Write) -> Self {
+        Lines {
+            width,
+            out: Some((w, color)),
+            ..Lines::measure()
         }
     }
 
     fn push(&mut self, sign: Sign, label: impl Display, detail: impl Display) {
-        let start = self.text.len();
-        let _ = write!(self.text, "{label}");
-        let mid = self.text.len();
-        let _ = write!(self.text, "{detail}");
-        let label_text = &self.text[start..mid];
-        let label_width = if label_text.is_ascii() {
-            label_text.len()
-        } else {
-            label_text.chars().count()
-        };
-        self.rows.push(Row {
-            sign,
-            label_width: label_width as u32,
-            start: start as u32,
-            mid: mid as u32,
-            end: self.text.len() as u32,
-        });
-    }
-
-    fn write(self, color: bool, w: &mut dyn io::Write) -> io::Result<()> {
         const SPACES: &[u8] = &[b' '; MAX_LABEL + 2];
-        let width = self
-            .rows
-            .iter()
-            .map(|r| r.label_width as usize)
-            .filter(|&w| w <= MAX_LABEL)
-            .max()
-            .unwrap_or(0);
-        for r in &self.rows {
-            let (mark, code) = match r.sign {
-                Sign::Add => ("+ ", "\x1b[32m"),
-                Sign::Edit => ("~ ", "\x1b[33m"),
-                Sign::Delete => ("- ", "\x1b[31m"),
-                Sign::Context => ("  ", ""),
-            };
-            let color = color && !code.is_empty();
+        self.label.clear();
+        let _ = write!(self.label, "{label}");
+        let label_width = if self.label.is_ascii() {
+            self.label.len()
+        } else {
+            self.label.chars().count()
+        };
+        let Some((w, color)) = &mut self.out else {
+            if label_width <= MAX_LABEL {
+                self.width = self.width.max(label_width);
+            }
+            return;
+        };
+        if self.result.is_err() {
+            return;
+        }
+        self.detail.clear();
+        let _ = write!(self.detail, "{detail}");
+        let (mark, code) = match sign {
+            Sign::Add => ("+ ", "\x1b[32m"),
+            Sign::Edit => ("~ ", "\x1b[33m"),
+            Sign::Delete => ("- ", "\x1b[31m"),
+            Sign::Context => ("  ", ""),
+        };
+        let color = *color && !code.is_empty();
+        self.result = (|| {
             if color {
                 w.write_all(code.as_bytes())?;
             }
             w.write_all(mark.as_bytes())?;
-            w.write_all(self.text[r.label()].as_bytes())?;
-            if r.mid != r.end {
-                let pad = width.saturating_sub(r.label_width as usize) + 2;
+            w.write_all(self.label.as_bytes())?;
+            if !self.detail.is_empty() {
+                let pad = self.width.saturating_sub(label_width) + 2;
                 w.write_all(&SPACES[..pad])?;
-                w.write_all(self.text[r.detail()].as_bytes())?;
+                w.write_all(self.detail.as_bytes())?;
             }
             if color {
                 w.write_all(b"\x1b[0m")?;
             }
-            w.write_all(b"\n")?;
-        }
-        Ok(())
+            w.write_all(b"\n")
+        })();
     }
 }
 

@@ -1,11 +1,12 @@
 //! `lvsh watch` at the issue's scale: 2,000 real servers checked every 2 s. The
 //! real daemon loop (`watch::run`) with the real prober, over an in-memory kernel
-//! (this host has no IPVS), against loopback servers.
+//! (this host has no IPVS), against servers on loopback or behind a veth pair.
 //!
 //! Three processes, so that each number belongs to one of them:
 //! - this one runs the rows and prints what each daemon reports;
-//! - `--serve`: the real servers, one listener per server on its own loopback
-//!   address (`127.1.x.y:8080`) with an accept task each, on one thread;
+//! - `--serve`: the real servers, one listener per server on its own address
+//!   (`127.1.x.y:8080`, or `10.99.x.y:8080` behind the veth) with an accept task
+//!   each, on one thread;
 //! - `--floor`: instead of the daemon, the least a prober can do: blocking
 //!   connect and close (with a FIN, as lvsh's `tcp()` does) from one thread, at
 //!   the daemon's rate; for `http`, the same request sent and its answer read to
@@ -20,7 +21,10 @@
 //! probes. Rows: `tcp()` and its floor, `http("/")` and its floor, and `tcp()`
 //! with 1% of the servers flapping (10 s down, 10 s up), which runs the apply
 //! path; an apply's time is from the tick's kernel read to the daemon's
-//! `wrote:` line.
+//! `wrote:` line. Then the first four rows again with the servers behind a veth
+//! pair, in a namespace of their own on the other CPU ([`Net::Veth`], as root):
+//! on loopback the kernel does the servers' side of each connection in the
+//! prober's time, which a director whose servers are other machines does not.
 //!
 //! `cargo bench --bench watch_scale [-- ROW...]` runs 20 s of warm-up and 60 s
 //! measured per row; without `--bench` (as `cargo test --benches` runs it) 40
@@ -45,18 +49,19 @@ use std::{
 };
 
 /// The script `lvsh watch` would run: `services` services of 4 servers each,
-/// drawn in turn from `servers` loopback addresses.
+/// drawn in turn from `servers` addresses (`net.x.y`, see [`Net`]).
 const SCRIPT: &str = r#"
 let services = param("services", 1000);
 let servers = param("servers", 2000);
 let kind = param("check", "tcp");
+let net = param("net", "127.1");
 for i in 0..services {
     let vip = `10.1.${i / 250}.${i % 250 + 1}`;
     let svc = service(vip, 80).scheduler("wrr")
         .check(if kind == "http" { http("/") } else { tcp() });
     for j in 0..4 {
         let k = (4 * i + j) % servers;
-        svc.rs(rs(`127.1.${k / 250}.${k % 250 + 1}:8080`).nat().weight(j + 1));
+        svc.rs(rs(`${net}.${k / 250}.${k % 250 + 1}:8080`).nat().weight(j + 1));
     }
 }
 "#;
@@ -87,6 +92,46 @@ struct Scenario {
     flap_period: Duration,
     warm_up: Duration,
     measured: Duration,
+    net: Net,
+}
+
+/// Where the servers are, and so whose CPU does their side of each connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Net {
+    /// `127.1.x.y` in the bench's own namespace: the kernel handles a loopback
+    /// packet in the sender's context, so the daemon's system time holds part of
+    /// the servers' side (their SYN handling, new sockets, the request's receipt).
+    Loopback,
+    /// `10.99.x.y` in a namespace of their own behind a veth pair, the daemon (or
+    /// floor) in another, pinned to CPU 0 and the servers to CPU 1, with receive
+    /// packet steering sending each side's packets to its own CPU: as a director
+    /// and servers that are other machines, the servers' side runs on CPU 1 and
+    /// the director's receive processing on CPU 0.
+    Veth,
+}
+
+impl Net {
+    fn prefix(self) -> [u8; 2] {
+        match self {
+            Net::Loopback => [127, 1],
+            Net::Veth => [10, 99],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Net::Loopback => "loopback",
+            Net::Veth => "veth",
+        }
+    }
+
+    fn parse(text: &str) -> Net {
+        match text {
+            "loopback" => Net::Loopback,
+            "veth" => Net::Veth,
+            _ => panic!("no network `{text}`"),
+        }
+    }
 }
 
 fn main() {
@@ -110,6 +155,7 @@ fn scenarios(full: bool) -> Vec<Scenario> {
             flap_period: Duration::from_secs(20),
             warm_up: Duration::from_secs(20),
             measured: Duration::from_secs(60),
+            net: Net::Loopback,
         }
     } else {
         Scenario {
@@ -121,6 +167,7 @@ fn scenarios(full: bool) -> Vec<Scenario> {
             flap_period: Duration::from_secs(20),
             warm_up: Duration::from_secs(6),
             measured: Duration::from_secs(3),
+            net: Net::Loopback,
         }
     };
     let flapping = base.servers / 100;
@@ -149,6 +196,29 @@ fn scenarios(full: bool) -> Vec<Scenario> {
             flapping,
             ..base.clone()
         },
+        Scenario {
+            name: "veth tcp",
+            net: Net::Veth,
+            ..base.clone()
+        },
+        Scenario {
+            name: "veth tcp floor",
+            check: "floor",
+            net: Net::Veth,
+            ..base.clone()
+        },
+        Scenario {
+            name: "veth http",
+            check: "http",
+            net: Net::Veth,
+            ..base.clone()
+        },
+        Scenario {
+            name: "veth http floor",
+            check: "http floor",
+            net: Net::Veth,
+            ..base.clone()
+        },
     ];
     if !full {
         rows.truncate(1);
@@ -169,38 +239,51 @@ fn orchestrate(args: &[String]) {
         "lvsh watch: the daemon's CPU over the measured window (getrusage RUSAGE_SELF of its process); \
          servers in another process"
     );
-    for s in scenarios(full) {
-        let picked = |o: &&String| match o.strip_prefix('=') {
-            Some(name) => s.name == name,
-            None => s.name.contains(o.as_str()),
-        };
-        if !only.is_empty() && !only.iter().any(picked) {
-            continue;
-        }
+    let rows: Vec<Scenario> = scenarios(full)
+        .into_iter()
+        .filter(|s| {
+            let picked = |o: &&String| match o.strip_prefix('=') {
+                Some(name) => s.name == name,
+                None => s.name.contains(o.as_str()),
+            };
+            only.is_empty() || only.iter().any(picked)
+        })
+        .collect();
+    let veth = rows
+        .iter()
+        .any(|s| s.net == Net::Veth)
+        .then(|| Veth::up(most_servers(&rows)));
+    for s in rows {
         // A floor row is served like the check it is the floor of.
         let (served, runner) = match s.check {
             "floor" => ("tcp", "--floor"),
             "http floor" => ("http", "--floor"),
             check => (check, "--daemon"),
         };
-        let mut server = Command::new(&exe)
+        let (server_place, daemon_place) = match (&veth, s.net) {
+            (Some(v), Net::Veth) => (Some((&v.servers, 1)), Some((&v.director, 0))),
+            _ => (None, None),
+        };
+        let mut server = Command::new(&exe);
+        server
             .args([
                 "--serve",
                 &s.servers.to_string(),
                 served,
                 &s.flapping.to_string(),
                 &s.flap_period.as_millis().to_string(),
+                s.net.name(),
             ])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stdout(Stdio::piped());
+        let mut server = place(&mut server, server_place).spawn().unwrap();
         let mut ready = String::new();
         BufReader::new(server.stdout.take().unwrap())
             .read_line(&mut ready)
             .unwrap();
         assert_eq!(ready.trim(), "ready", "the servers did not start");
-        let out = Command::new(&exe)
+        let mut daemon = Command::new(&exe);
+        daemon
             .args([
                 runner,
                 &s.servers.to_string(),
@@ -210,17 +293,17 @@ fn orchestrate(args: &[String]) {
                 &s.measured.as_millis().to_string(),
                 &server.id().to_string(),
                 &s.flapping.to_string(),
+                s.net.name(),
             ])
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
+            .stderr(Stdio::inherit());
+        let out = place(&mut daemon, daemon_place).output().unwrap();
         // Closing its standard input ends the server process.
         drop(server.stdin.take());
         server.wait().unwrap();
         assert!(out.status.success(), "the daemon failed: {}", out.status);
         let report = String::from_utf8(out.stdout).unwrap();
         println!(
-            "\n== {} ({} servers, {} services, check {} every 2 s{}) ==",
+            "\n== {} ({} servers, {} services, check {} every 2 s{}{}) ==",
             s.name,
             s.servers,
             s.services,
@@ -233,20 +316,158 @@ fn orchestrate(args: &[String]) {
                 )
             } else {
                 String::new()
+            },
+            match s.net {
+                Net::Loopback => "",
+                Net::Veth => "; servers behind a veth, their side on CPU 1, the daemon on CPU 0",
             }
         );
         print!("{report}");
+    }
+    drop(veth);
+}
+
+fn most_servers(rows: &[Scenario]) -> usize {
+    rows.iter().map(|s| s.servers).max().unwrap_or(0)
+}
+
+/// Runs the child in a namespace (an open `/run/netns/NAME`) on one CPU.
+fn place<'a>(cmd: &'a mut Command, at: Option<(&std::fs::File, usize)>) -> &'a mut Command {
+    use std::os::{fd::AsRawFd, unix::process::CommandExt};
+    let Some((netns, cpu)) = at else { return cmd };
+    let fd = netns.as_raw_fd();
+    // SAFETY: setns and sched_setaffinity are async-signal-safe system calls on
+    // memory the closure owns.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut set = std::mem::zeroed::<libc::cpu_set_t>();
+            libc::CPU_SET(cpu, &mut set);
+            if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The two namespaces of [`Net::Veth`]: `lvshb-director` (10.98.0.1, a route to
+/// 10.99/16 through the servers' side) and `lvshb-servers` (10.98.0.2, every
+/// server's address on `lo`), one veth pair between them, each side's received
+/// packets steered to its CPU. Nothing of this machine's own namespace changes;
+/// dropping it deletes both namespaces (and the pair with them).
+struct Veth {
+    director: std::fs::File,
+    servers: std::fs::File,
+}
+
+const DIRECTOR_NS: &str = "lvshb-director";
+const SERVERS_NS: &str = "lvshb-servers";
+
+impl Veth {
+    fn up(servers: usize) -> Veth {
+        // SAFETY: geteuid has no preconditions.
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "the veth rows make network namespaces: run them as root"
+        );
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(
+            cpus >= 2,
+            "the veth rows need two CPUs, this machine has {cpus}"
+        );
+        Veth::remove();
+        let ip = |args: &str| {
+            let status = Command::new("ip")
+                .args(args.split_whitespace())
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run `ip`: {e}"));
+            assert!(status.success(), "`ip {args}` failed: {status}");
+        };
+        ip(&format!("netns add {DIRECTOR_NS}"));
+        ip(&format!("netns add {SERVERS_NS}"));
+        ip(&format!(
+            "-n {DIRECTOR_NS} link add lvshb0 type veth peer name lvshb1 netns {SERVERS_NS}"
+        ));
+        for (ns, dev, address) in [
+            (DIRECTOR_NS, "lvshb0", "10.98.0.1/30"),
+            (SERVERS_NS, "lvshb1", "10.98.0.2/30"),
+        ] {
+            ip(&format!("-n {ns} link set lo up"));
+            ip(&format!("-n {ns} addr add {address} dev {dev}"));
+            ip(&format!("-n {ns} link set {dev} up"));
+        }
+        ip(&format!(
+            "-n {DIRECTOR_NS} route add 10.99.0.0/16 via 10.98.0.2 dev lvshb0"
+        ));
+        let mut batch = Command::new("ip")
+            .args(["-n", SERVERS_NS, "-batch", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = String::new();
+        for k in 0..servers {
+            lines.push_str(&format!(
+                "addr add {}/32 dev lo\n",
+                server_address(Net::Veth, k)
+            ));
+        }
+        batch
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(lines.as_bytes())
+            .unwrap();
+        assert!(
+            batch.wait().unwrap().success(),
+            "adding the servers' addresses failed"
+        );
+        // Receive packet steering: each side's packets are handled on its CPU.
+        for (ns, dev, mask) in [(DIRECTOR_NS, "lvshb0", 1), (SERVERS_NS, "lvshb1", 2)] {
+            let status = Command::new("ip")
+                .args(["netns", "exec", ns, "sh", "-c"])
+                .arg(format!(
+                    "echo {mask} > /sys/class/net/{dev}/queues/rx-0/rps_cpus"
+                ))
+                .status()
+                .unwrap();
+            assert!(status.success(), "steering {dev}'s packets failed");
+        }
+        let open = |ns: &str| std::fs::File::open(format!("/run/netns/{ns}")).unwrap();
+        Veth {
+            director: open(DIRECTOR_NS),
+            servers: open(SERVERS_NS),
+        }
+    }
+
+    fn remove() {
+        for ns in [DIRECTOR_NS, SERVERS_NS] {
+            let _ = Command::new("ip")
+                .args(["netns", "delete", ns])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        Veth::remove();
     }
 }
 
 // ---------------------------------------------------------------------------
 // The servers.
 
-fn server_address(k: usize) -> Ipv4Addr {
-    Ipv4Addr::new(127, 1, (k / 250) as u8, (k % 250 + 1) as u8)
+fn server_address(net: Net, k: usize) -> Ipv4Addr {
+    let [a, b] = net.prefix();
+    Ipv4Addr::new(a, b, (k / 250) as u8, (k % 250 + 1) as u8)
 }
 
-/// `--serve SERVERS KIND FLAPPING PERIOD_MS`: binds every server, says `ready`,
+/// `--serve SERVERS KIND FLAPPING PERIOD_MS NET`: binds every server, says `ready`,
 /// serves until its standard input closes. Flapping servers are spread evenly
 /// over the addresses and their phases over the period.
 fn serve(args: &[String]) {
@@ -254,6 +475,7 @@ fn serve(args: &[String]) {
     let http = args[1] == "http";
     let flapping: usize = args[2].parse().unwrap();
     let period = Duration::from_millis(args[3].parse().unwrap());
+    let net = Net::parse(&args[4]);
     raise_open_files();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -263,7 +485,7 @@ fn serve(args: &[String]) {
         let start = tokio::time::Instant::now();
         let stride = servers.checked_div(flapping).unwrap_or(1).max(1);
         for k in 0..servers {
-            let address = SocketAddr::new(server_address(k).into(), PORT);
+            let address = SocketAddr::new(server_address(net, k).into(), PORT);
             let listener = listener(address);
             let flap = flapping > 0 && k % stride == stride / 2 && k / stride < flapping;
             let phase = if flap {
@@ -350,7 +572,7 @@ struct Seen {
     errors: Vec<String>,
 }
 
-/// `--daemon SERVERS SERVICES KIND WARM_MS MEASURED_MS SERVER_PID FLAPPING`:
+/// `--daemon SERVERS SERVICES KIND WARM_MS MEASURED_MS SERVER_PID FLAPPING NET`:
 /// runs the daemon, measures it, prints the report.
 fn daemon(args: &[String]) {
     let servers: usize = args[0].parse().unwrap();
@@ -360,6 +582,7 @@ fn daemon(args: &[String]) {
     let measured = Duration::from_millis(args[4].parse().unwrap());
     let server_pid: u32 = args[5].parse().unwrap();
     let flapping: usize = args[6].parse().unwrap();
+    let net = Net::parse(&args[7]);
     let pairs = 4 * services;
 
     let dir = tempfile::tempdir().unwrap();
@@ -413,6 +636,10 @@ fn daemon(args: &[String]) {
         ("services".to_string(), services.to_string()),
         ("servers".to_string(), servers.to_string()),
         ("check".to_string(), kind.clone()),
+        ("net".to_string(), {
+            let [a, b] = net.prefix();
+            format!("{a}.{b}")
+        }),
     ];
     let log_seen = seen.clone();
     let script_path = script.clone();
@@ -496,6 +723,7 @@ fn daemon(args: &[String]) {
             }
             let cpu0 = process_cpu();
             let server0 = proc_cpu(server_pid);
+            let idle0 = cpu0_idle(net);
             let t0 = Instant::now();
             counts.counting.store(1, Ordering::Relaxed);
             let mut rss = vec![];
@@ -507,6 +735,7 @@ fn daemon(args: &[String]) {
             let wall = t0.elapsed();
             let cpu1 = process_cpu();
             let server1 = proc_cpu(server_pid);
+            let idle = cpu0_idle(net) - idle0;
             let _ = tx.send(Request::Stop);
             Window {
                 t0,
@@ -514,6 +743,7 @@ fn daemon(args: &[String]) {
                 user: cpu1.0 - cpu0.0,
                 sys: cpu1.1 - cpu0.1,
                 server: server1 - server0,
+                idle,
                 rss,
             }
         })
@@ -596,6 +826,7 @@ fn daemon(args: &[String]) {
         pct(w.sys),
         cpu.as_secs_f64() * 1e6 / done.max(1) as f64
     );
+    director_share(net, w.wall, w.idle, pct);
     println!(
         "servers' process cpu (not the daemon's): {:.2}% of one core",
         pct(w.server)
@@ -670,6 +901,7 @@ fn floor(args: &[String]) {
     let warm_up = Duration::from_millis(args[3].parse().unwrap());
     let measured = Duration::from_millis(args[4].parse().unwrap());
     let server_pid: u32 = args[5].parse().unwrap();
+    let net = Net::parse(&args[7]);
     let http = args[2] == "http floor";
     // Every server every 2 s, as `tcp()`'s default interval.
     let step = Duration::from_millis(10);
@@ -678,7 +910,7 @@ fn floor(args: &[String]) {
     let mut run = |until: Instant, count: bool| {
         while Instant::now() < until {
             for _ in 0..per_step {
-                let address = SocketAddr::new(server_address(k).into(), PORT);
+                let address = SocketAddr::new(server_address(net, k).into(), PORT);
                 k = (k + 1) % servers;
                 let ok = if http {
                     http_get(address)
@@ -696,10 +928,12 @@ fn floor(args: &[String]) {
     };
     run(Instant::now() + warm_up, false);
     let (t0, (u0, s0), server0) = (Instant::now(), process_cpu(), proc_cpu(server_pid));
+    let idle0 = cpu0_idle(net);
     run(t0 + measured, true);
     let wall = t0.elapsed();
     let (u1, s1) = process_cpu();
     let server = proc_cpu(server_pid) - server0;
+    let idle = cpu0_idle(net) - idle0;
     let (user, sys) = (u1 - u0, s1 - s0);
     let pct = |d: Duration| 100.0 * d.as_secs_f64() / wall.as_secs_f64();
     println!(
@@ -714,6 +948,7 @@ fn floor(args: &[String]) {
         pct(sys),
         (user + sys).as_secs_f64() * 1e6 / done.max(1) as f64
     );
+    director_share(net, wall, idle, pct);
     println!(
         "servers' process cpu (not the floor's): {:.2}% of one core",
         pct(server)
@@ -749,7 +984,43 @@ struct Window {
     user: Duration,
     sys: Duration,
     server: Duration,
+    /// CPU 0's idle time over the window ([`cpu0_idle`]), zero on loopback.
+    idle: Duration,
     rss: Vec<u64>,
+}
+
+/// With [`Net::Veth`], CPU 0's idle time so far (`/proc/stat`; idle and iowait,
+/// which the kernel counts exactly, where the busy fields are sampled at the tick
+/// and miss the short interrupts of an idle CPU).
+fn cpu0_idle(net: Net) -> Duration {
+    if net == Net::Loopback {
+        return Duration::ZERO;
+    }
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let cpu0: Vec<u64> = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu0 "))
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // user nice system idle iowait ...
+    let ticks = cpu0[3] + cpu0[4];
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_micros(ticks * 1_000_000 / hz)
+}
+
+/// The veth rows' line: how busy CPU 0 was, the prober included. The rest is the
+/// director's receive processing of the probes' packets (steered there), and
+/// whatever else this machine ran on CPU 0: an upper bound of the probes' cost.
+fn director_share(net: Net, wall: Duration, idle: Duration, pct: impl Fn(Duration) -> f64) {
+    if net == Net::Veth {
+        println!(
+            "CPU 0 busy (the prober, its packets' receive processing, anything else there): {:.2}% of one core",
+            pct(wall.saturating_sub(idle))
+        );
+    }
 }
 
 /// This process's (user, system) CPU time.

@@ -94,9 +94,9 @@ impl Plan {
             daemons(&self.changes, lines);
         };
         // Twice: the label column's width first, then each line straight to `w`.
-        let mut measure = Lines::measure();
+        let mut measure = Lines::measuring();
         every_line(&mut measure);
-        let mut lines = Lines::write(measure.width, color, w);
+        let mut lines = Lines::writing(measure.width, color, w);
         every_line(&mut lines);
         lines.result?;
         let (add, change, delete) = self.counts();
@@ -145,7 +145,7 @@ struct Lines<'w> {
 }
 
 impl<'w> Lines<'w> {
-    fn measure() -> Self {
+    fn measuring() -> Self {
         Lines {
             width: 0,
             out: None,
@@ -155,11 +155,11 @@ impl<'w> Lines<'w> {
         }
     }
 
-    fn write(width: usize, color: bool, w: &'w mut dyn io::Write) -> Self {
+    fn writing(width: usize, color: bool, w: &'w mut dyn io::Write) -> Self {
         Lines {
             width,
             out: Some((w, color)),
-            ..Lines::measure()
+            ..Lines::measuring()
         }
     }
 

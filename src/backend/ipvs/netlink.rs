@@ -62,8 +62,8 @@ const ACK_COST: usize = 1024;
 const RX_LEN: usize = 64 * 1024;
 /// No kernel answer takes this long; a hang is reported instead of waited out.
 const RECV_TIMEOUT: Duration = Duration::from_secs(60);
-/// Services to read before a read uses more than one socket: below it, starting a
-/// thread and a socket costs about what the dumps it takes over do.
+/// Services to read before a read uses more than one socket: a small read (the
+/// re-read after a watch tick's weights) has little to spread.
 const PARALLEL_DUMPS_MIN: usize = 64;
 /// Sockets one read uses at most.
 const DUMP_SOCKETS_MAX: usize = 4;

@@ -87,20 +87,7 @@ impl Netlink {
     /// Opens a socket in the current network namespace, or in `/run/netns/NAME`, and
     /// checks that IPVS is there and that we may use it.
     pub fn open(netns: Option<&str>) -> Result<Self, Error> {
-        let sock = match netns {
-            None => socket()?,
-            Some(name) => in_netns(name, socket)?,
-        };
-        let mut nl = Netlink {
-            sock,
-            netns: netns.map(str::to_string),
-            family: 0,
-            seq: 0,
-            tx: Encoder::with_capacity(BATCH_BYTES + 4096),
-            rx: vec![0; RX_LEN],
-            max_batch: 1,
-            fault: Fault::from_env(),
-        };
+        let mut nl = Netlink::bare(netns, 0, BATCH_BYTES + 4096, Fault::from_env())?;
         nl.max_batch = (nl.size_buffers()? / ACK_COST).clamp(8, 4096);
         if let Some(n) = nl.fault.batch {
             nl.max_batch = n.max(1);
@@ -261,26 +248,32 @@ impl Netlink {
         answers.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// Another socket to IPVS in the same namespace, for dumps only.
-    fn sibling(&self) -> Result<Netlink, Error> {
-        let sock = match &self.netns {
+    /// A socket in `netns` (this thread's namespace for `None`), its options not set.
+    fn bare(netns: Option<&str>, family: u16, tx: usize, fault: Fault) -> Result<Netlink, Error> {
+        let sock = match netns {
             None => socket()?,
             Some(name) => in_netns(name, socket)?,
         };
-        set_recv_timeout(sock.as_raw_fd(), RECV_TIMEOUT)
-            .map_err(|e| io_error("set the receive timeout", e))?;
-        // Best effort, as for the first socket: without it an error has no text.
-        let _ = sock.enable_ext_ack(true);
         Ok(Netlink {
             sock,
-            netns: self.netns.clone(),
-            family: self.family,
+            netns: netns.map(str::to_string),
+            family,
             seq: 0,
-            tx: Encoder::with_capacity(4096),
+            tx: Encoder::with_capacity(tx),
             rx: vec![0; RX_LEN],
             max_batch: 1,
-            fault: Fault::default(),
+            fault,
         })
+    }
+
+    /// Another socket to IPVS in the same namespace, for dumps only.
+    fn sibling(&self) -> Result<Netlink, Error> {
+        let nl = Netlink::bare(self.netns.as_deref(), self.family, 4096, Fault::default())?;
+        set_recv_timeout(nl.sock.as_raw_fd(), RECV_TIMEOUT)
+            .map_err(|e| io_error("set the receive timeout", e))?;
+        // Best effort, as for the first socket: without it an error has no text.
+        let _ = nl.sock.enable_ext_ack(true);
+        Ok(nl)
     }
 
     /// Sends `ops` in batches that never split a unit (see [`super::batch`]); one

@@ -58,6 +58,13 @@ fn bench() {
             ),
             "/lab/bin/timeit".into(),
         ),
+        (
+            compile(
+                &repo.join("tests/lab/bench/dumpfloor.c"),
+                &tools.join("dumpfloor"),
+            ),
+            "/lab/bin/dumpfloor".into(),
+        ),
     ];
     config.folders = vec!["bench".into()];
     // LAB_SCENARIO may name another script of tests/lab/bench (a probe).
@@ -278,6 +285,7 @@ fn table(runs: &[Run]) -> String {
 
     let save = s.seconds(peer("noop", "ipvsadm", mid));
     let dump = s.seconds(peer("noop", "nlbatch", mid));
+    let small_dump = s.seconds(peer("noop", "dumpfloor", mid));
     let restore = s.seconds(peer("apply", "ipvsadm", mid));
     let write_floor = s.seconds(peer("apply", "nlbatch", mid));
     let reconcile = s.seconds(peer("change", "ipvsadm", mid));
@@ -382,7 +390,9 @@ fn table(runs: &[Run]) -> String {
 
     let _ = writeln!(
         t,
-        "\nOther measures: the write floor and scaling (not goals of issue 16).\n"
+        "\nOther measures: the write floor, the read floor at lvsh's receive lengths \
+         (`dumpfloor`: one socket lists the services, another dumps destinations) and \
+         scaling (not goals of issue 16).\n"
     );
     let _ = writeln!(t, "| measure | lvsh (min / median) | ratio (median; min) |");
     let _ = writeln!(t, "| --- | --- | --- |");
@@ -399,6 +409,18 @@ fn table(runs: &[Run]) -> String {
                 r.1
             );
         }
+    }
+    for script in SCRIPTS {
+        let lv = s.seconds(lvsh("noop", script, "warm", mid));
+        let r = ratio(lv, small_dump);
+        let _ = writeln!(
+            t,
+            "| no-op, {script} warm, / dumpfloor ({}) | {} | {:.2}× ({:.2}×) |",
+            ms(small_dump),
+            ms(lv),
+            r.0,
+            r.1
+        );
     }
     let per_object = |n: u64| {
         let (min, median) = s.seconds(lvsh("apply", "loop", "cold", n));

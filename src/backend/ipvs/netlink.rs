@@ -15,6 +15,15 @@
 //! continues a dump when we read. A service's destinations take a dump of their own,
 //! so a read of many services spreads those dumps over a few sockets, one thread
 //! each, where there are CPUs to run them: the dumps are the read's whole cost.
+//!
+//! The kernel sizes every datagram of a dump after the longest receive a socket
+//! has ever asked for (at most 32 KiB), and kernels built with init_on_alloc (the
+//! default of Debian's and Ubuntu's) zero each one: a destination dump, a few
+//! hundred bytes and two datagrams, cost two zeroed 32 KiB allocations, most of
+//! a read. So every socket receives at most a page ([`rx_len`]), which puts the
+//! kernel back on its own small datagrams, except the one that lists the
+//! services: there many entries share each datagram, and every datagram walks
+//! the service table from its start, so small ones would cost more than they save.
 
 use super::Error;
 use super::batch::Units;
@@ -58,8 +67,9 @@ const UNIT_BYTES: usize = 192 * 1024;
 const RCVBUF: usize = 4 << 20;
 /// Receive-buffer budget one queued ACK may use (its skb's truesize, rounded up).
 const ACK_COST: usize = 1024;
-/// Dump datagrams are at most 32 KiB; ACKs and replies are smaller.
-const RX_LEN: usize = 64 * 1024;
+/// The receive length of the socket that lists services: the kernel's largest
+/// dump datagram (32 KiB), with room to spare.
+const LIST_RX_LEN: usize = 64 * 1024;
 /// No kernel answer takes this long; a hang is reported instead of waited out.
 const RECV_TIMEOUT: Duration = Duration::from_secs(60);
 /// Services to read before a read uses more than one socket: a small read (the
@@ -78,7 +88,10 @@ pub struct Netlink {
     family: u16,
     seq: u32,
     tx: Encoder,
+    /// As long as every receive asks for; see [`rx_len`].
     rx: Vec<u8>,
+    /// The socket that lists services, opened by the first read.
+    lister: Option<Box<Netlink>>,
     max_batch: usize,
     fault: Fault,
 }
@@ -87,7 +100,7 @@ impl Netlink {
     /// Opens a socket in the current network namespace, or in `/run/netns/NAME`, and
     /// checks that IPVS is there and that we may use it.
     pub fn open(netns: Option<&str>) -> Result<Self, Error> {
-        let mut nl = Netlink::bare(netns, 0, BATCH_BYTES + 4096, Fault::from_env())?;
+        let mut nl = Netlink::bare(netns, 0, BATCH_BYTES + 4096, rx_len(), Fault::from_env())?;
         nl.max_batch = (nl.size_buffers()? / ACK_COST).clamp(8, 4096);
         if let Some(n) = nl.fault.batch {
             nl.max_batch = n.max(1);
@@ -119,10 +132,14 @@ impl Netlink {
         Ok(decode_timeouts(&attrs)?)
     }
 
-    /// Every service, without destinations.
+    /// Every service, without destinations (over the socket kept for that).
     pub fn services(&mut self) -> Result<Vec<Service>, Error> {
+        let lister = match &mut self.lister {
+            Some(l) => l,
+            None => self.lister.insert(Box::new(self.sibling(LIST_RX_LEN)?)),
+        };
         let mut out = Vec::new();
-        self.dump(IpvsCmd::GetService, None, |attrs| {
+        lister.dump(IpvsCmd::GetService, None, |attrs| {
             if let Some(nest) = entry(attrs, IPVS_CMD_ATTR_SERVICE)? {
                 out.push(decode_service(nest)?);
             }
@@ -221,7 +238,7 @@ impl Netlink {
             return keys.iter().map(|k| self.sorted_dests(k)).collect();
         }
         let mut others = (1..sockets)
-            .map(|_| self.sibling())
+            .map(|_| self.sibling(rx_len()))
             .collect::<Result<Vec<_>, _>>()?;
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
@@ -248,8 +265,15 @@ impl Netlink {
         answers.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// A socket in `netns` (this thread's namespace for `None`), its options not set.
-    fn bare(netns: Option<&str>, family: u16, tx: usize, fault: Fault) -> Result<Netlink, Error> {
+    /// A socket in `netns` (this thread's namespace for `None`) whose receives ask for
+    /// `rx` bytes, its options not set.
+    fn bare(
+        netns: Option<&str>,
+        family: u16,
+        tx: usize,
+        rx: usize,
+        fault: Fault,
+    ) -> Result<Netlink, Error> {
         let sock = match netns {
             None => socket()?,
             Some(name) => in_netns(name, socket)?,
@@ -260,15 +284,23 @@ impl Netlink {
             family,
             seq: 0,
             tx: Encoder::with_capacity(tx),
-            rx: vec![0; RX_LEN],
+            rx: vec![0; rx],
+            lister: None,
             max_batch: 1,
             fault,
         })
     }
 
-    /// Another socket to IPVS in the same namespace, for dumps only.
-    fn sibling(&self) -> Result<Netlink, Error> {
-        let nl = Netlink::bare(self.netns.as_deref(), self.family, 4096, Fault::default())?;
+    /// Another socket to IPVS in the same namespace, for dumps only, receiving `rx`
+    /// bytes at a time.
+    fn sibling(&self, rx: usize) -> Result<Netlink, Error> {
+        let nl = Netlink::bare(
+            self.netns.as_deref(),
+            self.family,
+            4096,
+            rx,
+            Fault::default(),
+        )?;
         set_recv_timeout(nl.sock.as_raw_fd(), RECV_TIMEOUT)
             .map_err(|e| io_error("set the receive timeout", e))?;
         // Best effort, as for the first socket: without it an error has no text.
@@ -634,6 +666,20 @@ fn dump_sockets(services: usize, cpus: usize) -> usize {
     }
 }
 
+/// The receive length of a socket that does not list services: a page, at most 8
+/// KiB. It is above the kernel's own size for a dump datagram (NLMSG_GOODSIZE:
+/// the same, less a socket buffer's overhead), so the kernel makes each datagram
+/// this long at most: any fits, and costs a small allocation.
+fn rx_len() -> usize {
+    // SAFETY: sysconf only reads a system value.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    rx_len_for(usize::try_from(page).unwrap_or(4096))
+}
+
+fn rx_len_for(page: usize) -> usize {
+    page.clamp(4096, 8192)
+}
+
 /// Reads datagrams and hands every answer to `f` with its sequence number until `f`
 /// says it has seen the last one it waits for.
 fn receive(
@@ -819,6 +865,14 @@ mod tests {
         let nest = entry(e.bytes(), IPVS_CMD_ATTR_DEST).unwrap().unwrap();
         assert_eq!(decode_dest(nest, Family::Inet).unwrap(), d);
         assert_eq!(entry(e.bytes(), IPVS_CMD_ATTR_SERVICE).unwrap(), None);
+    }
+
+    #[test]
+    fn receives_ask_for_a_page_at_most_8_kib() {
+        assert_eq!(rx_len_for(4096), 4096);
+        assert_eq!(rx_len_for(16384), 8192);
+        assert_eq!(rx_len_for(65536), 8192);
+        assert!(rx_len() <= LIST_RX_LEN / 8);
     }
 
     #[test]

@@ -39,7 +39,11 @@ impl Build {
 
 /// The key of one evaluation, in hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key(String);
+pub struct Key {
+    hex: String,
+    /// The script's own SHA-256 (`sha256:HEX`), which the key is made from.
+    script: String,
+}
 
 impl Key {
     /// The key of evaluating `text`, named `name`, with imports from `base_dir` and
@@ -55,7 +59,10 @@ impl Key {
         let cwd = std::env::current_dir().unwrap_or_default();
         h.field(cwd.as_os_str().as_encoded_bytes());
         h.field(name.as_bytes());
-        h.field(text.as_bytes());
+        // The script by its own digest, which an apply's journal record also names
+        // it by: a script of 0.4 MB is hashed once, not twice.
+        let script = crate::state::sha256(text.as_bytes());
+        h.field(script.as_bytes());
         h.dir(base_dir);
         // Every option, by name: a new one does not compile until it is keyed here.
         let Options {
@@ -110,11 +117,19 @@ impl Key {
             }
         }
         let digest = h.0.finalize();
-        Key(crate::hex::lower_hex(&digest))
+        Key {
+            hex: crate::hex::lower_hex(&digest),
+            script,
+        }
     }
 
     pub fn hex(&self) -> &str {
-        &self.0
+        &self.hex
+    }
+
+    /// The SHA-256 of the script's text, as `sha256:HEX`.
+    pub fn script_sha256(&self) -> &str {
+        &self.script
     }
 }
 

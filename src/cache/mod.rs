@@ -19,7 +19,7 @@ pub use key::{Build, Key};
 use crate::dsl::{Evaluated, Input};
 
 /// Bumped whenever what an entry holds, or how a key is made, changes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// The cache of one run; `None` inside when there is none to use.
 pub struct Cache {

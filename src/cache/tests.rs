@@ -113,6 +113,17 @@ fn values(dir: &std::path::Path, text: &str) -> std::sync::Arc<crate::dsl::SiteV
 }
 
 #[test]
+fn the_key_knows_the_scripts_own_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::new(&build(), "s.rhai", "x", dir.path(), &Options::default());
+    assert_eq!(key.script_sha256(), crate::state::sha256(b"x"));
+    assert_eq!(
+        key.script_sha256(),
+        "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+    );
+}
+
+#[test]
 fn every_input_known_before_evaluation_takes_part_in_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib");

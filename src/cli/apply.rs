@@ -181,7 +181,7 @@ pub fn run(
     let record = Record {
         command: "apply".into(),
         script: Some(file.display().to_string()),
-        script_sha256: script_hash(file),
+        script_sha256: ctx.script_sha256(file),
     };
     // Read under the lock, as `lvsh drain` writes it under the lock.
     let (desired, holds) = super::plan::held(ctx, &desired)?;
@@ -356,14 +356,6 @@ pub fn note_forwarding(ctx: &Context, desired: &Balancer, observed: &Observed) {
     for w in crate::model::sysctl::forwarding_warnings(desired, &observed.balancer.sysctls) {
         ctx.note(&format!("{w}\n"));
     }
-}
-
-/// `sha256:HEX` of a script file's content (not of its imports); `None` for stdin.
-pub fn script_hash(file: &Path) -> Option<String> {
-    if file == Path::new("-") {
-        return None;
-    }
-    std::fs::read(file).ok().map(|bytes| state::sha256(&bytes))
 }
 
 /// Asks on the terminal; anything but yes cancels.

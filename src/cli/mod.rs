@@ -50,9 +50,28 @@ pub struct Context {
     /// Whether unlocked (`path =`) recipe libraries may run: always but for apply
     /// and watch, which need `--allow-unlocked`.
     pub allow_unlocked: bool,
+    /// The SHA-256 of each script this run evaluated through the cache, whose key is
+    /// made from it: a record of the run names its script by it.
+    pub scripts: std::sync::Mutex<Vec<(std::path::PathBuf, String)>>,
 }
 
 impl Context {
+    /// `sha256:HEX` of the file named on the command line (none for stdin): the
+    /// digest the evaluation already made when it is the script, else its bytes'.
+    pub fn script_sha256(&self, file: &std::path::Path) -> Option<String> {
+        if file == std::path::Path::new("-") {
+            return None;
+        }
+        let known = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, digest)) = known.iter().find(|(p, _)| p == file) {
+            return Some(digest.clone());
+        }
+        drop(known);
+        std::fs::read(file)
+            .ok()
+            .map(|bytes| crate::state::sha256(&bytes))
+    }
+
     /// Writes to stdout; a closed pipe is an error, not a panic.
     pub fn out(&self, text: &str) -> Result<(), CliError> {
         let mut stdout = std::io::stdout().lock();
@@ -120,6 +139,7 @@ pub fn run() -> i32 {
         no_cache: cli.global.no_cache,
         allow_unlocked: cli.global.allow_unlocked
             || !matches!(cli.command, Command::Apply(_) | Command::Watch(_)),
+        scripts: Default::default(),
     };
     match dispatch(&ctx, &cli.command) {
         Ok(code) => code,
@@ -234,6 +254,39 @@ fn install_report_handler(color: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_is_named_by_the_digest_its_evaluation_made_else_by_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (script, other) = (dir.path().join("s.rhai"), dir.path().join("t.rhai"));
+        std::fs::write(&script, "x").unwrap();
+        std::fs::write(&other, "y").unwrap();
+        let ctx = Context {
+            dsl: Default::default(),
+            netns: None,
+            color: false,
+            quiet: true,
+            verbose: false,
+            values: vec![],
+            no_cache: false,
+            allow_unlocked: false,
+            scripts: Default::default(),
+        };
+        assert_eq!(ctx.script_sha256(std::path::Path::new("-")), None);
+        assert_eq!(ctx.script_sha256(&other), Some(crate::state::sha256(b"y")));
+        assert_eq!(ctx.script_sha256(&script), Some(crate::state::sha256(b"x")));
+        assert_eq!(ctx.script_sha256(&dir.path().join("missing.rhai")), None);
+        // Evaluated through the cache: the digest its key was made from.
+        ctx.scripts
+            .lock()
+            .unwrap()
+            .push((script.clone(), "sha256:remembered".into()));
+        assert_eq!(
+            ctx.script_sha256(&script).as_deref(),
+            Some("sha256:remembered")
+        );
+        assert_eq!(ctx.script_sha256(&other), Some(crate::state::sha256(b"y")));
+    }
 
     #[test]
     fn a_plan_piped_to_a_file_has_no_colors_even_on_a_terminal() {

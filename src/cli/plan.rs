@@ -1,4 +1,4 @@
-use super::{CliError, Context, apply::script_hash, args::StateSource, input, live};
+use super::{CliError, Context, args::StateSource, input, live};
 use crate::{
     apply::{ApplyLock, PLAN_FORMAT, SavedPlan},
     model::{Balancer, Hold, HoldReason, effective},
@@ -38,7 +38,7 @@ pub fn run(
             created: crate::apply::journal_now(),
             netns: ctx.netns.clone(),
             script: (file != Path::new("-")).then(|| file.display().to_string()),
-            script_sha256: script_hash(file),
+            script_sha256: ctx.script_sha256(file),
             merge,
             fingerprint: observed.fingerprint(),
             desired: desired.clone(),

@@ -240,6 +240,7 @@ mod tests {
             values: vec![d.join("more.toml")],
             no_cache: false,
             allow_unlocked: false,
+            scripts: Default::default(),
         };
         let roots = input_roots(&ctx, &site);
         for want in [

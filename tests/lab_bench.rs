@@ -396,30 +396,29 @@ fn table(runs: &[Run]) -> String {
     );
     let _ = writeln!(t, "| measure | lvsh (min / median) | ratio (median; min) |");
     let _ = writeln!(t, "| --- | --- | --- |");
-    for script in SCRIPTS {
-        for cache in CACHES {
-            let lv = s.seconds(lvsh("apply", script, cache, mid));
-            let r = ratio(lv, write_floor);
-            let _ = writeln!(
-                t,
-                "| apply from empty, {script} {cache}, / nlbatch {mid} 4 ({}) | {} | {:.2}× ({:.2}×) |",
-                ms(write_floor),
-                ms(lv),
-                r.0,
-                r.1
-            );
-        }
-    }
-    for script in SCRIPTS {
-        let lv = s.seconds(lvsh("noop", script, "warm", mid));
-        let r = ratio(lv, small_dump);
+    let mut against_floor = |what: String, lv: (f64, f64), floor: (f64, f64)| {
+        let r = ratio(lv, floor);
         let _ = writeln!(
             t,
-            "| no-op, {script} warm, / dumpfloor ({}) | {} | {:.2}× ({:.2}×) |",
-            ms(small_dump),
+            "| {what} ({}) | {} | {:.2}× ({:.2}×) |",
+            ms(floor),
             ms(lv),
             r.0,
             r.1
+        );
+    };
+    for script in SCRIPTS {
+        for cache in CACHES {
+            against_floor(
+                format!("apply from empty, {script} {cache}, / nlbatch {mid} 4"),
+                s.seconds(lvsh("apply", script, cache, mid)),
+                write_floor,
+            );
+        }
+        against_floor(
+            format!("no-op, {script} warm, / dumpfloor"),
+            s.seconds(lvsh("noop", script, "warm", mid)),
+            small_dump,
         );
     }
     let per_object = |n: u64| {
@@ -509,4 +508,44 @@ fn result_lines_parse_with_their_phases() {
     assert_eq!(runs[1].script, "-");
     assert!(runs[1].phases.is_empty());
     assert_eq!(min_median(vec![3.0, 1.0, 2.0]), (1.0, 2.0));
+}
+
+#[test]
+fn the_table_has_every_goal_and_floor_row() {
+    let mut lines = String::new();
+    let mut line = |case: &str, tool: &str, script: &str, cache: &str, n: u64, secs: f64| {
+        lines.push_str(&format!(
+            "result case={case} tool={tool} script={script} cache={cache} n={n} run=1 \
+             seconds={secs} rss_kib=30000 | timings: read 1.0 ms\n"
+        ));
+    };
+    for case in ["apply", "noop", "change"] {
+        for script in SCRIPTS {
+            for cache in CACHES {
+                line(case, "lvsh", script, cache, 2000, 0.5);
+            }
+        }
+    }
+    line("apply", "lvsh", "loop", "cold", 500, 0.2);
+    line("apply", "lvsh", "loop", "cold", 10000, 2.0);
+    for (case, tool, secs) in [
+        ("noop", "ipvsadm", 1.0),
+        ("noop", "nlbatch", 0.4),
+        ("noop", "dumpfloor", 0.25),
+        ("apply", "ipvsadm", 3.0),
+        ("apply", "nlbatch", 0.2),
+        ("change", "ipvsadm", 2.0),
+    ] {
+        line(case, tool, "-", "-", 2000, secs);
+    }
+    let table = table(&parse(&lines));
+    for row in [
+        "| no-op: ipvsadm -S -n / lvsh ≥ 2 | loop | warm | 500 / 500 ms | ipvsadm -S -n 1000 / 1000 ms | 2.00× (2.00×) | met |",
+        "| apply from empty: ipvsadm -R / lvsh ≥ 4 | literal | cold | 500 / 500 ms | ipvsadm -R 3000 / 3000 ms | 6.00× (6.00×) | met |",
+        "| apply from empty, literal warm, / nlbatch 2000 4 (200 / 200 ms) | 500 / 500 ms | 2.50× (2.50×) |",
+        "| no-op, loop warm, / dumpfloor (250 / 250 ms) | 500 / 500 ms | 2.00× (2.00×) |",
+        "| no-op, literal warm, / dumpfloor (250 / 250 ms) | 500 / 500 ms | 2.00× (2.00×) |",
+    ] {
+        assert!(table.contains(row), "no `{row}` in:\n{table}");
+    }
 }

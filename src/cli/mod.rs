@@ -252,16 +252,10 @@ fn install_report_handler(color: bool) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_script_is_named_by_the_digest_its_evaluation_made_else_by_its_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let (script, other) = (dir.path().join("s.rhai"), dir.path().join("t.rhai"));
-        std::fs::write(&script, "x").unwrap();
-        std::fs::write(&other, "y").unwrap();
-        let ctx = Context {
+impl Context {
+    /// A quiet context with the defaults, for unit tests.
+    pub(crate) fn for_tests() -> Context {
+        Context {
             dsl: Default::default(),
             netns: None,
             color: false,
@@ -271,7 +265,21 @@ mod tests {
             no_cache: false,
             allow_unlocked: false,
             scripts: Default::default(),
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_is_named_by_the_digest_its_evaluation_made_else_by_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (script, other) = (dir.path().join("s.rhai"), dir.path().join("t.rhai"));
+        std::fs::write(&script, "x").unwrap();
+        std::fs::write(&other, "y").unwrap();
+        let ctx = Context::for_tests();
         assert_eq!(ctx.script_sha256(std::path::Path::new("-")), None);
         assert_eq!(ctx.script_sha256(&other), Some(crate::state::sha256(b"y")));
         assert_eq!(ctx.script_sha256(&script), Some(crate::state::sha256(b"x")));

@@ -232,15 +232,8 @@ mod tests {
         )
         .unwrap();
         let ctx = Context {
-            dsl: Default::default(),
-            netns: None,
-            color: false,
-            quiet: true,
-            verbose: false,
             values: vec![d.join("more.toml")],
-            no_cache: false,
-            allow_unlocked: false,
-            scripts: Default::default(),
+            ..Context::for_tests()
         };
         let roots = input_roots(&ctx, &site);
         for want in [

@@ -159,10 +159,7 @@ fn evaluate_cached(ctx: &Context, path: &Path, opts: &dsl::Options) -> Result<Ev
         return Ok(evaluated);
     }
     let key = Key::new(&Build::current(), &name, &text, dir, opts);
-    ctx.scripts
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push((path.to_path_buf(), key.script_sha256().to_string()));
+    ctx.remember_script(path, key.script_sha256());
     if let Some(hit) = cache.lookup(&key) {
         if ctx.verbose {
             ctx.note(&format!("cache: `{name}` from the cache\n"));

@@ -50,12 +50,22 @@ pub struct Context {
     /// Whether unlocked (`path =`) recipe libraries may run: always but for apply
     /// and watch, which need `--allow-unlocked`.
     pub allow_unlocked: bool,
-    /// The SHA-256 of each script this run evaluated through the cache, whose key is
-    /// made from it: a record of the run names its script by it.
+    /// The SHA-256 of each script this run evaluated through the cache (the last
+    /// evaluation of each path), whose key is made from it: a record of the run
+    /// names its script by it.
     pub scripts: std::sync::Mutex<Vec<(std::path::PathBuf, String)>>,
 }
 
 impl Context {
+    /// Notes the digest of the script at `path` as just evaluated.
+    pub fn remember_script(&self, path: &std::path::Path, sha256: &str) {
+        let mut known = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
+        match known.iter_mut().find(|(p, _)| p == path) {
+            Some((_, digest)) => *digest = sha256.to_string(),
+            None => known.push((path.to_path_buf(), sha256.to_string())),
+        }
+    }
+
     /// `sha256:HEX` of the file named on the command line (none for stdin): the
     /// digest the evaluation already made when it is the script, else its bytes'.
     pub fn script_sha256(&self, file: &std::path::Path) -> Option<String> {
@@ -284,15 +294,12 @@ mod tests {
         assert_eq!(ctx.script_sha256(&other), Some(crate::state::sha256(b"y")));
         assert_eq!(ctx.script_sha256(&script), Some(crate::state::sha256(b"x")));
         assert_eq!(ctx.script_sha256(&dir.path().join("missing.rhai")), None);
-        // Evaluated through the cache: the digest its key was made from.
-        ctx.scripts
-            .lock()
-            .unwrap()
-            .push((script.clone(), "sha256:remembered".into()));
-        assert_eq!(
-            ctx.script_sha256(&script).as_deref(),
-            Some("sha256:remembered")
-        );
+        // Evaluated through the cache: the digest its key was made from, the
+        // last evaluation's when a script is evaluated again (a REPL, a reload).
+        ctx.remember_script(&script, "sha256:first");
+        ctx.remember_script(&script, "sha256:again");
+        assert_eq!(ctx.script_sha256(&script).as_deref(), Some("sha256:again"));
+        assert_eq!(ctx.scripts.lock().unwrap().len(), 1);
         assert_eq!(ctx.script_sha256(&other), Some(crate::state::sha256(b"y")));
     }
 

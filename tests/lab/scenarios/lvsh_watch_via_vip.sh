@@ -60,6 +60,11 @@ link set vip0 up
 addr del $VIP/32 dev br0
 addr add $VIP/32 dev vip0" | ip -batch - || fail "moving the VIP"
 await_log "rs $RS1:80 of tcp $VIP:80: up -> down (timed out after 500ms connecting, " 10
+await_log "rs $RS2:80 of tcp $VIP:80: up -> down (timed out after 500ms connecting, " 10
+# The weights follow on the daemon's next tick: wait for them, or the waits for
+# the rises below could pass on the old weights before the daemon wrote 0.
+await_weight "$S" "$RS1:80" 0 10
+await_weight "$S" "$RS2:80" 0 10
 run sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.br0.rp_filter=2
 await_weight "$S" "$RS1:80" 1 10
 await_weight "$S" "$RS2:80" 1 10

@@ -53,17 +53,14 @@ pub struct Context {
     /// The SHA-256 of each script this run evaluated through the cache (the last
     /// evaluation of each path), whose key is made from it: a record of the run
     /// names its script by it.
-    pub scripts: std::sync::Mutex<Vec<(std::path::PathBuf, String)>>,
+    scripts: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, String>>,
 }
 
 impl Context {
     /// Notes the digest of the script at `path` as just evaluated.
     pub fn remember_script(&self, path: &std::path::Path, sha256: &str) {
         let mut known = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
-        match known.iter_mut().find(|(p, _)| p == path) {
-            Some((_, digest)) => *digest = sha256.to_string(),
-            None => known.push((path.to_path_buf(), sha256.to_string())),
-        }
+        known.insert(path.to_path_buf(), sha256.to_string());
     }
 
     /// `sha256:HEX` of the file named on the command line (none for stdin): the
@@ -73,7 +70,7 @@ impl Context {
             return None;
         }
         let known = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, digest)) = known.iter().find(|(p, _)| p == file) {
+        if let Some(digest) = known.get(file) {
             return Some(digest.clone());
         }
         drop(known);

@@ -326,6 +326,7 @@ impl keyed::Keyed for Service {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn an_ipv4_address_and_port_read_as_std_writes_them() {
@@ -346,7 +347,6 @@ mod tests {
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         assert_eq!(SockAddr(&v6, 53).to_string(), "[2001:db8::1]:53");
     }
-    use super::*;
 
     #[test]
     fn observations_and_origins_are_not_configuration() {

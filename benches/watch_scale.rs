@@ -605,7 +605,7 @@ fn daemon(args: &[String]) {
     let prober: Prober = {
         let real = lvsh::cli::prober();
         let counts = counts.clone();
-        Arc::new(move |key: ProbeKey| {
+        Arc::new(move |key: Arc<ProbeKey>| {
             let (real, counts) = (real.clone(), counts.clone());
             Box::pin(async move {
                 let connect = key.connect;

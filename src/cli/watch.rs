@@ -103,7 +103,7 @@ pub fn run(
 /// The real probes: each check run from this host, its answer as a result
 /// (public for the daemon's benchmark).
 pub fn prober() -> Prober {
-    Arc::new(|key: ProbeKey| {
+    Arc::new(|key: Arc<ProbeKey>| {
         Box::pin(async move {
             let target = match &key.via {
                 Some(via) => probe::Target {

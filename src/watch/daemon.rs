@@ -3,7 +3,7 @@
 //! back). Starting and stopping write nothing when the kernel already holds what
 //! the script and the persisted run-time state say.
 
-use super::{Engine, Event, Metrics, ProbeKey, Store, Unprobed};
+use super::{Engine, Event, Metrics, ProbeId, ProbeKey, Store, Unprobed};
 use crate::{
     apply::{self, ApplyError, ApplyLock, Journal, Kernel, LockError, Record, journal_now},
     model::{Balancer, ProbeResult},
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 /// Runs one probe; the daemon's only way to reach a real server.
 pub type Prober =
-    Arc<dyn Fn(ProbeKey) -> Pin<Box<dyn Future<Output = ProbeResult> + Send>> + Send + Sync>;
+    Arc<dyn Fn(Arc<ProbeKey>) -> Pin<Box<dyn Future<Output = ProbeResult> + Send>> + Send + Sync>;
 
 /// Tells systemd (`READY=1`, `STATUS=`, `RELOADING=1`, `STOPPING=1`).
 pub type Notify<'k> = Box<dyn FnMut(&[sd_notify::NotifyState]) + 'k>;
@@ -164,13 +164,15 @@ pub async fn run(
         let mut ticked = false;
         tokio::select! {
             _ = tick.tick() => ticked = true,
-            Some((key, result)) = probes.next(), if !probes.is_empty() => {
-                schedule.done(&key);
+            Some((id, key, result)) = probes.next(), if !probes.is_empty() => {
                 if let Some(m) = &metrics {
                     let took = Duration::from_millis(u64::from(result.latency_ms));
                     m.probe(&key.check.kind, result.ok, took);
                 }
-                let events = engine.observe(&key, result, journal_now());
+                // Started before a reload: its probe may have moved, or gone.
+                let Some(id) = engine.resolve(id, &key) else { continue };
+                schedule.done(id);
+                let events = engine.observe(id, result, journal_now());
                 for e in &events {
                     (io.log)(&transition_line(e));
                     if let Some(m) = &metrics {
@@ -208,10 +210,11 @@ pub async fn run(
                  (servers answering slowly?); checks run late"
             ));
         }
-        for key in due {
+        for id in due {
+            let key = schedule.key(id).clone();
             probes.push(Running {
                 probe: (io.prober)(key.clone()),
-                key: Some(key),
+                started: Some((id, key)),
             });
         }
         if now - last_inputs >= INPUTS_EVERY {
@@ -277,14 +280,14 @@ pub async fn run(
     Ok(())
 }
 
-/// A probe under way; answers with its key.
+/// A probe under way; answers with its id and key.
 struct Running {
-    key: Option<ProbeKey>,
+    started: Option<(ProbeId, Arc<ProbeKey>)>,
     probe: Pin<Box<dyn Future<Output = ProbeResult> + Send>>,
 }
 
 impl Future for Running {
-    type Output = (ProbeKey, ProbeResult);
+    type Output = (ProbeId, Arc<ProbeKey>, ProbeResult);
 
     /// A probe that panics is a failed probe: the daemon and the other probes go on
     /// (as they did when each probe was a task of its own).
@@ -302,8 +305,8 @@ impl Future for Running {
                 reason: format!("the probe failed inside lvsh: {}", panic_text(&panic)),
             },
         };
-        let key = self.key.take().expect("a probe answers once");
-        Poll::Ready((key, result))
+        let (id, key) = self.started.take().expect("a probe answers once");
+        Poll::Ready((id, key, result))
     }
 }
 
@@ -341,7 +344,7 @@ fn save(io: &mut Io<'_>, engine: &mut Engine) -> bool {
 }
 
 fn save_results(io: &mut Io<'_>, engine: &Engine) {
-    if let Err(e) = io.store.save_results(&engine.runtime) {
+    if let Err(e) = io.store.save_results(engine.last_results()) {
         (io.log)(&format!("error: {e}"));
     }
 }
@@ -549,8 +552,8 @@ pub fn transition_line(e: &Event) -> String {
 /// systemd's one-line status: `12 up, 1 down, 2 adopted, 1 draining`.
 fn status_line(engine: &Engine) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for key in engine.probes() {
-        for (s, d) in engine.slot(key).map(|slot| &slot.users[..]).unwrap_or(&[]) {
+    for slot in engine.slots() {
+        for (s, d) in &slot.users {
             let state = engine
                 .runtime
                 .health(s, d)
@@ -579,10 +582,12 @@ fn status_line(engine: &Engine) -> String {
 /// When each probe runs next. Probes start spread over their interval (no burst of
 /// 2,000 connects at once) and never overlap themselves.
 struct Schedule {
+    /// The engine's probes by id, as of the last [`Schedule::update`].
+    keys: Vec<Arc<ProbeKey>>,
     /// By time, so that a tick looks only at the probes that are due.
-    queue: BTreeSet<(Instant, ProbeKey)>,
+    queue: BTreeSet<(Instant, ProbeId)>,
     /// Probes under way, by when they started.
-    running: BTreeMap<ProbeKey, Instant>,
+    running: BTreeMap<ProbeId, Instant>,
     /// At most this many under way ([`MAX_IN_FLIGHT`]).
     limit: usize,
     /// Due at the last tick but not started for the limit.
@@ -592,6 +597,7 @@ struct Schedule {
 impl Schedule {
     fn new(engine: &Engine, now: Instant) -> Self {
         let mut s = Schedule {
+            keys: vec![],
             queue: BTreeSet::new(),
             running: BTreeMap::new(),
             limit: MAX_IN_FLIGHT,
@@ -601,26 +607,40 @@ impl Schedule {
         s
     }
 
-    /// Follows a reload: new probes are scheduled, gone ones dropped.
+    /// Follows a load or reload, whose ids are new: probes that remain keep their
+    /// time and their run, new ones are scheduled, gone ones dropped.
     fn update(&mut self, engine: &Engine, now: Instant) {
-        let keys: BTreeSet<&ProbeKey> = engine.probes().collect();
-        self.queue.retain(|(_, k)| keys.contains(k));
-        self.running.retain(|k, _| keys.contains(k));
-        let scheduled: BTreeSet<ProbeKey> = self.queue.iter().map(|(_, k)| k.clone()).collect();
-        for key in keys {
-            if !scheduled.contains(key) {
-                self.queue.insert((now + spread(key), key.clone()));
-            }
-        }
+        let moved = |id: ProbeId| engine.find(self.key(id));
+        let queue: BTreeMap<ProbeId, Instant> = self
+            .queue
+            .iter()
+            .filter_map(|&(at, id)| Some((moved(id)?, at)))
+            .collect();
+        let running = self
+            .running
+            .iter()
+            .filter_map(|(&id, &at)| Some((moved(id)?, at)))
+            .collect();
+        self.keys = engine.ids().map(|(_, key)| key.clone()).collect();
+        self.running = running;
+        self.queue = engine
+            .ids()
+            .map(|(id, key)| (queue.get(&id).copied().unwrap_or(now + spread(key)), id))
+            .collect();
+    }
+
+    fn key(&self, id: ProbeId) -> &Arc<ProbeKey> {
+        &self.keys[id.index()]
     }
 
     /// The probes to start now.
-    fn due(&mut self, now: Instant) -> Vec<ProbeKey> {
+    fn due(&mut self, now: Instant) -> Vec<ProbeId> {
         // A probe ends by its timeout; one that has not answered long after it (a
         // future that never finishes) must not stop its server from being probed again.
-        self.running.retain(|key, started| {
-            now.duration_since(*started)
-                < Duration::from_millis(u64::from(key.check.timeout_ms)) + LOST_AFTER
+        let keys = &self.keys;
+        self.running.retain(|id, started| {
+            let timeout = keys[id.index()].check.timeout_ms;
+            now.duration_since(*started) < Duration::from_millis(u64::from(timeout)) + LOST_AFTER
         });
         // A probe still running when it is due stays at the front, and starts on
         // the first tick after it answers; so does one beyond the limit, the most
@@ -630,32 +650,32 @@ impl Schedule {
             .queue
             .iter()
             .take_while(|(at, _)| *at <= now)
-            .filter(|(_, key)| !self.running.contains_key(key));
-        let starting: Vec<(Instant, ProbeKey)> = ready.by_ref().take(room).cloned().collect();
+            .filter(|(_, id)| !self.running.contains_key(id));
+        let starting: Vec<(Instant, ProbeId)> = ready.by_ref().take(room).copied().collect();
         self.waiting = ready.count();
         let mut due = Vec::with_capacity(starting.len());
         for entry in starting {
             self.queue.remove(&entry);
-            let (mut at, key) = entry;
-            let every = Duration::from_millis(u64::from(key.check.every_ms.max(1)));
+            let (mut at, id) = entry;
+            let every = Duration::from_millis(u64::from(self.key(id).check.every_ms.max(1)));
             // Keeps the phase: a late tick does not drift the schedule.
             while at <= now {
                 at += every;
             }
-            self.running.insert(key.clone(), now);
-            self.queue.insert((at, key.clone()));
-            due.push(key);
+            self.running.insert(id, now);
+            self.queue.insert((at, id));
+            due.push(id);
         }
         due
     }
 
-    fn done(&mut self, key: &ProbeKey) {
-        self.running.remove(key);
+    fn done(&mut self, id: ProbeId) {
+        self.running.remove(&id);
     }
 
     #[cfg(test)]
-    fn next(&self, key: &ProbeKey) -> Option<Instant> {
-        self.queue.iter().find(|(_, k)| k == key).map(|(at, _)| *at)
+    fn next(&self, id: ProbeId) -> Option<Instant> {
+        self.queue.iter().find(|(_, i)| *i == id).map(|(at, _)| *at)
     }
 }
 
@@ -675,38 +695,77 @@ mod schedule_tests {
 
     #[test]
     fn probes_keep_their_phase_never_overlap_and_a_lost_one_is_given_up() {
-        let key = key(1);
         let t0 = Instant::now();
-        let mut s = schedule([(t0, key.clone())], MAX_IN_FLIGHT);
-        assert_eq!(s.due(t0), vec![key.clone()]);
+        let mut s = schedule(&[0], MAX_IN_FLIGHT, t0);
+        let id = id(0);
+        assert_eq!(s.due(t0), vec![id]);
         // Still running two intervals later: not started again.
         assert!(s.due(t0 + Duration::from_secs(4)).is_empty());
-        s.done(&key);
-        assert_eq!(s.due(t0 + Duration::from_secs(4)), vec![key.clone()]);
+        s.done(id);
+        assert_eq!(s.due(t0 + Duration::from_secs(4)), vec![id]);
         assert_eq!(
-            s.next(&key),
+            s.next(id),
             Some(t0 + Duration::from_secs(6)),
             "the phase is kept"
         );
         // Never answered: given up after its timeout and 5 s more.
         assert!(s.due(t0 + Duration::from_secs(8)).is_empty());
-        assert_eq!(s.due(t0 + Duration::from_secs(11)), vec![key]);
+        assert_eq!(s.due(t0 + Duration::from_secs(11)), vec![id]);
     }
 
     #[test]
     fn a_probe_that_panics_is_a_failed_probe_not_a_dead_daemon() {
-        let key = key(1);
+        let key = Arc::new(key(1));
         let running = Running {
-            key: Some(key.clone()),
+            started: Some((id(0), key.clone())),
             probe: Box::pin(async { panic!("bad state") }),
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let (answered, result) = rt.block_on(running);
-        assert_eq!(answered, key);
+        let (answered, answered_key, result) = rt.block_on(running);
+        assert_eq!((answered, answered_key), (id(0), key));
         assert!(!result.ok);
         assert_eq!(result.reason, "the probe failed inside lvsh: bad state");
+    }
+
+    #[test]
+    fn a_reload_keeps_the_time_and_the_run_of_the_probes_that_remain() {
+        use crate::model::{Balancer, Dest, DestKey, Protocol, Runtime, Service, ServiceKey};
+        let script = |servers: &[u8]| {
+            let skey = ServiceKey::inet(Protocol::Tcp, "192.0.2.1".parse().unwrap(), 80);
+            let mut svc = Service::new(skey);
+            for &n in servers {
+                let d = Dest::new(DestKey {
+                    address: std::net::IpAddr::from([10, 0, 0, n]),
+                    port: 80,
+                });
+                svc.dests.insert(d.key, d);
+            }
+            let mut b = Balancer::default();
+            b.services.insert(skey, svc);
+            b.checks.service_mut(skey).check = Some(Check::new(CheckKind::Tcp));
+            b
+        };
+        let t0 = Instant::now();
+        let (mut engine, _) = Engine::load(script(&[3, 4]), Runtime::default(), &script(&[]), 0);
+        let mut s = Schedule::new(&engine, t0);
+        let later = t0 + Duration::from_secs(2);
+        let started = s.due(later);
+        assert_eq!(started.len(), 2);
+        let three = engine.find(&key(3)).unwrap();
+        let three_next = s.next(three).unwrap();
+        // 10.0.0.1 comes first in the new list: 10.0.0.3's id moves.
+        engine.reload(script(&[1, 3]), &script(&[]), 1);
+        s.update(&engine, later);
+        let moved = engine.find(&key(3)).unwrap();
+        assert_ne!(moved, three);
+        assert_eq!(s.next(moved), Some(three_next), "its time is kept");
+        assert!(s.running.contains_key(&moved), "still under way");
+        assert_eq!(s.running.len(), 1, "10.0.0.4's run is dropped with it");
+        let one = engine.find(&key(1)).unwrap();
+        assert!(s.next(one).unwrap() < later + Duration::from_secs(2));
+        assert_eq!(s.queue.len(), 2);
     }
 
     fn key(n: u8) -> ProbeKey {
@@ -717,9 +776,20 @@ mod schedule_tests {
         }
     }
 
-    fn schedule(queue: impl IntoIterator<Item = (Instant, ProbeKey)>, limit: usize) -> Schedule {
+    fn id(n: u32) -> ProbeId {
+        ProbeId::at(n)
+    }
+
+    /// Probes of 10.0.0.1, 10.0.0.2, ... (ids 0, 1, ...), first due `at` after `t0`.
+    fn schedule(at_ms: &[u64], limit: usize, t0: Instant) -> Schedule {
+        let keys = (1..=at_ms.len()).map(|n| Arc::new(key(n as u8))).collect();
+        let queue = (0..)
+            .zip(at_ms)
+            .map(|(n, &ms)| (t0 + Duration::from_millis(ms), id(n)))
+            .collect();
         Schedule {
-            queue: queue.into_iter().collect(),
+            keys,
+            queue,
             running: BTreeMap::new(),
             limit,
             waiting: 0,
@@ -730,39 +800,36 @@ mod schedule_tests {
     fn a_tick_starts_the_due_probes_only_in_their_order() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut s = schedule(
-            [(300, 1), (100, 2), (900, 3)].map(|(at, n)| (t0 + ms(at), key(n))),
-            MAX_IN_FLIGHT,
-        );
+        let mut s = schedule(&[300, 100, 900], MAX_IN_FLIGHT, t0);
         assert!(s.due(t0).is_empty());
-        assert_eq!(s.due(t0 + ms(300)), vec![key(2), key(1)]);
-        s.done(&key(1));
-        s.done(&key(2));
+        assert_eq!(s.due(t0 + ms(300)), vec![id(1), id(0)]);
+        s.done(id(0));
+        s.done(id(1));
         assert!(s.due(t0 + ms(800)).is_empty());
-        assert_eq!(s.due(t0 + ms(2_100)), vec![key(3), key(2)]);
-        assert_eq!(s.next(&key(1)), Some(t0 + ms(2_300)));
-        assert_eq!(s.next(&key(2)), Some(t0 + ms(4_100)));
+        assert_eq!(s.due(t0 + ms(2_100)), vec![id(2), id(1)]);
+        assert_eq!(s.next(id(0)), Some(t0 + ms(2_300)));
+        assert_eq!(s.next(id(1)), Some(t0 + ms(4_100)));
     }
 
     #[test]
     fn beyond_the_limit_the_most_overdue_start_first_when_room_frees() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut s = schedule((1..=5).map(|n| (t0 + ms(u64::from(n) * 10), key(n))), 2);
-        assert_eq!(s.due(t0 + ms(100)), vec![key(1), key(2)]);
+        let mut s = schedule(&[10, 20, 30, 40, 50], 2, t0);
+        assert_eq!(s.due(t0 + ms(100)), vec![id(0), id(1)]);
         assert_eq!(s.waiting, 3);
         // Full: nothing starts, and the waiting keep their place.
         assert!(s.due(t0 + ms(200)).is_empty());
         assert_eq!(s.waiting, 3);
-        s.done(&key(2));
-        assert_eq!(s.due(t0 + ms(300)), vec![key(3)]);
+        s.done(id(1));
+        assert_eq!(s.due(t0 + ms(300)), vec![id(2)]);
         assert_eq!(s.waiting, 2);
-        s.done(&key(1));
-        s.done(&key(3));
-        assert_eq!(s.due(t0 + ms(400)), vec![key(4), key(5)]);
+        s.done(id(0));
+        s.done(id(2));
+        assert_eq!(s.due(t0 + ms(400)), vec![id(3), id(4)]);
         assert_eq!(s.waiting, 0);
         // Each keeps its phase.
-        assert_eq!(s.next(&key(4)), Some(t0 + ms(2_040)));
+        assert_eq!(s.next(id(3)), Some(t0 + ms(2_040)));
     }
 }
 

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use std::{
     collections::{BTreeMap, BTreeSet},
     net::SocketAddr,
+    sync::Arc,
 };
 
 /// One probe: the same check of the same address and port is run once, however
@@ -34,11 +35,33 @@ pub struct Via {
     pub mark: u32,
 }
 
+/// A probe's place in the engine, valid until the next load or reload: the daemon
+/// schedules and answers by it (no search by key a thousand times a second), and
+/// finds a probe that was under way across a reload again by its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProbeId(u32);
+
+impl ProbeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    #[cfg(test)]
+    pub fn at(index: u32) -> Self {
+        ProbeId(index)
+    }
+}
+
 /// A probe, its health and the real servers it decides.
 #[derive(Debug, Clone)]
 pub struct Slot {
+    /// Shared with the probes under way, which the prober takes by value.
+    pub key: Arc<ProbeKey>,
     pub tracker: Tracker,
     pub users: Vec<(ServiceKey, DestKey)>,
+    /// The probe's last answer, which is each user's last result: kept once here, so
+    /// that the common answer (no change of health) touches no user's record.
+    pub last: Option<ProbeResult>,
 }
 
 /// A real server whose health changed.
@@ -63,7 +86,8 @@ pub struct Engine {
     /// The script's model (canonical).
     pub desired: Balancer,
     pub runtime: Runtime,
-    slots: BTreeMap<ProbeKey, Slot>,
+    /// By key (the ids are positions): found by a binary search after a reload.
+    slots: Vec<Slot>,
     /// The fwmark services that steer `via_vip()` probes, each with its one server.
     probe_services: BTreeMap<ServiceKey, Service>,
 }
@@ -79,7 +103,7 @@ impl Engine {
         observed: &Balancer,
         now: u64,
     ) -> (Engine, Vec<Unprobed>) {
-        let mut slots: BTreeMap<ProbeKey, Slot> = BTreeMap::new();
+        let mut slots: BTreeMap<ProbeKey, Vec<(ServiceKey, DestKey)>> = BTreeMap::new();
         let mut unprobed = Vec::new();
         for (skey, service) in &desired.services {
             for dest in service.dests.values() {
@@ -109,14 +133,7 @@ impl Engine {
                         mark: 0,
                     }),
                 };
-                slots
-                    .entry(key)
-                    .or_insert_with(|| Slot {
-                        tracker: Tracker::resume(None),
-                        users: vec![],
-                    })
-                    .users
-                    .push((*skey, dkey));
+                slots.entry(key).or_default().push((*skey, dkey));
             }
         }
         // Forget what belongs to servers no longer in the script (drains stay while
@@ -139,9 +156,8 @@ impl Engine {
             }
             true
         });
-        let (slots, probe_services) = steer(slots, &desired);
-        let mut slots = slots;
-        for slot in slots.values_mut() {
+        let (mut slots, probe_services) = steer(slots, &desired);
+        for slot in &mut slots {
             // One health per probe: the first decided record of its servers wins.
             let resumed = slot
                 .users
@@ -155,6 +171,10 @@ impl Engine {
                 .filter_map(|(s, d)| runtime.health(s, d).map(|h| h.since))
                 .max()
                 .unwrap_or(now);
+            slot.last = slot
+                .users
+                .iter()
+                .find_map(|(s, d)| runtime.health(s, d)?.last.clone());
             for (s, d) in &slot.users {
                 let serving = observed
                     .services
@@ -193,9 +213,11 @@ impl Engine {
     pub fn reload(&mut self, desired: Balancer, observed: &Balancer, now: u64) -> Vec<Unprobed> {
         let (mut next, unprobed) =
             Engine::load(desired, std::mem::take(&mut self.runtime), observed, now);
-        for (key, slot) in next.slots.iter_mut() {
-            if let Some(old) = self.slots.get(key) {
+        for slot in &mut next.slots {
+            if let Some(old) = self.find(&slot.key) {
+                let old = &self.slots[old.index()];
                 slot.tracker = old.tracker.clone();
+                slot.last.clone_from(&old.last);
             }
         }
         *self = next;
@@ -204,49 +226,73 @@ impl Engine {
 
     /// The probes to run, each with the check that says how.
     pub fn probes(&self) -> impl Iterator<Item = &ProbeKey> {
-        self.slots.keys()
+        self.slots.iter().map(|s| &*s.key)
+    }
+
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter()
+    }
+
+    /// The probes with their ids, in the order of their keys.
+    pub fn ids(&self) -> impl Iterator<Item = (ProbeId, &Arc<ProbeKey>)> {
+        (0..).map(ProbeId).zip(self.slots.iter().map(|s| &s.key))
+    }
+
+    pub fn find(&self, key: &ProbeKey) -> Option<ProbeId> {
+        let at = self.slots.binary_search_by(|s| (*s.key).cmp(key)).ok()?;
+        Some(ProbeId(u32::try_from(at).ok()?))
+    }
+
+    /// The id of a probe started as `id` with `key`, which a reload since may have
+    /// moved or dropped.
+    pub fn resolve(&self, id: ProbeId, key: &Arc<ProbeKey>) -> Option<ProbeId> {
+        match self.slots.get(id.index()) {
+            Some(slot) if Arc::ptr_eq(&slot.key, key) => Some(id),
+            _ => self.find(key),
+        }
     }
 
     pub fn slot(&self, key: &ProbeKey) -> Option<&Slot> {
-        self.slots.get(key)
+        self.slots.get(self.find(key)?.index())
+    }
+
+    /// Every checked server's last result, for `lvsh status`.
+    pub fn last_results(&self) -> impl Iterator<Item = (ServiceKey, DestKey, &ProbeResult)> {
+        self.slots.iter().flat_map(|slot| {
+            let last = slot.last.as_ref();
+            slot.users
+                .iter()
+                .filter_map(move |(s, d)| Some((*s, *d, last?)))
+        })
     }
 
     /// Counts one probe's answer; the servers whose health it changed. Every
-    /// server of the probe records the answer as its last result.
-    pub fn observe(&mut self, key: &ProbeKey, result: ProbeResult, now: u64) -> Vec<Event> {
-        let Some(slot) = self.slots.get_mut(key) else {
-            // A probe of a script that has since been reloaded.
+    /// server of the probe has the answer as its last result.
+    pub fn observe(&mut self, id: ProbeId, result: ProbeResult, now: u64) -> Vec<Event> {
+        let Some(slot) = self.slots.get_mut(id.index()) else {
             return vec![];
         };
-        let transition = slot
-            .tracker
-            .observe(result.ok, key.check.rise, key.check.fall);
+        let check = &slot.key.check;
+        let transition = slot.tracker.observe(result.ok, check.rise, check.fall);
         let mut events = vec![];
-        for (s, d) in &slot.users {
-            let record = self.runtime.entry(*s, *d);
-            match (&mut record.health, transition) {
-                (health, Some(t)) => {
-                    *health = Some(Health {
-                        state: t.to,
-                        since: now,
-                        last: Some(result.clone()),
-                    });
-                    events.push(Event {
-                        service: *s,
-                        dest: *d,
-                        transition: t,
-                        result: result.clone(),
-                    });
-                }
-                // The common answer (no change of health): its fields are written
-                // in place, a thousand times a second at 2,000 servers.
-                (Some(h), None) => match &mut h.last {
-                    Some(last) => last.clone_from(&result),
-                    None => h.last = Some(result.clone()),
-                },
-                (None, None) => {}
+        if let Some(t) = transition {
+            for (s, d) in &slot.users {
+                self.runtime.entry(*s, *d).health = Some(Health {
+                    state: t.to,
+                    since: now,
+                    last: Some(result.clone()),
+                });
+                events.push(Event {
+                    service: *s,
+                    dest: *d,
+                    transition: t,
+                    result: result.clone(),
+                });
             }
         }
+        // The common answer (no change of health), a thousand times a second at
+        // 2,000 servers: no user's record is looked up.
+        slot.last = Some(result);
         events
     }
 
@@ -391,14 +437,14 @@ fn probe_address(
 /// reloads find the same marks (and write nothing); a collision takes the next free
 /// one, in a fixed order.
 fn steer(
-    slots: BTreeMap<ProbeKey, Slot>,
+    slots: BTreeMap<ProbeKey, Vec<(ServiceKey, DestKey)>>,
     desired: &Balancer,
-) -> (BTreeMap<ProbeKey, Slot>, BTreeMap<ServiceKey, Service>) {
+) -> (Vec<Slot>, BTreeMap<ServiceKey, Service>) {
     let size = PROBE_MARKS.end() - PROBE_MARKS.start() + 1;
     let mut used = BTreeSet::new();
     let mut out = BTreeMap::new();
     let mut services = BTreeMap::new();
-    for (mut key, slot) in slots {
+    for (mut key, users) in slots {
         if let Some(via) = &mut key.via {
             let digest = Sha256::digest(format!("{} {}", key.connect, via.server));
             let mut n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % size;
@@ -406,7 +452,7 @@ fn steer(
                 n = (n + 1) % size;
             }
             via.mark = PROBE_MARKS.start() + n;
-            let (s, d) = slot.users[0];
+            let (s, d) = users[0];
             let family = Family::of(&d.address);
             let svc_key = ServiceKey::fwmark(family, via.mark);
             let mut svc = Service::new(svc_key);
@@ -419,9 +465,19 @@ fn steer(
             }
             services.insert(svc_key, svc);
         }
-        out.insert(key, slot);
+        out.insert(key, users);
     }
-    (out, services)
+    // A mark changes a key's order: the list is sorted after the marks are given.
+    let slots = out
+        .into_iter()
+        .map(|(key, users)| Slot {
+            key: Arc::new(key),
+            tracker: Tracker::resume(None),
+            users,
+            last: None,
+        })
+        .collect();
+    (slots, services)
 }
 
 #[cfg(test)]
@@ -502,8 +558,9 @@ mod tests {
             .find(|k| k.connect.ip() == dk(2).address)
             .unwrap()
             .clone();
-        assert!(e.observe(&key, result(true), 101).is_empty());
-        let events = e.observe(&key, result(true), 102);
+        let id = e.find(&key).unwrap();
+        assert!(e.observe(id, result(true), 101).is_empty());
+        let events = e.observe(id, result(true), 102);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].transition.to, HealthState::Up);
         assert_eq!(weight(&e.target(&kernel, 102), 80, 2), Some(10));
@@ -519,8 +576,9 @@ mod tests {
             .find(|k| k.connect.ip() == dk(1).address)
             .unwrap()
             .clone();
+        let id = e.find(&key).unwrap();
         let events: Vec<_> = (0..3)
-            .flat_map(|t| e.observe(&key, result(false), t))
+            .flat_map(|t| e.observe(id, result(false), t))
             .collect();
         assert_eq!(events.len(), 3, "one event per service");
         let target = e.target(&b, 3);
@@ -536,7 +594,7 @@ mod tests {
         let (mut e, _) = Engine::load(b.clone(), Runtime::default(), &b, 0);
         let key = e.probes().next().unwrap().clone();
         for t in 0..3 {
-            e.observe(&key, result(false), t);
+            e.observe(e.find(&key).unwrap(), result(false), t);
         }
         // A restart from the saved state: still down, held at 0.
         let (e2, _) = Engine::load(b.clone(), e.runtime.clone(), &b, 10);

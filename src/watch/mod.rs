@@ -11,7 +11,7 @@ pub mod status;
 mod store;
 
 pub use daemon::{Io, Prober, Request, WatchError, run, transition_line};
-pub use engine::{Engine, Event, ProbeKey, Slot, Unprobed, Via};
+pub use engine::{Engine, Event, ProbeId, ProbeKey, Slot, Unprobed, Via};
 pub use health::{Tracker, Transition};
 pub use metrics::Metrics;
 pub use status::{ServerStatus, ServiceStatus, Status};

@@ -9,7 +9,7 @@
 
 use crate::{
     apply::{LOCK_DIR, namespace_dir, namespace_state_dir, sync_dir, write_atomic},
-    model::{ProbeResult, Runtime},
+    model::{DestKey, ProbeResult, Runtime, ServiceKey},
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -67,8 +67,8 @@ struct ResultsFile<'a> {
 
 #[derive(Serialize, Deserialize)]
 struct ServerResult<'a> {
-    service: crate::model::ServiceKey,
-    dest: crate::model::DestKey,
+    service: ServiceKey,
+    dest: DestKey,
     last: Cow<'a, ProbeResult>,
 }
 
@@ -182,22 +182,21 @@ impl Store {
 
     /// Writes the last results (not durable: they are in memory, and only
     /// `lvsh status` reads them).
-    pub fn save_results(&self, runtime: &Runtime) -> Result<(), StoreError> {
+    pub fn save_results<'a>(
+        &self,
+        results: impl IntoIterator<Item = (ServiceKey, DestKey, &'a ProbeResult)>,
+    ) -> Result<(), StoreError> {
         let write = |source| StoreError::Write {
             path: self.results.clone(),
             source,
         };
         let file = ResultsFile {
-            results: runtime
-                .servers
-                .values()
-                .filter_map(|s| {
-                    let last = s.health.as_ref()?.last.as_ref()?;
-                    Some(ServerResult {
-                        service: s.service,
-                        dest: s.dest,
-                        last: Cow::Borrowed(last),
-                    })
+            results: results
+                .into_iter()
+                .map(|(service, dest, last)| ServerResult {
+                    service,
+                    dest,
+                    last: Cow::Borrowed(last),
                 })
                 .collect(),
         };
@@ -339,7 +338,11 @@ mod tests {
                 .last
                 .is_none()
         );
-        store.save_results(&rt).unwrap();
+        let last = rt.servers.values().filter_map(|s| {
+            let last = s.health.as_ref()?.last.as_ref()?;
+            Some((s.service, s.dest, last))
+        });
+        store.save_results(last).unwrap();
         assert_eq!(store.load().unwrap(), rt);
         // A torn results file hides the results, not the state.
         std::fs::write(dir.path().join("results.json"), "{\"results\": [").unwrap();

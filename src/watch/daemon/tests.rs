@@ -43,7 +43,7 @@ fn script(extra_service: bool) -> Balancer {
 
 /// Answers every probe at once: down for the addresses in the set.
 fn prober(down: Arc<Mutex<BTreeSet<IpAddr>>>) -> Prober {
-    Arc::new(move |key: ProbeKey| {
+    Arc::new(move |key: Arc<ProbeKey>| {
         let ok = !down.lock().unwrap().contains(&key.connect.ip());
         Box::pin(async move {
             ProbeResult {

@@ -401,10 +401,18 @@ impl Engine {
 
     /// Whether a weight is ramping (slow start), so the daemon re-plans each second.
     pub fn ramping(&self, now: u64) -> bool {
-        effective(&self.desired, &self.runtime, now)
-            .1
-            .iter()
-            .any(|h| matches!(h.reason, crate::model::HoldReason::SlowStart { .. }))
+        // Each second: working out every weight copies the whole script, which
+        // most scripts (no slow start at all) need not pay.
+        let slow_start = self.desired.checks.services.values().any(|c| {
+            c.dests
+                .values()
+                .any(|d| d.slow_start.is_some_and(|s| s > 0))
+        });
+        slow_start
+            && effective(&self.desired, &self.runtime, now)
+                .1
+                .iter()
+                .any(|h| matches!(h.reason, crate::model::HoldReason::SlowStart { .. }))
     }
 }
 
@@ -613,6 +621,32 @@ mod tests {
         // ... and the same check keeps its health and its counts.
         e.reload(b.clone(), &b, 11);
         assert_eq!(e.slot(&key).unwrap().tracker.state(), HealthState::Down);
+    }
+
+    #[test]
+    fn a_weight_ramps_only_with_a_slow_start_and_only_while_it_lasts() {
+        let mut rt = Runtime::default();
+        rt.entry(svc(80), dk(1)).health = Some(Health {
+            state: HealthState::Up,
+            since: 100,
+            last: None,
+        });
+        let plain = script(&[80]);
+        let (e, _) = Engine::load(plain.clone(), rt.clone(), &plain, 110);
+        assert!(!e.ramping(110), "no slow start in the script");
+        let mut slow = plain;
+        slow.checks.service_mut(svc(80)).dests.insert(
+            dk(1),
+            crate::model::DestChecks {
+                dest: dk(1),
+                check: None,
+                slow_start: Some(30),
+            },
+        );
+        let (e, _) = Engine::load(slow.clone(), rt, &slow, 110);
+        assert!(e.ramping(110));
+        assert_eq!(weight(&e.target(&slow, 110), 80, 1), Some(3));
+        assert!(!e.ramping(130), "30 s after the rise");
     }
 
     #[test]

@@ -155,8 +155,8 @@ pub async fn run(
     // tokio wakes its own driver (a write to an eventfd) for each timer set earlier
     // than all the timers it held when it last looked; after a tick fired, that was
     // every probe's timeout: a thousand writes a second at 2,000 servers. This
-    // timer, set on each tick to fire after the next one but before any timeout
-    // the tick starts, is always held and earlier: the timeouts then wake nothing.
+    // timer, set on each tick to fire after the next tick and no later than the
+    // timeouts that next tick starts, is always held and earlier: they wake nothing.
     let mut anchor = Box::pin(tokio::time::sleep(TICK));
     let mut dirty = false;
     let mut unsaved = false;
@@ -647,7 +647,7 @@ impl Schedule {
     }
 
     /// When the daemon's anchor timer fires, set at a tick `now`: after the next
-    /// tick and no later than the timeouts of the probes that tick starts.
+    /// tick, and no later than the timeouts of the probes the next tick starts.
     fn anchor(&self, now: tokio::time::Instant) -> tokio::time::Instant {
         let lead = self
             .shortest
